@@ -1,0 +1,28 @@
+// Copyright idgen authors.
+//
+// The `idgen` binary: parses the subcommand and hands over to src/cli.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "src/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"idgen: distributed, fenced, clock-safe ID generation"};
+  app.set_version_flag("--version", std::string("idgen ") + IDGEN_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  idgen::cli::AddDecodeCommand(app, &exit_code);
+  idgen::cli::AddLayoutCommand(app, &exit_code);
+  idgen::cli::AddGenerateCommand(app, &exit_code);
+  idgen::cli::AddServeCommand(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::cerr << "idgen: " << e.what() << "\n"
+              << "Run with --help for usage.\n";
+    return 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,79 @@
+// Copyright idgen authors.
+//
+// WorkerLease / LeaseProvider: how a node obtains a worker id that no other
+// live node holds, together with the durable time reservation of promise 3.
+//
+//   * Acquire() claims a worker id and reads its stored reservation: IDs under
+//     that worker must carry timestamps strictly above floor_unix_ms().
+//   * Reserve(t) durably stores "this worker may issue up to t" before the
+//     caller lets any ID reach t. It fails once the claim is lost, so a node
+//     that lost its worker id cannot raise the reservation any further.
+//   * Release() gives the worker id back (the reservation stays stored).
+//
+// Implementations: FileLeaseProvider (embedded, one machine, flock + fsync)
+// and, for clusters, an etcd provider with the same contract.
+//
+// Thread-safety: a WorkerLease may be used from several threads; Reserve()
+// calls are serialised by the implementation.
+#ifndef IDGEN_COORD_WORKER_LEASE_H_
+#define IDGEN_COORD_WORKER_LEASE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace idgen::coord {
+
+// What a lease looks like from outside, for GetInfo and /health.
+struct LeaseStatus {
+  std::string backend;  // "file" or "etcd"
+  std::string state;    // "held", "fenced", "released"
+  int64_t lease_id = 0;
+  int64_t ttl_left_ms = -1;  // -1: no expiry (file leases)
+  std::string detail;
+};
+
+class WorkerLease {
+ public:
+  virtual ~WorkerLease() = default;
+
+  virtual int64_t worker_id() const = 0;
+  // The reservation stored when the id was claimed; IDs must be above it.
+  virtual int64_t floor_unix_ms() const = 0;
+  // Durably raises the reservation to `unix_ms` (no-op if not higher).
+  // FAILED_PRECONDITION when the claim has been lost or released; other
+  // errors when the store could not be written (nothing was promised then).
+  virtual absl::Status Reserve(int64_t unix_ms) = 0;
+  // The highest reservation durably stored by this lease.
+  virtual int64_t reserved_unix_ms() const = 0;
+  // True while the claim is known to be held.
+  virtual bool Held() const = 0;
+  virtual LeaseStatus Status() const = 0;
+  // Frees the worker id. Idempotent.
+  virtual absl::Status Release() = 0;
+};
+
+struct AcquireOptions {
+  // A specific worker id, or nullopt for the first free one.
+  std::optional<int64_t> worker_id;
+  // Worker ids are 0..max_workers-1 (from the namespaces' layouts).
+  int64_t max_workers = 1024;
+  // Written next to the claim so operators can see who holds it.
+  std::string node_name;
+  std::string node_address;
+};
+
+class LeaseProvider {
+ public:
+  virtual ~LeaseProvider() = default;
+  // ALREADY_EXISTS if a requested id is taken; RESOURCE_EXHAUSTED if every id
+  // is taken; other errors if the store is unusable. Messages say what to do.
+  virtual absl::StatusOr<std::unique_ptr<WorkerLease>> Acquire(const AcquireOptions& options) = 0;
+};
+
+}  // namespace idgen::coord
+
+#endif  // IDGEN_COORD_WORKER_LEASE_H_

@@ -1,0 +1,158 @@
+// Copyright idgen authors.
+//
+// HttpServer: a small HTTP/1.1 server on Boost.Beast for idgen's REST
+// gateway, /metrics, /health and the AppHost dashboard.
+//
+// One io_context is run by `threads` threads; every connection is a chain of
+// asynchronous reads and writes (no thread per connection), so thousands of
+// idle keep-alive connections cost only memory. Per connection the server
+// reuses its Request, Response and buffers across requests, so a keep-alive
+// request with the same shape as the previous one parses without allocating.
+//
+// Protocol behaviour:
+//   * Keep-alive is the HTTP/1.1 default; `Connection: close` and HTTP/1.0
+//     without keep-alive end the connection after the response. Pipelined
+//     requests are answered in order.
+//   * `Expect: 100-continue` gets an interim 100 before the body is read.
+//   * A body larger than max_body_bytes gets 413, a header block larger than
+//     max_header_bytes gets 431, an unparsable request or a bad
+//     percent-escape in the query gets 400; each closes the connection.
+//   * A handler that throws gets 500 (the first one is logged to stderr);
+//     the server keeps serving. So does a handler that produces an invalid
+//     response (status outside 200..999, CR/LF in a header).
+//   * HEAD responses carry the Content-Length of the handler's body but no
+//     body. 204 and 304 responses carry neither.
+//   * Every response carries Date and Content-Length. The server owns
+//     Content-Length, Transfer-Encoding, Date and Connection: a handler's
+//     values for them are ignored, except that `Connection: close` from a
+//     handler closes the connection after the response.
+//   * A connection idle (or sending a request) for longer than idle_timeout
+//     is closed; so is one whose client does not read a response within it.
+//
+// Thread-safety: Start, port and Stop may be called from any thread; Stop
+// must not be called from inside a handler (it joins the threads that run
+// handlers). The handler is called concurrently from up to `threads` threads,
+// never concurrently for one connection. Handlers run on the I/O threads:
+// one that blocks stalls every connection served by its thread.
+//
+// Lifetime: the Request passed to a handler, and every view into it, is valid
+// only during the call. Stop() (also run by the destructor) stops accepting,
+// closes idle connections, lets in-flight requests finish (up to
+// stop_timeout), then joins the threads. Anything the handler uses must
+// outlive the server.
+//
+// Example:
+//   HttpServer::Options opts;
+//   opts.listen = "127.0.0.1:8080";
+//   opts.handler = [](const Request& req, Response& resp) {
+//     resp.body = R"({"path":")" + req.path + R"("})";
+//   };
+//   absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(opts);
+//   if (!server.ok()) return server.status();
+//   ... (*server)->port() ...
+//   (*server)->Stop();
+#ifndef IDGEN_HTTP_HTTP_SERVER_H_
+#define IDGEN_HTTP_HTTP_SERVER_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace idgen::http {
+
+struct Request {
+  std::string method;  // as received, e.g. "GET" (methods are case-sensitive)
+  std::string target;  // the raw request-target, e.g. "/v1/ids?count=2"
+  // The path of the target, still percent-encoded (so that an encoded '/'
+  // cannot change which route matches), e.g. "/v1/ids". An absolute-form
+  // target ("http://host/x") is reduced to its path; "*" stays "*".
+  std::string path;
+  // The query parameters in order, percent-decoded, '+' decoded as a space.
+  // "a&b=" gives {"a", ""}, {"b", ""}.
+  std::vector<std::pair<std::string, std::string>> query;
+  // Header fields in order, names as received.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // The value of the first header named `name` (ASCII case-insensitive).
+  std::optional<std::string_view> Header(std::string_view name) const;
+  // The value of the first query parameter named `name` (case-sensitive).
+  std::optional<std::string_view> QueryParam(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  // Extra header fields, written in order after Content-Type.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Handler = std::function<void(const Request&, Response&)>;
+
+// Fills `resp` (status, content type, body) for an error the library itself
+// answers: 400/413/431/500 from the server, 404/405 from Router. `detail` is
+// a short English sentence. Plug in one that writes RFC 9457 problem+json.
+using ErrorWriter = std::function<void(int status, std::string_view detail, Response& resp)>;
+
+// The default ErrorWriter: text/plain, "<status> <reason>: <detail>\n".
+void WritePlainError(int status, std::string_view detail, Response& resp);
+
+// The standard reason phrase of `status` ("Not Found"), or "" if unknown.
+std::string_view ReasonPhrase(int status);
+
+// Percent-decodes `in` into `*out` (replacing its contents); with
+// `plus_is_space`, '+' becomes ' ' (query strings). Returns false, leaving
+// `*out` unspecified, on a '%' not followed by two hex digits.
+[[nodiscard]] bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out);
+
+class HttpServer {
+ public:
+  struct Options {
+    // HOST:PORT to listen on: an IPv4 address, a bracketed IPv6 address
+    // ("[::1]:8080") or "localhost"; port 0 picks a free port (see port()).
+    std::string listen = "127.0.0.1:0";
+    int threads = 1;  // I/O threads, >= 1
+    size_t max_body_bytes = 64 * 1024;
+    size_t max_header_bytes = 16 * 1024;  // request line and fields
+    absl::Duration idle_timeout = absl::Seconds(60);
+    // How long Stop() waits for in-flight requests before cutting them off.
+    absl::Duration stop_timeout = absl::Seconds(10);
+    Handler handler;           // required
+    ErrorWriter error_writer;  // empty: WritePlainError
+  };
+
+  // Binds, listens and starts serving. Errors: INVALID_ARGUMENT for bad
+  // options (the message names the option, e.g. `listen address "foo":
+  // expected HOST:PORT`), UNAVAILABLE if the address cannot be bound.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<HttpServer>> Start(Options options);
+
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  ~HttpServer();  // calls Stop()
+
+  // The bound TCP port (the real one when Options::listen asked for 0).
+  int port() const;
+
+  // Graceful stop, described above. Idempotent; concurrent callers all
+  // return once the server has stopped.
+  void Stop();
+
+  class Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace idgen::http
+
+#endif  // IDGEN_HTTP_HTTP_SERVER_H_

@@ -1,0 +1,244 @@
+// Copyright idgen authors.
+#include "src/server/server_config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace idgen::server {
+namespace {
+
+using Json = nlohmann::json;
+
+absl::Status KeyError(const std::string& path, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat("config: ", path, ": ", what));
+}
+
+absl::Status CheckKeys(const Json& obj, const std::string& path,
+                       const std::set<std::string>& allowed) {
+  if (!obj.is_object()) return KeyError(path, "must be an object");
+  for (const auto& [key, value] : obj.items()) {
+    if (allowed.count(key) == 0) {
+      return KeyError(path.empty() ? key : absl::StrCat(path, ".", key),
+                      absl::StrCat("unknown key; allowed keys: ", absl::StrJoin(allowed, ", ")));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> GetInt(const Json& obj, const std::string& key, const std::string& path,
+                               int64_t min, int64_t max, int64_t fallback) {
+  if (!obj.contains(key)) return fallback;
+  const Json& v = obj.at(key);
+  const std::string p = absl::StrCat(path, ".", key);
+  if (!v.is_number_integer()) return KeyError(p, "must be an integer");
+  const int64_t n = v.get<int64_t>();
+  if (n < min || n > max) {
+    return KeyError(p, absl::StrCat("must be between ", min, " and ", max, ", got ", n));
+  }
+  return n;
+}
+
+absl::StatusOr<Layout> ParseLayout(const Json& v, const std::string& path, absl::Time now) {
+  if (v.is_string()) {
+    absl::StatusOr<Layout> l = Layout::Preset(v.get<std::string>());
+    if (!l.ok()) return KeyError(path, std::string(l.status().message()));
+    return l;
+  }
+  if (absl::Status s = CheckKeys(v, path, {"preset", "time_bits", "worker_bits", "sequence_bits",
+                                           "unit_ms", "epoch_ms"});
+      !s.ok()) {
+    return s;
+  }
+  LayoutSpec spec = Layout::Twitter().spec();
+  if (v.contains("preset")) {
+    if (!v["preset"].is_string()) return KeyError(path + ".preset", "must be a string");
+    absl::StatusOr<Layout> l = Layout::Preset(v["preset"].get<std::string>());
+    if (!l.ok()) return KeyError(path + ".preset", std::string(l.status().message()));
+    spec = l->spec();
+  }
+  spec.name = v.contains("preset") && v.size() == 1 ? spec.name : "custom";
+  auto t = GetInt(v, "time_bits", path, 1, 63, spec.time_bits);
+  auto w = GetInt(v, "worker_bits", path, 0, 32, spec.worker_bits);
+  auto q = GetInt(v, "sequence_bits", path, 0, 32, spec.sequence_bits);
+  auto u = GetInt(v, "unit_ms", path, 1, 3'600'000, spec.unit_ms);
+  auto e = GetInt(v, "epoch_ms", path, 0, INT64_MAX, spec.epoch_unix_ms);
+  for (const auto* r : {&t, &w, &q, &u, &e}) {
+    if (!r->ok()) return r->status();
+  }
+  spec.time_bits = static_cast<int>(*t);
+  spec.worker_bits = static_cast<int>(*w);
+  spec.sequence_bits = static_cast<int>(*q);
+  spec.unit_ms = *u;
+  spec.epoch_unix_ms = *e;
+  absl::StatusOr<Layout> l = Layout::Create(spec, now);
+  if (!l.ok()) return KeyError(path, std::string(l.status().message()));
+  return l;
+}
+
+absl::StatusOr<NamespaceConfig> ParseNamespace(const Json& v, const std::string& path,
+                                               absl::Time now) {
+  if (absl::Status s =
+          CheckKeys(v, path, {"name", "scheme", "layout", "max_batch", "clock"});
+      !s.ok()) {
+    return s;
+  }
+  NamespaceConfig ns;
+  if (!v.contains("name") || !v["name"].is_string()) {
+    return KeyError(path + ".name", "is required and must be a string");
+  }
+  ns.name = v["name"].get<std::string>();
+  if (absl::Status s = ValidateNamespaceName(ns.name); !s.ok()) {
+    return KeyError(path + ".name", std::string(s.message()));
+  }
+  const std::string scheme = v.value("scheme", std::string("snowflake"));
+  if (v.contains("scheme") && !v["scheme"].is_string()) {
+    return KeyError(path + ".scheme", "must be a string");
+  }
+  if (scheme == "snowflake") {
+    ns.scheme = Scheme::kSnowflake;
+  } else if (scheme == "uuidv7") {
+    ns.scheme = Scheme::kUuidV7;
+  } else if (scheme == "ulid") {
+    ns.scheme = Scheme::kUlid;
+  } else {
+    return KeyError(path + ".scheme",
+                    absl::StrCat("unknown scheme \"", scheme, "\"; use snowflake, uuidv7 or ulid"));
+  }
+  if (ns.scheme != Scheme::kSnowflake) {
+    for (const char* key : {"layout", "clock"}) {
+      if (v.contains(key)) {
+        return KeyError(absl::StrCat(path, ".", key),
+                        absl::StrCat("applies only to snowflake namespaces, not ", scheme));
+      }
+    }
+  }
+  if (v.contains("layout")) {
+    absl::StatusOr<Layout> l = ParseLayout(v["layout"], path + ".layout", now);
+    if (!l.ok()) return l.status();
+    ns.layout = *l;
+  }
+  auto max_batch = GetInt(v, "max_batch", path, 1, kMaxBatchLimit, ns.max_batch);
+  if (!max_batch.ok()) return max_batch.status();
+  ns.max_batch = static_cast<uint32_t>(*max_batch);
+  if (v.contains("clock")) {
+    const Json& c = v["clock"];
+    const std::string cp = path + ".clock";
+    if (absl::Status s = CheckKeys(c, cp, {"max_wait_ms", "max_borrow_ms"}); !s.ok()) return s;
+    auto wait = GetInt(c, "max_wait_ms", cp, 0, 60'000,
+                       absl::ToInt64Milliseconds(ns.clock.max_wait));
+    auto borrow = GetInt(c, "max_borrow_ms", cp, 0, 3'600'000,
+                         absl::ToInt64Milliseconds(ns.clock.max_borrow));
+    if (!wait.ok()) return wait.status();
+    if (!borrow.ok()) return borrow.status();
+    if (*borrow < *wait) {
+      return KeyError(cp, absl::StrCat("max_borrow_ms (", *borrow,
+                                       ") must be at least max_wait_ms (", *wait, ")"));
+    }
+    ns.clock.max_wait = absl::Milliseconds(*wait);
+    ns.clock.max_borrow = absl::Milliseconds(*borrow);
+  }
+  return ns;
+}
+
+}  // namespace
+
+std::string SchemeName(Scheme s) {
+  switch (s) {
+    case Scheme::kSnowflake:
+      return "snowflake";
+    case Scheme::kUuidV7:
+      return "uuidv7";
+    case Scheme::kUlid:
+      return "ulid";
+  }
+  return "unknown";
+}
+
+absl::Status ValidateNamespaceName(const std::string& name) {
+  if (name.empty() || name.size() > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("namespace name must be 1..64 characters, got ", name.size()));
+  }
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "namespace name \"", name, "\" has an invalid character at position ", i,
+          "; use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+ServerConfig DefaultServerConfig() {
+  ServerConfig c;
+  NamespaceConfig def;
+  def.name = "default";
+  c.namespaces.push_back(def);
+  NamespaceConfig uuid;
+  uuid.name = "uuidv7";
+  uuid.scheme = Scheme::kUuidV7;
+  c.namespaces.push_back(uuid);
+  NamespaceConfig ulid;
+  ulid.name = "ulid";
+  ulid.scheme = Scheme::kUlid;
+  c.namespaces.push_back(ulid);
+  return c;
+}
+
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& json_text, absl::Time now) {
+  Json root = Json::parse(json_text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  if (root.is_discarded()) {
+    // Parse again with exceptions to get the position of the error.
+    try {
+      (void)Json::parse(json_text, nullptr, true, true);
+    } catch (const Json::parse_error& e) {
+      return absl::InvalidArgumentError(absl::StrCat("config: not valid JSON: ", e.what()));
+    }
+    return absl::InvalidArgumentError("config: not valid JSON");
+  }
+  if (absl::Status s = CheckKeys(root, "", {"namespaces", "reservation_ahead_ms"}); !s.ok()) {
+    return s;
+  }
+  ServerConfig config;
+  auto ahead = GetInt(root, "reservation_ahead_ms", "(root)", 500, 600'000, 3'000);
+  if (!ahead.ok()) return ahead.status();
+  config.reservation_ahead = absl::Milliseconds(*ahead);
+  if (!root.contains("namespaces") || !root["namespaces"].is_array() ||
+      root["namespaces"].empty()) {
+    return KeyError("namespaces", "is required: a non-empty array of namespaces");
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < root["namespaces"].size(); ++i) {
+    const std::string path = absl::StrCat("namespaces[", i, "]");
+    absl::StatusOr<NamespaceConfig> ns = ParseNamespace(root["namespaces"][i], path, now);
+    if (!ns.ok()) return ns.status();
+    if (!seen.insert(ns->name).second) {
+      return KeyError(path + ".name", absl::StrCat("duplicate namespace \"", ns->name, "\""));
+    }
+    config.namespaces.push_back(std::move(*ns));
+  }
+  return config;
+}
+
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path, absl::Time now) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("config file ", path, " cannot be read"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(ss.str(), now);
+  if (!c.ok()) {
+    return absl::Status(c.status().code(), absl::StrCat(path, ": ", c.status().message()));
+  }
+  return c;
+}
+
+}  // namespace idgen::server
