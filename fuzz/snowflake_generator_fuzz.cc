@@ -68,6 +68,7 @@ enum Op : uint8_t {
   kStepBackMedium,
   kStepBackLarge,
   kReserveNearNow,
+  kReserveAtNow,
   kReserveUnbounded,
   kJumpBeforeEpoch,
   kJumpToEndOfTime,
@@ -139,6 +140,11 @@ class Harness {
           break;
         case kReserveNearNow:
           SetReservation(WallMs() + in_.ConsumeIntegralInRange<int64_t>(-100, 400));
+          break;
+        case kReserveAtNow:
+          // The interesting edge: the reservation a tick or two either side
+          // of the clock.
+          SetReservation(WallMs() + unit_ms_ * in_.ConsumeIntegralInRange<int64_t>(-3, 3));
           break;
         case kReserveUnbounded:
           SetReservation(kUnbounded);

@@ -19,7 +19,7 @@
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "idgen/mutex.h"
 #include "absl/time/time.h"
 
 namespace idgen {
@@ -85,7 +85,7 @@ class FakeClock final : public Clock {
   int64_t SleepCalls();
 
  private:
-  absl::Mutex mu_;
+  idgen::Mutex mu_;
   absl::Time wall_ ABSL_GUARDED_BY(mu_);
   absl::Duration mono_ ABSL_GUARDED_BY(mu_);
   absl::Duration slept_ ABSL_GUARDED_BY(mu_);

@@ -28,7 +28,7 @@
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "idgen/mutex.h"
 #include "absl/types/span.h"
 
 namespace idgen {
@@ -60,7 +60,7 @@ class OsRandom final : public RandomSource {
  private:
   void RefillLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::Mutex mu_;
+  idgen::Mutex mu_;
   std::array<uint8_t, kBufferSize> buffer_ ABSL_GUARDED_BY(mu_);
   // Unused bytes are buffer_[kBufferSize - available_, kBufferSize).
   size_t available_ ABSL_GUARDED_BY(mu_) = 0;

@@ -26,7 +26,7 @@
 // Errors: Next/NextBatch fail only with OutOfRange once the timestamp would exceed
 // 48 bits (year 10889); the generator state is then left unchanged.
 //
-// Thread-safety: Next and NextBatch may be called concurrently; an absl::Mutex
+// Thread-safety: Next and NextBatch may be called concurrently; an idgen::Mutex
 // serialises them. Clock and RandomSource are not owned and must outlive the
 // generator.
 //
@@ -45,7 +45,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "idgen/mutex.h"
 #include "absl/types/span.h"
 #include "idgen/clock.h"
 #include "idgen/id128.h"
@@ -82,7 +82,7 @@ class UuidV7Generator {
 
   Clock* const clock_;
   RandomSource* const random_;
-  absl::Mutex mu_;
+  idgen::Mutex mu_;
   int64_t last_ms_ ABSL_GUARDED_BY(mu_) = -1;  // -1: nothing generated yet.
   uint64_t counter_ ABSL_GUARDED_BY(mu_) = 0;
 };

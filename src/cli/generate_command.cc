@@ -87,8 +87,8 @@ int Emit(Generator& gen, const Scheme128& scheme, const GenerateArgs& a) {
       if (a.json) {
         if (done > 0) w.Append(",");
         // ordered_json keeps "id" before "timestamp_ms", as documented.
-        w.Append(nlohmann::ordered_json{{"id", text}, {"timestamp_ms", scheme.unix_millis(id)}}
-                     .dump());
+        w.Append(
+            nlohmann::ordered_json{{"id", text}, {"timestamp_ms", scheme.unix_millis(id)}}.dump());
       } else {
         w.Append(text);
         w.Append("\n");

@@ -17,7 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
+#include "idgen/mutex.h"
 
 namespace idgen::coord {
 namespace {
@@ -75,7 +75,7 @@ class FileWorkerLease final : public WorkerLease {
   int64_t floor_unix_ms() const override { return floor_; }
 
   absl::Status Reserve(int64_t unix_ms) override {
-    absl::MutexLock lock(&mu_);
+    idgen::MutexLock lock(&mu_);
     if (released_) {
       return absl::FailedPreconditionError(
           absl::StrCat("worker id ", id_, " was released; cannot raise its reservation"));
@@ -89,17 +89,17 @@ class FileWorkerLease final : public WorkerLease {
   }
 
   int64_t reserved_unix_ms() const override {
-    absl::MutexLock lock(&mu_);
+    idgen::MutexLock lock(&mu_);
     return reserved_;
   }
 
   bool Held() const override {
-    absl::MutexLock lock(&mu_);
+    idgen::MutexLock lock(&mu_);
     return !released_;
   }
 
   LeaseStatus Status() const override {
-    absl::MutexLock lock(&mu_);
+    idgen::MutexLock lock(&mu_);
     return {.backend = "file",
             .state = released_ ? "released" : "held",
             .lease_id = 0,
@@ -108,7 +108,7 @@ class FileWorkerLease final : public WorkerLease {
   }
 
   absl::Status Release() override {
-    absl::MutexLock lock(&mu_);
+    idgen::MutexLock lock(&mu_);
     if (released_) return absl::OkStatus();
     released_ = true;
     // Clear the holder line before unlocking so nobody reads a stale owner.
@@ -127,7 +127,7 @@ class FileWorkerLease final : public WorkerLease {
   const int dir_fd_;
   const std::string reservation_path_;
   const int64_t floor_;
-  mutable absl::Mutex mu_;
+  mutable idgen::Mutex mu_;
   int64_t reserved_ ABSL_GUARDED_BY(mu_);
   bool released_ ABSL_GUARDED_BY(mu_) = false;
 };

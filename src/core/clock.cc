@@ -49,18 +49,18 @@ FakeClock::FakeClock(absl::Time wall_start)
     : wall_(wall_start), mono_(absl::Hours(1)), slept_(absl::ZeroDuration()) {}
 
 absl::Time FakeClock::WallNow() {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   return wall_;
 }
 
 absl::Duration FakeClock::MonotonicNow() {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   return mono_;
 }
 
 void FakeClock::SleepFor(absl::Duration d) {
   if (d <= absl::ZeroDuration()) return;
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   wall_ += d;
   mono_ += d;
   slept_ += d;
@@ -69,28 +69,28 @@ void FakeClock::SleepFor(absl::Duration d) {
 
 void FakeClock::Advance(absl::Duration d) {
   if (d <= absl::ZeroDuration()) return;
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   wall_ += d;
   mono_ += d;
 }
 
 void FakeClock::SetWall(absl::Time t) {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   wall_ = t;
 }
 
 void FakeClock::StepWall(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   wall_ += d;
 }
 
 absl::Duration FakeClock::TotalSlept() {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   return slept_;
 }
 
 int64_t FakeClock::SleepCalls() {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   return sleep_calls_;
 }
 

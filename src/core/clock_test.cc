@@ -1,6 +1,7 @@
 // Copyright idgen authors.
 #include "idgen/clock.h"
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace idgen {

@@ -51,12 +51,12 @@ RandomSource::~RandomSource() = default;
 
 OsRandom::OsRandom() : buffer_{} {
   RegisterForkHandlerOnce();
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   fork_generation_ = g_fork_generation.load(std::memory_order_relaxed);
 }
 
 OsRandom::~OsRandom() {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   std::memset(buffer_.data(), 0, buffer_.size());
 }
 
@@ -70,7 +70,7 @@ void OsRandom::Fill(absl::Span<uint8_t> out) {
     GetRandomOrDie(out.data(), out.size());
     return;
   }
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   const uint64_t generation = g_fork_generation.load(std::memory_order_relaxed);
   if (generation != fork_generation_) {
     available_ = 0;

@@ -87,13 +87,13 @@ Id128 UlidGenerator::EncodeLocked() const {
 
 absl::StatusOr<Id128> UlidGenerator::Next() {
   const int64_t now_ms = clock_->WallUnixMillis();
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   if (absl::Status s = AdvanceLocked(now_ms); !s.ok()) return s;
   return EncodeLocked();
 }
 
 absl::Status UlidGenerator::NextBatch(absl::Span<Id128> out) {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   for (Id128& id : out) {
     if (absl::Status s = AdvanceLocked(clock_->WallUnixMillis()); !s.ok()) return s;
     id = EncodeLocked();

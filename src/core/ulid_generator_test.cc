@@ -33,7 +33,7 @@ class FakeRandom final : public RandomSource {
   explicit FakeRandom(uint64_t seed = 1) : state_(seed) {}
 
   void Fill(absl::Span<uint8_t> out) override {
-    absl::MutexLock lock(&mu_);
+    idgen::MutexLock lock(&mu_);
     for (uint8_t& b : out) {
       if (!script_.empty()) {
         b = script_.front();
@@ -47,11 +47,11 @@ class FakeRandom final : public RandomSource {
   }
 
   void Script(std::initializer_list<uint8_t> bytes) {
-    absl::MutexLock lock(&mu_);
+    idgen::MutexLock lock(&mu_);
     script_.insert(script_.end(), bytes.begin(), bytes.end());
   }
   void SetConstant(uint8_t b) {
-    absl::MutexLock lock(&mu_);
+    idgen::MutexLock lock(&mu_);
     constant_ = b;
   }
 
@@ -63,7 +63,7 @@ class FakeRandom final : public RandomSource {
     return z ^ (z >> 31);
   }
 
-  absl::Mutex mu_;
+  idgen::Mutex mu_;
   uint64_t state_ ABSL_GUARDED_BY(mu_);
   std::deque<uint8_t> script_ ABSL_GUARDED_BY(mu_);
   std::optional<uint8_t> constant_ ABSL_GUARDED_BY(mu_);

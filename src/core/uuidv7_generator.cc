@@ -88,7 +88,7 @@ Id128 UuidV7Generator::EncodeLocked(const uint8_t* tail) const {
 absl::StatusOr<Id128> UuidV7Generator::Next() {
   const int64_t now_ms = clock_->WallUnixMillis();
   uint8_t tail[kTailBytes];
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   if (absl::Status s = AdvanceLocked(now_ms); !s.ok()) return s;
   random_->Fill(absl::MakeSpan(tail));
   return EncodeLocked(tail);
@@ -99,7 +99,7 @@ absl::Status UuidV7Generator::NextBatch(absl::Span<Id128> out) {
   // 64, without a heap buffer.
   constexpr size_t kChunk = 64;
   uint8_t tails[kChunk * kTailBytes];
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   for (size_t done = 0; done < out.size();) {
     const size_t n = std::min(kChunk, out.size() - done);
     random_->Fill(absl::MakeSpan(tails, n * kTailBytes));
@@ -113,7 +113,7 @@ absl::Status UuidV7Generator::NextBatch(absl::Span<Id128> out) {
 }
 
 void UuidV7Generator::SetStateForTesting(int64_t last_unix_ms, uint64_t counter) {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   last_ms_ = last_unix_ms;
   counter_ = std::min(counter, kMaxCounter);
 }

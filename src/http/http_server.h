@@ -22,10 +22,11 @@
 //     response (status outside 200..999, CR/LF in a header).
 //   * HEAD responses carry the Content-Length of the handler's body but no
 //     body. 204 and 304 responses carry neither.
-//   * Every response carries Date and Content-Length. The server owns
-//     Content-Length, Transfer-Encoding, Date and Connection: a handler's
-//     values for them are ignored, except that `Connection: close` from a
-//     handler closes the connection after the response.
+//   * Every response carries Date and Content-Length, and Content-Type
+//     from Response::content_type unless that is empty. The server owns
+//     those and Transfer-Encoding and Connection: a handler's values for them
+//     in Response::headers are ignored, except that `Connection: close` there
+//     closes the connection after the response.
 //   * A connection idle (or sending a request) for longer than idle_timeout
 //     is closed; so is one whose client does not read a response within it.
 //
@@ -146,7 +147,7 @@ class HttpServer {
   // return once the server has stopped.
   void Stop();
 
-  class Impl;
+  class Impl;  // implementation detail, defined in http_server.cc
 
  private:
   explicit HttpServer(std::unique_ptr<Impl> impl);

@@ -14,7 +14,7 @@ ReservationKeeper::ReservationKeeper(coord::WorkerLease* lease,
       clock_(clock),
       ahead_(ahead),
       tick_(tick) {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   applied_ms_ = lease_->reserved_unix_ms();
 }
 
@@ -35,7 +35,7 @@ absl::Status ReservationKeeper::MaybeRaise(bool force) {
   const int64_t target = high + ahead_ms;
   absl::Status s = lease_->Reserve(target);
   {
-    absl::MutexLock lock(&mu_);
+    idgen::MutexLock lock(&mu_);
     last_error_ = s;
     if (!s.ok()) return s;
     applied_ms_ = target;
@@ -69,12 +69,12 @@ void ReservationKeeper::Stop() {
 }
 
 int64_t ReservationKeeper::reserved_until_ms() const {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   return applied_ms_;
 }
 
 absl::Status ReservationKeeper::last_error() const {
-  absl::MutexLock lock(&mu_);
+  idgen::MutexLock lock(&mu_);
   return last_error_;
 }
 

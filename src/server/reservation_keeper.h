@@ -21,7 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "idgen/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "idgen/clock.h"
@@ -59,7 +59,7 @@ class ReservationKeeper {
   const absl::Duration ahead_;
   const absl::Duration tick_;
 
-  mutable absl::Mutex mu_;
+  mutable idgen::Mutex mu_;
   int64_t applied_ms_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
   absl::Notification stop_;

@@ -1,0 +1,289 @@
+// Copyright idgen authors.
+//
+// Benchmarks of the I/O-free core: the snowflake generator on the real system
+// clock (1 and 2 threads), a naive mutex-based snowflake measured beside it in
+// the same run, layout decoding and the text codecs.
+//
+// Two layouts for the generator:
+//   twitter      41/10/12 at 1 ms: 4,096 IDs per ms, a ceiling of 4,096,000/s.
+//                The sequence is the limit; "pct_of_ceiling" says how close the
+//                generator comes to it (target: 95%).
+//   wide41/2/20  41/2/20 at 1 ms: about 1M IDs per ms, so the sequence is not the
+//                limit and the figure is the generator's own cost per ID
+//                (target: under 20 ns).
+// Every generator benchmark uses real time: waiting for the next millisecond is
+// part of the cost.
+//
+// Run: bench/run_core_bench.sh (builds, runs and summarises), or
+//      build/bin/core_bench --benchmark_filter=Next
+#include <benchmark/benchmark.h>
+
+#include <time.h>
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "idgen/clock.h"
+#include "idgen/codec.h"
+#include "idgen/layout.h"
+#include "idgen/snowflake_generator.h"
+
+namespace idgen {
+namespace {
+
+Layout WideLayout() {
+  absl::StatusOr<Layout> l = Layout::Create({.time_bits = 41,
+                                             .worker_bits = 2,
+                                             .sequence_bits = 20,
+                                             .unit_ms = 1,
+                                             .epoch_unix_ms = 1288834974657,
+                                             .name = "wide41/2/20"},
+                                            absl::Now());
+  if (!l.ok()) {
+    std::fprintf(stderr, "wide layout: %s\n", l.status().ToString().c_str());
+    std::abort();
+  }
+  return *l;
+}
+
+const Layout& LayoutFor(int64_t which) {
+  static const Layout* const kTwitter = new Layout(Layout::Twitter());
+  static const Layout* const kWide = new Layout(WideLayout());
+  return which == 0 ? *kTwitter : *kWide;
+}
+
+// The percentage of `layout`'s ceiling that `ids` per thread reach, as a rate
+// counter (summed over threads, divided by the run's real time).
+benchmark::Counter PctOfCeiling(const Layout& layout, int64_t ids) {
+  return benchmark::Counter(static_cast<double>(ids) * 100.0 / layout.ids_per_second_per_worker(),
+                            benchmark::Counter::kIsRate);
+}
+
+// ---- The generator under test -------------------------------------------
+
+// One generator per run, shared by the run's threads. Google Benchmark calls
+// Setup/Teardown once per run, outside the threads.
+std::unique_ptr<SnowflakeGenerator> g_gen;
+
+void SetUpGenerator(const benchmark::State& state) {
+  auto gen = SnowflakeGenerator::Create(LayoutFor(state.range(0)), /*worker=*/1,
+                                        SystemClock::Get(), {});
+  if (!gen.ok()) {
+    std::fprintf(stderr, "SnowflakeGenerator::Create: %s\n", gen.status().ToString().c_str());
+    std::abort();
+  }
+  g_gen = *std::move(gen);
+}
+void TearDownGenerator(const benchmark::State&) { g_gen.reset(); }
+
+void BM_Next(benchmark::State& state) {
+  SnowflakeGenerator& gen = *g_gen;
+  for (auto _ : state) {
+    absl::StatusOr<uint64_t> id = gen.Next();
+    if (!id.ok()) {
+      state.SkipWithError(id.status().ToString().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(*id);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.range(0) == 0) state.counters["pct_of_ceiling"] = PctOfCeiling(gen.layout(), state.iterations());
+  state.SetLabel(std::string(gen.layout().name()));
+}
+BENCHMARK(BM_Next)
+    ->ArgName("wide")
+    ->Arg(0)
+    ->Arg(1)
+    ->Setup(SetUpGenerator)
+    ->Teardown(TearDownGenerator)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+
+void BM_NextBatch(benchmark::State& state) {
+  SnowflakeGenerator& gen = *g_gen;
+  std::vector<uint64_t> ids(static_cast<size_t>(state.range(1)));
+  for (auto _ : state) {
+    absl::Status s = gen.NextBatch(absl::MakeSpan(ids));
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(ids.data());
+    benchmark::ClobberMemory();
+  }
+  const int64_t n = state.iterations() * state.range(1);
+  state.SetItemsProcessed(n);
+  if (state.range(0) == 0) state.counters["pct_of_ceiling"] = PctOfCeiling(gen.layout(), n);
+  state.SetLabel(std::string(gen.layout().name()));
+}
+BENCHMARK(BM_NextBatch)
+    ->ArgNames({"wide", "n"})
+    ->Args({0, 1000})
+    ->Args({1, 1000})
+    ->Setup(SetUpGenerator)
+    ->Teardown(TearDownGenerator)
+    ->UseRealTime();
+
+// ---- The naive peer -------------------------------------------------------
+
+// The textbook snowflake: one mutex around (last millisecond, sequence); on
+// sequence exhaustion spin until the clock reaches the next millisecond. No
+// clock-regression policy, no reservation: it is here only as a yardstick.
+class NaiveSnowflake {
+ public:
+  NaiveSnowflake(const Layout& layout, uint64_t worker)
+      : epoch_ms_(layout.epoch_unix_ms()),
+        seq_bits_(layout.sequence_bits()),
+        tick_shift_(layout.sequence_bits() + layout.worker_bits()),
+        seq_mask_(layout.max_sequence()),
+        worker_part_(worker << layout.sequence_bits()) {}
+
+  uint64_t Next() {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t now = NowMs();
+    if (now == last_ms_) {
+      seq_ = (seq_ + 1) & seq_mask_;
+      if (seq_ == 0) {
+        while (now <= last_ms_) now = NowMs();
+      }
+    } else {
+      seq_ = 0;
+    }
+    last_ms_ = now;
+    return (static_cast<uint64_t>(now - epoch_ms_) << tick_shift_) | worker_part_ | seq_;
+  }
+
+ private:
+  static int64_t NowMs() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+  }
+
+  const int64_t epoch_ms_;
+  const int seq_bits_;
+  const int tick_shift_;
+  const uint64_t seq_mask_;
+  const uint64_t worker_part_;
+  std::mutex mu_;
+  int64_t last_ms_ = -1;
+  uint64_t seq_ = 0;
+};
+
+std::unique_ptr<NaiveSnowflake> g_naive;
+
+void SetUpNaive(const benchmark::State& state) {
+  g_naive = std::make_unique<NaiveSnowflake>(LayoutFor(state.range(0)), 1);
+}
+void TearDownNaive(const benchmark::State&) { g_naive.reset(); }
+
+void BM_NaiveMutexNext(benchmark::State& state) {
+  NaiveSnowflake& gen = *g_naive;
+  for (auto _ : state) benchmark::DoNotOptimize(gen.Next());
+  state.SetItemsProcessed(state.iterations());
+  const Layout& layout = LayoutFor(state.range(0));
+  if (state.range(0) == 0) state.counters["pct_of_ceiling"] = PctOfCeiling(layout, state.iterations());
+  state.SetLabel(std::string(layout.name()));
+}
+BENCHMARK(BM_NaiveMutexNext)
+    ->ArgName("wide")
+    ->Arg(0)
+    ->Arg(1)
+    ->Setup(SetUpNaive)
+    ->Teardown(TearDownNaive)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+
+// ---- Decode and codecs ------------------------------------------------------
+
+constexpr size_t kSamples = 1024;  // a power of two
+
+// Realistic IDs: twitter-layout IDs spread over the last year, random worker
+// and sequence, from a fixed seed.
+const std::array<uint64_t, kSamples>& SampleIds() {
+  static const auto* const kIds = [] {
+    auto* ids = new std::array<uint64_t, kSamples>();
+    std::mt19937_64 rng(42);
+    const Layout& l = LayoutFor(0);
+    const auto now_tick = static_cast<uint64_t>(l.TickOf(absl::ToUnixMillis(absl::Now())));
+    for (uint64_t& id : *ids) {
+      id = l.Compose(now_tick - rng() % 31'536'000'000, rng() & l.max_worker(),
+                     rng() & l.max_sequence());
+    }
+    return ids;
+  }();
+  return *kIds;
+}
+
+void BM_LayoutDecode(benchmark::State& state) {
+  const Layout& layout = LayoutFor(0);
+  const auto& ids = SampleIds();
+  size_t i = 0;
+  for (auto _ : state) {
+    DecodedId d = layout.Decode(ids[i++ & (kSamples - 1)]);
+    benchmark::DoNotOptimize(d);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LayoutDecode);
+
+constexpr std::array<IdFormat, 4> kFormats = {IdFormat::kDecimal, IdFormat::kHex,
+                                              IdFormat::kBase62, IdFormat::kBase32};
+
+void BM_FormatId(benchmark::State& state) {
+  const IdFormat f = kFormats[static_cast<size_t>(state.range(0))];
+  const auto& ids = SampleIds();
+  size_t i = 0;
+  for (auto _ : state) {
+    std::string s = FormatId(ids[i++ & (kSamples - 1)], f);
+    benchmark::DoNotOptimize(s.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(std::string(IdFormatName(f)));
+}
+BENCHMARK(BM_FormatId)->DenseRange(0, 3);
+
+void BM_FormatIdTo(benchmark::State& state) {
+  const IdFormat f = kFormats[static_cast<size_t>(state.range(0))];
+  const auto& ids = SampleIds();
+  std::array<char, kMaxIdTextLength> buf{};
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(FormatIdTo(ids[i++ & (kSamples - 1)], f, buf.data()));
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(std::string(IdFormatName(f)));
+}
+BENCHMARK(BM_FormatIdTo)->DenseRange(0, 3);
+
+void BM_ParseId(benchmark::State& state) {
+  const IdFormat f = kFormats[static_cast<size_t>(state.range(0))];
+  std::vector<std::string> texts;
+  texts.reserve(kSamples);
+  for (uint64_t id : SampleIds()) texts.push_back(FormatId(id, f));
+  size_t i = 0;
+  for (auto _ : state) {
+    absl::StatusOr<uint64_t> id = ParseId(texts[i++ & (kSamples - 1)], f);
+    benchmark::DoNotOptimize(id);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(std::string(IdFormatName(f)));
+}
+BENCHMARK(BM_ParseId)->DenseRange(0, 3);
+
+}  // namespace
+}  // namespace idgen
+
+BENCHMARK_MAIN();
