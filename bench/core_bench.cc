@@ -12,7 +12,7 @@
 //                limit and the figure is the generator's own cost per ID
 //                (target: under 20 ns).
 // Every generator benchmark uses real time: waiting for the next millisecond is
-// part of the cost.
+// part of the cost. BM_ClockRead shows the floor: each Next() reads the clock.
 //
 // Run: bench/run_core_bench.sh (builds, runs and summarises), or
 //      build/bin/core_bench --benchmark_filter=Next
@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +29,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -55,10 +57,13 @@ Layout WideLayout() {
   return *l;
 }
 
-const Layout& LayoutFor(int64_t which) {
-  static const Layout* const kTwitter = new Layout(Layout::Twitter());
-  static const Layout* const kWide = new Layout(WideLayout());
-  return which == 0 ? *kTwitter : *kWide;
+constexpr int kTwitter = 0;
+constexpr int kWide = 1;
+
+const Layout& LayoutFor(int which) {
+  static const Layout* const twitter = new Layout(Layout::Twitter());
+  static const Layout* const wide = new Layout(WideLayout());
+  return which == kTwitter ? *twitter : *wide;
 }
 
 // The percentage of `layout`'s ceiling that `ids` per thread reach, as a rate
@@ -68,50 +73,83 @@ benchmark::Counter PctOfCeiling(const Layout& layout, int64_t ids) {
                             benchmark::Counter::kIsRate);
 }
 
-// ---- The generator under test -------------------------------------------
+// ---- Driving generators from several threads ------------------------------
 
-// One generator per run, shared by the run's threads. Google Benchmark calls
-// Setup/Teardown once per run, outside the threads.
-std::unique_ptr<SnowflakeGenerator> g_gen;
+// Each benchmark iteration has `threads` threads (the calling one among them)
+// each take kIdsPerThread IDs from one shared generator; the iteration's real
+// time is the wall time of the whole round. Google Benchmark's own ->Threads()
+// times each thread separately and averages, which overstates the throughput
+// of a shared, rate-limited resource when the threads do not finish together.
+constexpr int64_t kIdsPerThread = int64_t{1} << 17;
 
-void SetUpGenerator(const benchmark::State& state) {
-  auto gen = SnowflakeGenerator::Create(LayoutFor(state.range(0)), /*worker=*/1,
-                                        SystemClock::Get(), {});
-  if (!gen.ok()) {
-    std::fprintf(stderr, "SnowflakeGenerator::Create: %s\n", gen.status().ToString().c_str());
-    std::abort();
-  }
-  g_gen = *std::move(gen);
-}
-void TearDownGenerator(const benchmark::State&) { g_gen.reset(); }
-
-void BM_Next(benchmark::State& state) {
-  SnowflakeGenerator& gen = *g_gen;
+// `next` returns false on error (and stores a message in *error).
+template <typename NextFn>
+void DriveThreads(benchmark::State& state, int threads, NextFn next) {
+  std::atomic<bool> failed{false};
+  std::string error;
+  std::mutex error_mu;
+  auto take = [&] {
+    std::string e;
+    for (int64_t i = 0; i < kIdsPerThread; ++i) {
+      if (!next(&e)) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        error = e;
+        failed = true;
+        return;
+      }
+    }
+  };
   for (auto _ : state) {
-    absl::StatusOr<uint64_t> id = gen.Next();
-    if (!id.ok()) {
-      state.SkipWithError(id.status().ToString().c_str());
+    std::vector<std::thread> others;
+    others.reserve(static_cast<size_t>(threads - 1));
+    for (int t = 1; t < threads; ++t) others.emplace_back(take);
+    take();
+    for (std::thread& th : others) th.join();
+    if (failed) {
+      state.SkipWithError(error.c_str());
       break;
     }
-    benchmark::DoNotOptimize(*id);
   }
-  state.SetItemsProcessed(state.iterations());
-  if (state.range(0) == 0) state.counters["pct_of_ceiling"] = PctOfCeiling(gen.layout(), state.iterations());
-  state.SetLabel(std::string(gen.layout().name()));
+  state.SetItemsProcessed(state.iterations() * threads * kIdsPerThread);
 }
-BENCHMARK(BM_Next)
-    ->ArgName("wide")
-    ->Arg(0)
-    ->Arg(1)
-    ->Setup(SetUpGenerator)
-    ->Teardown(TearDownGenerator)
-    ->Threads(1)
-    ->Threads(2)
-    ->UseRealTime();
 
-void BM_NextBatch(benchmark::State& state) {
-  SnowflakeGenerator& gen = *g_gen;
-  std::vector<uint64_t> ids(static_cast<size_t>(state.range(1)));
+// ---- The generator under test -------------------------------------------
+
+void BM_Next(benchmark::State& state, int which) {
+  const Layout& layout = LayoutFor(which);
+  auto created = SnowflakeGenerator::Create(layout, /*worker=*/1, SystemClock::Get(), {});
+  if (!created.ok()) {
+    state.SkipWithError(created.status().ToString().c_str());
+    return;
+  }
+  SnowflakeGenerator& gen = **created;
+  const auto threads = static_cast<int>(state.range(0));
+  DriveThreads(state, threads, [&gen](std::string* error) {
+    absl::StatusOr<uint64_t> id = gen.Next();
+    if (!id.ok()) {
+      *error = id.status().ToString();
+      return false;
+    }
+    benchmark::DoNotOptimize(*id);
+    return true;
+  });
+  if (which == kTwitter) {
+    state.counters["pct_of_ceiling"] =
+        PctOfCeiling(layout, state.iterations() * threads * kIdsPerThread);
+  }
+}
+BENCHMARK_CAPTURE(BM_Next, twitter, kTwitter)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Next, wide, kWide)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+void BM_NextBatch(benchmark::State& state, int which) {
+  const Layout& layout = LayoutFor(which);
+  auto created = SnowflakeGenerator::Create(layout, /*worker=*/1, SystemClock::Get(), {});
+  if (!created.ok()) {
+    state.SkipWithError(created.status().ToString().c_str());
+    return;
+  }
+  SnowflakeGenerator& gen = **created;
+  std::vector<uint64_t> ids(static_cast<size_t>(state.range(0)));
   for (auto _ : state) {
     absl::Status s = gen.NextBatch(absl::MakeSpan(ids));
     if (!s.ok()) {
@@ -121,18 +159,12 @@ void BM_NextBatch(benchmark::State& state) {
     benchmark::DoNotOptimize(ids.data());
     benchmark::ClobberMemory();
   }
-  const int64_t n = state.iterations() * state.range(1);
+  const int64_t n = state.iterations() * state.range(0);
   state.SetItemsProcessed(n);
-  if (state.range(0) == 0) state.counters["pct_of_ceiling"] = PctOfCeiling(gen.layout(), n);
-  state.SetLabel(std::string(gen.layout().name()));
+  if (which == kTwitter) state.counters["pct_of_ceiling"] = PctOfCeiling(layout, n);
 }
-BENCHMARK(BM_NextBatch)
-    ->ArgNames({"wide", "n"})
-    ->Args({0, 1000})
-    ->Args({1, 1000})
-    ->Setup(SetUpGenerator)
-    ->Teardown(TearDownGenerator)
-    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_NextBatch, twitter, kTwitter)->ArgName("n")->Arg(1000)->UseRealTime();
+BENCHMARK_CAPTURE(BM_NextBatch, wide, kWide)->ArgName("n")->Arg(1000)->UseRealTime();
 
 // ---- The naive peer -------------------------------------------------------
 
@@ -143,7 +175,6 @@ class NaiveSnowflake {
  public:
   NaiveSnowflake(const Layout& layout, uint64_t worker)
       : epoch_ms_(layout.epoch_unix_ms()),
-        seq_bits_(layout.sequence_bits()),
         tick_shift_(layout.sequence_bits() + layout.worker_bits()),
         seq_mask_(layout.max_sequence()),
         worker_part_(worker << layout.sequence_bits()) {}
@@ -171,7 +202,6 @@ class NaiveSnowflake {
   }
 
   const int64_t epoch_ms_;
-  const int seq_bits_;
   const int tick_shift_;
   const uint64_t seq_mask_;
   const uint64_t worker_part_;
@@ -180,30 +210,37 @@ class NaiveSnowflake {
   uint64_t seq_ = 0;
 };
 
-std::unique_ptr<NaiveSnowflake> g_naive;
-
-void SetUpNaive(const benchmark::State& state) {
-  g_naive = std::make_unique<NaiveSnowflake>(LayoutFor(state.range(0)), 1);
+void BM_NaiveMutexNext(benchmark::State& state, int which) {
+  const Layout& layout = LayoutFor(which);
+  NaiveSnowflake gen(layout, /*worker=*/1);
+  const auto threads = static_cast<int>(state.range(0));
+  DriveThreads(state, threads, [&gen](std::string*) {
+    benchmark::DoNotOptimize(gen.Next());
+    return true;
+  });
+  if (which == kTwitter) {
+    state.counters["pct_of_ceiling"] =
+        PctOfCeiling(layout, state.iterations() * threads * kIdsPerThread);
+  }
 }
-void TearDownNaive(const benchmark::State&) { g_naive.reset(); }
-
-void BM_NaiveMutexNext(benchmark::State& state) {
-  NaiveSnowflake& gen = *g_naive;
-  for (auto _ : state) benchmark::DoNotOptimize(gen.Next());
-  state.SetItemsProcessed(state.iterations());
-  const Layout& layout = LayoutFor(state.range(0));
-  if (state.range(0) == 0) state.counters["pct_of_ceiling"] = PctOfCeiling(layout, state.iterations());
-  state.SetLabel(std::string(layout.name()));
-}
-BENCHMARK(BM_NaiveMutexNext)
-    ->ArgName("wide")
-    ->Arg(0)
+BENCHMARK_CAPTURE(BM_NaiveMutexNext, twitter, kTwitter)
+    ->ArgName("threads")
     ->Arg(1)
-    ->Setup(SetUpNaive)
-    ->Teardown(TearDownNaive)
-    ->Threads(1)
-    ->Threads(2)
+    ->Arg(2)
     ->UseRealTime();
+BENCHMARK_CAPTURE(BM_NaiveMutexNext, wide, kWide)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime();
+
+// The floor under every generator above: one read of the wall clock.
+void BM_ClockRead(benchmark::State& state) {
+  Clock* clock = SystemClock::Get();
+  for (auto _ : state) benchmark::DoNotOptimize(clock->WallUnixMillis());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ClockRead);
 
 // ---- Decode and codecs ------------------------------------------------------
 
@@ -215,7 +252,7 @@ const std::array<uint64_t, kSamples>& SampleIds() {
   static const auto* const kIds = [] {
     auto* ids = new std::array<uint64_t, kSamples>();
     std::mt19937_64 rng(42);
-    const Layout& l = LayoutFor(0);
+    const Layout& l = LayoutFor(kTwitter);
     const auto now_tick = static_cast<uint64_t>(l.TickOf(absl::ToUnixMillis(absl::Now())));
     for (uint64_t& id : *ids) {
       id = l.Compose(now_tick - rng() % 31'536'000'000, rng() & l.max_worker(),
@@ -227,7 +264,7 @@ const std::array<uint64_t, kSamples>& SampleIds() {
 }
 
 void BM_LayoutDecode(benchmark::State& state) {
-  const Layout& layout = LayoutFor(0);
+  const Layout& layout = LayoutFor(kTwitter);
   const auto& ids = SampleIds();
   size_t i = 0;
   for (auto _ : state) {
@@ -238,8 +275,8 @@ void BM_LayoutDecode(benchmark::State& state) {
 }
 BENCHMARK(BM_LayoutDecode);
 
-constexpr std::array<IdFormat, 4> kFormats = {IdFormat::kDecimal, IdFormat::kHex,
-                                              IdFormat::kBase62, IdFormat::kBase32};
+constexpr std::array<IdFormat, 4> kFormats = {IdFormat::kDecimal, IdFormat::kHex, IdFormat::kBase62,
+                                              IdFormat::kBase32};
 
 void BM_FormatId(benchmark::State& state) {
   const IdFormat f = kFormats[static_cast<size_t>(state.range(0))];

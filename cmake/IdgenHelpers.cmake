@@ -1,7 +1,9 @@
 # Helpers in the spirit of absl_cc_library / absl_cc_test: one place that sets
 # warnings, include paths and test registration for every target of ours.
 
-set(IDGEN_WARNINGS -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wimplicit-fallthrough)
+# Designated initializers that rely on member defaults are idiomatic here.
+set(IDGEN_WARNINGS -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wimplicit-fallthrough
+    -Wno-missing-field-initializers)
 if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   list(APPEND IDGEN_WARNINGS -Wthread-safety)
 endif()

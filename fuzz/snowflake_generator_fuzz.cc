@@ -46,14 +46,14 @@ constexpr int64_t kEpochMs = 1288834974657;  // twitter's
 constexpr int64_t kStartMs = 1'700'000'000'000;
 
 // A broken promise: print what broke and abort so libFuzzer saves the input.
-#define FUZZ_CHECK(cond, ...)                                          \
-  do {                                                                 \
-    if (!(cond)) {                                                     \
-      std::fprintf(stderr, "FUZZ_CHECK failed: %s\n  ", #cond);        \
-      std::fprintf(stderr, __VA_ARGS__);                               \
-      std::fprintf(stderr, "\n");                                      \
-      std::abort();                                                    \
-    }                                                                  \
+#define FUZZ_CHECK(cond, ...)                                   \
+  do {                                                          \
+    if (!(cond)) {                                              \
+      std::fprintf(stderr, "FUZZ_CHECK failed: %s\n  ", #cond); \
+      std::fprintf(stderr, __VA_ARGS__);                        \
+      std::fprintf(stderr, "\n");                               \
+      std::abort();                                             \
+    }                                                           \
   } while (0)
 
 enum Op : uint8_t {

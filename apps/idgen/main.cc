@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   idgen::cli::AddLayoutCommand(app, &exit_code);
   idgen::cli::AddGenerateCommand(app, &exit_code);
   idgen::cli::AddServeCommand(app, &exit_code);
+  idgen::cli::AddBenchCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

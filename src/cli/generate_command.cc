@@ -1,7 +1,7 @@
 // Copyright idgen authors.
 //
 // `idgen generate`: makes UUIDv7s or ULIDs in-process; see generate_command.h.
-#include "src/cli/generate_command.h"
+#include "src/cli/commands.h"
 
 #include <cstdint>
 #include <iostream>
@@ -19,6 +19,9 @@
 #include "idgen/random.h"
 #include "idgen/ulid_generator.h"
 #include "idgen/uuidv7_generator.h"
+#include "idgen/codec.h"
+#include "idgen/snowflake_generator.h"
+#include "src/cli/layout_flags.h"
 
 namespace idgen::cli {
 namespace {
@@ -29,6 +32,9 @@ struct GenerateArgs {
   std::string scheme;
   int64_t count = 1;
   bool json = false;
+  int64_t worker = 0;
+  std::string format = "decimal";
+  LayoutFlags layout;
 };
 
 // How one 128-bit scheme is generated and shown.
@@ -104,6 +110,59 @@ int Emit(Generator& gen, const Scheme128& scheme, const GenerateArgs& a) {
   return 0;
 }
 
+// Snowflake IDs from an in-process generator on worker `--worker`. Nothing
+// is coordinated: two processes with the same worker id can collide, which
+// is why this is a tool and `idgen serve` is the service.
+int EmitSnowflake(const GenerateArgs& a) {
+  absl::StatusOr<IdFormat> format = ParseIdFormat(a.format);
+  if (!format.ok()) {
+    std::cerr << "idgen generate: " << format.status().message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<Layout> layout = a.layout.Resolve();
+  if (!layout.ok()) {
+    std::cerr << "idgen generate: " << layout.status().message() << "\n";
+    return 2;
+  }
+  auto gen = SnowflakeGenerator::Create(*layout, a.worker, SystemClock::Get(), {});
+  if (!gen.ok()) {
+    std::cerr << "idgen generate: " << gen.status().message() << "\n";
+    return 2;
+  }
+  Writer w(std::cout);
+  if (a.json) w.Append(R"({"scheme":"snowflake","ids":[)");
+  constexpr int64_t kBatch = 4096;
+  std::vector<uint64_t> ids(static_cast<size_t>(std::min(a.count, kBatch)));
+  for (int64_t done = 0; done < a.count;) {
+    const size_t n = static_cast<size_t>(std::min(a.count - done, kBatch));
+    const absl::Span<uint64_t> batch = absl::MakeSpan(ids.data(), n);
+    if (absl::Status s = (*gen)->NextBatch(batch); !s.ok()) {
+      w.Finish();
+      std::cerr << "idgen generate: " << s.message() << "\n";
+      return 1;
+    }
+    for (uint64_t id : batch) {
+      const std::string text = FormatId(id, *format);
+      if (a.json) {
+        if (done > 0) w.Append(",");
+        w.Append(nlohmann::ordered_json{{"id", text},
+                                        {"timestamp_ms", layout->Decode(id).timestamp_ms}}
+                     .dump());
+      } else {
+        w.Append(text);
+        w.Append("\n");
+      }
+      ++done;
+    }
+  }
+  if (a.json) w.Append("]}\n");
+  if (!w.Finish()) {
+    std::cerr << "idgen generate: writing to stdout failed\n";
+    return 1;
+  }
+  return 0;
+}
+
 int RunGenerate(const GenerateArgs& a) {
   if (a.count < 1 || a.count > kMaxCount) {
     std::cerr << "idgen generate: --count must be between 1 and " << kMaxCount << ", got "
@@ -118,15 +177,7 @@ int RunGenerate(const GenerateArgs& a) {
     UlidGenerator gen(SystemClock::Get(), OsRandom::Default());
     return Emit(gen, Scheme128{"ulid", &FormatUlid, &UlidUnixMillis}, a);
   }
-  // ---------------------------------------------------------------------------
-  // SNOWFLAKE SCHEME: not wired yet. Replace this block with a SnowflakeGenerator
-  // run (layout from LayoutFlags, --worker, decimal/--format text, "timestamp_ms"
-  // from the layout) that writes the same JSON shape through Writer.
-  if (a.scheme == "snowflake") {
-    std::cerr << "idgen generate: scheme snowflake: not yet wired\n";
-    return 2;
-  }
-  // ---------------------------------------------------------------------------
+  if (a.scheme == "snowflake") return EmitSnowflake(a);
   std::cerr << "idgen generate: unknown scheme \"" << a.scheme
             << "\"; valid schemes are uuidv7, ulid, snowflake\n";
   return 2;
@@ -140,6 +191,11 @@ void AddGenerateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--scheme", args->scheme, "ID scheme: uuidv7, ulid, snowflake")->required();
   cmd->add_option("--count", args->count, "How many IDs, 1..1000000")->capture_default_str();
   cmd->add_flag("--json", args->json, "Print one JSON object instead of one ID per line");
+  cmd->add_option("--worker", args->worker, "Worker id for snowflake IDs (no coordination!)")
+      ->capture_default_str();
+  cmd->add_option("--format", args->format, "Snowflake text form: decimal, hex, base62, base32")
+      ->capture_default_str();
+  args->layout.AddTo(cmd);
   cmd->callback([args, exit_code] { *exit_code = RunGenerate(*args); });
 }
 

@@ -102,17 +102,17 @@ absl::Status ValidateTarget(std::string_view target);
 struct LoadConfig {
   std::string target;
   BenchMode mode = BenchMode::kStream;
-  std::string ns;           // "" = the node's default namespace
-  uint32_t count = 1;       // IDs per request
-  int concurrency = 1;      // callers (streams in stream mode)
-  int pipeline = 1;         // requests outstanding per stream (stream mode)
-  double duration_s = 10;   // measured window, after the warm-up
-  double warmup_s = 0;      // run but not measured (IDs are still checked)
-  double rate = 0;          // total requests/s target; 0 = as fast as possible
-  int threads = 0;          // polling threads; 0 = one per CPU
+  std::string ns;          // "" = the node's default namespace
+  uint32_t count = 1;      // IDs per request
+  int concurrency = 1;     // callers (streams in stream mode)
+  int pipeline = 1;        // requests outstanding per stream (stream mode)
+  double duration_s = 10;  // measured window, after the warm-up
+  double warmup_s = 0;     // run but not measured (IDs are still checked)
+  double rate = 0;         // total requests/s target; 0 = as fast as possible
+  int threads = 0;         // polling threads; 0 = one per CPU
   int callers_per_channel = 4;
   uint64_t check_limit = 50'000'000;  // IDs stored for the uniqueness check
-  double timeout_s = 5;     // per unary call; connect and probe
+  double timeout_s = 5;               // per unary call; connect and probe
 };
 
 inline constexpr double kMaxBenchSeconds = 3600;

@@ -15,15 +15,16 @@
 #include <unordered_set>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -41,6 +42,17 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using beast::error_code;
+
+// Every connection lives on one io_context, run by one thread, so no strands
+// are needed and the concrete executor type avoids any_io_executor (which
+// allocates when it holds a strand).
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Executor>;
+using Stream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
+using WorkGuard = net::executor_work_guard<Executor>;
 
 constexpr std::string_view kDefaultContentType = "application/json";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -236,6 +248,13 @@ class RequestParser final : public bhttp::basic_parser<true> {
   bool expect_continue_ = false;
 };
 
+std::vector<std::unique_ptr<net::io_context>> MakeContexts(int n) {
+  std::vector<std::unique_ptr<net::io_context>> iocs;
+  // Hint 1: each io_context is run by one thread (others only post to it).
+  for (int i = 0; i < n; ++i) iocs.push_back(std::make_unique<net::io_context>(1));
+  return iocs;
+}
+
 absl::StatusOr<tcp::endpoint> ParseListenAddress(std::string_view listen) {
   auto bad = [listen](std::string_view why) {
     std::string msg = "listen address \"";
@@ -301,12 +320,7 @@ class HttpServer::Impl {
   // For connections.
   const Options& options() const { return options_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
-  // Executor for a new connection: a strand when several threads run handlers.
-  net::any_io_executor ConnectionExecutor() {
-    if (options_.threads == 1) return ioc_.get_executor();
-    return net::make_strand(ioc_);
-  }
-  void SetTimeout(beast::tcp_stream& stream) const {
+  void SetTimeout(Stream& stream) const {
     if (idle_.has_value()) {
       stream.expires_after(*idle_);
     } else {
@@ -322,9 +336,10 @@ class HttpServer::Impl {
 
  private:
   void Accept();
-  void OnAccept(error_code ec, tcp::socket socket);
+  void OnAccept(error_code ec, Socket socket);
+  bool RunningInIoThread() const;
   void LogHandlerFailureOnce(std::string_view what);
-  bool NoConnections() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return conns_.empty(); }
+  bool ThreadsDone() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_threads_ == 0; }
 
   const Options options_;
   std::optional<std::chrono::steady_clock::duration> idle_;  // nullopt: no timeout
@@ -332,17 +347,23 @@ class HttpServer::Impl {
   std::atomic<bool> logged_handler_failure_{false};
   std::atomic<bool> logged_accept_failure_{false};
 
-  // Connections unregister from their destructors, which may run while ioc_
-  // is destroyed: mu_ and conns_ are declared before it.
+  // Connections unregister from their destructors, which may run while an
+  // io_context is destroyed: mu_ and conns_ are declared before iocs_.
   absl::Mutex mu_;
   std::unordered_set<Connection*> conns_ ABSL_GUARDED_BY(mu_);
+  int running_threads_ ABSL_GUARDED_BY(mu_) = 0;  // threads inside run()
 
   absl::Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
 
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;
-  net::steady_timer accept_retry_;
+  // One io_context per thread; connections are spread over them round-robin.
+  // The acceptor lives on the first one.
+  std::vector<std::unique_ptr<net::io_context>> iocs_;
+  size_t next_ioc_ = 0;  // used by the accept loop only
+  // Keep idle io_contexts running until the acceptor is closed.
+  std::vector<WorkGuard> work_;
+  Acceptor acceptor_;
+  Timer accept_retry_;
   std::vector<std::thread> threads_;
   int port_ = 0;
 };
@@ -354,13 +375,13 @@ namespace {
 // executor (a strand when there are several threads).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(HttpServer::Impl* server, tcp::socket socket)
+  Connection(HttpServer::Impl* server, Socket socket)
       : server_(server), stream_(std::move(socket)) {
     server_->Register(this);
   }
   ~Connection() { server_->Unregister(this); }
 
-  net::any_io_executor executor() { return stream_.get_executor(); }
+  Executor executor() { return stream_.get_executor(); }
 
   void Start() {
     error_code ignored;
@@ -477,9 +498,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       head_.append("\r\n");
     }
     for (const auto& [name, value] : resp_.headers) {
-      if (EqualsIgnoreCase(name, "content-length") ||
-          EqualsIgnoreCase(name, "transfer-encoding") || EqualsIgnoreCase(name, "date") ||
-          EqualsIgnoreCase(name, "connection") || EqualsIgnoreCase(name, "content-type")) {
+      if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding") ||
+          EqualsIgnoreCase(name, "date") || EqualsIgnoreCase(name, "connection") ||
+          EqualsIgnoreCase(name, "content-type")) {
         continue;
       }
       head_.append(name).append(": ").append(value).append("\r\n");
@@ -532,7 +553,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   HttpServer::Impl* const server_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
   Request req_;
@@ -546,10 +567,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 HttpServer::Impl::Impl(Options options)
     : options_(std::move(options)),
-      ioc_(options_.threads),
-      acceptor_(options_.threads == 1 ? net::any_io_executor(ioc_.get_executor())
-                                      : net::any_io_executor(net::make_strand(ioc_))),
-      accept_retry_(acceptor_.get_executor()) {
+      iocs_(MakeContexts(options_.threads)),
+      acceptor_(iocs_[0]->get_executor()),
+      accept_retry_(iocs_[0]->get_executor()) {
   // Beyond a year is "never", which also keeps now() + timeout from overflowing.
   if (options_.idle_timeout < absl::Hours(24 * 365)) {
     idle_ = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -579,20 +599,37 @@ absl::Status HttpServer::Impl::Listen(const tcp::endpoint& endpoint) {
 }
 
 void HttpServer::Impl::Run() {
+  for (auto& ioc : iocs_) work_.push_back(net::make_work_guard(*ioc));
   Accept();
-  threads_.reserve(static_cast<size_t>(options_.threads));
-  for (int i = 0; i < options_.threads; ++i) {
-    threads_.emplace_back([this] { ioc_.run(); });
+  threads_.reserve(iocs_.size());
+  {
+    absl::MutexLock lock(&mu_);
+    running_threads_ = static_cast<int>(iocs_.size());
+  }
+  for (auto& ioc : iocs_) {
+    threads_.emplace_back([this, ctx = ioc.get()] {
+      ctx->run();
+      absl::MutexLock lock(&mu_);
+      --running_threads_;
+    });
   }
 }
 
-void HttpServer::Impl::Accept() {
-  acceptor_.async_accept(ConnectionExecutor(), [this](error_code ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket));
-  });
+bool HttpServer::Impl::RunningInIoThread() const {
+  for (const auto& ioc : iocs_) {
+    if (ioc->get_executor().running_in_this_thread()) return true;
+  }
+  return false;
 }
 
-void HttpServer::Impl::OnAccept(error_code ec, tcp::socket socket) {
+void HttpServer::Impl::Accept() {
+  net::io_context& target = *iocs_[next_ioc_];
+  next_ioc_ = (next_ioc_ + 1) % iocs_.size();
+  acceptor_.async_accept(target.get_executor(),
+                         [this](error_code ec, Socket socket) { OnAccept(ec, std::move(socket)); });
+}
+
+void HttpServer::Impl::OnAccept(error_code ec, Socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
       ec == net::error::no_memory || ec.value() == ENFILE) {
@@ -661,7 +698,7 @@ void HttpServer::Impl::LogHandlerFailureOnce(std::string_view what) {
 }
 
 void HttpServer::Impl::Stop() {
-  if (ioc_.get_executor().running_in_this_thread()) {
+  if (RunningInIoThread()) {
     std::fprintf(stderr, "idgen http: HttpServer::Stop called from a handler thread\n");
     std::abort();
   }
@@ -669,26 +706,39 @@ void HttpServer::Impl::Stop() {
   if (stopped_) return;
   stopped_ = true;
   stopping_.store(true, std::memory_order_release);
+  // Runs on the accept loop's thread, so no accepted socket can be handed to
+  // an io_context after its work guard is gone.
   net::post(acceptor_.get_executor(), [this] {
     error_code ignored;
     acceptor_.close(ignored);
     accept_retry_.cancel();
+    work_.clear();
   });
+  // Connections are collected first and told outside mu_: dropping the last
+  // reference to one runs its destructor, which takes mu_.
+  std::vector<std::shared_ptr<Connection>> conns;
   {
     absl::MutexLock lock(&mu_);
+    conns.reserve(conns_.size());
     for (Connection* c : conns_) {
       // Null while `c` is being constructed (it then sees stopping() when it
       // starts) or destroyed.
       if (std::shared_ptr<Connection> conn = c->weak_from_this().lock()) {
-        net::post(conn->executor(), [conn] { conn->OnServerStop(); });
+        conns.push_back(std::move(conn));
       }
     }
   }
-  mu_.LockWhenWithTimeout(absl::Condition(this, &Impl::NoConnections), options_.stop_timeout);
+  for (std::shared_ptr<Connection>& conn : conns) {
+    net::post(conn->executor(), [conn] { conn->OnServerStop(); });
+  }
+  conns.clear();
+  // Each run() returns by itself once the acceptor and every connection have
+  // finished (so no accepted socket is left in a queued handler).
+  mu_.LockWhenWithTimeout(absl::Condition(this, &Impl::ThreadsDone), options_.stop_timeout);
   mu_.Unlock();
   // Ends whatever is still running after stop_timeout; pending operations
-  // are destroyed with ioc_.
-  ioc_.stop();
+  // (and their connections) are destroyed with iocs_.
+  for (auto& ioc : iocs_) ioc->stop();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
 }

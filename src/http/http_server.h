@@ -3,7 +3,9 @@
 // HttpServer: a small HTTP/1.1 server on Boost.Beast for idgen's REST
 // gateway, /metrics, /health and the AppHost dashboard.
 //
-// One io_context is run by `threads` threads; every connection is a chain of
+// Each of the `threads` threads runs its own io_context; accepted
+// connections are dealt to them round-robin and stay there, so one
+// connection's work never needs a lock. Every connection is a chain of
 // asynchronous reads and writes (no thread per connection), so thousands of
 // idle keep-alive connections cost only memory. Per connection the server
 // reuses its Request, Response and buffers across requests, so a keep-alive
@@ -34,7 +36,8 @@
 // must not be called from inside a handler (it joins the threads that run
 // handlers). The handler is called concurrently from up to `threads` threads,
 // never concurrently for one connection. Handlers run on the I/O threads:
-// one that blocks stalls every connection served by its thread.
+// one that blocks stalls every connection served by its thread (about
+// 1/threads of them).
 //
 // Lifetime: the Request passed to a handler, and every view into it, is valid
 // only during the call. Stop() (also run by the destructor) stops accepting,

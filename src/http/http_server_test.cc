@@ -1,0 +1,608 @@
+// Copyright idgen authors.
+#include "src/http/http_server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <future>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "src/http/router.h"
+
+namespace idgen::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using ::testing::HasSubstr;
+using ClientResponse = bhttp::response<bhttp::string_body>;
+
+// A blocking HTTP/1.1 client on a plain socket. Every read and write gives up
+// after 10 s (SO_RCVTIMEO/SO_SNDTIMEO), so a broken server fails the test
+// instead of hanging it. It is also the SyncReadStream Beast's parser reads.
+class TestClient {
+ public:
+  explicit TestClient(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{};
+    tv.tv_sec = 10;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~TestClient() { ::close(fd_); }
+  TestClient(const TestClient&) = delete;
+  TestClient& operator=(const TestClient&) = delete;
+
+  bool connected() const { return connected_; }
+
+  bool Send(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // One response, or nullopt on EOF, timeout or a parse error. `head`: the
+  // response answers a HEAD request (has no body whatever it says).
+  std::optional<ClientResponse> Read(bool head = false) {
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(16 << 20);
+    parser.skip(head);
+    beast::error_code ec;
+    bhttp::read(*this, buffer_, parser, ec);
+    if (ec) return std::nullopt;
+    return parser.release();
+  }
+
+  std::optional<ClientResponse> RoundTrip(std::string_view request, bool head = false) {
+    if (!Send(request)) return std::nullopt;
+    return Read(head);
+  }
+
+  // True if the server closes the connection (a read sees EOF or a reset)
+  // before the read timeout; buffered or further data counts as "not closed".
+  bool SeesClose() {
+    if (buffer_.size() > 0) return false;
+    char c;
+    const ssize_t n = ::recv(fd_, &c, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+
+  // SyncReadStream for Beast.
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers, beast::error_code& ec) {
+    ec = {};
+    const net::mutable_buffer b = *net::buffer_sequence_begin(buffers);
+    const ssize_t n = ::recv(fd_, b.data(), b.size(), 0);
+    if (n == 0) ec = net::error::eof;
+    if (n < 0) ec = beast::error_code(errno, boost::system::system_category());
+    return n > 0 ? static_cast<size_t>(n) : 0;
+  }
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers) {
+    beast::error_code ec;
+    const size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  beast::flat_buffer buffer_;
+};
+
+std::string Get(std::string_view target, std::string_view extra_headers = "") {
+  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) +
+         "\r\n";
+}
+
+std::string Post(std::string_view target, std::string_view body) {
+  return "POST " + std::string(target) +
+         " HTTP/1.1\r\nHost: test\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+         std::string(body);
+}
+
+std::string HeaderOf(const ClientResponse& r, std::string_view name) {
+  auto it = r.find(beast::string_view(name.data(), name.size()));
+  return it == r.end() ? std::string() : std::string(it->value());
+}
+
+// Echoes the request as text: method, path, then one "name=value" line per
+// query parameter; or the body for POST.
+void Echo(const Request& req, Response& resp) {
+  resp.content_type = "text/plain";
+  if (req.method == "POST") {
+    resp.body = req.body;
+    return;
+  }
+  resp.body = req.method + " " + req.path + "\n";
+  for (const auto& [name, value] : req.query) resp.body += "[" + name + "]=[" + value + "]\n";
+}
+
+std::unique_ptr<HttpServer> StartServer(HttpServer::Options options) {
+  absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(std::move(options));
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+std::unique_ptr<HttpServer> StartServer(Handler handler) {
+  HttpServer::Options options;
+  options.handler = std::move(handler);
+  return StartServer(std::move(options));
+}
+
+TEST(PercentDecodeTest, DecodesEscapesAndOptionallyPlus) {
+  std::string out;
+  ASSERT_TRUE(PercentDecode("a%20b%2Fc%e2%9C%93", false, &out));
+  EXPECT_EQ(out, "a b/c\xE2\x9C\x93");
+  ASSERT_TRUE(PercentDecode("a+b", false, &out));
+  EXPECT_EQ(out, "a+b");
+  ASSERT_TRUE(PercentDecode("a+b", true, &out));
+  EXPECT_EQ(out, "a b");
+}
+
+TEST(PercentDecodeTest, RejectsBadEscapes) {
+  std::string out;
+  EXPECT_FALSE(PercentDecode("%", false, &out));
+  EXPECT_FALSE(PercentDecode("ab%4", false, &out));
+  EXPECT_FALSE(PercentDecode("%zz", false, &out));
+  EXPECT_FALSE(PercentDecode("%g1", true, &out));
+}
+
+TEST(RequestTest, HeaderLookupIsCaseInsensitive) {
+  Request req;
+  req.headers = {{"Content-Type", "text/plain"}, {"X-Trace", "1"}, {"x-trace", "2"}};
+  EXPECT_EQ(req.Header("content-type"), "text/plain");
+  EXPECT_EQ(req.Header("X-TRACE"), "1");
+  EXPECT_EQ(req.Header("missing"), std::nullopt);
+}
+
+TEST(HttpServerTest, GetDecodesQueryParameters) {
+  auto server = StartServer(Echo);
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  ASSERT_TRUE(client.connected());
+  auto resp = client.RoundTrip(Get("/echo?a=1&b=x%20y&&c=%E2%9C%93&d+e=f+g&flag&e=%2B"));
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->result_int(), 200);
+  EXPECT_EQ(resp->body(),
+            "GET /echo\n[a]=[1]\n[b]=[x y]\n[c]=[\xE2\x9C\x93]\n[d e]=[f g]\n[flag]=[]\n[e]=[+]\n");
+  EXPECT_EQ(HeaderOf(*resp, "Content-Type"), "text/plain");
+  EXPECT_FALSE(HeaderOf(*resp, "Date").empty());
+}
+
+TEST(HttpServerTest, PathStaysPercentEncoded) {
+  auto server = StartServer(Echo);
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  auto resp = client.RoundTrip(Get("/a%2Fb/c"));
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->body(), "GET /a%2Fb/c\n");
+}
+
+TEST(HttpServerTest, BadEscapeInQueryGets400) {
+  auto server = StartServer(Echo);
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  auto resp = client.RoundTrip(Get("/echo?a=%zz"));
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->result_int(), 400);
+  EXPECT_THAT(resp->body(), HasSubstr("percent-encoding"));
+}
+
+TEST(HttpServerTest, PostDeliversBodyAndHeaders) {
+  std::string seen_header;
+  auto server = StartServer([&seen_header](const Request& req, Response& resp) {
+    seen_header = std::string(req.Header("x-custom").value_or("missing"));
+    resp.status = 201;
+    resp.body = req.body;
+    resp.headers.emplace_back("X-Reply", "yes");
+  });
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  auto resp = client.RoundTrip(
+      "POST /ids HTTP/1.1\r\nHost: t\r\nX-Custom: hello\r\nContent-Length: 13\r\n\r\n"
+      "{\"count\": 10}");
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->result_int(), 201);
+  EXPECT_EQ(resp->body(), "{\"count\": 10}");
+  EXPECT_EQ(HeaderOf(*resp, "Content-Type"), "application/json");
+  EXPECT_EQ(HeaderOf(*resp, "X-Reply"), "yes");
+  EXPECT_EQ(seen_header, "hello");
+}
+
+TEST(HttpServerTest, ChunkedBodyIsAssembled) {
+  auto server = StartServer(Echo);
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  auto resp = client.RoundTrip(
+      "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->body(), "hello world");
+}
+
+TEST(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  auto server = StartServer(Echo);
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  for (int i = 0; i < 5; ++i) {
+    const std::string path = "/r" + std::to_string(i);
+    auto resp = (i % 2 == 0) ? client.RoundTrip(Get(path)) : client.RoundTrip(Post(path, path));
+    ASSERT_TRUE(resp.has_value()) << i;
+    EXPECT_EQ(resp->body(), i % 2 == 0 ? "GET " + path + "\n" : path);
+    EXPECT_TRUE(resp->keep_alive());
+  }
+}
+
+TEST(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  auto server = StartServer(Echo);
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  ASSERT_TRUE(client.Send(Get("/first") + Post("/second", "body") + Get("/third")));
+  auto first = client.Read();
+  auto second = client.Read();
+  auto third = client.Read();
+  ASSERT_TRUE(first && second && third);
+  EXPECT_EQ(first->body(), "GET /first\n");
+  EXPECT_EQ(second->body(), "body");
+  EXPECT_EQ(third->body(), "GET /third\n");
+}
+
+TEST(HttpServerTest, ConnectionCloseIsHonoured) {
+  auto server = StartServer(Echo);
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  auto resp = client.RoundTrip(Get("/x", "Connection: close\r\n"));
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->result_int(), 200);
+  EXPECT_EQ(HeaderOf(*resp, "Connection"), "close");
+  EXPECT_TRUE(client.SeesClose());
+}
+
+TEST(HttpServerTest, Http10ClosesUnlessKeepAliveIsAsked) {
+  auto server = StartServer(Echo);
+  ASSERT_NE(server, nullptr);
+  {
+    TestClient client(server->port());
+    auto resp = client.RoundTrip("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(HeaderOf(*resp, "Connection"), "keep-alive");
+    auto again = client.RoundTrip("GET /b HTTP/1.0\r\n\r\n");
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->body(), "GET /b\n");
+    EXPECT_TRUE(client.SeesClose());
+  }
+}
+
+TEST(HttpServerTest, HeadSendsLengthButNoBody) {
+  auto server = StartServer([](const Request&, Response& resp) { resp.body = "0123456789"; });
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  auto head = client.RoundTrip("HEAD /x HTTP/1.1\r\nHost: t\r\n\r\n", /*head=*/true);
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(HeaderOf(*head, "Content-Length"), "10");
+  // Had the server sent a body, this would read it as the next response.
+  auto get = client.RoundTrip(Get("/x"));
+  ASSERT_TRUE(get.has_value());
+  EXPECT_EQ(get->body(), "0123456789");
+}
+
+TEST(HttpServerTest, ExpectContinueGetsInterimResponse) {
+  auto server = StartServer(Echo);
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  auto interim = client.RoundTrip(
+      "POST /x HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  ASSERT_TRUE(interim.has_value());
+  EXPECT_EQ(interim->result_int(), 100);
+  auto resp = client.RoundTrip("data");
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->result_int(), 200);
+  EXPECT_EQ(resp->body(), "data");
+}
+
+TEST(HttpServerTest, RouterAnswers404And405WithAllowAndCapturesParams) {
+  Router router;
+  ASSERT_TRUE(router
+                  .Add("GET", "/v1/ids/{id}/decode",
+                       [](const Request&, const PathParams& params, Response& resp) {
+                         resp.body = std::string(params.Get("id").value_or("?"));
+                       })
+                  .ok());
+  ASSERT_TRUE(
+      router.Add("POST", "/v1/ids", [](const Request&, const PathParams&, Response&) {}).ok());
+  auto server = StartServer(router.AsHandler());
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+
+  auto found = client.RoundTrip(Get("/v1/ids/12%33/decode"));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->result_int(), 200);
+  EXPECT_EQ(found->body(), "123");
+
+  auto missing = client.RoundTrip(Get("/v1/nothing"));
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->result_int(), 404);
+
+  auto wrong_method = client.RoundTrip("DELETE /v1/ids HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(wrong_method.has_value());
+  EXPECT_EQ(wrong_method->result_int(), 405);
+  EXPECT_EQ(HeaderOf(*wrong_method, "Allow"), "POST");
+}
+
+TEST(HttpServerTest, TooLargeBodyGets413AndClose) {
+  HttpServer::Options options;
+  options.handler = Echo;
+  options.max_body_bytes = 1024;
+  auto server = StartServer(std::move(options));
+  ASSERT_NE(server, nullptr);
+  {
+    TestClient client(server->port());
+    auto resp = client.RoundTrip(Post("/x", std::string(64 * 1024, 'a')));
+    ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(resp->result_int(), 413);
+    EXPECT_EQ(HeaderOf(*resp, "Connection"), "close");
+    EXPECT_TRUE(client.SeesClose());
+  }
+  {
+    TestClient client(server->port());
+    auto resp = client.RoundTrip(
+        "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
+        std::string(0x800, 'b') + "\r\n0\r\n\r\n");
+    ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(resp->result_int(), 413);
+  }
+  {
+    TestClient client(server->port());  // exactly at the limit is fine
+    auto resp = client.RoundTrip(Post("/x", std::string(1024, 'c')));
+    ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(resp->result_int(), 200);
+  }
+}
+
+TEST(HttpServerTest, HugeHeaderGets431) {
+  HttpServer::Options options;
+  options.handler = Echo;
+  options.max_header_bytes = 2048;
+  auto server = StartServer(std::move(options));
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  auto resp = client.RoundTrip(Get("/x", "X-Big: " + std::string(8 * 1024, 'h') + "\r\n"));
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->result_int(), 431);
+  EXPECT_TRUE(client.SeesClose());
+}
+
+TEST(HttpServerTest, MalformedRequestsGet400) {
+  auto server = StartServer(Echo);
+  ASSERT_NE(server, nullptr);
+  for (const std::string raw :
+       {"NONSENSE\r\n\r\n", "GET /x HTTP/1.1\r\nBad Header\r\n\r\n",
+        "GET /x HTTP/1.1\r\nContent-Length: zz\r\n\r\n", "GET x HTTP/1.1\r\nHost: t\r\n\r\n"}) {
+    TestClient client(server->port());
+    auto resp = client.RoundTrip(raw);
+    ASSERT_TRUE(resp.has_value()) << raw;
+    EXPECT_EQ(resp->result_int(), 400) << raw;
+  }
+}
+
+TEST(HttpServerTest, HandlerExceptionGives500AndServingContinues) {
+  auto server = StartServer([](const Request& req, Response& resp) {
+    if (req.path == "/boom") throw std::runtime_error("kaboom");
+    resp.body = "fine";
+  });
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  for (int i = 0; i < 3; ++i) {
+    auto boom = client.RoundTrip(Get("/boom"));
+    ASSERT_TRUE(boom.has_value());
+    EXPECT_EQ(boom->result_int(), 500);
+    auto ok = client.RoundTrip(Get("/ok"));
+    ASSERT_TRUE(ok.has_value());
+    EXPECT_EQ(ok->body(), "fine");
+  }
+}
+
+TEST(HttpServerTest, InvalidResponseFromHandlerGives500) {
+  auto server = StartServer([](const Request& req, Response& resp) {
+    if (req.path == "/status") resp.status = 42;
+    if (req.path == "/header") resp.headers.emplace_back("X-Evil", "a\r\nSet-Cookie: x");
+  });
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  for (const char* path : {"/status", "/header"}) {
+    auto resp = client.RoundTrip(Get(path));
+    ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(resp->result_int(), 500);
+    EXPECT_EQ(HeaderOf(*resp, "Set-Cookie"), "");
+  }
+}
+
+TEST(HttpServerTest, CustomErrorWriterFormatsServerErrors) {
+  HttpServer::Options options;
+  options.handler = Echo;
+  options.max_body_bytes = 8;
+  options.error_writer = [](int status, std::string_view detail, Response& resp) {
+    resp.status = status;
+    resp.content_type = "application/problem+json";
+    resp.body =
+        "{\"status\":" + std::to_string(status) + ",\"detail\":\"" + std::string(detail) + "\"}";
+  };
+  auto server = StartServer(std::move(options));
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  auto resp = client.RoundTrip(Post("/x", "0123456789"));
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->result_int(), 413);
+  EXPECT_EQ(HeaderOf(*resp, "Content-Type"), "application/problem+json");
+  EXPECT_EQ(resp->body(), "{\"status\":413,\"detail\":\"request body exceeds 8 bytes\"}");
+}
+
+TEST(HttpServerTest, ManyConcurrentKeepAliveConnectionsAllSucceed) {
+  constexpr int kClientThreads = 4;
+  constexpr int kConnectionsPerThread = 50;
+  constexpr int kRequestsPerConnection = 20;
+  HttpServer::Options options;
+  options.handler = Echo;
+  options.threads = 2;
+  auto server = StartServer(std::move(options));
+  ASSERT_NE(server, nullptr);
+
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kClientThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::unique_ptr<TestClient>> clients;
+      for (int c = 0; c < kConnectionsPerThread; ++c) {
+        clients.push_back(std::make_unique<TestClient>(server->port()));
+      }
+      // Every connection stays open the whole time; each round sends one
+      // request on every connection, then reads every answer.
+      for (int r = 0; r < kRequestsPerConnection; ++r) {
+        for (int c = 0; c < kConnectionsPerThread; ++c) {
+          clients[static_cast<size_t>(c)]->Send(
+              Get("/t" + std::to_string(t) + "/c" + std::to_string(c) + "?r=" + std::to_string(r)));
+        }
+        for (int c = 0; c < kConnectionsPerThread; ++c) {
+          auto resp = clients[static_cast<size_t>(c)]->Read();
+          const std::string want = "GET /t" + std::to_string(t) + "/c" + std::to_string(c) +
+                                   "\n[r]=[" + std::to_string(r) + "]\n";
+          if (resp && resp->result_int() == 200 && resp->body() == want) ++ok;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kClientThreads * kConnectionsPerThread * kRequestsPerConnection);
+}
+
+TEST(HttpServerTest, StopWithIdleConnectionsReturnsPromptly) {
+  HttpServer::Options options;
+  options.handler = Echo;
+  options.threads = 2;
+  options.idle_timeout = absl::Seconds(60);
+  auto server = StartServer(std::move(options));
+  ASSERT_NE(server, nullptr);
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(std::make_unique<TestClient>(server->port()));
+    ASSERT_TRUE(clients.back()->RoundTrip(Get("/warm")).has_value());
+  }
+  clients.push_back(std::make_unique<TestClient>(server->port()));  // never sent anything
+
+  const auto start = std::chrono::steady_clock::now();
+  server->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  for (auto& client : clients) EXPECT_TRUE(client->SeesClose());
+  server->Stop();  // idempotent
+}
+
+TEST(HttpServerTest, StopLetsInFlightRequestFinish) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto server = StartServer([&entered, released](const Request&, Response& resp) {
+    entered.set_value();
+    released.wait();
+    resp.body = "finished";
+  });
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  ASSERT_TRUE(client.Send(Get("/slow")));
+  entered.get_future().wait();
+  std::thread stopper([&server] { server->Stop(); });
+  release.set_value();
+  auto resp = client.Read();
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->body(), "finished");
+  stopper.join();
+  EXPECT_TRUE(client.SeesClose());
+}
+
+TEST(HttpServerTest, IdleTimeoutClosesConnection) {
+  HttpServer::Options options;
+  options.handler = Echo;
+  options.idle_timeout = absl::Milliseconds(50);
+  auto server = StartServer(std::move(options));
+  ASSERT_NE(server, nullptr);
+  TestClient client(server->port());
+  ASSERT_TRUE(client.RoundTrip(Get("/x")).has_value());
+  EXPECT_TRUE(client.SeesClose());  // within the client's 10 s read timeout
+}
+
+TEST(HttpServerTest, BadListenAddressesAreClearErrors) {
+  struct Case {
+    const char* listen;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"foo", "listen address \"foo\": expected HOST:PORT"},
+           Case{":8080", "listen address \":8080\": expected HOST:PORT"},
+           Case{"example.com:80", "is not an IPv4 address, a bracketed IPv6 address or localhost"},
+           Case{"127.0.0.1:99999", "port \"99999\" is not a number in 0..65535"},
+           Case{"127.0.0.1:", "port \"\" is not a number"},
+           Case{"::1:80", "an IPv6 address must be in brackets"},
+           Case{"[::1]80", "expected [IPV6]:PORT"},
+           Case{"[nope]:80", "\"nope\" is not an IPv6 address"},
+       }) {
+    HttpServer::Options options;
+    options.handler = Echo;
+    options.listen = c.listen;
+    absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(options);
+    ASSERT_FALSE(server.ok()) << c.listen;
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << c.listen;
+    EXPECT_THAT(server.status().message(), HasSubstr(c.message)) << c.listen;
+  }
+}
+
+TEST(HttpServerTest, PortInUseIsUnavailable) {
+  auto first = StartServer(Echo);
+  ASSERT_NE(first, nullptr);
+  HttpServer::Options options;
+  options.handler = Echo;
+  options.listen = "127.0.0.1:" + std::to_string(first->port());
+  absl::StatusOr<std::unique_ptr<HttpServer>> second = HttpServer::Start(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(second.status().message(), HasSubstr("bind"));
+}
+
+TEST(HttpServerTest, MissingHandlerIsInvalidArgument) {
+  absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start({});
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace idgen::http

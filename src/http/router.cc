@@ -53,8 +53,7 @@ bool PathParams::Decode() {
 
 Router::Router(ErrorWriter error_writer) : error_writer_(std::move(error_writer)) {}
 
-absl::Status Router::Add(std::string_view method, std::string_view pattern,
-                         RouteHandler handler) {
+absl::Status Router::Add(std::string_view method, std::string_view pattern, RouteHandler handler) {
   const std::string where = "route " + std::string(method) + " " + Quoted(pattern);
   if (method.empty() || !std::all_of(method.begin(), method.end(), IsMethodChar)) {
     return absl::InvalidArgumentError(where + ": method must be an HTTP token such as GET");
@@ -112,9 +111,8 @@ absl::Status Router::Add(std::string_view method, std::string_view pattern,
       return absl::InvalidArgumentError(where + ": matches the same paths as " +
                                         Quoted(existing.text) + "; use the same parameter names");
     }
-    const bool duplicate =
-        std::any_of(existing.methods.begin(), existing.methods.end(),
-                    [method](const auto& m) { return m.first == method; });
+    const bool duplicate = std::any_of(existing.methods.begin(), existing.methods.end(),
+                                       [method](const auto& m) { return m.first == method; });
     if (duplicate) {
       return absl::AlreadyExistsError(where + ": already registered");
     }

@@ -172,17 +172,21 @@ absl::Status Node::Start() {
                                                " (address in use or invalid?)"));
   }
 
-  http::Router router;
-  router.Add("GET", "/alive", [](const http::Request&, http::Response& resp) {
-    resp.body = "{\"status\":\"alive\"}";
-  });
-  router.Add("GET", "/health", [this](const http::Request&, http::Response& resp) {
+  router_ = std::make_unique<http::Router>();
+  http::Router& router = *router_;
+  (void)router.Add("GET", "/alive",
+                   [](const http::Request&, const http::PathParams&, http::Response& resp) {
+                     resp.body = "{\"status\":\"alive\"}";
+                   });
+  (void)router.Add("GET", "/health", [this](const http::Request&, const http::PathParams&,
+                                            http::Response& resp) {
     const absl::Status ready = Ready();
     resp.status = ready.ok() ? 200 : 503;
     resp.body = ready.ok() ? ProblemJson("serving", "")
                            : ProblemJson("not_serving", std::string(ready.message()));
   });
-  router.Add("GET", "/info", [this](const http::Request&, http::Response& resp) {
+  (void)router.Add("GET", "/info", [this](const http::Request&, const http::PathParams&,
+                                          http::Response& resp) {
     v1::GetInfoResponse info;
     FillInfo(&info);
     google::protobuf::util::JsonPrintOptions opts;
@@ -192,10 +196,7 @@ absl::Status Node::Start() {
   });
   http::HttpServer::Options http_opts;
   http_opts.listen = options_.admin_listen;
-  http_opts.handler = [router = std::move(router)](const http::Request& req,
-                                                   http::Response& resp) {
-    router.Dispatch(req, resp);
-  };
+  http_opts.handler = router_->AsHandler();
   absl::StatusOr<std::unique_ptr<http::HttpServer>> admin = http::HttpServer::Start(http_opts);
   if (!admin.ok()) {
     grpc_server_->Shutdown();

@@ -38,6 +38,7 @@ class Server;
 
 namespace idgen::http {
 class HttpServer;
+class Router;
 }  // namespace idgen::http
 
 namespace idgen::server {
@@ -89,6 +90,7 @@ class Node {
   std::unique_ptr<ReservationKeeper> keeper_;
   std::unique_ptr<IdService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> admin_;
   int grpc_port_ = 0;
   std::atomic<bool> draining_{false};

@@ -199,7 +199,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& json_text, abs
   if (root.is_discarded()) {
     // Parse again with exceptions to get the position of the error.
     try {
-      (void)Json::parse(json_text, nullptr, true, true);
+      const Json again = Json::parse(json_text, nullptr, true, true);
+      (void)again;
     } catch (const Json::parse_error& e) {
       return absl::InvalidArgumentError(absl::StrCat("config: not valid JSON: ", e.what()));
     }

@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# One go, one machine, loopback only: Redis `INCR` (redis-benchmark) beside an
+# idgen node (`idgen bench`), printed as a table with ratios (ours / Redis).
+#
+#   bench/grpc_vs_redis.sh                # 10 s per run
+#   DURATION=30 bench/grpc_vs_redis.sh    # longer runs
+#
+# Runs, in order:
+#   1. redis-benchmark -t incr -c $REDIS_CLIENTS -P 1 against a Redis started here
+#      (no persistence), sized to last about $DURATION seconds
+#   2. idgen bench --mode stream --count 1       (the max one-ID request rate)
+#   3. idgen bench --mode unary                  (NextId, one call per ID)
+#   4. idgen bench --mode batch --count 1000     (against the worker's ceiling)
+#   5. idgen bench --mode stream --count 1 --rate (half of 2.) for the p99 target
+#   6. optional: SOAK=600 runs stream mode that long and samples the node's RSS
+# The node's resident size (VmRSS) is sampled every 0.5 s throughout.
+#
+# Environment (defaults in brackets):
+#   IDGEN [build/bin/idgen]  DURATION [10]  WARMUP [2]  REDIS_CLIENTS [50]
+#   STREAM_CONCURRENCY [16]  STREAM_PIPELINE [1]  UNARY_CONCURRENCY [16]
+#   BATCH_CONCURRENCY [4]  BENCH_THREADS [0 = one per CPU]  SOAK [0 seconds]
+#   KEEP [unset; set to keep the temp dir with logs and JSON]
+# Needs: redis-server, redis-benchmark, redis-cli, python3, curl. No internet.
+# Everything started here is stopped by pid on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+IDGEN=${IDGEN:-$ROOT/build/bin/idgen}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+REDIS_CLIENTS=${REDIS_CLIENTS:-50}
+STREAM_CONCURRENCY=${STREAM_CONCURRENCY:-16}
+STREAM_PIPELINE=${STREAM_PIPELINE:-1}
+UNARY_CONCURRENCY=${UNARY_CONCURRENCY:-16}
+BATCH_CONCURRENCY=${BATCH_CONCURRENCY:-4}
+BENCH_THREADS=${BENCH_THREADS:-0}
+SOAK=${SOAK:-0}
+
+for tool in redis-server redis-benchmark redis-cli python3 curl; do
+  command -v "$tool" >/dev/null || { echo "grpc_vs_redis: $tool not found" >&2; exit 2; }
+done
+[[ -x $IDGEN ]] || { echo "grpc_vs_redis: $IDGEN not built (ninja -C build idgen)" >&2; exit 2; }
+
+TMP=$(mktemp -d -t idgen-vs-redis.XXXXXX)
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n ${KEEP:-} ]]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# json FILE KEY: one field of a one-object JSON file.
+json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
+log() { echo "[$(date +%T)] $*" >&2; }
+
+# ---------------------------------------------------------------- Redis
+REDIS_PORT=$(free_port)
+mkdir -p "$TMP/redis"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  --daemonize no --dir "$TMP/redis" --logfile "$TMP/redis/redis.log" &
+REDIS_PID=$!
+PIDS+=("$REDIS_PID")
+for _ in $(seq 100); do
+  [[ $(redis-cli -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] && break
+  sleep 0.1
+done
+[[ $(redis-cli -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] || { echo "redis did not start" >&2; exit 1; }
+
+# redis-benchmark has no duration flag: a short calibration run sizes -n.
+redis_bench() {  # N -> CSV line "INCR",rps,avg,min,p50,p95,p99,max
+  redis-benchmark -p "$REDIS_PORT" -t incr -n "$1" -c "$REDIS_CLIENTS" -P 1 --csv | grep '^"INCR"'
+}
+log "redis: calibrating"
+CAL=$(redis_bench 100000)
+CAL_RPS=$(echo "$CAL" | cut -d, -f2 | tr -d '"')
+REDIS_N=$(python3 -c "print(max(100000, int(float('$CAL_RPS') * $DURATION)))")
+log "redis: redis-benchmark -t incr -n $REDIS_N -c $REDIS_CLIENTS -P 1"
+REDIS_LINE=$(redis_bench "$REDIS_N")
+REDIS_RPS=$(echo "$REDIS_LINE" | cut -d, -f2 | tr -d '"')
+REDIS_P50=$(echo "$REDIS_LINE" | cut -d, -f5 | tr -d '"')
+REDIS_P99=$(echo "$REDIS_LINE" | cut -d, -f7 | tr -d '"')
+REDIS_RSS_KB=$(awk '/^VmRSS/ {print $2}' "/proc/$REDIS_PID/status")
+kill -TERM "$REDIS_PID"
+wait "$REDIS_PID" 2>/dev/null || true
+
+# ---------------------------------------------------------------- idgen node
+GRPC_PORT=$(free_port)
+ADMIN_PORT=$(free_port)
+"$IDGEN" serve --listen "127.0.0.1:$GRPC_PORT" --admin-listen "127.0.0.1:$ADMIN_PORT" \
+  --state-dir "$TMP/state" >"$TMP/serve.log" 2>&1 &
+NODE_PID=$!
+PIDS+=("$NODE_PID")
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$ADMIN_PORT/health" >/dev/null 2>&1 && break
+  kill -0 "$NODE_PID" 2>/dev/null || { cat "$TMP/serve.log" >&2; echo "node exited" >&2; exit 1; }
+  sleep 0.1
+done
+curl -sf "http://127.0.0.1:$ADMIN_PORT/health" >/dev/null || {
+  cat "$TMP/serve.log" >&2
+  echo "node not healthy after 10 s" >&2
+  exit 1
+}
+
+# The default namespace's sequence ceiling (IDs/s), from /info; twitter's
+# 4,096,000 if the layout cannot be read.
+CEILING=$(curl -sf "http://127.0.0.1:$ADMIN_PORT/info" | python3 -c '
+import json, sys
+try:
+    info = json.load(sys.stdin)
+    ns = info["namespaces"][0]
+    for n in info["namespaces"]:
+        if n.get("name") == "default":
+            ns = n
+    lay = ns["layout"]
+    print(int((1 << int(lay["sequenceBits"])) * 1000 / int(lay.get("unitMs", 1))))
+except Exception:
+    print(4096000)
+' 2>/dev/null || echo 4096000)
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$NODE_PID/status" 2>/dev/null || echo 0; }
+RSS_START_KB=$(rss_kb)
+( while kill -0 "$NODE_PID" 2>/dev/null; do
+    echo "$(date +%s.%N) $(rss_kb)"
+    sleep 0.5
+  done ) >"$TMP/rss.txt" &
+PIDS+=("$!")
+
+FAILED=0
+bench() {  # NAME FLAGS... -> $TMP/NAME.json
+  local name=$1
+  shift
+  log "idgen bench $*"
+  if ! "$IDGEN" bench --target "127.0.0.1:$GRPC_PORT" --duration "$DURATION" --warmup "$WARMUP" \
+    --threads "$BENCH_THREADS" --json "$@" >"$TMP/$name.json" 2>"$TMP/$name.err"; then
+    FAILED=1
+    cat "$TMP/$name.err" >&2
+  fi
+  log "  $(cat "$TMP/$name.json")"
+}
+
+bench stream --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipeline "$STREAM_PIPELINE"
+bench unary --mode unary --count 1 --concurrency "$UNARY_CONCURRENCY"
+bench batch --mode batch --count 1000 --concurrency "$BATCH_CONCURRENCY"
+HALF_RATE=$(python3 -c "print(int(float('$(json "$TMP/stream.json" rps)') / 2))")
+bench half --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipeline "$STREAM_PIPELINE" \
+  --rate "$HALF_RATE"
+RSS_AFTER_KB=$(rss_kb)
+if [[ $SOAK -gt 0 ]]; then
+  SOAK_START_KB=$(rss_kb)
+  DURATION=$SOAK bench soak --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" \
+    --pipeline "$STREAM_PIPELINE"
+  SOAK_END_KB=$(rss_kb)
+fi
+RSS_MAX_KB=$(awk 'BEGIN {m = 0} $2 > m {m = $2} END {print m}' "$TMP/rss.txt")
+
+# ---------------------------------------------------------------- report
+export TMP REDIS_RPS REDIS_P50 REDIS_P99 REDIS_N REDIS_CLIENTS REDIS_RSS_KB CEILING HALF_RATE
+export RSS_START_KB RSS_AFTER_KB RSS_MAX_KB SOAK SOAK_START_KB="${SOAK_START_KB:-0}"
+export SOAK_END_KB="${SOAK_END_KB:-0}" DURATION
+python3 - <<'EOF'
+import json, os
+e = os.environ
+tmp = e["TMP"]
+def load(name):
+    try:
+        return json.load(open(f"{tmp}/{name}.json"))
+    except Exception:
+        return None
+redis_rps = float(e["REDIS_RPS"])
+rows = []
+rows.append((f"redis INCR (-c {e['REDIS_CLIENTS']}, -P 1)", redis_rps, redis_rps,
+             float(e["REDIS_P50"]) * 1000, float(e["REDIS_P99"]) * 1000, None, 0))
+labels = {
+    "stream": "idgen StreamIds, 1 ID/request",
+    "unary": "idgen NextId (unary)",
+    "batch": "idgen NextIds, 1000 IDs/request",
+    "half": f"idgen StreamIds at --rate {e['HALF_RATE']}",
+    "soak": f"idgen StreamIds soak {e['SOAK']} s",
+}
+res = {}
+for name, label in labels.items():
+    r = load(name)
+    if r is None:
+        continue
+    res[name] = r
+    conc = f"C={r['concurrency']}" + (f"x{r['pipeline']}" if r.get("pipeline", 1) > 1 else "")
+    rows.append((f"{label} ({conc})", r["rps"], r["ids_per_s"], r["p50_us"], r["p99_us"],
+                 r["p999_us"], r["errors"] and sum(r["errors"].values()) or 0,
+                 r["duplicates"], r["order_violations"], r["ids_checked"]))
+print()
+print(f"{'':44} {'requests/s':>11} {'IDs/s':>11} {'p50 us':>8} {'p99 us':>8} {'p999 us':>8}"
+      f" {'req ratio':>9} {'errors':>7}")
+for row in rows:
+    name, rps, ids, p50, p99, p999 = row[:6]
+    print(f"{name:44} {rps:11.0f} {ids:11.0f} {p50:8.1f} {p99:8.1f} "
+          f"{(p999 if p999 is not None else float('nan')):8.1f} {rps / redis_rps:9.2f} {row[6]:7d}")
+print()
+for name, r in res.items():
+    print(f"{name:7} checked {r['ids_checked']} IDs: {r['duplicates']} duplicates, "
+          f"{r['order_violations']} order violations")
+kb = lambda k: int(e[k]) / 1024
+print(f"node RSS MiB: start {kb('RSS_START_KB'):.1f}, max {kb('RSS_MAX_KB'):.1f}, "
+      f"after runs {kb('RSS_AFTER_KB'):.1f}   (redis after its run: {kb('REDIS_RSS_KB'):.1f})")
+if int(e["SOAK"]) > 0:
+    print(f"soak RSS MiB: {kb('SOAK_START_KB'):.1f} -> {kb('SOAK_END_KB'):.1f}")
+print()
+ceiling = int(e["CEILING"])
+verdict = lambda ok: "MET" if ok else "MISSED"
+if "stream" in res:
+    s = res["stream"]
+    print(f"target stream 1-ID rps > redis INCR: {s['rps']:.0f} vs {redis_rps:.0f} "
+          f"({s['rps'] / redis_rps:.2f}x) {verdict(s['rps'] > redis_rps)}")
+if "half" in res:
+    h = res["half"]
+    print(f"target p99 < 1 ms at half load ({h['rps']:.0f} req/s): p99 {h['p99_us']:.0f} us "
+          f"{verdict(h['p99_us'] < 1000)}")
+if "batch" in res:
+    b = res["batch"]
+    print(f"target batch-1000 >= 95% of {ceiling} IDs/s: {b['ids_per_s']:.0f} "
+          f"({100 * b['ids_per_s'] / ceiling:.1f}%) {verdict(b['ids_per_s'] >= 0.95 * ceiling)}")
+if "unary" in res:
+    print(f"unary NextId / redis INCR: {res['unary']['rps'] / redis_rps:.2f}")
+summary = {"redis": {"rps": redis_rps, "p50_us": float(e["REDIS_P50"]) * 1000,
+                     "p99_us": float(e["REDIS_P99"]) * 1000, "n": int(e["REDIS_N"])},
+           "idgen": res, "ceiling_ids_per_s": ceiling,
+           "rss_kb": {"start": int(e["RSS_START_KB"]), "max": int(e["RSS_MAX_KB"]),
+                      "after": int(e["RSS_AFTER_KB"])}}
+json.dump(summary, open(f"{tmp}/summary.json", "w"), indent=1)
+EOF
+if [[ -n ${KEEP:-} ]]; then echo "JSON in $TMP/summary.json" >&2; fi
+exit "$FAILED"

@@ -1,0 +1,786 @@
+// Copyright idgen authors.
+//
+// See load_generator.h. The callers are small state machines driven by
+// completion-queue events; each caller belongs to one queue, and each queue is
+// polled by one thread, so a caller's state is only ever touched by one thread
+// and needs no lock. Results are merged after the threads are joined.
+#include "src/cli/load_generator.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include <grpcpp/alarm.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "idgen/v1/idgen.grpc.pb.h"
+
+namespace idgen::cli {
+
+// ---------------------------------------------------------------- pure parts
+
+absl::StatusOr<BenchMode> ParseBenchMode(std::string_view name) {
+  if (name == "unary") return BenchMode::kUnary;
+  if (name == "batch") return BenchMode::kBatch;
+  if (name == "stream") return BenchMode::kStream;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown --mode \"", std::string(name), "\"; use unary, batch or stream"));
+}
+
+std::string_view BenchModeName(BenchMode mode) {
+  switch (mode) {
+    case BenchMode::kUnary:
+      return "unary";
+    case BenchMode::kBatch:
+      return "batch";
+    case BenchMode::kStream:
+      return "stream";
+  }
+  return "?";
+}
+
+LatencyHistogram::LatencyHistogram() : buckets_(kBuckets, 0) {}
+
+size_t LatencyHistogram::BucketOf(uint64_t value) {
+  if (value < 128) return static_cast<size_t>(value);
+  const int e = 63 - std::countl_zero(value);  // 7..63
+  const int shift = e - 6;
+  const uint64_t mantissa = value >> shift;  // 64..127
+  return 128 + static_cast<size_t>(e - 7) * 64 + static_cast<size_t>(mantissa - 64);
+}
+
+uint64_t LatencyHistogram::BucketLow(size_t bucket) {
+  if (bucket < 128) return bucket;
+  const size_t e = (bucket - 128) / 64 + 7;
+  const uint64_t mantissa = (bucket - 128) % 64 + 64;
+  return mantissa << (e - 6);
+}
+
+uint64_t LatencyHistogram::BucketHigh(size_t bucket) {
+  if (bucket < 128) return bucket;
+  const size_t e = (bucket - 128) / 64 + 7;
+  return BucketLow(bucket) + ((uint64_t{1} << (e - 6)) - 1);
+}
+
+void LatencyHistogram::Record(uint64_t value) {
+  ++buckets_[BucketOf(value)];
+  ++count_;
+  max_ = std::max(max_, value);
+  sum_ += static_cast<long double>(value);
+}
+
+void LatencyHistogram::Merge(const LatencyHistogram& other) {
+  for (size_t i = 0; i < kBuckets; ++i) buckets_[i] += other.buckets_[i];
+  count_ += other.count_;
+  max_ = std::max(max_, other.max_);
+  sum_ += other.sum_;
+}
+
+double LatencyHistogram::Mean() const {
+  return count_ == 0 ? 0 : static_cast<double>(sum_ / static_cast<long double>(count_));
+}
+
+uint64_t LatencyHistogram::Quantile(double q) const {
+  if (count_ == 0) return 0;
+  q = std::clamp(q, 0.0, 1.0);
+  uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  rank = std::clamp<uint64_t>(rank, 1, count_);
+  uint64_t seen = 0;
+  for (size_t i = 0; i < kBuckets; ++i) {
+    seen += buckets_[i];
+    if (seen >= rank) {
+      const uint64_t low = BucketLow(i);
+      const uint64_t mid = low + (BucketHigh(i) - low) / 2;
+      return std::min(mid, max_);
+    }
+  }
+  return max_;
+}
+
+namespace {
+
+template <typename T>
+uint64_t CountDuplicatesImpl(std::vector<std::vector<T>>& sequences) {
+  struct Cursor {
+    const T* at;
+    const T* end;
+  };
+  std::vector<Cursor> heap;
+  for (std::vector<T>& s : sequences) {
+    if (!std::is_sorted(s.begin(), s.end())) std::sort(s.begin(), s.end());
+    if (!s.empty()) heap.push_back({s.data(), s.data() + s.size()});
+  }
+  // Min-heap on the value under each cursor.
+  auto later = [](const Cursor& a, const Cursor& b) { return *b.at < *a.at; };
+  std::make_heap(heap.begin(), heap.end(), later);
+  uint64_t duplicates = 0;
+  const T* last = nullptr;
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    Cursor& c = heap.back();
+    // Merged output never decreases, so "not less" means "equal".
+    if (last != nullptr && !(*last < *c.at)) ++duplicates;
+    last = c.at;
+    if (++c.at == c.end) {
+      heap.pop_back();
+    } else {
+      std::push_heap(heap.begin(), heap.end(), later);
+    }
+  }
+  return duplicates;
+}
+
+}  // namespace
+
+uint64_t CountDuplicates(std::vector<std::vector<uint64_t>>& sequences) {
+  return CountDuplicatesImpl(sequences);
+}
+uint64_t CountDuplicates(std::vector<std::vector<Id128>>& sequences) {
+  return CountDuplicatesImpl(sequences);
+}
+
+absl::Status ValidateTarget(std::string_view target) {
+  const std::string t(target);
+  auto bad = [&t](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("bad --target \"", t, "\": ", std::string(why),
+                                                   " (want HOST:PORT, [V6]:PORT or a gRPC URI "
+                                                   "like dns:///HOST:PORT or unix:PATH)"));
+  };
+  if (t.empty()) return bad("empty");
+  for (std::string_view scheme : {"dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:"}) {
+    if (target.substr(0, scheme.size()) == scheme) {
+      return target.size() > scheme.size() ? absl::OkStatus() : bad("nothing after the scheme");
+    }
+  }
+  const size_t colon = t.rfind(':');
+  if (colon == std::string::npos) return bad("no port");
+  std::string host = t.substr(0, colon);
+  const std::string port = t.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return bad("IPv6 addresses need brackets");
+  }
+  if (host.empty()) return bad("no host");
+  if (host.find_first_of(" \t/") != std::string::npos) return bad("bad host");
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return bad("port is not a number");
+  }
+  const int p = std::stoi(port);
+  if (p < 1 || p > 65535) return bad("port out of range 1..65535");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLoadConfig(const LoadConfig& c) {
+  if (absl::Status s = ValidateTarget(c.target); !s.ok()) return s;
+  auto bad = [](std::string_view msg) { return absl::InvalidArgumentError(std::string(msg)); };
+  if (c.count == 0) return bad("--count must be at least 1");
+  if (c.count > 1'000'000) return bad("--count must be at most 1000000");
+  if (c.mode == BenchMode::kUnary && c.count != 1) {
+    return bad("--mode unary calls NextId, one ID per call; use --mode batch for --count > 1");
+  }
+  if (c.concurrency < 1) return bad("--concurrency must be at least 1");
+  if (c.concurrency > 10000) return bad("--concurrency must be at most 10000");
+  if (c.pipeline < 1 || c.pipeline > 1024) return bad("--pipeline must be in 1..1024");
+  if (c.pipeline > 1 && c.mode != BenchMode::kStream) {
+    return bad("--pipeline applies to --mode stream only (unary callers have one call in flight)");
+  }
+  if (!(c.duration_s > 0) || c.duration_s > kMaxBenchSeconds) {
+    return bad("--duration must be more than 0 and at most 3600 seconds");
+  }
+  if (!(c.warmup_s >= 0) || c.warmup_s > kMaxBenchSeconds) {
+    return bad("--warmup must be in 0..3600 seconds");
+  }
+  if (!(c.rate >= 0) || std::isinf(c.rate)) {
+    return bad("--rate must be 0 (as fast as possible) or a positive number of requests/s");
+  }
+  if (c.threads < 0 || c.threads > 256) return bad("--threads must be in 0..256 (0 = one per CPU)");
+  if (c.callers_per_channel < 1) return bad("--callers-per-channel must be at least 1");
+  if (!(c.timeout_s > 0) || c.timeout_s > 600) return bad("--timeout must be in (0, 600] seconds");
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- the engine
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+constexpr std::array<std::string_view, 17> kCodeNames = {
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
+// Error slots past the gRPC codes: responses that break the API contract.
+constexpr size_t kWrongCount = 17;
+constexpr size_t kMalformedId = 18;
+constexpr size_t kOtherCode = 19;
+constexpr size_t kErrorSlots = 20;
+
+std::string ErrorName(size_t slot) {
+  if (slot < kCodeNames.size()) return std::string(kCodeNames[slot]);
+  if (slot == kWrongCount) return "WRONG_COUNT";
+  if (slot == kMalformedId) return "MALFORMED_ID";
+  return "OTHER";
+}
+
+size_t ErrorSlot(int code) {
+  return code >= 0 && code < static_cast<int>(kCodeNames.size()) ? static_cast<size_t>(code)
+                                                                 : kOtherCode;
+}
+
+std::chrono::system_clock::time_point ToSystem(TimePoint t) {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(t - Clock::now());
+}
+
+std::chrono::nanoseconds Seconds(double s) {
+  return std::chrono::nanoseconds(static_cast<int64_t>(s * 1e9));
+}
+
+// What all callers share. Everything but the atomics is set before the
+// callers start and only read afterwards.
+struct Run {
+  const LoadConfig* config = nullptr;
+  TimePoint start, measure_from, end, hard_end;
+  std::chrono::nanoseconds interval{0};  // between requests of one caller; 0 = unpaced
+  std::atomic<uint64_t> stored{0};
+  std::atomic<int> remaining{0};
+  absl::Mutex mu;
+  bool all_done ABSL_GUARDED_BY(mu) = false;
+
+  // Room for up to `n` more IDs in the uniqueness check.
+  size_t Claim(size_t n) {
+    const uint64_t limit = config->check_limit;
+    if (stored.load(std::memory_order_relaxed) >= limit) return 0;
+    const uint64_t before = stored.fetch_add(n, std::memory_order_relaxed);
+    if (before >= limit) return 0;
+    return static_cast<size_t>(std::min<uint64_t>(n, limit - before));
+  }
+  void CallerDone() {
+    if (remaining.fetch_sub(1) == 1) {
+      absl::MutexLock lock(&mu);
+      all_done = true;
+    }
+  }
+};
+
+enum Op { kCall, kStart, kWrite, kRead, kWritesDone, kFinish, kAlarm, kOps };
+
+// One sequential client; see load_generator.h.
+class Caller {
+ public:
+  struct Tag {
+    Caller* caller;
+    Op op;
+  };
+
+  Caller(Run* run, v1::IdGenerator::Stub* stub, grpc::CompletionQueue* cq, int index)
+      : run_(run), stub_(stub), cq_(cq) {
+    for (int op = 0; op < kOps; ++op) tags_[op] = {this, static_cast<Op>(op)};
+    // Stagger paced callers evenly over one interval.
+    if (run->interval.count() > 0) {
+      due_ = run->start + run->interval * index / run->config->concurrency;
+    }
+  }
+  virtual ~Caller() = default;
+
+  virtual void Start() = 0;
+  virtual void OnEvent(Op op, bool ok) = 0;
+
+  // Results, read after the polling threads are joined.
+  LatencyHistogram latency;
+  uint64_t requests = 0;
+  uint64_t ids = 0;
+  uint64_t received = 0;
+  std::array<uint64_t, kErrorSlots> errors{};
+  OrderChecker<uint64_t> order64;
+  OrderChecker<Id128> order128;
+  std::vector<uint64_t> ids64;
+  std::vector<Id128> ids128;
+
+ protected:
+  void* TagFor(Op op) { return &tags_[op]; }
+  bool Measured(TimePoint now) const { return now >= run_->measure_from && now < run_->end; }
+
+  // Decides when the next request may go. Unpaced: now, latency measured from
+  // now. Paced: at the caller's next due time; if that is still ahead, arms
+  // the alarm and returns false. Latency is measured from the due time when
+  // the caller was busy then (so a slow server is not hidden by the client
+  // waiting for it, "coordinated omission"), and from now when the caller was
+  // free and only our timer made it late.
+  bool ReadyToSend(TimePoint now, TimePoint* start) {
+    if (run_->interval.count() == 0) {
+      *start = now;
+      return true;
+    }
+    if (now < due_) {
+      alarm_.emplace();
+      alarm_->Set(cq_, ToSystem(std::min(due_, run_->end)), TagFor(kAlarm));
+      alarm_pending_ = true;
+      return false;
+    }
+    *start = free_since_ <= due_ ? now : due_;
+    due_ += run_->interval;
+    return true;
+  }
+
+  void Record(const v1::NextIdsResponse& r, TimePoint sent, TimePoint now) {
+    if (r.error_code() != 0) {
+      ++errors[ErrorSlot(r.error_code())];
+      return;
+    }
+    const size_t n = static_cast<size_t>(r.ids_size()) + static_cast<size_t>(r.ids128_size());
+    received += n;
+    if (r.ids_size() > 0) {
+      for (uint64_t id : r.ids()) order64.Observe(id);
+      const size_t room = run_->Claim(static_cast<size_t>(r.ids_size()));
+      ids64.insert(ids64.end(), r.ids().begin(), r.ids().begin() + static_cast<int>(room));
+    }
+    if (r.ids128_size() > 0) {
+      size_t room = run_->Claim(static_cast<size_t>(r.ids128_size()));
+      for (const std::string& bytes : r.ids128()) {
+        if (!Store128(bytes, room > 0)) continue;
+        if (room > 0) --room;
+      }
+    }
+    if (n != run_->config->count) {
+      ++errors[kWrongCount];
+      return;
+    }
+    if (Measured(now)) Count(n, sent, now);
+  }
+
+  void RecordOne(const v1::NextIdResponse& r, TimePoint sent, TimePoint now) {
+    ++received;
+    if (r.id128().empty()) {
+      order64.Observe(r.id());
+      if (run_->Claim(1) == 1) ids64.push_back(r.id());
+    } else if (!Store128(r.id128(), run_->Claim(1) == 1)) {
+      return;
+    }
+    if (Measured(now)) Count(1, sent, now);
+  }
+
+  void Count(size_t n, TimePoint sent, TimePoint now) {
+    ++requests;
+    ids += n;
+    latency.Record(static_cast<uint64_t>(std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::nanoseconds>(now - sent).count())));
+  }
+
+  Run* run_;
+  v1::IdGenerator::Stub* stub_;
+  grpc::CompletionQueue* cq_;
+  TimePoint due_{};
+  TimePoint free_since_{};
+  std::optional<grpc::Alarm> alarm_;
+  bool alarm_pending_ = false;
+
+ private:
+  bool Store128(const std::string& bytes, bool store) {
+    if (bytes.size() != 16) {
+      ++errors[kMalformedId];
+      return false;
+    }
+    Id128 id;
+    std::memcpy(id.data(), bytes.data(), 16);
+    order128.Observe(id);
+    if (store) ids128.push_back(id);
+    return true;
+  }
+
+  std::array<Tag, kOps> tags_;
+};
+
+// unary (NextId) and batch (NextIds): one call in flight at a time.
+class UnaryCaller final : public Caller {
+ public:
+  UnaryCaller(Run* run, v1::IdGenerator::Stub* stub, grpc::CompletionQueue* cq, int index)
+      : Caller(run, stub, cq, index), one_(run->config->mode == BenchMode::kUnary) {
+    req1_.set_namespace_(run->config->ns);
+    req_.set_namespace_(run->config->ns);
+    req_.set_count(run->config->count);
+  }
+
+  void Start() override {
+    free_since_ = Clock::now();
+    Issue();
+  }
+
+  void OnEvent(Op op, bool /*ok*/) override {
+    if (op == kAlarm) {
+      alarm_pending_ = false;
+      Issue();
+      return;
+    }
+    const TimePoint now = Clock::now();
+    free_since_ = now;
+    if (!status_.ok()) {
+      ++errors[ErrorSlot(status_.error_code())];
+    } else if (one_) {
+      RecordOne(resp1_, sent_, now);
+    } else {
+      Record(resp_, sent_, now);
+    }
+    Issue();
+  }
+
+ private:
+  void Issue() {
+    const TimePoint now = Clock::now();
+    if (now >= run_->end) {
+      run_->CallerDone();
+      return;
+    }
+    if (!ReadyToSend(now, &sent_)) return;
+    // The readers live in the call's arena: drop them before the context.
+    reader1_.reset();
+    reader_.reset();
+    ctx_.emplace();
+    ctx_->set_deadline(std::chrono::system_clock::now() + Seconds(run_->config->timeout_s));
+    if (one_) {
+      reader1_ = stub_->AsyncNextId(&*ctx_, req1_, cq_);
+      reader1_->Finish(&resp1_, &status_, TagFor(kCall));
+    } else {
+      reader_ = stub_->AsyncNextIds(&*ctx_, req_, cq_);
+      reader_->Finish(&resp_, &status_, TagFor(kCall));
+    }
+  }
+
+  const bool one_;
+  v1::NextIdRequest req1_;
+  v1::NextIdsRequest req_;
+  v1::NextIdResponse resp1_;
+  v1::NextIdsResponse resp_;
+  grpc::Status status_;
+  TimePoint sent_{};
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::NextIdResponse>> reader1_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::NextIdsResponse>> reader_;
+  std::optional<grpc::ClientContext> ctx_;
+};
+
+// stream: one StreamIds stream, up to `pipeline` requests outstanding. At
+// most one Write and one Read are pending at a time, as gRPC requires. A
+// stream that breaks is counted as an error and reopened after a pause.
+class StreamCaller final : public Caller {
+ public:
+  StreamCaller(Run* run, v1::IdGenerator::Stub* stub, grpc::CompletionQueue* cq, int index)
+      : Caller(run, stub, cq, index), pipeline_(run->config->pipeline) {
+    req_.set_namespace_(run->config->ns);
+    req_.set_count(run->config->count);
+  }
+
+  void Start() override { Open(); }
+
+  void OnEvent(Op op, bool ok) override {
+    const TimePoint now = Clock::now();
+    switch (op) {
+      case kStart:
+        starting_ = false;
+        if (!ok) broken_ = true;
+        break;
+      case kAlarm:
+        alarm_pending_ = false;
+        if (reopen_) {
+          reopen_ = false;
+          if (now >= run_->end) {
+            run_->CallerDone();
+          } else {
+            Open();
+          }
+          return;
+        }
+        break;
+      case kWrite:
+        writing_ = false;
+        if (!ok) broken_ = true;
+        break;
+      case kRead:
+        reading_ = false;
+        if (!ok) {
+          broken_ = true;
+          break;
+        }
+        --in_flight_;
+        Record(resp_, starts_.front(), now);
+        starts_.pop_front();
+        if (in_flight_ > 0) Read();
+        break;
+      case kWritesDone:
+        writes_done_pending_ = false;
+        break;
+      case kFinish:
+        OnFinish(now);
+        return;
+      default:
+        break;
+    }
+    Pump(now);
+  }
+
+ private:
+  void Open() {
+    stream_.reset();
+    ctx_.emplace();
+    ctx_->set_deadline(ToSystem(run_->hard_end));
+    in_flight_ = 0;
+    starts_.clear();
+    writing_ = reading_ = broken_ = closing_ = false;
+    writes_done_sent_ = writes_done_pending_ = finishing_ = false;
+    was_able_ = false;
+    starting_ = true;
+    stream_ = stub_->AsyncStreamIds(&*ctx_, cq_, TagFor(kStart));
+  }
+
+  void Finish() {
+    finishing_ = true;
+    stream_->Finish(&status_, TagFor(kFinish));
+  }
+
+  void Read() {
+    reading_ = true;
+    stream_->Read(&resp_, TagFor(kRead));
+  }
+
+  // Moves the stream forward after any event: sends what may be sent,
+  // closes at the end of the run, finishes a broken stream.
+  void Pump(TimePoint now) {
+    if (starting_ || finishing_) return;
+    const bool busy = writing_ || reading_ || alarm_pending_ || writes_done_pending_;
+    if (broken_) {
+      if (!busy) Finish();
+      return;
+    }
+    if (!closing_ && now >= run_->end) closing_ = true;
+    if (closing_) {
+      if (busy || in_flight_ > 0) return;
+      if (!writes_done_sent_) {
+        writes_done_sent_ = writes_done_pending_ = true;
+        stream_->WritesDone(TagFor(kWritesDone));
+      } else {
+        Finish();
+      }
+      return;
+    }
+    const bool able = !writing_ && in_flight_ < pipeline_;
+    if (!able) {
+      was_able_ = false;
+      return;
+    }
+    if (!was_able_) {
+      free_since_ = now;
+      was_able_ = true;
+    }
+    if (alarm_pending_) return;
+    TimePoint start;
+    if (!ReadyToSend(now, &start)) return;
+    starts_.push_back(start);
+    ++in_flight_;
+    writing_ = true;
+    was_able_ = false;
+    stream_->Write(req_, TagFor(kWrite));
+    if (!reading_) Read();
+  }
+
+  void OnFinish(TimePoint now) {
+    const bool clean = closing_ && !broken_ && status_.ok();
+    if (!clean) {
+      // The stream failed: count it once, plus every request it swallowed.
+      const int code = status_.ok() ? grpc::StatusCode::UNKNOWN : status_.error_code();
+      errors[ErrorSlot(code)] += std::max<uint64_t>(1, static_cast<uint64_t>(in_flight_));
+    }
+    if (!clean && now < run_->end) {
+      // Reopen shortly, so a node that went away is not hammered in a loop.
+      reopen_ = true;
+      alarm_.emplace();
+      alarm_->Set(cq_, ToSystem(std::min(now + std::chrono::milliseconds(50), run_->end)),
+                  TagFor(kAlarm));
+      alarm_pending_ = true;
+      return;
+    }
+    run_->CallerDone();
+  }
+
+  const int pipeline_;
+  v1::NextIdsRequest req_;
+  v1::NextIdsResponse resp_;
+  grpc::Status status_;
+  std::optional<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientAsyncReaderWriter<v1::NextIdsRequest, v1::NextIdsResponse>> stream_;
+  std::deque<TimePoint> starts_;  // send time of each outstanding request
+  int in_flight_ = 0;
+  bool starting_ = false;
+  bool writing_ = false;
+  bool reading_ = false;
+  bool broken_ = false;
+  bool closing_ = false;
+  bool writes_done_sent_ = false;
+  bool writes_done_pending_ = false;
+  bool finishing_ = false;
+  bool reopen_ = false;
+  bool was_able_ = false;
+};
+
+// A channel with its own TCP connection: channels sharing the global
+// subchannel pool would share one.
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // Retries are not wanted here (every error is counted) and their filter
+  // costs per call.
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+// One request like the run's, so that a bad namespace or count fails the
+// command at once instead of as millions of errors.
+absl::Status Probe(v1::IdGenerator::Stub& stub, const LoadConfig& c) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + Seconds(c.timeout_s));
+  grpc::Status s;
+  if (c.mode == BenchMode::kUnary) {
+    v1::NextIdRequest req;
+    req.set_namespace_(c.ns);
+    v1::NextIdResponse resp;
+    s = stub.NextId(&ctx, req, &resp);
+  } else {
+    v1::NextIdsRequest req;
+    req.set_namespace_(c.ns);
+    req.set_count(c.count);
+    v1::NextIdsResponse resp;
+    s = stub.NextIds(&ctx, req, &resp);
+  }
+  if (s.ok()) return absl::OkStatus();
+  const std::string msg =
+      absl::StrCat("the node rejected a probe request (", ErrorName(ErrorSlot(s.error_code())),
+                   "): ", s.error_message());
+  switch (s.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return absl::InvalidArgumentError(msg);
+    default:
+      return absl::UnavailableError(msg);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config) {
+  if (absl::Status s = ValidateLoadConfig(config); !s.ok()) return s;
+  const int threads = config.threads > 0
+                          ? config.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int channel_count =
+      (config.concurrency + config.callers_per_channel - 1) / config.callers_per_channel;
+
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<v1::IdGenerator::Stub>> stubs;
+  const auto connect_deadline = std::chrono::system_clock::now() + Seconds(config.timeout_s);
+  for (int i = 0; i < channel_count; ++i) {
+    channels.push_back(NewChannel(config.target));
+    stubs.push_back(v1::IdGenerator::NewStub(channels.back()));
+  }
+  for (auto& ch : channels) {
+    if (!ch->WaitForConnected(connect_deadline)) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot connect to ", config.target, " within ", config.timeout_s, " s"));
+    }
+  }
+  if (absl::Status s = Probe(*stubs[0], config); !s.ok()) return s;
+
+  Run run;
+  run.config = &config;
+  run.start = Clock::now();
+  run.measure_from = run.start + Seconds(config.warmup_s);
+  run.end = run.measure_from + Seconds(config.duration_s);
+  run.hard_end = run.end + Seconds(config.timeout_s);
+  if (config.rate > 0) {
+    run.interval =
+        std::chrono::nanoseconds(static_cast<int64_t>(1e9 * config.concurrency / config.rate));
+  }
+  run.remaining = config.concurrency;
+
+  std::vector<std::unique_ptr<grpc::CompletionQueue>> cqs;
+  for (int i = 0; i < threads; ++i) cqs.push_back(std::make_unique<grpc::CompletionQueue>());
+  std::vector<std::unique_ptr<Caller>> callers;
+  for (int i = 0; i < config.concurrency; ++i) {
+    v1::IdGenerator::Stub* stub = stubs[static_cast<size_t>(i / config.callers_per_channel)].get();
+    grpc::CompletionQueue* cq = cqs[static_cast<size_t>(i % threads)].get();
+    if (config.mode == BenchMode::kStream) {
+      callers.push_back(std::make_unique<StreamCaller>(&run, stub, cq, i));
+    } else {
+      callers.push_back(std::make_unique<UnaryCaller>(&run, stub, cq, i));
+    }
+  }
+  // Start the callers before the pollers exist; thread creation orders the
+  // callers' writes before the pollers' reads.
+  for (auto& c : callers) c->Start();
+  std::vector<std::thread> pollers;
+  for (auto& cq : cqs) {
+    pollers.emplace_back([q = cq.get()] {
+      void* tag = nullptr;
+      bool ok = false;
+      while (q->Next(&tag, &ok)) {
+        auto* t = static_cast<Caller::Tag*>(tag);
+        t->caller->OnEvent(t->op, ok);
+      }
+    });
+  }
+  {
+    absl::MutexLock lock(&run.mu);
+    run.mu.Await(absl::Condition(&run.all_done));
+  }
+  for (auto& cq : cqs) cq->Shutdown();
+  for (auto& t : pollers) t.join();
+
+  LoadReport report;
+  report.duration_s = config.duration_s;
+  report.channels = channel_count;
+  report.threads = threads;
+  LatencyHistogram latency;
+  std::array<uint64_t, kErrorSlots> errors{};
+  std::vector<std::vector<uint64_t>> ids64;
+  std::vector<std::vector<Id128>> ids128;
+  for (auto& c : callers) {
+    latency.Merge(c->latency);
+    report.requests += c->requests;
+    report.ids += c->ids;
+    report.ids_received += c->received;
+    report.order_violations += c->order64.violations() + c->order128.violations();
+    for (size_t i = 0; i < kErrorSlots; ++i) errors[i] += c->errors[i];
+    report.ids_checked += c->ids64.size() + c->ids128.size();
+    ids64.push_back(std::move(c->ids64));
+    ids128.push_back(std::move(c->ids128));
+  }
+  callers.clear();
+  report.duplicates = CountDuplicates(ids64) + CountDuplicates(ids128);
+  for (size_t i = 0; i < kErrorSlots; ++i) {
+    if (errors[i] == 0) continue;
+    report.errors[ErrorName(i)] = errors[i];
+    report.error_total += errors[i];
+  }
+  report.p50_us = static_cast<double>(latency.Quantile(0.5)) / 1e3;
+  report.p99_us = static_cast<double>(latency.Quantile(0.99)) / 1e3;
+  report.p999_us = static_cast<double>(latency.Quantile(0.999)) / 1e3;
+  report.max_us = static_cast<double>(latency.max()) / 1e3;
+  report.mean_us = latency.Mean() / 1e3;
+  return report;
+}
+
+}  // namespace idgen::cli
