@@ -119,6 +119,10 @@ class SnowflakeGenerator {
   // that looked (0 when not behind), in ms.
   int64_t clock_lag_ms() const { return lag_ms_.load(std::memory_order_relaxed); }
   ClockState clock_state() const;
+  // Reads the clock now, without issuing, and updates clock_state() and
+  // clock_lag_ms() from it (they otherwise change only when IDs are asked
+  // for). For health checks and monitoring.
+  ClockState ObserveClock();
 
   const Layout& layout() const { return layout_; }
   uint64_t worker() const { return worker_; }

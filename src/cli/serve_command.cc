@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "src/cli/commands.h"
 #include "src/coord/file_lease_provider.h"
@@ -25,7 +27,47 @@ struct ServeArgs {
   int64_t drain_ms = 5000;
 };
 
+// HOST:PORT or [IPv6]:PORT with a port in 0..65535; both servers would reject
+// anything else, but later and less clearly.
+absl::Status CheckListen(const std::string& flag, const std::string& value) {
+  const size_t colon = value.rfind(':');
+  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < value.size();
+  int port = -1;
+  if (ok) {
+    ok = absl::SimpleAtoi(absl::string_view(value).substr(colon + 1), &port) && port >= 0 &&
+         port <= 65535;
+  }
+  if (ok && value[0] == '[') ok = value[colon - 1] == ']';
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " \"", value, "\": expected HOST:PORT with a port in 0..65535"));
+  }
+  return absl::OkStatus();
+}
+
+// CLI11's own number validators print doubles with 300 digits; this one says
+// plainly what is allowed.
+CLI::Validator WholeNumberAtLeast(int64_t min) {
+  return CLI::Validator(
+      [min](std::string& value) -> std::string {
+        int64_t n = 0;
+        if (!absl::SimpleAtoi(value, &n) || n < min) {
+          return absl::StrCat("must be a whole number >= ", min, ", got \"", value, "\"");
+        }
+        return "";
+      },
+      absl::StrCat("INT>=", min));
+}
+
 int RunServe(const ServeArgs& a) {
+  for (const auto& [flag, value] : {std::pair<std::string, std::string>{"--listen", a.listen},
+                                    {"--admin-listen", a.admin_listen}}) {
+    if (absl::Status s = CheckListen(flag, value); !s.ok()) {
+      std::cerr << "idgen serve: " << s.message() << "\n";
+      return 2;
+    }
+  }
+
   // Block the shutdown signals before any thread exists, so every thread
   // inherits the mask and only sigwait below sees them.
   sigset_t signals;
@@ -95,11 +137,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--worker-id", args->worker_id, "Claim this worker id (fails if taken)")
       ->envname("IDGEN_WORKER_ID")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumberAtLeast(0));
   cmd->add_option("--max-workers", args->max_workers,
                   "Use only worker ids below this (default: what the layouts allow)")
       ->envname("IDGEN_MAX_WORKERS")
-      ->check(CLI::PositiveNumber);
+      ->check(WholeNumberAtLeast(1));
   cmd->add_option("--config", args->config, "Namespace config file (JSON, see docs/API.md)")
       ->envname("IDGEN_CONFIG");
   cmd->add_option("--node-name", args->node_name, "Name shown in GetInfo (default: hostname)")

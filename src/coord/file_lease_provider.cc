@@ -88,6 +88,24 @@ class FileWorkerLease final : public WorkerLease {
     return absl::OkStatus();
   }
 
+  absl::Status Settle(int64_t unix_ms) override {
+    idgen::MutexLock lock(&mu_);
+    if (released_) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("worker id ", id_, " was released; cannot settle its reservation"));
+    }
+    if (unix_ms < floor_) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot settle the reservation of worker id ",
+                                                     id_, " at ", unix_ms,
+                                                     " ms, below the floor of ", floor_, " ms"));
+    }
+    absl::Status s =
+        DurableReplace(reservation_path_, absl::StrCat("reserved_until_ms ", unix_ms, "\n"), dir_fd_);
+    if (!s.ok()) return s;
+    reserved_ = unix_ms;
+    return absl::OkStatus();
+  }
+
   int64_t reserved_unix_ms() const override {
     idgen::MutexLock lock(&mu_);
     return reserved_;

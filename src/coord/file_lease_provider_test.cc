@@ -93,6 +93,24 @@ TEST_F(FileLeaseProviderTest, NextHolderStartsAboveTheStoredReservation) {
   EXPECT_EQ(*stored, 1'000);
 }
 
+TEST_F(FileLeaseProviderTest, SettleLowersTheReservationButNotBelowTheFloor) {
+  {
+    auto a = provider_->Acquire({.worker_id = 6});
+    ASSERT_TRUE(a.ok());
+    ASSERT_TRUE((*a)->Reserve(5'000).ok());
+  }
+  auto b = provider_->Acquire({.worker_id = 6});
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE((*b)->Reserve(9'000).ok());
+  EXPECT_EQ((*b)->Settle(4'999).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE((*b)->Settle(6'000).ok());
+  ASSERT_TRUE((*b)->Release().ok());
+  EXPECT_EQ((*b)->Settle(7'000).code(), absl::StatusCode::kFailedPrecondition);
+  auto c = provider_->Acquire({.worker_id = 6});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->floor_unix_ms(), 6'000);
+}
+
 TEST_F(FileLeaseProviderTest, KilledHolderFreesTheIdButKeepsItsReservation) {
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);

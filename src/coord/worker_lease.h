@@ -47,6 +47,11 @@ class WorkerLease {
   // FAILED_PRECONDITION when the claim has been lost or released; other
   // errors when the store could not be written (nothing was promised then).
   virtual absl::Status Reserve(int64_t unix_ms) = 0;
+  // Durably stores exactly `unix_ms`, which may be LOWER than the current
+  // reservation. Only for a clean shutdown: the caller promises that no ID
+  // above `unix_ms` was issued under this claim (and `unix_ms` >= floor).
+  // Lets a node restarted right after a clean stop serve at once.
+  virtual absl::Status Settle(int64_t unix_ms) = 0;
   // The highest reservation durably stored by this lease.
   virtual int64_t reserved_unix_ms() const = 0;
   // True while the claim is known to be held.

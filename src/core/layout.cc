@@ -71,8 +71,8 @@ absl::StatusOr<Layout> Layout::Create(const LayoutSpec& spec, absl::Time now) {
                         spec.time_bits, spec.worker_bits, spec.sequence_bits, total));
   }
   if (spec.unit_ms < 1 || spec.unit_ms > kMaxUnitMs) {
-    return absl::InvalidArgumentError(absl::StrCat("time unit must be between 1 and ", kMaxUnitMs,
-                                                   " ms, got ", spec.unit_ms));
+    return absl::InvalidArgumentError(
+        absl::StrCat("time unit must be between 1 and ", kMaxUnitMs, " ms, got ", spec.unit_ms));
   }
   if (spec.epoch_unix_ms < 0) {
     return absl::InvalidArgumentError(
@@ -80,11 +80,11 @@ absl::StatusOr<Layout> Layout::Create(const LayoutSpec& spec, absl::Time now) {
   }
   const int64_t now_ms = absl::ToUnixMillis(now);
   if (spec.epoch_unix_ms > now_ms) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "epoch is in the future: ", spec.epoch_unix_ms, " ms (",
-        absl::FormatTime(absl::RFC3339_full, absl::FromUnixMillis(spec.epoch_unix_ms),
-                         absl::UTCTimeZone()),
-        ") is after now (", now_ms, " ms)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("epoch is in the future: ", spec.epoch_unix_ms, " ms (",
+                     absl::FormatTime(absl::RFC3339_full, absl::FromUnixMillis(spec.epoch_unix_ms),
+                                      absl::UTCTimeZone()),
+                     ") is after now (", now_ms, " ms)"));
   }
   return Layout(spec);
 }
@@ -99,8 +99,9 @@ absl::StatusOr<Layout> Layout::Preset(std::string_view name) {
   if (name == "twitter") return Twitter();
   if (name == "sonyflake") return Sonyflake();
   if (name == "js53") return Js53();
-  return absl::NotFoundError(absl::StrCat("unknown layout preset \"", std::string(name),
-                                          "\"; known presets: ", absl::StrJoin(PresetNames(), ", ")));
+  return absl::NotFoundError(
+      absl::StrCat("unknown layout preset \"", std::string(name),
+                   "\"; known presets: ", absl::StrJoin(PresetNames(), ", ")));
 }
 
 uint64_t Layout::max_id() const { return Compose(max_tick_, max_worker_, max_sequence_); }

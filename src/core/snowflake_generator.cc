@@ -48,9 +48,9 @@ absl::StatusOr<std::unique_ptr<SnowflakeGenerator>> SnowflakeGenerator::Create(
     return absl::InvalidArgumentError("clock policy bounds must not be negative");
   }
   if (p.max_borrow < p.max_wait) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "clock policy: max_borrow (", absl::FormatDuration(p.max_borrow),
-        ") must be at least max_wait (", absl::FormatDuration(p.max_wait), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("clock policy: max_borrow (", absl::FormatDuration(p.max_borrow),
+                     ") must be at least max_wait (", absl::FormatDuration(p.max_wait), ")"));
   }
   return std::unique_ptr<SnowflakeGenerator>(
       new SnowflakeGenerator(layout, static_cast<uint64_t>(worker), clock, options));
@@ -112,10 +112,10 @@ absl::Status SnowflakeGenerator::Claim(uint64_t want, uint64_t* first, uint64_t*
           layout_.epoch_unix_ms(), " ms); fix the system clock"));
     }
     if (static_cast<uint64_t>(now) > layout_.max_tick()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "layout ", layout_.spec().name, " ran out of time bits at ",
-          absl::FormatTime(layout_.time_runs_out(), absl::UTCTimeZone()),
-          "; configure a later epoch or more time bits"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("layout ", layout_.spec().name, " ran out of time bits at ",
+                       absl::FormatTime(layout_.time_runs_out(), absl::UTCTimeZone()),
+                       "; configure a later epoch or more time bits"));
     }
     const uint64_t unow = static_cast<uint64_t>(now);
     const uint64_t cur_tick = cur >> seq_bits_;
@@ -171,9 +171,10 @@ absl::Status SnowflakeGenerator::Claim(uint64_t want, uint64_t* first, uint64_t*
       if (next_lag_ms > max_borrow_ms_) {
         counters_.refused_clock.fetch_add(1, std::memory_order_relaxed);
         NoteLag(lag_ms, ClockState::kRefusing);
-        return absl::UnavailableError(absl::StrCat(
-            "wall clock is ", next_lag_ms, " ms behind the last issued ID, beyond the borrow bound of ",
-            max_borrow_ms_, " ms; refusing until the clock catches up (check NTP)"));
+        return absl::UnavailableError(
+            absl::StrCat("wall clock is ", next_lag_ms,
+                         " ms behind the last issued ID, beyond the borrow bound of ",
+                         max_borrow_ms_, " ms; refusing until the clock catches up (check NTP)"));
       }
       NoteLag(lag_ms, ClockState::kLogical);
       logical = true;
@@ -189,10 +190,11 @@ absl::Status SnowflakeGenerator::Claim(uint64_t want, uint64_t* first, uint64_t*
     const int64_t reserved = reserved_tick_.load(std::memory_order_acquire);
     if (static_cast<int64_t>(last_tick) > reserved) {
       counters_.refused_reservation.fetch_add(1, std::memory_order_relaxed);
-      return absl::UnavailableError(absl::StrCat(
-          "time reservation reached: next ID would be at ", layout_.UnixMillisOf(last_tick),
-          " ms, reserved up to ", layout_.UnixMillisOf(static_cast<uint64_t>(std::max<int64_t>(0, reserved))),
-          " ms; the reservation store may be unreachable, retry shortly"));
+      return absl::UnavailableError(
+          absl::StrCat("time reservation reached: next ID would be at ",
+                       layout_.UnixMillisOf(last_tick), " ms, reserved up to ",
+                       layout_.UnixMillisOf(static_cast<uint64_t>(std::max<int64_t>(0, reserved))),
+                       " ms; the reservation store may be unreachable, retry shortly"));
     }
     if (state_.compare_exchange_weak(cur, new_last, std::memory_order_acq_rel,
                                      std::memory_order_acquire)) {
@@ -251,6 +253,24 @@ int64_t SnowflakeGenerator::last_issued_unix_ms() const {
 
 ClockState SnowflakeGenerator::clock_state() const {
   return static_cast<ClockState>(clock_state_.load(std::memory_order_relaxed));
+}
+
+ClockState SnowflakeGenerator::ObserveClock() {
+  const int64_t now = WallTick();
+  const uint64_t cur_tick = state_.load(std::memory_order_acquire) >> seq_bits_;
+  if (now >= 0 && static_cast<uint64_t>(now) >= cur_tick) {
+    NoteLag(0, ClockState::kNormal);
+    return ClockState::kNormal;
+  }
+  // Before the epoch counts as infinitely far behind.
+  const int64_t lag_ms = now < 0 ? std::numeric_limits<int64_t>::max()
+                                 : static_cast<int64_t>(cur_tick - static_cast<uint64_t>(now)) *
+                                       layout_.unit_ms();
+  const ClockState state = lag_ms <= max_wait_ms_     ? ClockState::kWaiting
+                           : lag_ms <= max_borrow_ms_ ? ClockState::kLogical
+                                                      : ClockState::kRefusing;
+  NoteLag(lag_ms, state);
+  return state;
 }
 
 SnowflakeGenerator::Stats SnowflakeGenerator::stats() const {

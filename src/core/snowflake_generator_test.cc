@@ -124,6 +124,24 @@ TEST(SnowflakeGeneratorTest, RefusesLargeClockRegressionAndRecovers) {
   EXPECT_EQ(f.gen->clock_state(), ClockState::kNormal);
 }
 
+TEST(SnowflakeGeneratorTest, ObserveClockReportsStateWithoutIssuing) {
+  SnowflakeOptions opts;
+  opts.issue_after_unix_ms = kStartMs + 3'600'000;  // restarted an hour behind
+  Fixture f({.max_wait = absl::Milliseconds(5), .max_borrow = absl::Seconds(1)}, Layout::Twitter(),
+            7, opts);
+  EXPECT_EQ(f.gen->clock_state(), ClockState::kNormal);  // nothing asked yet
+  EXPECT_EQ(f.gen->ObserveClock(), ClockState::kRefusing);
+  EXPECT_EQ(f.gen->clock_lag_ms(), 3'600'000);
+  f.clock.Advance(absl::Minutes(60) - absl::Milliseconds(500));
+  EXPECT_EQ(f.gen->ObserveClock(), ClockState::kLogical);
+  f.clock.Advance(absl::Milliseconds(497));
+  EXPECT_EQ(f.gen->ObserveClock(), ClockState::kWaiting);
+  f.clock.Advance(absl::Milliseconds(3));
+  EXPECT_EQ(f.gen->ObserveClock(), ClockState::kNormal);
+  EXPECT_EQ(f.gen->clock_lag_ms(), 0);
+  EXPECT_EQ(f.clock.SleepCalls(), 0);
+}
+
 TEST(SnowflakeGeneratorTest, BorrowingStopsAtTheBorrowBound) {
   // Unit 1 ms, 1 sequence bit: two IDs per tick make carrying easy to see.
   auto layout = Layout::Create({.time_bits = 41, .worker_bits = 10, .sequence_bits = 1,

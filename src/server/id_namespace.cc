@@ -149,6 +149,7 @@ void IdNamespace::FillInfo(v1::NamespaceInfo* info) const {
   if (l.time_runs_out() != absl::InfiniteFuture()) {
     pl->set_time_runs_out_ms(absl::ToUnixMillis(l.time_runs_out()));
   }
+  snowflake_->ObserveClock();  // so the state is current even with no traffic
   const SnowflakeGenerator::Stats st = snowflake_->stats();
   v1::ClockInfo* c = info->mutable_clock();
   c->set_state(std::string(ClockStateName(snowflake_->clock_state())));

@@ -46,7 +46,7 @@ class IdNamespace {
   int64_t last_issued_unix_ms() const;
   // True when the generator refuses because the clock is too far behind.
   bool clock_refusing() const;
-  const SnowflakeGenerator* snowflake() const { return snowflake_.get(); }
+  SnowflakeGenerator* snowflake() const { return snowflake_.get(); }
 
   void FillInfo(v1::NamespaceInfo* info) const;
 

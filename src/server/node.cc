@@ -122,15 +122,13 @@ absl::Status Node::Ready() const {
         " ms): the reservation store is failing", err.ok() ? "" : ": ", err.message()));
   }
   for (const auto& ns : namespaces_) {
-    if (ns->config().scheme != Scheme::kSnowflake) continue;
-    const int64_t lag = ns->last_issued_unix_ms() - now;
-    const int64_t bound = absl::ToInt64Milliseconds(ns->config().clock.max_borrow);
-    if (lag > bound) {
-      return absl::UnavailableError(absl::StrCat(
-          "namespace ", ns->name(), ": wall clock is ", lag,
-          " ms behind the last issued ID, beyond the borrow bound of ", bound,
-          " ms; waiting for the clock to catch up"));
-    }
+    SnowflakeGenerator* gen = ns->snowflake();
+    if (gen == nullptr || gen->ObserveClock() != ClockState::kRefusing) continue;
+    return absl::UnavailableError(absl::StrCat(
+        "namespace ", ns->name(), ": wall clock is ", gen->clock_lag_ms(),
+        " ms behind the last issued ID or the stored reservation, beyond the borrow bound of ",
+        absl::ToInt64Milliseconds(ns->config().clock.max_borrow),
+        " ms; refusing until the clock catches up"));
   }
   return absl::OkStatus();
 }
@@ -241,10 +239,12 @@ void Node::Shutdown(absl::Duration drain) {
   }
   if (keeper_) keeper_->Stop();
   // Persist a reservation that covers everything issued, then free the id.
+  // Nothing is in flight any more, so the reservation can come down to what
+  // was really issued: a node restarted at once then serves at once.
   if (keeper_ && lease_->Held()) {
-    int64_t high = 0;
+    int64_t high = lease_->floor_unix_ms();
     for (const auto& ns : namespaces_) high = std::max(high, ns->last_issued_unix_ms());
-    if (absl::Status s = lease_->Reserve(high); !s.ok()) {
+    if (absl::Status s = lease_->Settle(high); !s.ok()) {
       std::cerr << "idgen: final reservation write failed: " << s << "\n";
     }
   }

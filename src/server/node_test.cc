@@ -217,6 +217,25 @@ TEST_F(NodeTest, HealthIsServingThenNotServingOnShutdown) {
   node_.reset();
 }
 
+TEST_F(NodeTest, CleanRestartServesAtOnceAndStaysAboveEverythingIssued) {
+  v1::NextIdsResponse resp;
+  ASSERT_TRUE(NextIds("default", 5000, &resp).ok());
+  const uint64_t max_before = resp.ids(resp.ids_size() - 1);
+  const int64_t worker = node_->worker_id();
+  node_->Shutdown(absl::Milliseconds(200));
+  node_.reset();
+  node_ = StartNode(worker);
+  ASSERT_NE(node_, nullptr);
+  // The reservation was settled to what was issued, so the clock is not
+  // "behind" it and the node is ready immediately.
+  EXPECT_TRUE(node_->Ready().ok()) << node_->Ready();
+  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", node_->grpc_port()),
+                                 grpc::InsecureChannelCredentials());
+  stub_ = v1::IdGenerator::NewStub(channel_);
+  ASSERT_TRUE(NextIds("default", 10, &resp).ok());
+  EXPECT_GT(resp.ids(0), max_before);
+}
+
 TEST_F(NodeTest, SecondNodeOnTheSameStateDirGetsAnotherWorker) {
   auto second = StartNode();
   ASSERT_NE(second, nullptr);

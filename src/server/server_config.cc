@@ -210,7 +210,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& json_text, abs
     return s;
   }
   ServerConfig config;
-  auto ahead = GetInt(root, "reservation_ahead_ms", "(root)", 500, 600'000, 3'000);
+  auto ahead = GetInt(root, "reservation_ahead_ms", "(root)", 500, 600'000,
+                      absl::ToInt64Milliseconds(config.reservation_ahead));
   if (!ahead.ok()) return ahead.status();
   config.reservation_ahead = absl::Milliseconds(*ahead);
   if (!root.contains("namespaces") || !root["namespaces"].is_array() ||

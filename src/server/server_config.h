@@ -3,7 +3,7 @@
 // ServerConfig: what `idgen serve --config FILE` declares. One format, JSON:
 //
 //   {
-//     "reservation_ahead_ms": 3000,
+//     "reservation_ahead_ms": 1500,
 //     "namespaces": [
 //       {"name": "default", "scheme": "snowflake", "layout": "twitter",
 //        "max_batch": 10000, "clock": {"max_wait_ms": 5, "max_borrow_ms": 2000}},
@@ -45,8 +45,10 @@ struct NamespaceConfig {
 
 struct ServerConfig {
   std::vector<NamespaceConfig> namespaces;
-  // How far ahead of the wall clock the time reservation is kept.
-  absl::Duration reservation_ahead = absl::Seconds(3);
+  // How far ahead of the wall clock the time reservation is kept. Kept below
+  // the default borrow bound (2 s), so a node restarted right after a crash
+  // bridges the gap on logical time instead of refusing.
+  absl::Duration reservation_ahead = absl::Milliseconds(1500);
 };
 
 inline constexpr uint32_t kMaxBatchLimit = 1'000'000;
