@@ -18,7 +18,7 @@
 //      build/bin/core_bench --benchmark_filter=Next
 #include <benchmark/benchmark.h>
 
-#include <time.h>
+#include <ctime>
 
 #include <array>
 #include <atomic>

@@ -2,7 +2,7 @@
 //
 // libFuzzer target: drives one SnowflakeGenerator over a FakeClock with a
 // random sequence of operations (Next, NextBatch, clock moves both ways,
-// reservation changes) and checks, after every call, the promises the
+// reservation changes, ObserveClock) and checks, after every call, the promises the
 // generator makes in snowflake_generator.h:
 //   * every ID issued is strictly greater than every ID issued before it
 //     (single-threaded, so this is global order) and none is issued twice;
@@ -72,6 +72,7 @@ enum Op : uint8_t {
   kReserveUnbounded,
   kJumpBeforeEpoch,
   kJumpToEndOfTime,
+  kObserveClock,
   kOpCount,
 };
 
@@ -157,6 +158,10 @@ class Harness {
           clock_.SetWall(absl::FromUnixMillis(layout_.UnixMillisOf(layout_.max_tick()) +
                                               in_.ConsumeIntegralInRange<int64_t>(-40, 40)));
           break;
+        case kObserveClock:
+          // Must not issue, sleep or disturb anything checked above.
+          ObserveClock();
+          break;
         default:
           break;
       }
@@ -221,6 +226,14 @@ class Harness {
       return;
     }
     CheckId(*id, layout_.TickOf(WallMs()));
+  }
+
+  void ObserveClock() {
+    const int64_t last_ms = gen_->last_issued_unix_ms();
+    const absl::Duration slept_before = clock_.TotalSlept();
+    gen_->ObserveClock();
+    FUZZ_CHECK(gen_->last_issued_unix_ms() == last_ms, "ObserveClock moved the last issued tick");
+    FUZZ_CHECK(clock_.TotalSlept() == slept_before, "ObserveClock slept");
   }
 
   void DoBatch(size_t n) {

@@ -7,7 +7,9 @@
 
 #include "src/cli/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   CLI::App app{"idgen: distributed, fenced, clock-safe ID generation"};
   app.set_version_flag("--version", std::string("idgen ") + IDGEN_VERSION);
   app.require_subcommand(1);
@@ -26,4 +28,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Expected failures are statuses; an exception reaching here is a bug or an
+  // allocation failure. Say so on one line instead of aborting silently.
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "idgen: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "idgen: internal error\n";
+  }
+  return 1;
 }

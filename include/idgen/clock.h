@@ -19,8 +19,8 @@
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
-#include "idgen/mutex.h"
 #include "absl/time/time.h"
+#include "idgen/mutex.h"
 
 namespace idgen {
 

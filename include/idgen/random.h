@@ -28,8 +28,8 @@
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
-#include "idgen/mutex.h"
 #include "absl/types/span.h"
+#include "idgen/mutex.h"
 
 namespace idgen {
 

@@ -91,9 +91,8 @@ class SnowflakeGenerator {
 
   // INVALID_ARGUMENT if the worker does not fit the layout or the policy is
   // inconsistent (negative bounds, max_borrow < max_wait).
-  static absl::StatusOr<std::unique_ptr<SnowflakeGenerator>> Create(const Layout& layout,
-                                                                    int64_t worker, Clock* clock,
-                                                                    const SnowflakeOptions& options);
+  static absl::StatusOr<std::unique_ptr<SnowflakeGenerator>> Create(
+      const Layout& layout, int64_t worker, Clock* clock, const SnowflakeOptions& options);
 
   SnowflakeGenerator(const SnowflakeGenerator&) = delete;
   SnowflakeGenerator& operator=(const SnowflakeGenerator&) = delete;

@@ -45,10 +45,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "idgen/mutex.h"
 #include "absl/types/span.h"
 #include "idgen/clock.h"
 #include "idgen/id128.h"
+#include "idgen/mutex.h"
 #include "idgen/random.h"
 
 namespace idgen {

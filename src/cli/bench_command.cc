@@ -32,7 +32,7 @@ struct BenchArgs {
   double warmup_s = 1;
   double rate = 0;
   int64_t threads = 0;
-  int64_t callers_per_channel = 4;
+  int64_t connections = 1;
   int64_t check_limit = 50'000'000;
   double timeout_s = 5;
   bool json = false;
@@ -57,6 +57,11 @@ void PrintText(const LoadConfig& c, const LoadReport& r) {
             << "latency us   p50 " << Fixed(r.p50_us, 1) << "  p99 " << Fixed(r.p99_us, 1)
             << "  p999 " << Fixed(r.p999_us, 1) << "  max " << Fixed(r.max_us, 1) << "  mean "
             << Fixed(r.mean_us, 1) << "\n";
+  if (c.rate > 0) {
+    std::cout << "  from send  p50 " << Fixed(r.service_p50_us, 1) << "  p99 "
+              << Fixed(r.service_p99_us, 1) << "  p999 " << Fixed(r.service_p999_us, 1)
+              << "  (the above count waits behind a slow previous request)\n";
+  }
   std::cout << "errors       ";
   if (r.errors.empty()) std::cout << "none";
   for (const auto& [name, n] : r.errors) std::cout << name << " " << n << "  ";
@@ -95,6 +100,9 @@ void PrintJson(const LoadConfig& c, const LoadReport& r) {
       {"p999_us", r.p999_us},
       {"max_us", r.max_us},
       {"mean_us", r.mean_us},
+      {"service_p50_us", r.service_p50_us},
+      {"service_p99_us", r.service_p99_us},
+      {"service_p999_us", r.service_p999_us},
       {"errors", errors},
       {"error_total", r.error_total},
       {"ids_received", r.ids_received},
@@ -131,8 +139,8 @@ int RunBench(const BenchArgs& a) {
   }
   c.count = static_cast<uint32_t>(a.count);
   if (!ToInt(a.concurrency, &c.concurrency) || !ToInt(a.pipeline, &c.pipeline) ||
-      !ToInt(a.threads, &c.threads) || !ToInt(a.callers_per_channel, &c.callers_per_channel)) {
-    std::cerr << "idgen bench: --concurrency, --pipeline, --threads or --callers-per-channel "
+      !ToInt(a.threads, &c.threads) || !ToInt(a.connections, &c.connections)) {
+    std::cerr << "idgen bench: --concurrency, --pipeline, --threads or --connections "
                  "is out of range\n";
     return 2;
   }
@@ -199,8 +207,8 @@ void AddBenchCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Client polling threads; 0 = one per CPU")
       ->capture_default_str();
-  cmd->add_option("--callers-per-channel", args->callers_per_channel,
-                  "Callers sharing one connection")
+  cmd->add_option("--connections", args->connections,
+                  "TCP connections the callers are spread over (at most --concurrency)")
       ->capture_default_str();
   cmd->add_option("--check-limit", args->check_limit,
                   "At most this many IDs are kept for the uniqueness check (8-16 bytes each)")

@@ -55,8 +55,7 @@ int RunDecode(const DecodeArgs& a) {
     std::cout << j.dump() << "\n";
   } else {
     std::cout << "id         " << *id << "\n"
-              << "timestamp  " << Iso8601(d->timestamp_ms) << " (" << d->timestamp_ms
-              << " ms)\n"
+              << "timestamp  " << Iso8601(d->timestamp_ms) << " (" << d->timestamp_ms << " ms)\n"
               << "worker     " << d->worker << "\n"
               << "sequence   " << d->sequence << "\n"
               << "layout     " << layout->Describe() << "\n";

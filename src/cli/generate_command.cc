@@ -15,12 +15,12 @@
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "idgen/clock.h"
+#include "idgen/codec.h"
 #include "idgen/id128.h"
 #include "idgen/random.h"
+#include "idgen/snowflake_generator.h"
 #include "idgen/ulid_generator.h"
 #include "idgen/uuidv7_generator.h"
-#include "idgen/codec.h"
-#include "idgen/snowflake_generator.h"
 #include "src/cli/layout_flags.h"
 
 namespace idgen::cli {
@@ -145,9 +145,9 @@ int EmitSnowflake(const GenerateArgs& a) {
       const std::string text = FormatId(id, *format);
       if (a.json) {
         if (done > 0) w.Append(",");
-        w.Append(nlohmann::ordered_json{{"id", text},
-                                        {"timestamp_ms", layout->Decode(id).timestamp_ms}}
-                     .dump());
+        w.Append(
+            nlohmann::ordered_json{{"id", text}, {"timestamp_ms", layout->Decode(id).timestamp_ms}}
+                .dump());
       } else {
         w.Append(text);
         w.Append("\n");

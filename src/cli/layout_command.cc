@@ -49,12 +49,11 @@ int RunLayout(LayoutArgs& a) {
   } else {
     std::cout << layout->Describe() << "\n"
               << absl::StrFormat("workers              %d\n", layout->max_worker() + 1)
-              << absl::StrFormat("IDs/s per worker     %.0f\n",
-                                 layout->ids_per_second_per_worker())
+              << absl::StrFormat("IDs/s per worker     %.0f\n", layout->ids_per_second_per_worker())
               << absl::StrFormat("max id               %d\n", layout->max_id())
               << "time bits run out    " << runs_out << "\n"
-              << "fits a JS number     "
-              << (layout->max_id() < (uint64_t{1} << 53) ? "yes" : "no") << "\n";
+              << "fits a JS number     " << (layout->max_id() < (uint64_t{1} << 53) ? "yes" : "no")
+              << "\n";
   }
   return 0;
 }

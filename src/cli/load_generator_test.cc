@@ -148,6 +148,8 @@ TEST(ValidateLoadConfigTest, RejectsBadFlags) {
     c.pipeline = 2;
   }));
   EXPECT_TRUE(rejected([](LoadConfig& c) { c.target = "localhost"; }));
+  EXPECT_TRUE(rejected([](LoadConfig& c) { c.connections = 2; }));  // > concurrency
+  EXPECT_TRUE(rejected([](LoadConfig& c) { c.connections = 0; }));
 }
 
 TEST(ValidateTargetTest, AcceptsAndRejects) {

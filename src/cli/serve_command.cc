@@ -113,8 +113,8 @@ int RunServe(const ServeArgs& a) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cerr << "idgen serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-            << ", draining (up to " << a.drain_ms << " ms)" << std::endl;
+  std::cerr << "idgen serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", draining (up to "
+            << a.drain_ms << " ms)" << std::endl;
   (*node)->Shutdown(absl::Milliseconds(a.drain_ms));
   std::cerr << "idgen serve: stopped, worker id released" << std::endl;
   return 0;

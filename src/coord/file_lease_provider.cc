@@ -60,8 +60,7 @@ absl::Status DurableReplace(const std::string& path, const std::string& contents
 
 class FileWorkerLease final : public WorkerLease {
  public:
-  FileWorkerLease(int64_t id, int lock_fd, int dir_fd, std::string reservation_path,
-                  int64_t floor)
+  FileWorkerLease(int64_t id, int lock_fd, int dir_fd, std::string reservation_path, int64_t floor)
       : id_(id),
         lock_fd_(lock_fd),
         dir_fd_(dir_fd),
@@ -81,8 +80,8 @@ class FileWorkerLease final : public WorkerLease {
           absl::StrCat("worker id ", id_, " was released; cannot raise its reservation"));
     }
     if (unix_ms <= reserved_) return absl::OkStatus();
-    absl::Status s =
-        DurableReplace(reservation_path_, absl::StrCat("reserved_until_ms ", unix_ms, "\n"), dir_fd_);
+    absl::Status s = DurableReplace(reservation_path_,
+                                    absl::StrCat("reserved_until_ms ", unix_ms, "\n"), dir_fd_);
     if (!s.ok()) return s;
     reserved_ = unix_ms;
     return absl::OkStatus();
@@ -99,8 +98,8 @@ class FileWorkerLease final : public WorkerLease {
                                                      id_, " at ", unix_ms,
                                                      " ms, below the floor of ", floor_, " ms"));
     }
-    absl::Status s =
-        DurableReplace(reservation_path_, absl::StrCat("reserved_until_ms ", unix_ms, "\n"), dir_fd_);
+    absl::Status s = DurableReplace(reservation_path_,
+                                    absl::StrCat("reserved_until_ms ", unix_ms, "\n"), dir_fd_);
     if (!s.ok()) return s;
     reserved_ = unix_ms;
     return absl::OkStatus();
@@ -196,8 +195,7 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> FileLeaseProvider::Acquire(
   if (options.max_workers < 1) {
     return absl::InvalidArgumentError("max_workers must be at least 1");
   }
-  if (options.worker_id &&
-      (*options.worker_id < 0 || *options.worker_id >= options.max_workers)) {
+  if (options.worker_id && (*options.worker_id < 0 || *options.worker_id >= options.max_workers)) {
     return absl::InvalidArgumentError(absl::StrCat("worker id ", *options.worker_id,
                                                    " is out of range 0..", options.max_workers - 1,
                                                    " allowed by the configured layouts"));
@@ -208,7 +206,8 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> FileLeaseProvider::Acquire(
     const std::string lock_path = absl::StrCat(workers_dir_, "/", id, ".lock");
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-      return absl::FailedPreconditionError(absl::StrCat("open ", lock_path, ": ", ErrnoText(errno)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("open ", lock_path, ": ", ErrnoText(errno)));
     }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
@@ -245,9 +244,9 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> FileLeaseProvider::Acquire(
     return std::unique_ptr<WorkerLease>(
         new FileWorkerLease(id, fd, dir_fd, reservation_path, *floor));
   }
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "all ", options.max_workers, " worker ids in ", workers_dir_,
-      " are held by live nodes; stop a node or use a layout with more worker bits"));
+  return absl::ResourceExhaustedError(
+      absl::StrCat("all ", options.max_workers, " worker ids in ", workers_dir_,
+                   " are held by live nodes; stop a node or use a layout with more worker bits"));
 }
 
 }  // namespace idgen::coord

@@ -126,8 +126,7 @@ TEST_F(FileLeaseProviderTest, KilledHolderFreesTheIdButKeepsItsReservation) {
   }
   char c;
   ASSERT_EQ(::read(ready[0], &c, 1), 1);
-  EXPECT_EQ(provider_->Acquire({.worker_id = 0}).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(provider_->Acquire({.worker_id = 0}).status().code(), absl::StatusCode::kAlreadyExists);
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
   auto lease = provider_->Acquire({.worker_id = 0});

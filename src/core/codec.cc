@@ -72,7 +72,7 @@ absl::StatusOr<uint64_t> ParseDigits(std::string_view text, size_t start, const 
   uint64_t value = 0;
   bool overflow = false;
   for (size_t i = start; i < text.size(); ++i) {
-    const int digit = table[static_cast<uint8_t>(text[i])];
+    const int digit = static_cast<int>(table[static_cast<uint8_t>(text[i])]);
     if (digit < 0) return InvalidCharacter(text, i, f);
     if (value > (kMax - static_cast<uint64_t>(digit)) / kBase) {
       overflow = true;

@@ -14,8 +14,12 @@ using ::testing::HasSubstr;
 const absl::Time kNow = absl::FromUnixMillis(1'790'000'000'000);  // 2026-09
 
 LayoutSpec Spec(int t, int w, int s, int64_t unit = 1, int64_t epoch = 1288834974657) {
-  return {.time_bits = t, .worker_bits = w, .sequence_bits = s, .unit_ms = unit,
-          .epoch_unix_ms = epoch, .name = "test"};
+  return {.time_bits = t,
+          .worker_bits = w,
+          .sequence_bits = s,
+          .unit_ms = unit,
+          .epoch_unix_ms = epoch,
+          .name = "test"};
 }
 
 TEST(LayoutTest, PresetsHaveDocumentedShapes) {
@@ -65,8 +69,7 @@ TEST(LayoutTest, Allows64BitsForDiscordStyleLayouts) {
 
 TEST(LayoutTest, RejectsBadFieldWidths) {
   EXPECT_THAT(Layout::Create(Spec(0, 10, 12), kNow).status().message(), HasSubstr("time bits"));
-  EXPECT_THAT(Layout::Create(Spec(41, -1, 12), kNow).status().message(),
-              HasSubstr("worker bits"));
+  EXPECT_THAT(Layout::Create(Spec(41, -1, 12), kNow).status().message(), HasSubstr("worker bits"));
   EXPECT_THAT(Layout::Create(Spec(20, 10, 33), kNow).status().message(),
               HasSubstr("sequence bits"));
 }

@@ -263,9 +263,9 @@ ClockState SnowflakeGenerator::ObserveClock() {
     return ClockState::kNormal;
   }
   // Before the epoch counts as infinitely far behind.
-  const int64_t lag_ms = now < 0 ? std::numeric_limits<int64_t>::max()
-                                 : static_cast<int64_t>(cur_tick - static_cast<uint64_t>(now)) *
-                                       layout_.unit_ms();
+  const int64_t lag_ms =
+      now < 0 ? std::numeric_limits<int64_t>::max()
+              : static_cast<int64_t>(cur_tick - static_cast<uint64_t>(now)) * layout_.unit_ms();
   const ClockState state = lag_ms <= max_wait_ms_     ? ClockState::kWaiting
                            : lag_ms <= max_borrow_ms_ ? ClockState::kLogical
                                                       : ClockState::kRefusing;

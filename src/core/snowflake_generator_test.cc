@@ -17,7 +17,7 @@ using ::testing::HasSubstr;
 constexpr int64_t kStartMs = 1'790'000'000'000;
 
 struct Fixture {
-  explicit Fixture(ClockPolicy policy = {}, Layout layout = Layout::Twitter(), int64_t worker = 7,
+  explicit Fixture(ClockPolicy policy = {}, const Layout& layout = Layout::Twitter(), int64_t worker = 7,
                    SnowflakeOptions opts = {})
       : clock(absl::FromUnixMillis(kStartMs)) {
     opts.policy = policy;
@@ -144,12 +144,16 @@ TEST(SnowflakeGeneratorTest, ObserveClockReportsStateWithoutIssuing) {
 
 TEST(SnowflakeGeneratorTest, BorrowingStopsAtTheBorrowBound) {
   // Unit 1 ms, 1 sequence bit: two IDs per tick make carrying easy to see.
-  auto layout = Layout::Create({.time_bits = 41, .worker_bits = 10, .sequence_bits = 1,
-                                .unit_ms = 1, .epoch_unix_ms = 1288834974657, .name = "tiny"},
+  auto layout = Layout::Create({.time_bits = 41,
+                                .worker_bits = 10,
+                                .sequence_bits = 1,
+                                .unit_ms = 1,
+                                .epoch_unix_ms = 1288834974657,
+                                .name = "tiny"},
                                absl::FromUnixMillis(kStartMs));
   ASSERT_TRUE(layout.ok());
   Fixture f({.max_wait = absl::ZeroDuration(), .max_borrow = absl::Milliseconds(3)}, *layout);
-  f.NextOk();  // tick T, seq 0
+  f.NextOk();                                // tick T, seq 0
   f.clock.StepWall(absl::Milliseconds(-2));  // wall = T-2
   // Allowed: (T,1) lag 2, (T+1,0) (T+1,1) lag 3. Then (T+2,0) would be lag 4.
   for (int i = 0; i < 3; ++i) f.NextOk();
@@ -230,10 +234,13 @@ TEST(SnowflakeGeneratorTest, ClockBeforeEpochIsUnavailable) {
 
 TEST(SnowflakeGeneratorTest, TimeBitsRunningOutIsAFailedPrecondition) {
   // 20 time bits at 1 ms from an epoch an hour ago ran out after ~17 minutes.
-  auto layout =
-      Layout::Create({.time_bits = 20, .worker_bits = 10, .sequence_bits = 12, .unit_ms = 1,
-                      .epoch_unix_ms = kStartMs - 3'600'000, .name = "short"},
-                     absl::FromUnixMillis(kStartMs));
+  auto layout = Layout::Create({.time_bits = 20,
+                                .worker_bits = 10,
+                                .sequence_bits = 12,
+                                .unit_ms = 1,
+                                .epoch_unix_ms = kStartMs - 3'600'000,
+                                .name = "short"},
+                               absl::FromUnixMillis(kStartMs));
   ASSERT_TRUE(layout.ok());
   Fixture f({}, *layout);
   auto id = f.gen->Next();

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <exception>
+#include <future>
 #include <limits>
 #include <thread>
 #include <unordered_set>
@@ -32,7 +33,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "idgen/mutex.h"
 
 namespace idgen::http {
 namespace {
@@ -339,7 +340,6 @@ class HttpServer::Impl {
   void OnAccept(error_code ec, Socket socket);
   bool RunningInIoThread() const;
   void LogHandlerFailureOnce(std::string_view what);
-  bool ThreadsDone() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_threads_ == 0; }
 
   const Options options_;
   std::optional<std::chrono::steady_clock::duration> idle_;  // nullopt: no timeout
@@ -349,11 +349,10 @@ class HttpServer::Impl {
 
   // Connections unregister from their destructors, which may run while an
   // io_context is destroyed: mu_ and conns_ are declared before iocs_.
-  absl::Mutex mu_;
+  Mutex mu_;
   std::unordered_set<Connection*> conns_ ABSL_GUARDED_BY(mu_);
-  int running_threads_ ABSL_GUARDED_BY(mu_) = 0;  // threads inside run()
 
-  absl::Mutex stop_mu_;
+  Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
 
   // One io_context per thread; connections are spread over them round-robin.
@@ -365,14 +364,15 @@ class HttpServer::Impl {
   Acceptor acceptor_;
   Timer accept_retry_;
   std::vector<std::thread> threads_;
+  std::vector<std::future<void>> threads_done_;  // ready when run() has returned
   int port_ = 0;
 };
 
 namespace {
 
 // One client connection: reads a request, runs the handler, writes the
-// response, repeats. Every member is touched only from the connection's
-// executor (a strand when there are several threads).
+// response, repeats. Every member is touched only from the thread that runs
+// the connection's io_context.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(HttpServer::Impl* server, Socket socket)
@@ -602,15 +602,12 @@ void HttpServer::Impl::Run() {
   for (auto& ioc : iocs_) work_.push_back(net::make_work_guard(*ioc));
   Accept();
   threads_.reserve(iocs_.size());
-  {
-    absl::MutexLock lock(&mu_);
-    running_threads_ = static_cast<int>(iocs_.size());
-  }
   for (auto& ioc : iocs_) {
-    threads_.emplace_back([this, ctx = ioc.get()] {
+    std::promise<void> done;
+    threads_done_.push_back(done.get_future());
+    threads_.emplace_back([ctx = ioc.get(), done = std::move(done)]() mutable {
       ctx->run();
-      absl::MutexLock lock(&mu_);
-      --running_threads_;
+      done.set_value();
     });
   }
 }
@@ -652,12 +649,12 @@ void HttpServer::Impl::OnAccept(error_code ec, Socket socket) {
 }
 
 void HttpServer::Impl::Register(Connection* c) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   conns_.insert(c);
 }
 
 void HttpServer::Impl::Unregister(Connection* c) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   conns_.erase(c);
 }
 
@@ -702,7 +699,7 @@ void HttpServer::Impl::Stop() {
     std::fprintf(stderr, "idgen http: HttpServer::Stop called from a handler thread\n");
     std::abort();
   }
-  absl::MutexLock stop_lock(&stop_mu_);
+  MutexLock stop_lock(&stop_mu_);
   if (stopped_) return;
   stopped_ = true;
   stopping_.store(true, std::memory_order_release);
@@ -718,7 +715,7 @@ void HttpServer::Impl::Stop() {
   // reference to one runs its destructor, which takes mu_.
   std::vector<std::shared_ptr<Connection>> conns;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     conns.reserve(conns_.size());
     for (Connection* c : conns_) {
       // Null while `c` is being constructed (it then sees stopping() when it
@@ -734,8 +731,14 @@ void HttpServer::Impl::Stop() {
   conns.clear();
   // Each run() returns by itself once the acceptor and every connection have
   // finished (so no accepted socket is left in a queued handler).
-  mu_.LockWhenWithTimeout(absl::Condition(this, &Impl::ThreadsDone), options_.stop_timeout);
-  mu_.Unlock();
+  if (options_.stop_timeout < absl::Hours(24 * 365)) {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              absl::ToChronoNanoseconds(options_.stop_timeout));
+    for (std::future<void>& done : threads_done_) done.wait_until(deadline);
+  } else {
+    for (std::future<void>& done : threads_done_) done.wait();
+  }
   // Ends whatever is still running after stop_timeout; pending operations
   // (and their connections) are destroyed with iocs_.
   for (auto& ioc : iocs_) ioc->stop();

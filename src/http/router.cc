@@ -186,7 +186,7 @@ void Router::Dispatch(const Request& req, Response& resp) const {
     if (!Match(pattern, req.path, &params)) continue;
     for (const auto& method : pattern.methods) {
       allowed.push_back(method.first);
-      if (method.first == "GET") allowed.push_back("HEAD");
+      if (method.first == "GET") allowed.emplace_back("HEAD");
     }
   }
   std::sort(allowed.begin(), allowed.end());

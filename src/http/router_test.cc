@@ -21,7 +21,7 @@ Request MakeRequest(std::string method, std::string path) {
 }
 
 // A handler that answers "<name>" plus each parameter as " k=v".
-Router::RouteHandler Named(std::string name) {
+Router::RouteHandler Named(const std::string& name) {
   return [name](const Request&, const PathParams& params, Response& resp) {
     resp.body = name;
     for (size_t i = 0; i < params.size(); ++i) {

@@ -17,8 +17,8 @@ void CopyId128(const Id128& id, std::string* out) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<IdNamespace>> IdNamespace::Create(
-    const NamespaceConfig& config, int64_t worker, int64_t floor_unix_ms,
-    int64_t reserved_unix_ms, Clock* clock, RandomSource* random) {
+    const NamespaceConfig& config, int64_t worker, int64_t floor_unix_ms, int64_t reserved_unix_ms,
+    Clock* clock, RandomSource* random) {
   std::unique_ptr<IdNamespace> ns(new IdNamespace(config));
   switch (config.scheme) {
     case Scheme::kSnowflake: {
@@ -28,8 +28,8 @@ absl::StatusOr<std::unique_ptr<IdNamespace>> IdNamespace::Create(
       opts.reserved_until_unix_ms = reserved_unix_ms;
       auto gen = SnowflakeGenerator::Create(config.layout, worker, clock, opts);
       if (!gen.ok()) {
-        return absl::Status(gen.status().code(), absl::StrCat("namespace ", config.name, ": ",
-                                                              gen.status().message()));
+        return absl::Status(gen.status().code(),
+                            absl::StrCat("namespace ", config.name, ": ", gen.status().message()));
       }
       ns->snowflake_ = std::move(*gen);
       break;
@@ -67,8 +67,8 @@ absl::Status IdNamespace::Next(uint32_t count, v1::NextIdsResponse* out) {
     return snowflake_->NextBatch(absl::MakeSpan(ids->mutable_data(), count));
   }
   std::vector<Id128> buf(count);
-  absl::Status s = uuidv7_ ? uuidv7_->NextBatch(absl::MakeSpan(buf))
-                           : ulid_->NextBatch(absl::MakeSpan(buf));
+  absl::Status s =
+      uuidv7_ ? uuidv7_->NextBatch(absl::MakeSpan(buf)) : ulid_->NextBatch(absl::MakeSpan(buf));
   if (!s.ok()) return s;
   auto* ids = out->mutable_ids128();
   ids->Reserve(static_cast<int>(count));
@@ -106,9 +106,9 @@ absl::Status IdNamespace::Decode(const v1::DecodeRequest& request, v1::DecodeRes
     return absl::OkStatus();
   }
   if (request.id128().size() != 16) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "namespace ", config_.name, " issues 128-bit ", SchemeName(config_.scheme),
-        " IDs; `id128` must be 16 bytes, got ", request.id128().size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("namespace ", config_.name, " issues 128-bit ", SchemeName(config_.scheme),
+                     " IDs; `id128` must be 16 bytes, got ", request.id128().size()));
   }
   Id128 id;
   std::memcpy(id.data(), request.id128().data(), 16);

@@ -28,8 +28,8 @@ class IdNamespace {
   // `reserved_unix_ms`: and never above this (raised later by the keeper).
   static absl::StatusOr<std::unique_ptr<IdNamespace>> Create(const NamespaceConfig& config,
                                                              int64_t worker, int64_t floor_unix_ms,
-                                                             int64_t reserved_unix_ms,
-                                                             Clock* clock, RandomSource* random);
+                                                             int64_t reserved_unix_ms, Clock* clock,
+                                                             RandomSource* random);
 
   const NamespaceConfig& config() const { return config_; }
   const std::string& name() const { return config_.name; }

@@ -23,7 +23,8 @@ grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* ctx, const grp
 // One StreamIds call: read a request, answer it, repeat. A failed request is
 // answered in-band (error_code/error_message) and the stream stays open, so
 // one bad request does not cost the client its stream.
-class StreamReactor final : public grpc::ServerBidiReactor<v1::NextIdsRequest, v1::NextIdsResponse> {
+class StreamReactor final
+    : public grpc::ServerBidiReactor<v1::NextIdsRequest, v1::NextIdsResponse> {
  public:
   explicit StreamReactor(const IdService* service) : service_(service) { StartRead(&request_); }
 

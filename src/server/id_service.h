@@ -31,8 +31,7 @@ class IdService final : public v1::IdGenerator::CallbackService {
 
   // `namespaces` must outlive the service. `gate` returns OK when the node
   // may issue, otherwise the UNAVAILABLE status to answer with.
-  IdService(std::unordered_map<std::string, IdNamespace*> namespaces, Gate gate,
-            InfoFiller info);
+  IdService(std::unordered_map<std::string, IdNamespace*> namespaces, Gate gate, InfoFiller info);
 
   grpc::ServerUnaryReactor* NextIds(grpc::CallbackServerContext* ctx,
                                     const v1::NextIdsRequest* request,

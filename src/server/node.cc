@@ -176,22 +176,23 @@ absl::Status Node::Start() {
                    [](const http::Request&, const http::PathParams&, http::Response& resp) {
                      resp.body = "{\"status\":\"alive\"}";
                    });
-  (void)router.Add("GET", "/health", [this](const http::Request&, const http::PathParams&,
-                                            http::Response& resp) {
-    const absl::Status ready = Ready();
-    resp.status = ready.ok() ? 200 : 503;
-    resp.body = ready.ok() ? ProblemJson("serving", "")
-                           : ProblemJson("not_serving", std::string(ready.message()));
-  });
-  (void)router.Add("GET", "/info", [this](const http::Request&, const http::PathParams&,
-                                          http::Response& resp) {
-    v1::GetInfoResponse info;
-    FillInfo(&info);
-    google::protobuf::util::JsonPrintOptions opts;
-    opts.preserve_proto_field_names = true;
-    opts.always_print_primitive_fields = true;
-    (void)google::protobuf::util::MessageToJsonString(info, &resp.body, opts);
-  });
+  (void)router.Add("GET", "/health",
+                   [this](const http::Request&, const http::PathParams&, http::Response& resp) {
+                     const absl::Status ready = Ready();
+                     resp.status = ready.ok() ? 200 : 503;
+                     resp.body = ready.ok()
+                                     ? ProblemJson("serving", "")
+                                     : ProblemJson("not_serving", std::string(ready.message()));
+                   });
+  (void)router.Add("GET", "/info",
+                   [this](const http::Request&, const http::PathParams&, http::Response& resp) {
+                     v1::GetInfoResponse info;
+                     FillInfo(&info);
+                     google::protobuf::util::JsonPrintOptions opts;
+                     opts.preserve_proto_field_names = true;
+                     opts.always_print_primitive_fields = true;
+                     (void)google::protobuf::util::MessageToJsonString(info, &resp.body, opts);
+                   });
   http::HttpServer::Options http_opts;
   http_opts.listen = options_.admin_listen;
   http_opts.handler = router_->AsHandler();

@@ -13,9 +13,9 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "idgen/layout.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/coord/file_lease_provider.h"
 

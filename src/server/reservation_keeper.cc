@@ -9,11 +9,7 @@ namespace idgen::server {
 ReservationKeeper::ReservationKeeper(coord::WorkerLease* lease,
                                      std::vector<IdNamespace*> namespaces, Clock* clock,
                                      absl::Duration ahead, absl::Duration tick)
-    : lease_(lease),
-      namespaces_(std::move(namespaces)),
-      clock_(clock),
-      ahead_(ahead),
-      tick_(tick) {
+    : lease_(lease), namespaces_(std::move(namespaces)), clock_(clock), ahead_(ahead), tick_(tick) {
   idgen::MutexLock lock(&mu_);
   applied_ms_ = lease_->reserved_unix_ms();
 }

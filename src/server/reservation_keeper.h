@@ -21,10 +21,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "idgen/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "idgen/clock.h"
+#include "idgen/mutex.h"
 #include "src/coord/worker_lease.h"
 #include "src/server/id_namespace.h"
 

@@ -51,8 +51,8 @@ absl::StatusOr<Layout> ParseLayout(const Json& v, const std::string& path, absl:
     if (!l.ok()) return KeyError(path, std::string(l.status().message()));
     return l;
   }
-  if (absl::Status s = CheckKeys(v, path, {"preset", "time_bits", "worker_bits", "sequence_bits",
-                                           "unit_ms", "epoch_ms"});
+  if (absl::Status s = CheckKeys(
+          v, path, {"preset", "time_bits", "worker_bits", "sequence_bits", "unit_ms", "epoch_ms"});
       !s.ok()) {
     return s;
   }
@@ -84,8 +84,7 @@ absl::StatusOr<Layout> ParseLayout(const Json& v, const std::string& path, absl:
 
 absl::StatusOr<NamespaceConfig> ParseNamespace(const Json& v, const std::string& path,
                                                absl::Time now) {
-  if (absl::Status s =
-          CheckKeys(v, path, {"name", "scheme", "layout", "max_batch", "clock"});
+  if (absl::Status s = CheckKeys(v, path, {"name", "scheme", "layout", "max_batch", "clock"});
       !s.ok()) {
     return s;
   }
@@ -131,8 +130,8 @@ absl::StatusOr<NamespaceConfig> ParseNamespace(const Json& v, const std::string&
     const Json& c = v["clock"];
     const std::string cp = path + ".clock";
     if (absl::Status s = CheckKeys(c, cp, {"max_wait_ms", "max_borrow_ms"}); !s.ok()) return s;
-    auto wait = GetInt(c, "max_wait_ms", cp, 0, 60'000,
-                       absl::ToInt64Milliseconds(ns.clock.max_wait));
+    auto wait =
+        GetInt(c, "max_wait_ms", cp, 0, 60'000, absl::ToInt64Milliseconds(ns.clock.max_wait));
     auto borrow = GetInt(c, "max_borrow_ms", cp, 0, 3'600'000,
                          absl::ToInt64Milliseconds(ns.clock.max_borrow));
     if (!wait.ok()) return wait.status();

@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# The one test command: sets up, builds and runs every test of the project.
+#
+#   scripts/test.sh              everything (what CI runs, through .ci/run)
+#   scripts/test.sh --quick      setup, build, ctest (without label "slow"), node, format
+#   scripts/test.sh --only a,b   just the named stages (no implicit setup/build)
+#   scripts/test.sh --list       the stage names
+#
+# Stages, in order (each prints a banner and its wall time; all of them run even
+# when one fails; a summary table follows; exit status 0 only if all passed):
+#   setup   scripts/setup.sh (Debian + npm dependencies)
+#   build   scripts/build.sh (build/, RelWithDebInfo)
+#   ctest   every CTest test in build/. Suites register themselves through CMake
+#           (idgen_cc_test(... LABELS ...)); label long ones "slow" so --quick
+#           leaves them out. IDGEN_CTEST_ARGS adds ctest arguments (e.g. "-L unit").
+#   node    node --test in tests/node, with IDGEN_BIN=build/bin/idgen
+#   format  clang-format --dry-run --Werror over our *.h/*.cc
+#   tidy    clang-tidy (.clang-tidy) over our .cc files in build/compile_commands.json
+#   asan    core-only build with clang -fsanitize=address,undefined in build/asan; ctest
+#   tsan    core-only build with clang -fsanitize=thread in build/tsan; ctest
+#   fuzz    libFuzzer targets (fuzz/*_fuzz.cc) built in build/fuzz, each run for
+#           IDGEN_FUZZ_SECONDS (default 60) seconds
+# The last line printed is "N passed, N failed" (stages), for CI.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT" || exit 1
+JOBS="$(nproc)"
+FUZZ_SECONDS="${IDGEN_FUZZ_SECONDS:-60}"
+ALL_STAGES=(setup build ctest node format tidy asan tsan fuzz)
+QUICK_STAGES=(setup build ctest node format)
+
+usage() { sed -n '2,/^set -uo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
+
+STAGES=("${ALL_STAGES[@]}")
+QUICK=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick)
+      QUICK=1
+      STAGES=("${QUICK_STAGES[@]}")
+      ;;
+    --only)
+      [[ $# -ge 2 ]] || { echo "--only needs a comma-separated list of stages" >&2; exit 2; }
+      IFS=, read -r -a STAGES <<<"$2"
+      shift
+      ;;
+    --only=*) IFS=, read -r -a STAGES <<<"${1#--only=}" ;;
+    --list)
+      echo "${ALL_STAGES[*]}"
+      exit 0
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *)
+      echo "unknown argument: $1 (try --help)" >&2
+      exit 2
+      ;;
+  esac
+  shift
+done
+for s in "${STAGES[@]}"; do
+  [[ " ${ALL_STAGES[*]} " == *" $s "* ]] || { echo "unknown stage: $s (stages: ${ALL_STAGES[*]})" >&2; exit 2; }
+done
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+tool() { # the first of the given commands that exists
+  local t
+  for t in "$@"; do
+    if command -v "$t" >/dev/null 2>&1; then
+      echo "$t"
+      return 0
+    fi
+  done
+  echo "$1"
+}
+
+# ---- Stages (each runs in a subshell with set -e) ----------------------------
+
+stage_setup() { "$ROOT/scripts/setup.sh"; }
+
+stage_build() { "$ROOT/scripts/build.sh"; }
+
+stage_ctest() {
+  local args=(--test-dir "$ROOT/build" --output-on-failure --no-tests=error -j "$JOBS" --timeout 600)
+  if [[ "$QUICK" -eq 1 ]]; then args+=(-LE '^slow$'); fi
+  # shellcheck disable=SC2206  # word splitting of the extra args is intended
+  if [[ -n "${IDGEN_CTEST_ARGS:-}" ]]; then args+=(${IDGEN_CTEST_ARGS}); fi
+  echo "labels: $(ctest --test-dir "$ROOT/build" --print-labels | sed -n 's/^  //p' | tr '\n' ' ')"
+  ctest "${args[@]}"
+}
+
+stage_node() {
+  local dir="$ROOT/tests/node"
+  if [[ ! -f "$dir/package.json" ]]; then
+    echo "no tests/node/package.json: no Node tests yet"
+    return 0
+  fi
+  [[ -x "$ROOT/build/bin/idgen" ]] || { echo "build/bin/idgen is missing (build failed?)"; return 1; }
+  node --version
+  (cd "$dir" && IDGEN_BIN="$ROOT/build/bin/idgen" node --test)
+}
+
+# Our C++ sources: tracked and untracked-but-not-ignored *.h/*.cc.
+list_sources() {
+  local dirs=(include src apps bench fuzz tests)
+  if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git -C "$ROOT" ls-files --cached --others --exclude-standard -- "${dirs[@]}"
+  else
+    find "${dirs[@]}" -type f 2>/dev/null
+  fi | grep -E '\.(h|cc)$' | grep -vE '(^|/)(build|node_modules)/' | sort -u |
+    while IFS= read -r f; do if [[ -f "$f" ]]; then echo "$f"; fi; done
+}
+
+stage_format() {
+  local cf files
+  cf="$(tool clang-format-14 clang-format)"
+  mapfile -t files < <(list_sources)
+  echo "$($cf --version); ${#files[@]} files"
+  [[ "${#files[@]}" -gt 0 ]] || return 0
+  local out
+  if ! out="$("$cf" --dry-run --Werror "${files[@]}" 2>&1)"; then
+    echo "$out" | head -200
+    echo "clang-format drift in:"
+    echo "$out" | grep -oE '^[^:[:space:]]+:[0-9]+:[0-9]+: error' | cut -d: -f1 | sort -u | sed 's/^/  /'
+    echo "fix with: $cf -i FILE..."
+    return 1
+  fi
+}
+
+stage_tidy() {
+  local db="$ROOT/build/compile_commands.json" ct files=() f
+  [[ -f "$db" ]] || { echo "no $db (build failed?)"; return 1; }
+  ct="$(tool clang-tidy-14 clang-tidy)"
+  # Our .cc files that the main build compiles (generated protobuf code lives
+  # in build/ and is never listed).
+  while IFS= read -r f; do
+    if [[ "$f" == *.cc ]] && grep -qF "\"file\": \"$ROOT/$f\"" "$db"; then files+=("$f"); fi
+  done < <(list_sources)
+  echo "$($ct --version | grep -m1 version); ${#files[@]} files, $JOBS in parallel"
+  [[ "${#files[@]}" -gt 0 ]] || return 0
+  local log="$ROOT/build/clang-tidy.log" rc=0
+  printf '%s\0' "${files[@]}" |
+    xargs -0 -n 1 -P "$JOBS" "$ct" -p "$ROOT/build" --quiet >"$log" 2>&1 || rc=$?
+  grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated\.$|^Suppressed [0-9]+ warnings|^Use -header-filter|^Error while processing' "$log" || true
+  local n
+  n="$(grep -cE '(warning|error): .*\[[a-z]' "$log" || true)"
+  echo "clang-tidy: ${n:-0} finding(s); full log: $log"
+  [[ "$rc" -eq 0 ]]
+}
+
+# configure_clang_core DIR "FLAGS" [extra cmake args...]: a core-only clang build.
+configure_clang_core() {
+  local dir="$1" flags="$2"
+  shift 2
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+    -DIDGEN_CORE_ONLY=ON -DIDGEN_BENCH=OFF \
+    -DCMAKE_CXX_FLAGS="-O1 -g -fno-omit-frame-pointer $flags" \
+    -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" "$@"
+  cmake --build "$dir" -j "$JOBS"
+}
+
+stage_asan() {
+  local dir="$ROOT/build/asan"
+  configure_clang_core "$dir" "-fsanitize=address,undefined -fno-sanitize-recover=all"
+  ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_init_order=1:check_initialization_order=1" \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+    ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$JOBS" --timeout 900
+}
+
+stage_tsan() {
+  local dir="$ROOT/build/tsan" wrap=()
+  configure_clang_core "$dir" "-fsanitize=thread"
+  # clang 14's TSan cannot map its shadow memory when the kernel randomises
+  # mmap with more than 28 bits; run without ASLR there.
+  if [[ "$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 28)" -gt 28 ]]; then
+    wrap=(setarch "$(uname -m)" -R)
+  fi
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+    "${wrap[@]}" ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$JOBS" --timeout 900
+}
+
+stage_fuzz() {
+  local dir="$ROOT/build/fuzz" targets=() src t
+  for src in "$ROOT"/fuzz/*_fuzz.cc; do
+    if [[ -f "$src" ]]; then targets+=("$(basename "$src" .cc)"); fi
+  done
+  [[ "${#targets[@]}" -gt 0 ]] || { echo "no fuzz targets"; return 0; }
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIDGEN_FUZZ=ON -DIDGEN_CORE_ONLY=ON -DIDGEN_BENCH=OFF
+  cmake --build "$dir" -j "$JOBS" --target "${targets[@]}"
+  local failed=0
+  for t in "${targets[@]}"; do
+    local corpus="$dir/corpus/$t" seeds="$ROOT/fuzz/corpus/$t" log="$dir/$t.log"
+    local artifacts="$dir/artifacts/$t/" dirs=()
+    mkdir -p "$corpus" "$artifacts"
+    dirs=("$corpus")
+    if [[ -d "$seeds" ]]; then dirs+=("$seeds"); fi
+    echo "$t: ${FUZZ_SECONDS}s, corpus $corpus, log $log"
+    if "$dir/bin/$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$artifacts" "${dirs[@]}" >"$log" 2>&1; then
+      grep -E '^Done [0-9]+ runs|^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$log" |
+        sed "s/^/  $t: /"
+    else
+      echo "$t FAILED; the input that broke it is in $artifacts; the end of $log:"
+      grep -v -E '^#[0-9]+' "$log" | tail -40
+      echo "reproduce: $dir/bin/$t $artifacts<crash-file>"
+      failed=1
+    fi
+  done
+  [[ "$failed" -eq 0 ]]
+}
+
+# ---- Driver -----------------------------------------------------------------
+
+declare -A RESULT TIME
+TOTAL_START="$(now)"
+i=0
+for s in "${STAGES[@]}"; do
+  i=$((i + 1))
+  echo
+  echo "==================== [$i/${#STAGES[@]}] $s ===================="
+  start="$(now)"
+  if [[ "$s" != setup && "$s" != build && "${RESULT[build]:-}" == FAIL &&
+        " ctest node tidy " == *" $s "* ]]; then
+    echo "not run: the build failed"
+    rc=1
+  else
+    ( set -euo pipefail; "stage_$s" )
+    rc=$?
+  fi
+  TIME[$s]="$(elapsed "$start" "$(now)")"
+  if [[ "$rc" -eq 0 ]]; then RESULT[$s]=PASS; else RESULT[$s]=FAIL; fi
+  echo "---- $s: ${RESULT[$s]} in ${TIME[$s]} s"
+done
+
+passed=0
+failed=0
+echo
+echo "==================== summary ===================="
+printf '%-8s %-6s %9s\n' stage result seconds
+for s in "${STAGES[@]}"; do
+  printf '%-8s %-6s %9s\n' "$s" "${RESULT[$s]}" "${TIME[$s]}"
+  if [[ "${RESULT[$s]}" == PASS ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+done
+printf '%-8s %-6s %9s\n' total "" "$(elapsed "$TOTAL_START" "$(now)")"
+echo "$passed passed, $failed failed"
+[[ "$failed" -eq 0 ]]

@@ -1,0 +1,394 @@
+// Copyright idgen authors.
+#include "src/coord/etcd_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "etcdserverpb/rpc.grpc.pb.h"
+
+namespace idgen::coord {
+
+namespace pb = ::etcdserverpb;
+
+struct EtcdClient::Endpoint {
+  std::string url;  // as configured, for messages
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<pb::KV::Stub> kv;
+  std::unique_ptr<pb::Lease::Stub> lease;
+};
+
+namespace {
+
+// Strips the scheme: gRPC wants "host:port".
+std::string GrpcTarget(const std::string& url) {
+  absl::string_view v(url);
+  absl::ConsumePrefix(&v, "http://");
+  absl::ConsumeSuffix(&v, "/");
+  return std::string(v);
+}
+
+bool Retryable(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
+std::string CodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+EtcdKeyValue FromProto(const mvccpb::KeyValue& kv) {
+  return {.key = kv.key(),
+          .value = kv.value(),
+          .create_revision = kv.create_revision(),
+          .mod_revision = kv.mod_revision(),
+          .version = kv.version(),
+          .lease = kv.lease()};
+}
+
+std::vector<EtcdKeyValue> FromProto(const pb::RangeResponse& r) {
+  std::vector<EtcdKeyValue> out;
+  out.reserve(static_cast<size_t>(r.kvs_size()));
+  for (const auto& kv : r.kvs()) out.push_back(FromProto(kv));
+  return out;
+}
+
+void ToProto(const EtcdCompare& c, pb::Compare* out) {
+  out->set_key(c.key);
+  switch (c.result) {
+    case EtcdCompare::Result::kEqual:
+      out->set_result(pb::Compare::EQUAL);
+      break;
+    case EtcdCompare::Result::kGreater:
+      out->set_result(pb::Compare::GREATER);
+      break;
+    case EtcdCompare::Result::kLess:
+      out->set_result(pb::Compare::LESS);
+      break;
+    case EtcdCompare::Result::kNotEqual:
+      out->set_result(pb::Compare::NOT_EQUAL);
+      break;
+  }
+  switch (c.target) {
+    case EtcdCompare::Target::kVersion:
+      out->set_target(pb::Compare::VERSION);
+      out->set_version(c.number);
+      break;
+    case EtcdCompare::Target::kCreateRevision:
+      out->set_target(pb::Compare::CREATE);
+      out->set_create_revision(c.number);
+      break;
+    case EtcdCompare::Target::kModRevision:
+      out->set_target(pb::Compare::MOD);
+      out->set_mod_revision(c.number);
+      break;
+    case EtcdCompare::Target::kValue:
+      out->set_target(pb::Compare::VALUE);
+      out->set_value(c.value);
+      break;
+    case EtcdCompare::Target::kLease:
+      out->set_target(pb::Compare::LEASE);
+      out->set_lease(c.number);
+      break;
+  }
+}
+
+void ToProto(const EtcdOp& op, pb::RequestOp* out) {
+  switch (op.kind) {
+    case EtcdOp::Kind::kGet:
+      out->mutable_request_range()->set_key(op.key);
+      break;
+    case EtcdOp::Kind::kPut: {
+      pb::PutRequest* put = out->mutable_request_put();
+      put->set_key(op.key);
+      put->set_value(op.value);
+      put->set_lease(op.lease);
+      break;
+    }
+    case EtcdOp::Kind::kDelete:
+      out->mutable_request_delete_range()->set_key(op.key);
+      break;
+  }
+}
+
+}  // namespace
+
+EtcdCompare EtcdCompare::CreateRevision(std::string key, int64_t rev, Result result) {
+  return {
+      .key = std::move(key), .target = Target::kCreateRevision, .result = result, .number = rev};
+}
+EtcdCompare EtcdCompare::ModRevision(std::string key, int64_t rev, Result result) {
+  return {.key = std::move(key), .target = Target::kModRevision, .result = result, .number = rev};
+}
+EtcdCompare EtcdCompare::Lease(std::string key, int64_t lease_id, Result result) {
+  return {.key = std::move(key), .target = Target::kLease, .result = result, .number = lease_id};
+}
+EtcdCompare EtcdCompare::Value(std::string key, std::string value, Result result) {
+  return {
+      .key = std::move(key), .target = Target::kValue, .result = result, .value = std::move(value)};
+}
+
+EtcdOp EtcdOp::Get(std::string key) { return {.kind = Kind::kGet, .key = std::move(key)}; }
+EtcdOp EtcdOp::Put(std::string key, std::string value, int64_t lease) {
+  return {.kind = Kind::kPut, .key = std::move(key), .value = std::move(value), .lease = lease};
+}
+EtcdOp EtcdOp::Delete(std::string key) { return {.kind = Kind::kDelete, .key = std::move(key)}; }
+
+EtcdClient::EtcdClient(std::vector<std::string> endpoints, Options options)
+    : endpoints_(std::move(endpoints)), options_(options) {
+  grpc::ChannelArguments args;
+  // Reconnect quickly once etcd is back: gRPC's default backoff grows to 120 s.
+  // (Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: it is also the connect timeout,
+  // and a short one aborts connects that nobody happens to be polling.)
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // No client keepalive pings: etcd answers pings more often than every 5 s
+  // with GOAWAY; per-call deadlines detect a hung server instead.
+  for (const std::string& url : endpoints_) {
+    auto ep = std::make_unique<Endpoint>();
+    ep->url = url;
+    ep->channel =
+        grpc::CreateCustomChannel(GrpcTarget(url), grpc::InsecureChannelCredentials(), args);
+    ep->kv = pb::KV::NewStub(ep->channel);
+    ep->lease = pb::Lease::NewStub(ep->channel);
+    stubs_.push_back(std::move(ep));
+  }
+  connector_ = std::thread([this] { ConnectorLoop(); });
+}
+
+EtcdClient::~EtcdClient() {
+  stopping_.store(true);
+  connector_.join();
+}
+
+// gRPC 1.51's client only makes progress on a connection attempt while some
+// thread polls for it (a call in flight, or a state watch); its backup poller
+// runs every 5 s. Calls that fail fast on a channel in TRANSIENT_FAILURE poll
+// nothing, so after an outage the channel could stay down for 5-10 s with
+// etcd long back. This loop always watches each channel's state for a short
+// while, which drives its reconnects; it also asks idle channels to connect,
+// so failover finds a connection ready.
+void EtcdClient::ConnectorLoop() {
+  const auto turn = std::chrono::milliseconds(100);
+  while (!stopping_.load()) {
+    for (const auto& ep : stubs_) {
+      if (stopping_.load()) return;
+      const grpc_connectivity_state state = ep->channel->GetState(/*try_to_connect=*/true);
+      ep->channel->WaitForStateChange(state, std::chrono::system_clock::now() + turn);
+    }
+  }
+}
+
+absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::string> endpoints,
+                                                               Options options) {
+  if (endpoints.empty()) {
+    return absl::InvalidArgumentError("no etcd endpoints given; pass --etcd URL[,URL...]");
+  }
+  for (const std::string& url : endpoints) {
+    if (absl::StartsWith(url, "https://")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("etcd endpoint ", url, ": TLS is not supported yet; use http://"));
+    }
+    if (GrpcTarget(url).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("etcd endpoint \"", url, "\" is empty"));
+    }
+  }
+  std::unique_ptr<EtcdClient> client(new EtcdClient(std::move(endpoints), options));
+  if (options.dial_timeout <= absl::ZeroDuration()) return client;
+
+  // Take the first endpoint (in list order) that connects. Short turns per
+  // endpoint, because a connect only progresses while someone waits on it and
+  // a black-holed endpoint must not eat the whole budget.
+  const absl::Time deadline = absl::Now() + options.dial_timeout;
+  while (absl::Now() < deadline) {
+    for (size_t i = 0; i < client->stubs_.size(); ++i) {
+      const absl::Time turn = std::min(deadline, absl::Now() + absl::Milliseconds(100));
+      if (client->stubs_[i]->channel->WaitForConnected(absl::ToChronoTime(turn))) {
+        client->current_.store(i);
+        return client;
+      }
+    }
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "no etcd endpoint reachable within ", absl::FormatDuration(options.dial_timeout), " (",
+      absl::StrJoin(client->endpoints_, ", "), "); is etcd running and listening there?"));
+}
+
+std::string EtcdClient::current_endpoint() const { return endpoints_[current_.load()]; }
+
+std::string EtcdClient::PrefixEnd(const std::string& prefix) {
+  std::string end = prefix;
+  while (!end.empty()) {
+    auto& c = reinterpret_cast<unsigned char&>(end.back());
+    if (c < 0xff) {
+      ++c;
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');  // every key
+}
+
+template <typename Fn>
+absl::Status EtcdClient::CallWithFailover(const std::string& what, Fn&& attempt) {
+  const size_t n = stubs_.size();
+  const size_t start = current_.load();
+  std::vector<std::string> failures;
+  grpc::StatusCode last = grpc::StatusCode::UNKNOWN;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t idx = (start + i) % n;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     absl::ToChronoMilliseconds(options_.call_timeout));
+    const grpc::Status s = attempt(*stubs_[idx], ctx);
+    if (s.ok()) {
+      if (idx != start) current_.store(idx);
+      return absl::OkStatus();
+    }
+    last = s.error_code();
+    failures.push_back(
+        absl::StrCat(stubs_[idx]->url, ": ", CodeName(last), " (", s.error_message(), ")"));
+    if (!Retryable(last)) break;
+  }
+  return absl::Status(static_cast<absl::StatusCode>(last),
+                      absl::StrCat("etcd ", what, " failed: ", absl::StrJoin(failures, "; ")));
+}
+
+absl::StatusOr<std::vector<EtcdKeyValue>> EtcdClient::Range(const std::string& key,
+                                                            const std::string& range_end,
+                                                            bool keys_only) {
+  pb::RangeRequest req;
+  req.set_key(key);
+  req.set_range_end(range_end);
+  req.set_keys_only(keys_only);
+  pb::RangeResponse resp;
+  absl::Status s = CallWithFailover(
+      absl::StrCat("Range ", key),
+      [&](Endpoint& ep, grpc::ClientContext& ctx) { return ep.kv->Range(&ctx, req, &resp); });
+  if (!s.ok()) return s;
+  return FromProto(resp);
+}
+
+absl::StatusOr<std::optional<EtcdKeyValue>> EtcdClient::Get(const std::string& key) {
+  absl::StatusOr<std::vector<EtcdKeyValue>> kvs = Range(key);
+  if (!kvs.ok()) return kvs.status();
+  if (kvs->empty()) return std::optional<EtcdKeyValue>();
+  return std::optional<EtcdKeyValue>(std::move(kvs->front()));
+}
+
+absl::StatusOr<int64_t> EtcdClient::Put(const std::string& key, const std::string& value,
+                                        int64_t lease) {
+  pb::PutRequest req;
+  req.set_key(key);
+  req.set_value(value);
+  req.set_lease(lease);
+  pb::PutResponse resp;
+  absl::Status s = CallWithFailover(
+      absl::StrCat("Put ", key),
+      [&](Endpoint& ep, grpc::ClientContext& ctx) { return ep.kv->Put(&ctx, req, &resp); });
+  if (!s.ok()) return s;
+  return resp.header().revision();
+}
+
+absl::StatusOr<int64_t> EtcdClient::Delete(const std::string& key) {
+  pb::DeleteRangeRequest req;
+  req.set_key(key);
+  pb::DeleteRangeResponse resp;
+  absl::Status s = CallWithFailover(
+      absl::StrCat("DeleteRange ", key),
+      [&](Endpoint& ep, grpc::ClientContext& ctx) { return ep.kv->DeleteRange(&ctx, req, &resp); });
+  if (!s.ok()) return s;
+  return resp.deleted();
+}
+
+absl::StatusOr<EtcdTxnResult> EtcdClient::Txn(const std::vector<EtcdCompare>& compares,
+                                              const std::vector<EtcdOp>& success,
+                                              const std::vector<EtcdOp>& failure) {
+  pb::TxnRequest req;
+  for (const EtcdCompare& c : compares) ToProto(c, req.add_compare());
+  for (const EtcdOp& op : success) ToProto(op, req.add_success());
+  for (const EtcdOp& op : failure) ToProto(op, req.add_failure());
+  pb::TxnResponse resp;
+  const std::string what =
+      absl::StrCat("Txn on ", compares.empty() ? std::string("(no compare)") : compares[0].key);
+  absl::Status s = CallWithFailover(
+      what, [&](Endpoint& ep, grpc::ClientContext& ctx) { return ep.kv->Txn(&ctx, req, &resp); });
+  if (!s.ok()) return s;
+  EtcdTxnResult result;
+  result.succeeded = resp.succeeded();
+  result.revision = resp.header().revision();
+  for (const pb::ResponseOp& op : resp.responses()) {
+    result.responses.push_back(op.has_response_range() ? FromProto(op.response_range())
+                                                       : std::vector<EtcdKeyValue>());
+  }
+  return result;
+}
+
+absl::StatusOr<EtcdLeaseGrant> EtcdClient::LeaseGrant(int64_t ttl_seconds) {
+  pb::LeaseGrantRequest req;
+  req.set_ttl(ttl_seconds);
+  pb::LeaseGrantResponse resp;
+  absl::Status s = CallWithFailover(absl::StrCat("LeaseGrant ttl=", ttl_seconds, "s"),
+                                    [&](Endpoint& ep, grpc::ClientContext& ctx) {
+                                      return ep.lease->LeaseGrant(&ctx, req, &resp);
+                                    });
+  if (!s.ok()) return s;
+  if (!resp.error().empty() || resp.id() == 0) {
+    return absl::InternalError(absl::StrCat(
+        "etcd LeaseGrant on ", current_endpoint(),
+        " returned no lease: ", resp.error().empty() ? std::string("id 0") : resp.error()));
+  }
+  return EtcdLeaseGrant{.id = resp.id(), .ttl_seconds = resp.ttl()};
+}
+
+absl::Status EtcdClient::LeaseRevoke(int64_t lease_id) {
+  pb::LeaseRevokeRequest req;
+  req.set_id(lease_id);
+  pb::LeaseRevokeResponse resp;
+  return CallWithFailover(absl::StrCat("LeaseRevoke ", lease_id),
+                          [&](Endpoint& ep, grpc::ClientContext& ctx) {
+                            return ep.lease->LeaseRevoke(&ctx, req, &resp);
+                          });
+}
+
+absl::StatusOr<int64_t> EtcdClient::LeaseTimeToLive(int64_t lease_id) {
+  pb::LeaseTimeToLiveRequest req;
+  req.set_id(lease_id);
+  pb::LeaseTimeToLiveResponse resp;
+  absl::Status s = CallWithFailover(absl::StrCat("LeaseTimeToLive ", lease_id),
+                                    [&](Endpoint& ep, grpc::ClientContext& ctx) {
+                                      return ep.lease->LeaseTimeToLive(&ctx, req, &resp);
+                                    });
+  if (!s.ok()) return s;
+  return resp.ttl();
+}
+
+absl::StatusOr<int64_t> EtcdClient::KeepAliveOnce(int64_t lease_id) {
+  pb::LeaseKeepAliveRequest req;
+  req.set_id(lease_id);
+  pb::LeaseKeepAliveResponse resp;
+  absl::Status s = CallWithFailover(
+      absl::StrCat("LeaseKeepAlive ", lease_id), [&](Endpoint& ep, grpc::ClientContext& ctx) {
+        auto stream = ep.lease->LeaseKeepAlive(&ctx);
+        const bool sent = stream->Write(req);
+        const bool got = sent && stream->Read(&resp);
+        // Half-close: etcd ends the stream when it sees the end of requests.
+        stream->WritesDone();
+        grpc::Status st = stream->Finish();
+        if (got) return grpc::Status::OK;  // the renewal happened, whatever the close
+        if (st.ok()) {
+          st = grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream closed before a response");
+        }
+        return st;
+      });
+  if (!s.ok()) return s;
+  return resp.ttl();
+}
+
+}  // namespace idgen::coord

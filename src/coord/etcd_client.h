@@ -1,0 +1,171 @@
+// Copyright idgen authors.
+//
+// EtcdClient: a small, synchronous etcd v3 client over gRPC, covering what the
+// worker-lease provider needs: KV Range/Put/DeleteRange/Txn and Lease
+// Grant/Revoke/KeepAlive/TimeToLive (hand-written proto subset in proto/etcd).
+//
+//   * Every call has a deadline (Options::call_timeout).
+//   * Failover: the client talks to one endpoint at a time (the "current"
+//     one). When a call fails with UNAVAILABLE or DEADLINE_EXCEEDED it is
+//     retried once on each other endpoint, in list order; the first endpoint
+//     that answers becomes current. A call that times out may still have been
+//     applied by etcd, so callers make their writes safe to repeat (compare
+//     guards that recognise their own earlier write).
+//   * Errors are absl::Status with the gRPC code mapped one to one and a
+//     message naming the operation, the key or lease, and every endpoint tried.
+//   * Plain-text gRPC (http:// endpoints); TLS and auth are not supported yet.
+//   * A background thread per client keeps the connections to every endpoint
+//     (re)established, so a call after an outage finds etcd within about a
+//     second of its return instead of after gRPC's idle backoff.
+//
+// Thread-safety: all methods may be called concurrently.
+//
+// Example:
+//   auto client = EtcdClient::Create({"http://127.0.0.1:2379"}, {});
+//   auto lease = (*client)->LeaseGrant(10);
+//   auto txn = (*client)->Txn({EtcdCompare::CreateRevision("k", 0)},
+//                             {EtcdOp::Put("k", "v", lease->id)}, {EtcdOp::Get("k")});
+#ifndef IDGEN_COORD_ETCD_CLIENT_H_
+#define IDGEN_COORD_ETCD_CLIENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace idgen::coord {
+
+struct EtcdKeyValue {
+  std::string key;
+  std::string value;
+  int64_t create_revision = 0;
+  int64_t mod_revision = 0;
+  int64_t version = 0;
+  int64_t lease = 0;  // 0: not bound to a lease
+};
+
+// One predicate of a Txn: `<target of key> <result> <operand>`.
+struct EtcdCompare {
+  enum class Target { kVersion, kCreateRevision, kModRevision, kValue, kLease };
+  enum class Result { kEqual, kGreater, kLess, kNotEqual };
+
+  std::string key;
+  Target target = Target::kVersion;
+  Result result = Result::kEqual;
+  int64_t number = 0;  // operand for every target but kValue
+  std::string value;   // operand for kValue (bytewise comparison)
+
+  // A key that does not exist has create_revision 0.
+  static EtcdCompare CreateRevision(std::string key, int64_t rev, Result result = Result::kEqual);
+  static EtcdCompare ModRevision(std::string key, int64_t rev, Result result = Result::kEqual);
+  static EtcdCompare Lease(std::string key, int64_t lease_id, Result result = Result::kEqual);
+  static EtcdCompare Value(std::string key, std::string value, Result result = Result::kEqual);
+};
+
+// One operation inside a Txn.
+struct EtcdOp {
+  enum class Kind { kGet, kPut, kDelete };
+
+  Kind kind = Kind::kGet;
+  std::string key;
+  std::string value;  // kPut
+  int64_t lease = 0;  // kPut; 0: no lease
+
+  static EtcdOp Get(std::string key);
+  static EtcdOp Put(std::string key, std::string value, int64_t lease = 0);
+  static EtcdOp Delete(std::string key);
+};
+
+struct EtcdTxnResult {
+  bool succeeded = false;  // whether every compare held
+  int64_t revision = 0;    // store revision after the txn (its writes carry it)
+  // One entry per executed op, in order; holds the keys found for kGet ops
+  // and is empty for kPut / kDelete.
+  std::vector<std::vector<EtcdKeyValue>> responses;
+};
+
+struct EtcdLeaseGrant {
+  int64_t id = 0;
+  int64_t ttl_seconds = 0;  // as granted by etcd (may exceed the request)
+};
+
+class EtcdClient {
+ public:
+  struct Options {
+    // How long Create() waits for the first endpoint to be reachable; zero:
+    // do not wait (connect lazily on the first call).
+    absl::Duration dial_timeout = absl::Seconds(2);
+    // Deadline of each RPC attempt on one endpoint.
+    absl::Duration call_timeout = absl::Seconds(2);
+  };
+
+  // `endpoints`: "http://host:port" or "host:port". INVALID_ARGUMENT for an
+  // empty list or an https:// endpoint. With a dial timeout, UNAVAILABLE if no
+  // endpoint became reachable within it.
+  static absl::StatusOr<std::unique_ptr<EtcdClient>> Create(std::vector<std::string> endpoints,
+                                                            Options options);
+  ~EtcdClient();
+  EtcdClient(const EtcdClient&) = delete;
+  EtcdClient& operator=(const EtcdClient&) = delete;
+
+  // Keys in [key, range_end), or just `key` when range_end is empty. Use
+  // PrefixEnd(p) as range_end to list a prefix.
+  absl::StatusOr<std::vector<EtcdKeyValue>> Range(const std::string& key,
+                                                  const std::string& range_end = "",
+                                                  bool keys_only = false);
+  // The single key, or nullopt if it does not exist.
+  absl::StatusOr<std::optional<EtcdKeyValue>> Get(const std::string& key);
+  // Returns the revision of the write.
+  absl::StatusOr<int64_t> Put(const std::string& key, const std::string& value, int64_t lease = 0);
+  // Returns the number of keys deleted.
+  absl::StatusOr<int64_t> Delete(const std::string& key);
+  absl::StatusOr<EtcdTxnResult> Txn(const std::vector<EtcdCompare>& compares,
+                                    const std::vector<EtcdOp>& success,
+                                    const std::vector<EtcdOp>& failure);
+
+  absl::StatusOr<EtcdLeaseGrant> LeaseGrant(int64_t ttl_seconds);
+  // Revoking a lease that no longer exists is NOT_FOUND.
+  absl::Status LeaseRevoke(int64_t lease_id);
+  // Remaining seconds; <= 0 (etcd says -1) when the lease no longer exists.
+  absl::StatusOr<int64_t> LeaseTimeToLive(int64_t lease_id);
+  // Renews the lease once over a short-lived LeaseKeepAlive stream and
+  // returns the new TTL in seconds; <= 0 when the lease no longer exists.
+  absl::StatusOr<int64_t> KeepAliveOnce(int64_t lease_id);
+
+  // The endpoint calls currently go to.
+  std::string current_endpoint() const;
+  const std::vector<std::string>& endpoints() const { return endpoints_; }
+
+  // The smallest key greater than every key starting with `prefix`.
+  static std::string PrefixEnd(const std::string& prefix);
+
+ private:
+  struct Endpoint;
+
+  EtcdClient(std::vector<std::string> endpoints, Options options);
+
+  // Runs `attempt` on the current endpoint, failing over as described above.
+  // `what` names the operation in error messages.
+  template <typename Fn>
+  absl::Status CallWithFailover(const std::string& what, Fn&& attempt);
+
+  // Keeps every channel connecting: see ConnectorLoop in the .cc.
+  void ConnectorLoop();
+
+  const std::vector<std::string> endpoints_;
+  const Options options_;
+  std::vector<std::unique_ptr<Endpoint>> stubs_;
+  std::atomic<size_t> current_{0};
+  std::atomic<bool> stopping_{false};
+  std::thread connector_;
+};
+
+}  // namespace idgen::coord
+
+#endif  // IDGEN_COORD_ETCD_CLIENT_H_
