@@ -70,33 +70,35 @@ class Writer {
   std::string buf_;
 };
 
-template <typename Generator>
-int Emit(Generator& gen, const Scheme128& scheme, const GenerateArgs& a) {
+// Generates a.count IDs of type `Id` in batches through `fill` (a
+// NextBatch), writing each as `text(id)` and, with --json, its
+// `millis(id)`. Shared by every scheme so the output format is defined once.
+template <typename Id, typename Fill, typename Text, typename Millis>
+int EmitIds(const GenerateArgs& a, std::string_view scheme, Fill fill, Text text, Millis millis) {
   Writer w(std::cout);
   if (a.json) {
     w.Append(R"({"scheme":)");
-    w.Append(nlohmann::json(scheme.name).dump());
+    w.Append(nlohmann::json(scheme).dump());
     w.Append(R"(,"ids":[)");
   }
   constexpr int64_t kBatch = 4096;
-  std::vector<Id128> ids(static_cast<size_t>(std::min(a.count, kBatch)));
+  std::vector<Id> ids(static_cast<size_t>(std::min(a.count, kBatch)));
   for (int64_t done = 0; done < a.count;) {
     const size_t n = static_cast<size_t>(std::min(a.count - done, kBatch));
-    const absl::Span<Id128> batch = absl::MakeSpan(ids.data(), n);
-    if (absl::Status s = gen.NextBatch(batch); !s.ok()) {
+    const absl::Span<Id> batch = absl::MakeSpan(ids.data(), n);
+    if (absl::Status s = fill(batch); !s.ok()) {
       w.Finish();
       std::cerr << "idgen generate: " << s.message() << "\n";
       return 1;
     }
-    for (const Id128& id : batch) {
-      const std::string text = scheme.format(id);
+    for (const Id& id : batch) {
+      const std::string t = text(id);
       if (a.json) {
         if (done > 0) w.Append(",");
         // ordered_json keeps "id" before "timestamp_ms", as documented.
-        w.Append(
-            nlohmann::ordered_json{{"id", text}, {"timestamp_ms", scheme.unix_millis(id)}}.dump());
+        w.Append(nlohmann::ordered_json{{"id", t}, {"timestamp_ms", millis(id)}}.dump());
       } else {
-        w.Append(text);
+        w.Append(t);
         w.Append("\n");
       }
       ++done;
@@ -108,6 +110,13 @@ int Emit(Generator& gen, const Scheme128& scheme, const GenerateArgs& a) {
     return 1;
   }
   return 0;
+}
+
+template <typename Generator>
+int Emit(Generator& gen, const Scheme128& scheme, const GenerateArgs& a) {
+  return EmitIds<Id128>(
+      a, scheme.name, [&](absl::Span<Id128> batch) { return gen.NextBatch(batch); }, scheme.format,
+      scheme.unix_millis);
 }
 
 // Snowflake IDs from an in-process generator on worker `--worker`. Nothing
@@ -129,38 +138,10 @@ int EmitSnowflake(const GenerateArgs& a) {
     std::cerr << "idgen generate: " << gen.status().message() << "\n";
     return 2;
   }
-  Writer w(std::cout);
-  if (a.json) w.Append(R"({"scheme":"snowflake","ids":[)");
-  constexpr int64_t kBatch = 4096;
-  std::vector<uint64_t> ids(static_cast<size_t>(std::min(a.count, kBatch)));
-  for (int64_t done = 0; done < a.count;) {
-    const size_t n = static_cast<size_t>(std::min(a.count - done, kBatch));
-    const absl::Span<uint64_t> batch = absl::MakeSpan(ids.data(), n);
-    if (absl::Status s = (*gen)->NextBatch(batch); !s.ok()) {
-      w.Finish();
-      std::cerr << "idgen generate: " << s.message() << "\n";
-      return 1;
-    }
-    for (uint64_t id : batch) {
-      const std::string text = FormatId(id, *format);
-      if (a.json) {
-        if (done > 0) w.Append(",");
-        w.Append(
-            nlohmann::ordered_json{{"id", text}, {"timestamp_ms", layout->Decode(id).timestamp_ms}}
-                .dump());
-      } else {
-        w.Append(text);
-        w.Append("\n");
-      }
-      ++done;
-    }
-  }
-  if (a.json) w.Append("]}\n");
-  if (!w.Finish()) {
-    std::cerr << "idgen generate: writing to stdout failed\n";
-    return 1;
-  }
-  return 0;
+  return EmitIds<uint64_t>(
+      a, "snowflake", [&](absl::Span<uint64_t> batch) { return (*gen)->NextBatch(batch); },
+      [&](uint64_t id) { return FormatId(id, *format); },
+      [&](uint64_t id) { return layout->Decode(id).timestamp_ms; });
 }
 
 int RunGenerate(const GenerateArgs& a) {

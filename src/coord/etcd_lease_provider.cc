@@ -384,14 +384,7 @@ std::string EtcdLeaseProvider::ReservationKey(int64_t id) const {
 
 absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
     const AcquireOptions& options) {
-  if (options.max_workers < 1) {
-    return absl::InvalidArgumentError("max_workers must be at least 1");
-  }
-  if (options.worker_id && (*options.worker_id < 0 || *options.worker_id >= options.max_workers)) {
-    return absl::InvalidArgumentError(absl::StrCat("worker id ", *options.worker_id,
-                                                   " is out of range 0..", options.max_workers - 1,
-                                                   " allowed by the configured layouts"));
-  }
+  if (absl::Status s = ValidateAcquireOptions(options); !s.ok()) return s;
   Clock* const clock = options_.clock;
 
   // Candidate ids: the requested one, or every id not listed as taken, from a

@@ -192,14 +192,7 @@ absl::StatusOr<std::unique_ptr<FileLeaseProvider>> FileLeaseProvider::Create(
 
 absl::StatusOr<std::unique_ptr<WorkerLease>> FileLeaseProvider::Acquire(
     const AcquireOptions& options) {
-  if (options.max_workers < 1) {
-    return absl::InvalidArgumentError("max_workers must be at least 1");
-  }
-  if (options.worker_id && (*options.worker_id < 0 || *options.worker_id >= options.max_workers)) {
-    return absl::InvalidArgumentError(absl::StrCat("worker id ", *options.worker_id,
-                                                   " is out of range 0..", options.max_workers - 1,
-                                                   " allowed by the configured layouts"));
-  }
+  if (absl::Status s = ValidateAcquireOptions(options); !s.ok()) return s;
   const int64_t first = options.worker_id.value_or(0);
   const int64_t last = options.worker_id.value_or(options.max_workers - 1);
   for (int64_t id = first; id <= last; ++id) {

@@ -23,7 +23,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 
 namespace idgen::coord {
 
@@ -70,6 +72,20 @@ struct AcquireOptions {
   std::string node_name;
   std::string node_address;
 };
+
+// INVALID_ARGUMENT unless max_workers >= 1 and a requested worker id is in
+// 0..max_workers-1. Every LeaseProvider checks this first.
+inline absl::Status ValidateAcquireOptions(const AcquireOptions& options) {
+  if (options.max_workers < 1) {
+    return absl::InvalidArgumentError("max_workers must be at least 1");
+  }
+  if (options.worker_id && (*options.worker_id < 0 || *options.worker_id >= options.max_workers)) {
+    return absl::InvalidArgumentError(absl::StrCat("worker id ", *options.worker_id,
+                                                   " is out of range 0..", options.max_workers - 1,
+                                                   " allowed by the configured layouts"));
+  }
+  return absl::OkStatus();
+}
 
 class LeaseProvider {
  public:
