@@ -17,8 +17,8 @@ using ::testing::HasSubstr;
 constexpr int64_t kStartMs = 1'790'000'000'000;
 
 struct Fixture {
-  explicit Fixture(ClockPolicy policy = {}, const Layout& layout = Layout::Twitter(), int64_t worker = 7,
-                   SnowflakeOptions opts = {})
+  explicit Fixture(ClockPolicy policy = {}, const Layout& layout = Layout::Twitter(),
+                   int64_t worker = 7, SnowflakeOptions opts = {})
       : clock(absl::FromUnixMillis(kStartMs)) {
     opts.policy = policy;
     auto g = SnowflakeGenerator::Create(layout, worker, &clock, opts);
