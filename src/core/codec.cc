@@ -20,16 +20,16 @@ constexpr std::string_view kBase62Alphabet =
 
 // Byte -> digit value, -1 for "not a digit". Built at compile time so that parsing
 // is one load per character, with no branches on character classes.
-using DigitTable = std::array<int8_t, 256>;
+using DigitTable = std::array<int16_t, 256>;  // -1: not a digit
 
 constexpr DigitTable MakeTable(std::string_view alphabet, bool fold_case) {
   DigitTable t{};
   for (auto& v : t) v = -1;
   for (size_t i = 0; i < alphabet.size(); ++i) {
     const char c = alphabet[i];
-    t[static_cast<uint8_t>(c)] = static_cast<int8_t>(i);
+    t[static_cast<uint8_t>(c)] = static_cast<int16_t>(i);
     if (fold_case && c >= 'A' && c <= 'Z')
-      t[static_cast<uint8_t>(c - 'A' + 'a')] = static_cast<int8_t>(i);
+      t[static_cast<uint8_t>(c - 'A' + 'a')] = static_cast<int16_t>(i);
   }
   return t;
 }
@@ -72,7 +72,7 @@ absl::StatusOr<uint64_t> ParseDigits(std::string_view text, size_t start, const 
   uint64_t value = 0;
   bool overflow = false;
   for (size_t i = start; i < text.size(); ++i) {
-    const int digit = static_cast<int>(table[static_cast<uint8_t>(text[i])]);
+    const int digit = table[static_cast<uint8_t>(text[i])];
     if (digit < 0) return InvalidCharacter(text, i, f);
     if (value > (kMax - static_cast<uint64_t>(digit)) / kBase) {
       overflow = true;
