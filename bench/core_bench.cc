@@ -13,6 +13,9 @@
 //                (target: under 20 ns).
 // Every generator benchmark uses real time: waiting for the next millisecond is
 // part of the cost. BM_ClockRead shows the floor: each Next() reads the clock.
+// BM_NextCachedClock repeats BM_Next on a CachedClock (a ticker thread caches
+// the wall clock's millisecond; include/idgen/cached_clock.h), whose read is
+// BM_CachedClockRead; BM_CachedClockTicker measures the ticker's own cost.
 //
 // Run: bench/run_core_bench.sh (builds, runs and summarises), or
 //      build/bin/core_bench --benchmark_filter=Next
@@ -22,6 +25,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -34,6 +38,7 @@
 
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "idgen/cached_clock.h"
 #include "idgen/clock.h"
 #include "idgen/codec.h"
 #include "idgen/layout.h"
@@ -141,6 +146,43 @@ void BM_Next(benchmark::State& state, int which) {
 BENCHMARK_CAPTURE(BM_Next, twitter, kTwitter)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Next, wide, kWide)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 
+// The same on a CachedClock over the system clock (default 100 us period):
+// WallUnixMillis() is an atomic load instead of a clock_gettime, at the price
+// of timestamps that may lag by about a period (include/idgen/cached_clock.h).
+// The clock, and its ticker thread, lives for one benchmark run.
+void BM_NextCachedClock(benchmark::State& state, int which) {
+  const Layout& layout = LayoutFor(which);
+  CachedClock clock(SystemClock::Get());
+  auto created = SnowflakeGenerator::Create(layout, /*worker=*/1, &clock, {});
+  if (!created.ok()) {
+    state.SkipWithError(created.status().ToString().c_str());
+    return;
+  }
+  SnowflakeGenerator& gen = **created;
+  const auto threads = static_cast<int>(state.range(0));
+  DriveThreads(state, threads, [&gen](std::string* error) {
+    absl::StatusOr<uint64_t> id = gen.Next();
+    if (!id.ok()) {
+      *error = id.status().ToString();
+      return false;
+    }
+    benchmark::DoNotOptimize(*id);
+    return true;
+  });
+  if (which == kTwitter) {
+    state.counters["pct_of_ceiling"] =
+        PctOfCeiling(layout, state.iterations() * threads * kIdsPerThread);
+  }
+  const SnowflakeGenerator::Stats stats = gen.stats();
+  state.counters["regressions"] = static_cast<double>(stats.regressions);
+}
+BENCHMARK_CAPTURE(BM_NextCachedClock, twitter, kTwitter)->ArgName("threads")->Arg(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_NextCachedClock, wide, kWide)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime();
+
 void BM_NextBatch(benchmark::State& state, int which) {
   const Layout& layout = LayoutFor(which);
   auto created = SnowflakeGenerator::Create(layout, /*worker=*/1, SystemClock::Get(), {});
@@ -241,6 +283,37 @@ void BM_ClockRead(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ClockRead);
+
+// The hot-path read of a CachedClock: one atomic load (through the Clock
+// interface, as the generator calls it).
+void BM_CachedClockRead(benchmark::State& state) {
+  CachedClock cached(SystemClock::Get());
+  Clock* clock = &cached;
+  benchmark::DoNotOptimize(clock);  // keep the virtual call: the generator makes it
+  for (auto _ : state) benchmark::DoNotOptimize(clock->WallUnixMillis());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CachedClockRead);
+
+// The price of a CachedClock when idle: its ticker thread's wake-ups per
+// second and the CPU it burns, as a percentage of one core (the process's CPU
+// time over real time while the benchmark thread only sleeps).
+void BM_CachedClockTicker(benchmark::State& state) {
+  CachedClock clock(SystemClock::Get(), absl::Microseconds(state.range(0)));
+  const auto cpu_now = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return absl::DurationFromTimespec(ts);
+  };
+  const uint64_t ticks0 = clock.ticks();
+  const absl::Duration cpu0 = cpu_now();
+  const absl::Time real0 = absl::Now();
+  for (auto _ : state) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const double real_s = absl::ToDoubleSeconds(absl::Now() - real0);
+  state.counters["wakeups_per_s"] = static_cast<double>(clock.ticks() - ticks0) / real_s;
+  state.counters["ticker_cpu_pct"] = absl::ToDoubleSeconds(cpu_now() - cpu0) * 100.0 / real_s;
+}
+BENCHMARK(BM_CachedClockTicker)->ArgName("period_us")->Arg(100)->Arg(1000)->UseRealTime();
 
 // ---- Decode and codecs ------------------------------------------------------
 

@@ -1,0 +1,56 @@
+// Copyright idgen authors.
+#include "idgen/cached_clock.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace idgen {
+
+CachedClock::CachedClock(Clock* base, absl::Duration period)
+    : base_(base),
+      period_(std::max(period, absl::Microseconds(1))),
+      cached_ms_(base->WallUnixMillis()) {
+  ticker_ = std::thread([this] { Run(); });
+}
+
+CachedClock::~CachedClock() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_one();
+  ticker_.join();
+}
+
+absl::Time CachedClock::WallNow() { return base_->WallNow(); }
+
+absl::Duration CachedClock::MonotonicNow() { return base_->MonotonicNow(); }
+
+void CachedClock::SleepFor(absl::Duration d) {
+  base_->SleepFor(d);
+  // Even for d <= 0: the caller is waiting for the clock to reach a value the
+  // base clock may already show but the cache does not yet.
+  Refresh();
+}
+
+void CachedClock::Refresh() {
+  // Read and store under the lock, so that stores happen in the order of the
+  // reads and a slow refresher cannot overwrite a newer reading with an older
+  // one. A backward step of the base clock is stored as read: regressions
+  // must reach the generator.
+  idgen::MutexLock lock(&refresh_mu_);
+  cached_ms_.store(base_->WallUnixMillis(), std::memory_order_relaxed);
+}
+
+void CachedClock::Run() {
+  const auto period = absl::ToChronoNanoseconds(period_);
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  while (!stop_cv_.wait_for(lock, period, [this] { return stop_; })) {
+    lock.unlock();
+    Refresh();
+    ticks_.fetch_add(1, std::memory_order_relaxed);
+    lock.lock();
+  }
+}
+
+}  // namespace idgen
