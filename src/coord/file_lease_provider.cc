@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -110,10 +111,8 @@ class FileWorkerLease final : public WorkerLease {
     return reserved_;
   }
 
-  bool Held() const override {
-    idgen::MutexLock lock(&mu_);
-    return !released_;
-  }
+  // Lock-free: the server asks this on every request.
+  bool Held() const override { return !released_flag_.load(std::memory_order_acquire); }
 
   LeaseStatus Status() const override {
     idgen::MutexLock lock(&mu_);
@@ -128,6 +127,7 @@ class FileWorkerLease final : public WorkerLease {
     idgen::MutexLock lock(&mu_);
     if (released_) return absl::OkStatus();
     released_ = true;
+    released_flag_.store(true, std::memory_order_release);
     // Clear the holder line before unlocking so nobody reads a stale owner.
     if (::ftruncate(lock_fd_, 0) != 0) {
       // Harmless: the next holder overwrites it.
@@ -147,6 +147,7 @@ class FileWorkerLease final : public WorkerLease {
   mutable idgen::Mutex mu_;
   int64_t reserved_ ABSL_GUARDED_BY(mu_);
   bool released_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> released_flag_{false};  // mirrors released_ for Held()
 };
 
 std::string ReadSmallFile(const std::string& path) {
