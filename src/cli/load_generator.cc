@@ -280,6 +280,9 @@ struct Run {
   }
 };
 
+// The shortest wait for a timer between completion-queue polls.
+constexpr std::chrono::milliseconds kMinPoll{1};
+
 // How long a caller pauses after a failed call or a broken stream.
 constexpr std::chrono::milliseconds kErrorPause{20};
 
@@ -695,7 +698,12 @@ void Shard::Poll() {
       status =
           cq.Next(&tag, &ok) ? grpc::CompletionQueue::GOT_EVENT : grpc::CompletionQueue::SHUTDOWN;
     } else {
-      status = cq.AsyncNext(&tag, &ok, ToSystem(timers.top().when));
+      // gRPC polls with a millisecond timeout, rounded down: a deadline less
+      // than a millisecond away would make it spin. Sleep at least 1 ms; a
+      // timer fired late only sends its request late, and latency is counted
+      // from the actual send when the caller was idle (see ReadyToSend).
+      const TimePoint wake = std::max(timers.top().when, Clock::now() + kMinPoll);
+      status = cq.AsyncNext(&tag, &ok, ToSystem(wake));
     }
     if (status == grpc::CompletionQueue::SHUTDOWN) return;
     if (status == grpc::CompletionQueue::GOT_EVENT) {
