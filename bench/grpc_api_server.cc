@@ -39,16 +39,15 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "idgen/clock.h"
-#include "idgen/random.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/server/id_namespace.h"
 #include "src/server/id_service.h"
 #include "src/server/server_config.h"
+#include "src/server/worker_claim.h"
 
 namespace idgen::bench {
 namespace {
 
-using server::IdNamespace;
 using server::IdService;
 using server::ToGrpc;
 
@@ -56,14 +55,30 @@ bool DeadlinePassed(const grpc::ServerContext& ctx) {
   return ctx.deadline() < std::chrono::system_clock::now();
 }
 
-// What IdService::NextId does after its deadline check: namespace, gate, ID.
-grpc::Status AnswerNextId(const IdService& ids, const IdService::Gate& gate,
-                          const v1::NextIdRequest& request, v1::NextIdResponse* response) {
-  absl::StatusOr<IdNamespace*> ns = ids.Find(request.namespace_());
-  if (!ns.ok()) return ToGrpc(ns.status());
-  if (absl::Status g = gate(); !g.ok()) return ToGrpc(g);
-  return ToGrpc((*ns)->NextOne(response));
-}
+// A worker lease that is always held and stores reservations in memory: this
+// server measures the gRPC API, not the reservation store.
+class InMemoryLease final : public coord::WorkerLease {
+ public:
+  int64_t worker_id() const override { return 0; }
+  int64_t floor_unix_ms() const override { return 0; }
+  absl::Status Reserve(int64_t unix_ms) override {
+    int64_t cur = reserved_.load();
+    while (unix_ms > cur && !reserved_.compare_exchange_weak(cur, unix_ms)) {
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Settle(int64_t unix_ms) override {
+    reserved_.store(unix_ms);
+    return absl::OkStatus();
+  }
+  int64_t reserved_unix_ms() const override { return reserved_.load(); }
+  bool Held() const override { return true; }
+  coord::LeaseStatus Status() const override { return {.backend = "memory", .state = "held"}; }
+  absl::Status Release() override { return absl::OkStatus(); }
+
+ private:
+  std::atomic<int64_t> reserved_{0};
+};
 
 // ------------------------------------------------------------------ cq mode
 
@@ -212,8 +227,7 @@ class CqServer {
   // `slots`: calls of each method kept requested per completion queue. A
   // StreamIds call holds its slot for the stream's life, so streams beyond
   // cqs * slots wait until one ends.
-  CqServer(const IdService* ids, const IdService::Gate* gate, int cqs, int slots)
-      : ids_(ids), gate_(gate), cq_count_(cqs), slots_(slots) {}
+  CqServer(const IdService* ids, int cqs, int slots) : ids_(ids), cq_count_(cqs), slots_(slots) {}
 
   bool Start(grpc::ServerBuilder& builder) {
     builder.RegisterService(&service_);
@@ -224,9 +238,8 @@ class CqServer {
     auto next_ids = [ids](const v1::NextIdsRequest& req, v1::NextIdsResponse* resp) {
       return ToGrpc(ids->Issue(req, resp));
     };
-    const IdService::Gate* gate = gate_;
-    auto next_id = [ids, gate](const v1::NextIdRequest& req, v1::NextIdResponse* resp) {
-      return AnswerNextId(*ids, *gate, req, resp);
+    auto next_id = [ids](const v1::NextIdRequest& req, v1::NextIdResponse* resp) {
+      return ToGrpc(ids->IssueOne(req, resp));
     };
     v1::IdGenerator::AsyncService* svc = &service_;
     auto request_next_ids = [svc](grpc::ServerContext* ctx, v1::NextIdsRequest* req,
@@ -284,7 +297,6 @@ class CqServer {
   }
 
   const IdService* const ids_;
-  const IdService::Gate* const gate_;
   const int cq_count_;
   const int slots_;
   v1::IdGenerator::AsyncService service_;
@@ -299,7 +311,7 @@ class CqServer {
 
 class SyncService final : public v1::IdGenerator::Service {
  public:
-  SyncService(const IdService* ids, const IdService::Gate* gate) : ids_(ids), gate_(gate) {}
+  explicit SyncService(const IdService* ids) : ids_(ids) {}
 
   grpc::Status NextIds(grpc::ServerContext* ctx, const v1::NextIdsRequest* request,
                        v1::NextIdsResponse* response) override {
@@ -314,7 +326,7 @@ class SyncService final : public v1::IdGenerator::Service {
     if (DeadlinePassed(*ctx)) {
       return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed");
     }
-    return AnswerNextId(*ids_, *gate_, *request, response);
+    return ToGrpc(ids_->IssueOne(*request, response));
   }
 
   grpc::Status StreamIds(
@@ -339,7 +351,6 @@ class SyncService final : public v1::IdGenerator::Service {
 
  private:
   const IdService* const ids_;
-  const IdService::Gate* const gate_;
 };
 
 // -------------------------------------------------------------------- main
@@ -416,27 +427,21 @@ int Main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  // The namespace as Node::Create builds it, with the reservation out of the
-  // way (no keeper here): worker 0, floor 0, reserved up to INT64_MAX.
+  // The namespaces and reservation keeper as a node builds them (a
+  // WorkerClaim), on an in-memory lease; a claim source that always lets the
+  // node issue and an info filler that fills nothing.
   const server::ServerConfig config = server::DefaultServerConfig();
-  const server::NamespaceConfig* def = nullptr;
-  for (const auto& nc : config.namespaces) {
-    if (nc.name == "default") def = &nc;
-  }
-  if (def == nullptr) {
-    std::cerr << "grpc_api_server: DefaultServerConfig() has no \"default\" namespace\n";
+  absl::StatusOr<std::shared_ptr<server::WorkerClaim>> claim = server::WorkerClaim::Create(
+      std::make_unique<InMemoryLease>(), config, nullptr, SystemClock::Get());
+  if (!claim.ok()) {
+    std::cerr << "grpc_api_server: " << claim.status() << "\n";
     return 1;
   }
-  absl::StatusOr<std::unique_ptr<IdNamespace>> ns =
-      IdNamespace::Create(*def, 0, 0, INT64_MAX, SystemClock::Get(), OsRandom::Default());
-  if (!ns.ok()) {
-    std::cerr << "grpc_api_server: " << ns.status() << "\n";
-    return 1;
-  }
-  // As Node::Start wires it, with a gate that always lets the node issue and
-  // an info filler that fills nothing.
-  const IdService::Gate gate = [] { return absl::OkStatus(); };
-  IdService ids({{"default", ns->get()}}, gate, [](v1::GetInfoResponse*) {});
+  (*claim)->Start();
+  std::shared_ptr<server::WorkerClaim> held = *claim;
+  IdService ids(
+      &config, [held]() -> absl::StatusOr<std::shared_ptr<server::WorkerClaim>> { return held; },
+      [](v1::GetInfoResponse*) {});
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -449,11 +454,11 @@ int Main(int argc, char** argv) {
     builder.RegisterService(&ids);
     server = builder.BuildAndStart();
   } else if (flags.api == "sync") {
-    sync = std::make_unique<SyncService>(&ids, &gate);
+    sync = std::make_unique<SyncService>(&ids);
     builder.RegisterService(sync.get());
     server = builder.BuildAndStart();
   } else {
-    cq = std::make_unique<CqServer>(&ids, &gate, flags.cqs, flags.slots);
+    cq = std::make_unique<CqServer>(&ids, flags.cqs, flags.slots);
     if (!cq->Start(builder)) port = 0;
   }
   if ((server == nullptr && cq == nullptr) || port == 0) {

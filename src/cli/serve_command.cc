@@ -5,11 +5,17 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "src/cli/commands.h"
+#include "src/coord/etcd_lease_provider.h"
 #include "src/coord/file_lease_provider.h"
 #include "src/server/node.h"
 
@@ -25,6 +31,10 @@ struct ServeArgs {
   std::optional<int64_t> worker_id;
   std::optional<int64_t> max_workers;
   int64_t drain_ms = 5000;
+  // Cluster coordination on etcd (empty: embedded file leases in state_dir).
+  std::string etcd;
+  std::string cluster = "default";
+  int64_t lease_ttl_s = 10;
 };
 
 // HOST:PORT or [IPv6]:PORT with a port in 0..65535; both servers would reject
@@ -59,6 +69,45 @@ CLI::Validator WholeNumberAtLeast(int64_t min) {
       absl::StrCat("INT>=", min));
 }
 
+// "http://HOST:PORT" or "HOST:PORT", comma-separated.
+absl::StatusOr<std::vector<std::string>> ParseEtcdEndpoints(const std::string& value) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(value, ',')) {
+    std::string url(absl::StripAsciiWhitespace(part));
+    std::string hostport = url;
+    if (absl::StartsWith(url, "https://")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--etcd \"", url, "\": TLS to etcd is not supported yet; use http:// on a trusted network"));
+    }
+    if (absl::StartsWith(url, "http://")) hostport = url.substr(7);
+    if (absl::Status s = CheckListen("--etcd", hostport); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--etcd \"", url, "\": expected http://HOST:PORT or HOST:PORT (comma-separated)"));
+    }
+    out.push_back(url);
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(const ServeArgs& a) {
+  if (a.etcd.empty()) {
+    absl::StatusOr<std::unique_ptr<coord::FileLeaseProvider>> files =
+        coord::FileLeaseProvider::Create(a.state_dir);
+    if (!files.ok()) return files.status();
+    return std::unique_ptr<coord::LeaseProvider>(*std::move(files));
+  }
+  absl::StatusOr<std::vector<std::string>> endpoints = ParseEtcdEndpoints(a.etcd);
+  if (!endpoints.ok()) return endpoints.status();
+  coord::EtcdLeaseOptions opts;
+  opts.endpoints = *std::move(endpoints);
+  opts.cluster = a.cluster;
+  opts.ttl = absl::Seconds(a.lease_ttl_s);
+  absl::StatusOr<std::unique_ptr<coord::EtcdLeaseProvider>> etcd =
+      coord::EtcdLeaseProvider::Create(std::move(opts));
+  if (!etcd.ok()) return etcd.status();
+  return std::unique_ptr<coord::LeaseProvider>(*std::move(etcd));
+}
+
 int RunServe(const ServeArgs& a) {
   for (const auto& [flag, value] : {std::pair<std::string, std::string>{"--listen", a.listen},
                                     {"--admin-listen", a.admin_listen}}) {
@@ -91,11 +140,10 @@ int RunServe(const ServeArgs& a) {
     }
     options.config = *std::move(config);
   }
-  absl::StatusOr<std::unique_ptr<coord::FileLeaseProvider>> leases =
-      coord::FileLeaseProvider::Create(a.state_dir);
+  absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> leases = MakeLeaseProvider(a);
   if (!leases.ok()) {
     std::cerr << "idgen serve: " << leases.status().message() << "\n";
-    return 1;
+    return leases.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   absl::StatusOr<std::unique_ptr<server::Node>> node =
       server::Node::Create(options, leases->get(), SystemClock::Get());
@@ -107,9 +155,15 @@ int RunServe(const ServeArgs& a) {
     std::cerr << "idgen serve: " << s.message() << "\n";
     return 1;
   }
-  std::cerr << "idgen serve: worker " << (*node)->worker_id() << ", gRPC on port "
-            << (*node)->grpc_port() << ", admin HTTP on port " << (*node)->admin_port()
-            << ", state dir " << a.state_dir << std::endl;
+  const int64_t worker = (*node)->worker_id();
+  std::cerr << "idgen serve: "
+            << (worker >= 0 ? absl::StrCat("worker ", worker)
+                            : std::string("no worker id yet (not ready, retrying)"))
+            << ", gRPC on port " << (*node)->grpc_port() << ", admin HTTP on port "
+            << (*node)->admin_port()
+            << (a.etcd.empty() ? absl::StrCat(", state dir ", a.state_dir)
+                               : absl::StrCat(", etcd ", a.etcd, " cluster ", a.cluster))
+            << std::endl;
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -132,7 +186,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->envname("IDGEN_ADMIN_LISTEN")
       ->capture_default_str();
   cmd->add_option("--state-dir", args->state_dir,
-                  "Directory for worker-id locks and time reservations")
+                  "Directory for worker-id locks and time reservations (embedded "
+                  "coordination; unused with --etcd)")
       ->envname("IDGEN_STATE_DIR")
       ->capture_default_str();
   cmd->add_option("--worker-id", args->worker_id, "Claim this worker id (fails if taken)")
@@ -150,6 +205,22 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->envname("IDGEN_DRAIN_TIMEOUT_MS")
       ->check(CLI::Range(int64_t{0}, int64_t{600'000}))
       ->capture_default_str();
+  CLI::Option* etcd =
+      cmd->add_option("--etcd", args->etcd,
+                      "etcd endpoints, http://HOST:PORT[,...]: cluster coordination instead of "
+                      "the state dir")
+          ->envname("IDGEN_ETCD");
+  cmd->add_option("--cluster", args->cluster,
+                  "Cluster name: keys live under /idgen/NAME/ in etcd (needs --etcd)")
+      ->envname("IDGEN_CLUSTER")
+      ->capture_default_str()
+      ->needs(etcd);
+  cmd->add_option("--lease-ttl", args->lease_ttl_s,
+                  "etcd lease time-to-live in whole seconds, >= 2 (needs --etcd)")
+      ->envname("IDGEN_LEASE_TTL")
+      ->check(WholeNumberAtLeast(2))
+      ->capture_default_str()
+      ->needs(etcd);
   cmd->callback([args, exit_code] { *exit_code = RunServe(*args); });
 }
 

@@ -92,12 +92,17 @@ absl::Status IdNamespace::NextOne(v1::NextIdResponse* out) {
 }
 
 absl::Status IdNamespace::Decode(const v1::DecodeRequest& request, v1::DecodeResponse* out) const {
-  if (snowflake_) {
+  return DecodeId(config_, request, out);
+}
+
+absl::Status DecodeId(const NamespaceConfig& config, const v1::DecodeRequest& request,
+                      v1::DecodeResponse* out) {
+  if (config.scheme == Scheme::kSnowflake) {
     if (!request.id128().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "namespace ", config_.name, " issues 64-bit snowflake IDs; set `id`, not `id128`"));
+          "namespace ", config.name, " issues 64-bit snowflake IDs; set `id`, not `id128`"));
     }
-    absl::StatusOr<DecodedId> d = config_.layout.DecodeChecked(request.id());
+    absl::StatusOr<DecodedId> d = config.layout.DecodeChecked(request.id());
     if (!d.ok()) return d.status();
     out->set_timestamp_ms(d->timestamp_ms);
     out->set_worker(d->worker);
@@ -107,12 +112,12 @@ absl::Status IdNamespace::Decode(const v1::DecodeRequest& request, v1::DecodeRes
   }
   if (request.id128().size() != 16) {
     return absl::InvalidArgumentError(
-        absl::StrCat("namespace ", config_.name, " issues 128-bit ", SchemeName(config_.scheme),
+        absl::StrCat("namespace ", config.name, " issues 128-bit ", SchemeName(config.scheme),
                      " IDs; `id128` must be 16 bytes, got ", request.id128().size()));
   }
   Id128 id;
   std::memcpy(id.data(), request.id128().data(), 16);
-  if (uuidv7_) {
+  if (config.scheme == Scheme::kUuidV7) {
     if (absl::Status s = ValidateUuidV7(id); !s.ok()) return s;
     out->set_timestamp_ms(UuidV7UnixMillis(id));
   } else {
@@ -133,12 +138,12 @@ bool IdNamespace::clock_refusing() const {
   return snowflake_ && snowflake_->clock_state() == ClockState::kRefusing;
 }
 
-void IdNamespace::FillInfo(v1::NamespaceInfo* info) const {
-  info->set_name(config_.name);
-  info->set_scheme(SchemeName(config_.scheme));
-  info->set_max_batch(config_.max_batch);
-  if (!snowflake_) return;
-  const Layout& l = config_.layout;
+void FillNamespaceConfigInfo(const NamespaceConfig& config, v1::NamespaceInfo* info) {
+  info->set_name(config.name);
+  info->set_scheme(SchemeName(config.scheme));
+  info->set_max_batch(config.max_batch);
+  if (config.scheme != Scheme::kSnowflake) return;
+  const Layout& l = config.layout;
   v1::Layout* pl = info->mutable_layout();
   pl->set_preset(l.spec().name);
   pl->set_time_bits(static_cast<uint32_t>(l.time_bits()));
@@ -149,6 +154,11 @@ void IdNamespace::FillInfo(v1::NamespaceInfo* info) const {
   if (l.time_runs_out() != absl::InfiniteFuture()) {
     pl->set_time_runs_out_ms(absl::ToUnixMillis(l.time_runs_out()));
   }
+}
+
+void IdNamespace::FillInfo(v1::NamespaceInfo* info) const {
+  FillNamespaceConfigInfo(config_, info);
+  if (!snowflake_) return;
   snowflake_->ObserveClock();  // so the state is current even with no traffic
   const SnowflakeGenerator::Stats st = snowflake_->stats();
   v1::ClockInfo* c = info->mutable_clock();

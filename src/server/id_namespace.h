@@ -22,6 +22,12 @@
 
 namespace idgen::server {
 
+// Decodes an ID of the namespace described by `config` (needs no generator).
+absl::Status DecodeId(const NamespaceConfig& config, const v1::DecodeRequest& request,
+                      v1::DecodeResponse* out);
+// Name, scheme, max batch and layout: what GetInfo shows without a generator.
+void FillNamespaceConfigInfo(const NamespaceConfig& config, v1::NamespaceInfo* info);
+
 class IdNamespace {
  public:
   // `floor_unix_ms`: snowflake IDs carry ticks strictly above it;

@@ -67,19 +67,21 @@ grpc::Status ToGrpc(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
-IdService::IdService(std::unordered_map<std::string, IdNamespace*> namespaces, Gate gate,
-                     InfoFiller info)
-    : namespaces_(std::move(namespaces)), gate_(std::move(gate)), info_(std::move(info)) {
+IdService::IdService(const ServerConfig* config, ClaimSource claims, InfoFiller info)
+    : claims_(std::move(claims)), info_(std::move(info)) {
   std::vector<std::string> names;
-  for (const auto& [name, ns] : namespaces_) names.push_back(name);
+  for (const NamespaceConfig& nc : config->namespaces) {
+    configs_[nc.name] = &nc;
+    names.push_back(nc.name);
+  }
   std::sort(names.begin(), names.end());
   known_names_ = absl::StrJoin(names, ", ");
 }
 
-absl::StatusOr<IdNamespace*> IdService::Find(const std::string& name) const {
+absl::StatusOr<const NamespaceConfig*> IdService::Find(const std::string& name) const {
   const std::string& key = name.empty() ? std::string("default") : name;
-  auto it = namespaces_.find(key);
-  if (it == namespaces_.end()) {
+  auto it = configs_.find(key);
+  if (it == configs_.end()) {
     std::string shown = key.size() > 64 ? key.substr(0, 64) + "..." : key;
     return absl::InvalidArgumentError(
         absl::StrCat("unknown namespace \"", shown, "\"; this node serves: ", known_names_));
@@ -87,12 +89,32 @@ absl::StatusOr<IdNamespace*> IdService::Find(const std::string& name) const {
   return it->second;
 }
 
+absl::StatusOr<IdNamespace*> IdService::Resolve(const std::string& name,
+                                                std::shared_ptr<WorkerClaim>* hold) const {
+  absl::StatusOr<const NamespaceConfig*> config = Find(name);
+  if (!config.ok()) return config.status();
+  absl::StatusOr<std::shared_ptr<WorkerClaim>> claim = claims_();
+  if (!claim.ok()) return claim.status();
+  *hold = *std::move(claim);
+  IdNamespace* ns = (*hold)->Find((*config)->name);
+  if (ns == nullptr) return absl::InternalError("claim lacks a configured namespace");
+  return ns;
+}
+
 absl::Status IdService::Issue(const v1::NextIdsRequest& request,
                               v1::NextIdsResponse* response) const {
-  absl::StatusOr<IdNamespace*> ns = Find(request.namespace_());
+  std::shared_ptr<WorkerClaim> hold;
+  absl::StatusOr<IdNamespace*> ns = Resolve(request.namespace_(), &hold);
   if (!ns.ok()) return ns.status();
-  if (absl::Status g = gate_(); !g.ok()) return g;
   return (*ns)->Next(request.count(), response);
+}
+
+absl::Status IdService::IssueOne(const v1::NextIdRequest& request,
+                                 v1::NextIdResponse* response) const {
+  std::shared_ptr<WorkerClaim> hold;
+  absl::StatusOr<IdNamespace*> ns = Resolve(request.namespace_(), &hold);
+  if (!ns.ok()) return ns.status();
+  return (*ns)->NextOne(response);
 }
 
 grpc::ServerUnaryReactor* IdService::NextIds(grpc::CallbackServerContext* ctx,
@@ -110,10 +132,7 @@ grpc::ServerUnaryReactor* IdService::NextId(grpc::CallbackServerContext* ctx,
   if (DeadlinePassed(ctx)) {
     return FinishWith(ctx, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed"));
   }
-  absl::StatusOr<IdNamespace*> ns = Find(request->namespace_());
-  if (!ns.ok()) return FinishWith(ctx, ToGrpc(ns.status()));
-  if (absl::Status g = gate_(); !g.ok()) return FinishWith(ctx, ToGrpc(g));
-  return FinishWith(ctx, ToGrpc((*ns)->NextOne(response)));
+  return FinishWith(ctx, ToGrpc(IssueOne(*request, response)));
 }
 
 grpc::ServerBidiReactor<v1::NextIdsRequest, v1::NextIdsResponse>* IdService::StreamIds(
@@ -124,9 +143,9 @@ grpc::ServerBidiReactor<v1::NextIdsRequest, v1::NextIdsResponse>* IdService::Str
 grpc::ServerUnaryReactor* IdService::Decode(grpc::CallbackServerContext* ctx,
                                             const v1::DecodeRequest* request,
                                             v1::DecodeResponse* response) {
-  absl::StatusOr<IdNamespace*> ns = Find(request->namespace_());
-  if (!ns.ok()) return FinishWith(ctx, ToGrpc(ns.status()));
-  return FinishWith(ctx, ToGrpc((*ns)->Decode(*request, response)));
+  absl::StatusOr<const NamespaceConfig*> config = Find(request->namespace_());
+  if (!config.ok()) return FinishWith(ctx, ToGrpc(config.status()));
+  return FinishWith(ctx, ToGrpc(DecodeId(**config, *request, response)));
 }
 
 grpc::ServerUnaryReactor* IdService::GetInfo(grpc::CallbackServerContext* ctx,

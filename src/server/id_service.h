@@ -1,9 +1,11 @@
 // Copyright idgen authors.
 //
 // IdService: the idgen.v1.IdGenerator gRPC service, on gRPC's callback API
-// (see docs/ARCHITECTURE.md for why). Stateless apart from the namespaces it
-// is given; whether the node may issue at all is asked of a gate function on
-// every call, so a fenced or draining node answers UNAVAILABLE at once.
+// (see docs/ARCHITECTURE.md for why). Stateless apart from the namespace
+// configs it is given. Every issuing call asks the claim source for the
+// node's current WorkerClaim: a fenced, waiting or draining node answers
+// UNAVAILABLE at once, and a node that claimed a new worker id serves from
+// the new claim on the next call.
 //
 // Thread-safety: gRPC calls the methods concurrently; everything they touch
 // is thread-safe.
@@ -18,6 +20,8 @@
 #include "absl/status/status.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/server/id_namespace.h"
+#include "src/server/server_config.h"
+#include "src/server/worker_claim.h"
 
 namespace idgen::server {
 
@@ -26,12 +30,12 @@ grpc::Status ToGrpc(const absl::Status& s);
 
 class IdService final : public v1::IdGenerator::CallbackService {
  public:
-  using Gate = std::function<absl::Status()>;
+  // The claim to issue from, or the UNAVAILABLE status to answer with.
+  using ClaimSource = std::function<absl::StatusOr<std::shared_ptr<WorkerClaim>>()>;
   using InfoFiller = std::function<void(v1::GetInfoResponse*)>;
 
-  // `namespaces` must outlive the service. `gate` returns OK when the node
-  // may issue, otherwise the UNAVAILABLE status to answer with.
-  IdService(std::unordered_map<std::string, IdNamespace*> namespaces, Gate gate, InfoFiller info);
+  // `config` must outlive the service.
+  IdService(const ServerConfig* config, ClaimSource claims, InfoFiller info);
 
   grpc::ServerUnaryReactor* NextIds(grpc::CallbackServerContext* ctx,
                                     const v1::NextIdsRequest* request,
@@ -48,16 +52,23 @@ class IdService final : public v1::IdGenerator::CallbackService {
                                     const v1::GetInfoRequest* request,
                                     v1::GetInfoResponse* response) override;
 
-  // Looks up a namespace ("" means "default"); INVALID_ARGUMENT listing the
-  // known ones otherwise.
-  absl::StatusOr<IdNamespace*> Find(const std::string& name) const;
-  // Checks gate + namespace and fills `response`; used by unary and stream.
+  // Looks up a namespace's config ("" means "default"); INVALID_ARGUMENT
+  // listing the known ones otherwise.
+  absl::StatusOr<const NamespaceConfig*> Find(const std::string& name) const;
+  // Checks namespace + claim and fills `response`; used by unary and stream.
   absl::Status Issue(const v1::NextIdsRequest& request, v1::NextIdsResponse* response) const;
+  // The same for one ID (NextId).
+  absl::Status IssueOne(const v1::NextIdRequest& request, v1::NextIdResponse* response) const;
 
  private:
-  std::unordered_map<std::string, IdNamespace*> namespaces_;
+  // The namespace `name` of the current claim (keeping the claim alive in
+  // `hold` for the duration of the call).
+  absl::StatusOr<IdNamespace*> Resolve(const std::string& name,
+                                       std::shared_ptr<WorkerClaim>* hold) const;
+
+  std::unordered_map<std::string, const NamespaceConfig*> configs_;
   std::string known_names_;
-  Gate gate_;
+  ClaimSource claims_;
   InfoFiller info_;
 };
 

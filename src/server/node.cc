@@ -13,11 +13,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "idgen/random.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
 #include "src/server/id_service.h"
-#include "src/server/reservation_keeper.h"
 
 namespace idgen::server {
 namespace {
@@ -69,82 +67,140 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
     }
     acquire.max_workers = std::min(acquire.max_workers, *options.max_workers);
   }
+  if (absl::Status s = coord::ValidateAcquireOptions(acquire); !s.ok()) return s;
+  if (options.claim_retry_min <= absl::ZeroDuration() ||
+      options.claim_retry_max < options.claim_retry_min) {
+    return absl::InvalidArgumentError("claim retry backoff must satisfy 0 < min <= max");
+  }
   if (options.node_name.empty()) options.node_name = Hostname();
   acquire.node_name = options.node_name;
   acquire.node_address = options.listen;
-  absl::StatusOr<std::unique_ptr<coord::WorkerLease>> lease = leases->Acquire(acquire);
-  if (!lease.ok()) return lease.status();
 
-  std::unique_ptr<Node> node(new Node(std::move(options), std::move(*lease), clock));
-  const int64_t floor = node->lease_->floor_unix_ms();
-  std::vector<IdNamespace*> raw;
-  for (const NamespaceConfig& nc : node->options_.config.namespaces) {
-    absl::StatusOr<std::unique_ptr<IdNamespace>> ns = IdNamespace::Create(
-        nc, node->lease_->worker_id(), floor, floor, clock, OsRandom::Default());
-    if (!ns.ok()) return ns.status();
-    raw.push_back(ns->get());
-    node->namespaces_.push_back(std::move(*ns));
-  }
-  node->keeper_ = std::make_unique<ReservationKeeper>(node->lease_.get(), raw, clock,
-                                                      node->options_.config.reservation_ahead);
-  if (absl::Status s = node->keeper_->RaiseNow(); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("cannot store the time reservation: ", s.message()));
+  std::unique_ptr<Node> node(new Node(std::move(options), leases, std::move(acquire), clock));
+  if (absl::Status s = node->TryClaim(); !s.ok()) {
+    // Worth waiting for: an id may be freed, the store may come back.
+    // Anything else (a requested id that is taken, a broken store, a bad
+    // config) needs the operator.
+    const absl::StatusCode code = s.code();
+    if (code != absl::StatusCode::kResourceExhausted && code != absl::StatusCode::kUnavailable &&
+        code != absl::StatusCode::kDeadlineExceeded) {
+      return s;
+    }
+    std::cerr << "idgen: no worker id yet, will keep trying: " << s.message() << std::endl;
   }
   return node;
 }
 
-Node::Node(NodeOptions options, std::unique_ptr<coord::WorkerLease> lease, Clock* clock)
+Node::Node(NodeOptions options, coord::LeaseProvider* leases, coord::AcquireOptions acquire,
+           Clock* clock)
     : options_(std::move(options)),
-      lease_(std::move(lease)),
+      leases_(leases),
+      acquire_(std::move(acquire)),
       clock_(clock),
-      started_at_ms_(clock->WallUnixMillis()) {}
+      started_at_ms_(clock->WallUnixMillis()) {
+  SetWaiting("claiming a worker id");
+}
 
 Node::~Node() { Shutdown(absl::ZeroDuration()); }
 
-absl::Status Node::Gate() const {
-  if (draining_.load(std::memory_order_relaxed)) {
-    return absl::UnavailableError("node is shutting down; retry on another node");
+void Node::SetWaiting(std::string reason) {
+  idgen::MutexLock lock(&mu_);
+  waiting_reason_ = std::move(reason);
+}
+
+absl::Status Node::TryClaim() {
+  absl::StatusOr<std::unique_ptr<coord::WorkerLease>> lease = leases_->Acquire(acquire_);
+  if (!lease.ok()) {
+    if (lease.status().code() == absl::StatusCode::kResourceExhausted) {
+      exhausted_.fetch_add(1, std::memory_order_relaxed);
+    }
+    SetWaiting(absl::StrCat("no worker id: ", lease.status().message(), " (retrying)"));
+    return lease.status();
   }
-  if (!lease_->Held()) {
-    return absl::UnavailableError("node holds no worker id (lease lost); retry on another node");
+  {
+    idgen::MutexLock lock(&mu_);
+    backend_ = (*lease)->Status().backend;
   }
+  absl::StatusOr<std::shared_ptr<WorkerClaim>> claim =
+      WorkerClaim::Create(*std::move(lease), options_.config, retired_.get(), clock_);
+  if (!claim.ok()) {
+    SetWaiting(absl::StrCat("no worker id: ", claim.status().message(), " (retrying)"));
+    return claim.status();
+  }
+  (*claim)->Start();
+  claims_.fetch_add(1, std::memory_order_relaxed);
+  claim_.store(*claim);
   return absl::OkStatus();
 }
 
+void Node::LoseClaim(const std::shared_ptr<WorkerClaim>& claim) {
+  losses_.fetch_add(1, std::memory_order_relaxed);
+  const coord::LeaseStatus ls = claim->lease().Status();
+  const std::string reason = absl::StrCat("lost worker id ", claim->worker_id(), " (", ls.detail,
+                                          "); claiming a worker id again");
+  SetWaiting(reason);
+  claim_.store(nullptr);
+  std::cerr << "idgen: " << reason << std::endl;
+  claim->Retire();
+  retired_ = claim;
+}
+
+absl::StatusOr<std::shared_ptr<WorkerClaim>> Node::Current() const {
+  if (draining_.load(std::memory_order_relaxed)) {
+    return absl::UnavailableError("node is shutting down; retry on another node");
+  }
+  std::shared_ptr<WorkerClaim> claim = claim_.load();
+  if (claim == nullptr) {
+    idgen::MutexLock lock(&mu_);
+    return absl::UnavailableError(
+        absl::StrCat("node holds no worker id (", waiting_reason_, "); retry on another node"));
+  }
+  if (!claim->lease().Held()) {
+    return absl::UnavailableError(absl::StrCat("node lost worker id ", claim->worker_id(),
+                                               " (lease fenced); retry on another node"));
+  }
+  return claim;
+}
+
+int64_t Node::worker_id() const {
+  std::shared_ptr<WorkerClaim> claim = claim_.load();
+  return claim ? claim->worker_id() : -1;
+}
+
 absl::Status Node::Ready() const {
-  if (absl::Status g = Gate(); !g.ok()) return g;
-  const int64_t now = clock_->WallUnixMillis();
-  const int64_t reserved = keeper_->reserved_until_ms();
-  if (reserved <= now) {
-    absl::Status err = keeper_->last_error();
-    return absl::UnavailableError(absl::StrCat(
-        "time reservation (", reserved, " ms) is behind the clock (", now,
-        " ms): the reservation store is failing", err.ok() ? "" : ": ", err.message()));
-  }
-  for (const auto& ns : namespaces_) {
-    SnowflakeGenerator* gen = ns->snowflake();
-    if (gen == nullptr || gen->ObserveClock() != ClockState::kRefusing) continue;
-    return absl::UnavailableError(absl::StrCat(
-        "namespace ", ns->name(), ": wall clock is ", gen->clock_lag_ms(),
-        " ms behind the last issued ID or the stored reservation, beyond the borrow bound of ",
-        absl::ToInt64Milliseconds(ns->config().clock.max_borrow),
-        " ms; refusing until the clock catches up"));
-  }
-  return absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<WorkerClaim>> claim = Current();
+  if (!claim.ok()) return claim.status();
+  return (*claim)->Ready();
 }
 
 void Node::FillInfo(v1::GetInfoResponse* info) const {
   info->set_node(options_.node_name);
-  info->set_worker_id(lease_->Held() ? lease_->worker_id() : -1);
-  for (const auto& ns : namespaces_) ns->FillInfo(info->add_namespaces());
-  info->set_reserved_until_ms(keeper_->reserved_until_ms());
-  const coord::LeaseStatus ls = lease_->Status();
+  std::shared_ptr<WorkerClaim> claim = claim_.load();
   v1::LeaseInfo* li = info->mutable_lease();
-  li->set_backend(ls.backend);
-  li->set_state(ls.state);
-  li->set_lease_id(ls.lease_id);
-  li->set_ttl_left_ms(ls.ttl_left_ms);
-  li->set_detail(ls.detail);
+  if (claim != nullptr) {
+    info->set_worker_id(claim->lease().Held() ? claim->worker_id() : -1);
+    for (const auto& ns : claim->namespaces()) ns->FillInfo(info->add_namespaces());
+    info->set_reserved_until_ms(claim->reserved_until_ms());
+    const coord::LeaseStatus ls = claim->lease().Status();
+    li->set_backend(ls.backend);
+    li->set_state(ls.state);
+    li->set_lease_id(ls.lease_id);
+    li->set_ttl_left_ms(ls.ttl_left_ms);
+    li->set_detail(ls.detail);
+  } else {
+    info->set_worker_id(-1);
+    for (const NamespaceConfig& nc : options_.config.namespaces) {
+      FillNamespaceConfigInfo(nc, info->add_namespaces());
+    }
+    idgen::MutexLock lock(&mu_);
+    li->set_backend(backend_);
+    li->set_state("acquiring");
+    li->set_ttl_left_ms(-1);
+    li->set_detail(waiting_reason_);
+  }
+  li->set_claims(claims_.load(std::memory_order_relaxed));
+  li->set_losses(losses_.load(std::memory_order_relaxed));
+  li->set_exhausted_attempts(exhausted_.load(std::memory_order_relaxed));
   const absl::Status ready = Ready();
   info->set_serving(ready.ok());
   info->set_not_serving_reason(std::string(ready.message()));
@@ -153,10 +209,8 @@ void Node::FillInfo(v1::GetInfoResponse* info) const {
 }
 
 absl::Status Node::Start() {
-  std::unordered_map<std::string, IdNamespace*> by_name;
-  for (const auto& ns : namespaces_) by_name[ns->name()] = ns.get();
   service_ = std::make_unique<IdService>(
-      std::move(by_name), [this] { return Gate(); },
+      &options_.config, [this] { return Current(); },
       [this](v1::GetInfoResponse* info) { FillInfo(info); });
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -204,22 +258,39 @@ absl::Status Node::Start() {
   }
   admin_ = std::move(*admin);
 
-  keeper_->Start();
-  health_thread_ = std::thread([this] { HealthLoop(); });
+  supervisor_ = std::thread([this] { Supervise(); });
   return absl::OkStatus();
 }
 
-void Node::HealthLoop() {
+void Node::Supervise() {
   grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
   int last = -1;
+  absl::Duration backoff = options_.claim_retry_min;
+  absl::Duration next_attempt = clock_->MonotonicNow();
   do {
+    std::shared_ptr<WorkerClaim> claim = claim_.load();
+    if (claim != nullptr && !claim->lease().Held()) {
+      LoseClaim(claim);
+      claim = nullptr;
+      backoff = options_.claim_retry_min;
+      next_attempt = clock_->MonotonicNow();
+    }
+    if (claim == nullptr && !draining_.load() && clock_->MonotonicNow() >= next_attempt) {
+      if (absl::Status s = TryClaim(); s.ok()) {
+        std::cerr << "idgen: claimed worker id " << worker_id() << std::endl;
+        backoff = options_.claim_retry_min;
+      } else {
+        next_attempt = clock_->MonotonicNow() + backoff;
+        backoff = std::min(backoff * 2, options_.claim_retry_max);
+      }
+    }
     const bool serving = Ready().ok();
     if (static_cast<int>(serving) != last) {
       health->SetServingStatus("", serving);
       health->SetServingStatus(kServiceName, serving);
       last = static_cast<int>(serving);
     }
-  } while (!stop_health_.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
+  } while (!stop_supervisor_.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
 }
 
 int Node::admin_port() const { return admin_ ? admin_->port() : 0; }
@@ -232,25 +303,20 @@ void Node::Shutdown(absl::Duration drain) {
     grpc_server_->GetHealthCheckService()->SetServingStatus("", false);
     grpc_server_->GetHealthCheckService()->SetServingStatus(kServiceName, false);
   }
-  if (!stop_health_.HasBeenNotified()) stop_health_.Notify();
-  if (health_thread_.joinable()) health_thread_.join();
+  if (!stop_supervisor_.HasBeenNotified()) stop_supervisor_.Notify();
+  if (supervisor_.joinable()) supervisor_.join();
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain));
     grpc_server_->Wait();
   }
-  if (keeper_) keeper_->Stop();
-  // Persist a reservation that covers everything issued, then free the id.
+  if (admin_) admin_->Stop();
   // Nothing is in flight any more, so the reservation can come down to what
   // was really issued: a node restarted at once then serves at once.
-  if (keeper_ && lease_->Held()) {
-    int64_t high = lease_->floor_unix_ms();
-    for (const auto& ns : namespaces_) high = std::max(high, ns->last_issued_unix_ms());
-    if (absl::Status s = lease_->Settle(high); !s.ok()) {
-      std::cerr << "idgen: final reservation write failed: " << s << "\n";
+  if (std::shared_ptr<WorkerClaim> claim = claim_.exchange(nullptr)) {
+    if (absl::Status s = claim->SettleAndRelease(); !s.ok()) {
+      std::cerr << "idgen: final reservation write or release failed: " << s << "\n";
     }
   }
-  if (admin_) admin_->Stop();
-  (void)lease_->Release();
 }
 
 }  // namespace idgen::server

@@ -2,15 +2,23 @@
 //
 // Node: one `idgen serve` process, assembled. It claims a worker id through a
 // LeaseProvider, builds the namespaces above the claimed id's stored
-// reservation, keeps that reservation ahead of the clock, and serves
+// reservation, keeps that reservation ahead of the clock (a WorkerClaim), and
+// serves
 //   * gRPC on `listen`: idgen.v1.IdGenerator, grpc.health.v1.Health (overall
 //     "" and "idgen.v1.IdGenerator"), server reflection (v1alpha);
 //   * HTTP on `admin_listen`: /health (ready: 200 or 503 with the reason),
 //     /alive (200 while the process runs), /info (GetInfo as JSON).
 //
-// Life cycle: Create() (claims and validates; nothing served yet), Start(),
-// Shutdown(drain) which stops being ready, drains in-flight calls up to the
-// deadline, persists the reservation and releases the worker id.
+// Life cycle: Create() (validates and tries to claim; nothing served yet),
+// Start(), Shutdown(drain) which stops being ready, drains in-flight calls up
+// to the deadline, persists the reservation and releases the worker id.
+//
+// Supervision: a background thread watches the claim. When the lease is lost
+// (promise 4: the lease fenced itself), the node stops issuing at once, gives
+// the claim up and claims again with backoff, possibly another worker id,
+// and serves again by itself once it has one. The same loop waits for a
+// worker id when every id was taken at start (or the store was unreachable),
+// not ready and saying why meanwhile, and drives the gRPC health status.
 //
 // Thread-safety: Start/Shutdown from one thread; the rest from any.
 #ifndef IDGEN_SERVER_NODE_H_
@@ -24,13 +32,16 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "idgen/clock.h"
+#include "idgen/mutex.h"
 #include "src/coord/worker_lease.h"
 #include "src/server/id_namespace.h"
 #include "src/server/server_config.h"
+#include "src/server/worker_claim.h"
 
 namespace grpc {
 class Server;
@@ -44,7 +55,6 @@ class Router;
 namespace idgen::server {
 
 class IdService;
-class ReservationKeeper;
 
 struct NodeOptions {
   std::string listen = "127.0.0.1:50051";
@@ -54,13 +64,18 @@ struct NodeOptions {
   // Caps the worker id space below what the layouts allow (tests, ops).
   std::optional<int64_t> max_workers;
   ServerConfig config = DefaultServerConfig();
+  // Backoff between claim attempts while the node holds no worker id.
+  absl::Duration claim_retry_min = absl::Milliseconds(100);
+  absl::Duration claim_retry_max = absl::Seconds(2);
 };
 
 class Node {
  public:
-  // Claims a worker id from `leases` (which must outlive the Node) and builds
-  // the namespaces. Errors say what to fix (taken worker id, no free id,
-  // unwritable state dir, reservation store failing).
+  // Validates the options and tries once to claim a worker id from `leases`
+  // (which must outlive the Node). Errors say what to fix: bad options, a
+  // requested worker id that is taken, an unusable store. When every id is
+  // taken, or the store is unreachable, the Node is still created: it starts
+  // not ready and keeps trying (see Ready()).
   static absl::StatusOr<std::unique_ptr<Node>> Create(NodeOptions options,
                                                       coord::LeaseProvider* leases, Clock* clock);
   ~Node();
@@ -72,22 +87,41 @@ class Node {
 
   int grpc_port() const { return grpc_port_; }
   int admin_port() const;
-  int64_t worker_id() const { return lease_->worker_id(); }
+  // The worker id held now, or -1 while the node holds none.
+  int64_t worker_id() const;
   // OK when the node can issue IDs; otherwise UNAVAILABLE with the reason.
   absl::Status Ready() const;
   void FillInfo(v1::GetInfoResponse* info) const;
 
  private:
-  Node(NodeOptions options, std::unique_ptr<coord::WorkerLease> lease, Clock* clock);
-  absl::Status Gate() const;
-  void HealthLoop();
+  Node(NodeOptions options, coord::LeaseProvider* leases, coord::AcquireOptions acquire,
+       Clock* clock);
+  // The claim to issue from, or UNAVAILABLE saying why there is none.
+  absl::StatusOr<std::shared_ptr<WorkerClaim>> Current() const;
+  // One claim attempt; on failure the reason is kept for Ready().
+  absl::Status TryClaim();
+  // The lease of `claim` was lost: stop issuing from it and give it up.
+  void LoseClaim(const std::shared_ptr<WorkerClaim>& claim);
+  void SetWaiting(std::string reason);
+  void Supervise();
 
   NodeOptions options_;
-  std::unique_ptr<coord::WorkerLease> lease_;
+  coord::LeaseProvider* const leases_;
+  const coord::AcquireOptions acquire_;
   Clock* const clock_;
   const int64_t started_at_ms_;
-  std::vector<std::unique_ptr<IdNamespace>> namespaces_;
-  std::unique_ptr<ReservationKeeper> keeper_;
+  // Null while the node holds no worker id. Calls copy it and keep the copy
+  // for their duration; the supervisor thread replaces it.
+  std::atomic<std::shared_ptr<WorkerClaim>> claim_;
+  // The last claim given up (supervisor thread only): the next claim starts
+  // above what it issued.
+  std::shared_ptr<WorkerClaim> retired_;
+  mutable idgen::Mutex mu_;
+  std::string waiting_reason_ ABSL_GUARDED_BY(mu_);
+  std::string backend_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> claims_{0};
+  std::atomic<int64_t> losses_{0};
+  std::atomic<int64_t> exhausted_{0};
   std::unique_ptr<IdService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<http::Router> router_;
@@ -95,8 +129,8 @@ class Node {
   int grpc_port_ = 0;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
-  absl::Notification stop_health_;
-  std::thread health_thread_;
+  absl::Notification stop_supervisor_;
+  std::thread supervisor_;
 };
 
 }  // namespace idgen::server
