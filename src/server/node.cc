@@ -114,7 +114,7 @@ absl::Status Node::TryClaim() {
     if (lease.status().code() == absl::StatusCode::kResourceExhausted) {
       exhausted_.fetch_add(1, std::memory_order_relaxed);
     }
-    SetWaiting(absl::StrCat("no worker id: ", lease.status().message(), " (retrying)"));
+    SetWaiting(absl::StrCat(lease.status().message(), " (retrying)"));
     return lease.status();
   }
   {
@@ -124,7 +124,7 @@ absl::Status Node::TryClaim() {
   absl::StatusOr<std::shared_ptr<WorkerClaim>> claim =
       WorkerClaim::Create(*std::move(lease), options_.config, retired_.get(), clock_);
   if (!claim.ok()) {
-    SetWaiting(absl::StrCat("no worker id: ", claim.status().message(), " (retrying)"));
+    SetWaiting(absl::StrCat(claim.status().message(), " (retrying)"));
     return claim.status();
   }
   (*claim)->Start();
@@ -153,7 +153,7 @@ absl::StatusOr<std::shared_ptr<WorkerClaim>> Node::Current() const {
   if (claim == nullptr) {
     idgen::MutexLock lock(&mu_);
     return absl::UnavailableError(
-        absl::StrCat("node holds no worker id (", waiting_reason_, "); retry on another node"));
+        absl::StrCat("node holds no worker id: ", waiting_reason_, "; retry on another node"));
   }
   if (!claim->lease().Held()) {
     return absl::UnavailableError(absl::StrCat("node lost worker id ", claim->worker_id(),

@@ -5,7 +5,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -251,6 +253,144 @@ TEST_F(NodeTest, RequestedWorkerThatIsTakenFails) {
   auto n = Node::Create(o, leases_.get(), SystemClock::Get());
   ASSERT_FALSE(n.ok());
   EXPECT_EQ(n.status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+// A lease provider over real file leases whose leases the test can fence, as
+// an etcd lease fences itself when its keepalives fail.
+class FenceableLeases final : public coord::LeaseProvider {
+ public:
+  explicit FenceableLeases(coord::LeaseProvider* inner) : inner_(inner) {}
+
+  absl::StatusOr<std::unique_ptr<coord::WorkerLease>> Acquire(
+      const coord::AcquireOptions& options) override {
+    auto lease = inner_->Acquire(options);
+    if (!lease.ok()) return lease.status();
+    fenced_ = std::make_shared<std::atomic<bool>>(false);
+    return std::unique_ptr<coord::WorkerLease>(new Lease(*std::move(lease), fenced_));
+  }
+  // Fences the lease handed out last.
+  void FenceLast() { fenced_->store(true); }
+
+ private:
+  class Lease final : public coord::WorkerLease {
+   public:
+    Lease(std::unique_ptr<coord::WorkerLease> inner, std::shared_ptr<std::atomic<bool>> fenced)
+        : inner_(std::move(inner)), fenced_(std::move(fenced)) {}
+    int64_t worker_id() const override { return inner_->worker_id(); }
+    int64_t floor_unix_ms() const override { return inner_->floor_unix_ms(); }
+    absl::Status Reserve(int64_t unix_ms) override {
+      if (!Held()) return absl::FailedPreconditionError("fenced by the test");
+      return inner_->Reserve(unix_ms);
+    }
+    absl::Status Settle(int64_t unix_ms) override { return inner_->Settle(unix_ms); }
+    int64_t reserved_unix_ms() const override { return inner_->reserved_unix_ms(); }
+    bool Held() const override { return !fenced_->load() && inner_->Held(); }
+    coord::LeaseStatus Status() const override {
+      coord::LeaseStatus s = inner_->Status();
+      if (fenced_->load()) {
+        s.state = "fenced";
+        s.detail = "fenced by the test";
+      }
+      return s;
+    }
+    absl::Status Release() override { return inner_->Release(); }
+
+   private:
+    std::unique_ptr<coord::WorkerLease> inner_;
+    std::shared_ptr<std::atomic<bool>> fenced_;
+  };
+
+  coord::LeaseProvider* const inner_;
+  std::shared_ptr<std::atomic<bool>> fenced_;
+};
+
+// Polls `ready` every 20 ms for up to `limit`.
+bool Eventually(const std::function<bool()>& ready, absl::Duration limit) {
+  const absl::Time end = absl::Now() + limit;
+  while (absl::Now() < end) {
+    if (ready()) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return ready();
+}
+
+TEST_F(NodeTest, FencedNodeStopsIssuingThenClaimsAgainAndKeepsIncreasing) {
+  node_->Shutdown(absl::Milliseconds(100));
+  FenceableLeases fenceable(leases_.get());
+  NodeOptions o;
+  o.listen = "127.0.0.1:0";
+  o.admin_listen = "127.0.0.1:0";
+  o.claim_retry_min = absl::Milliseconds(10);
+  auto created = Node::Create(o, &fenceable, SystemClock::Get());
+  ASSERT_TRUE(created.ok()) << created.status();
+  node_ = std::move(*created);
+  ASSERT_TRUE(node_->Start().ok());
+  stub_ = v1::IdGenerator::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", node_->grpc_port()), grpc::InsecureChannelCredentials()));
+
+  v1::NextIdsResponse before;
+  ASSERT_TRUE(NextIds("", 1000, &before).ok());
+  fenceable.FenceLast();
+  // At once: the gate asks the lease on every call.
+  v1::NextIdsResponse fenced;
+  grpc::Status s = NextIds("", 1, &fenced);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(s.error_message(), HasSubstr("worker id"));
+
+  ASSERT_TRUE(Eventually([&] { return node_->Ready().ok(); }, absl::Seconds(10)))
+      << node_->Ready();
+  v1::NextIdsResponse after;
+  ASSERT_TRUE(NextIds("", 1000, &after).ok());
+  EXPECT_GT(after.ids(0), before.ids(999));
+  v1::GetInfoResponse info;
+  node_->FillInfo(&info);
+  EXPECT_EQ(info.lease().claims(), 2);
+  EXPECT_EQ(info.lease().losses(), 1);
+}
+
+TEST_F(NodeTest, NodeWaitsNotReadyWhileEveryIdIsTakenAndClaimsTheFreedOne) {
+  // node_ holds one id of a space capped at one.
+  NodeOptions o;
+  o.listen = "127.0.0.1:0";
+  o.admin_listen = "127.0.0.1:0";
+  o.max_workers = 1;
+  o.claim_retry_min = absl::Milliseconds(10);
+  o.claim_retry_max = absl::Milliseconds(50);
+  ASSERT_EQ(node_->worker_id(), 0);
+  auto created = Node::Create(o, leases_.get(), SystemClock::Get());
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::unique_ptr<Node> waiting = std::move(*created);
+  ASSERT_TRUE(waiting->Start().ok());
+  EXPECT_EQ(waiting->worker_id(), -1);
+  absl::Status ready = waiting->Ready();
+  EXPECT_EQ(ready.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(ready.message()), HasSubstr("held by live nodes"));
+  auto stub = v1::IdGenerator::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", waiting->grpc_port()), grpc::InsecureChannelCredentials()));
+  {
+    grpc::ClientContext ctx;
+    v1::NextIdsRequest req;
+    req.set_count(1);
+    v1::NextIdsResponse resp;
+    EXPECT_EQ(stub->NextIds(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
+  v1::GetInfoResponse info;
+  waiting->FillInfo(&info);
+  EXPECT_EQ(info.lease().state(), "acquiring");
+  EXPECT_GE(info.lease().exhausted_attempts(), 1);
+  EXPECT_EQ(info.namespaces_size(), 3);  // from the config, even without a claim
+
+  node_->Shutdown(absl::Milliseconds(100));  // frees id 0
+  ASSERT_TRUE(Eventually([&] { return waiting->Ready().ok(); }, absl::Seconds(10)))
+      << waiting->Ready();
+  EXPECT_EQ(waiting->worker_id(), 0);
+  grpc::ClientContext ctx;
+  v1::NextIdsRequest req;
+  req.set_count(10);
+  v1::NextIdsResponse resp;
+  EXPECT_TRUE(stub->NextIds(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.ids_size(), 10);
+  waiting->Shutdown(absl::Milliseconds(100));
 }
 
 }  // namespace
