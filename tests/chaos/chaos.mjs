@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+// Copyright idgen authors.
+//
+// The chaos runner: a cluster of `idgen serve` nodes on a real etcd (three
+// members by default), under load from every node, while faults are injected
+// at random for --duration seconds. Every ID received is kept and checked for
+// uniqueness at the end. Prints a report (and writes it as JSON with --json);
+// exits 1 if any ID was issued twice or none was issued at all, 2 on bad flags.
+//
+//   node tests/chaos/chaos.mjs --duration 600 [--nodes 3] [--etcd-members 3]
+//       [--ttl 2] [--seed N] [--fault-every-ms 2000] [--batch 1000]
+//       [--clients-per-node 2] [--json report.json]
+//
+// Faults (picked at random, weighted equally):
+//   kill9         kill -9 a node, start a new one in its place
+//   pause         SIGSTOP a node for longer than its lease TTL, then SIGCONT
+//                 (a zombie: its id may be taken over meanwhile)
+//   etcd-member   kill -9 one etcd member (sometimes the leader), restart it
+//                 2 s later (skipped with one member)
+//   etcd-outage   stop every etcd member for 3 s, then start them again
+//   clock-behind  kill -9 a node and restart it with its wall clock 1-5 s
+//                 behind (libfaketime); it must bridge or refuse, never reuse
+//
+// Loopback only; every loop is bounded by --duration; every process started
+// is stopped by pid at the end (and killed on exit as a last resort).
+import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+
+import { startEtcd } from '../node/lib/etcd.mjs';
+import { IdLedger, loadLoop, newStats, startClusterNode } from '../node/lib/cluster.mjs';
+import { sleep } from '../node/lib/harness.mjs';
+
+const FAULTS = ['kill9', 'pause', 'etcd-member', 'etcd-outage', 'clock-behind'];
+
+function usage(message) {
+  console.error(`chaos: ${message}\nusage: chaos.mjs --duration S [--nodes N] [--etcd-members 1|3] ` +
+    '[--ttl S] [--seed N] [--fault-every-ms MS] [--batch N] [--clients-per-node N] [--json FILE]');
+  process.exit(2);
+}
+
+function intFlag(values, name, { min, max, def }) {
+  const raw = values[name];
+  if (raw === undefined) return def;
+  if (!/^\d+$/.test(raw)) usage(`--${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) usage(`--${name} must be in ${min}..${max}, got ${n}`);
+  return n;
+}
+
+function parseFlags(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: Object.fromEntries(
+        ['duration', 'nodes', 'etcd-members', 'ttl', 'seed', 'fault-every-ms', 'batch', 'clients-per-node', 'json']
+          .map((k) => [k, { type: 'string' }]),
+      ),
+      strict: true,
+    });
+  } catch (err) {
+    usage(err.message);
+  }
+  const v = parsed.values;
+  if (v.duration === undefined) usage('--duration is required');
+  const flags = {
+    duration: intFlag(v, 'duration', { min: 5, max: 24 * 3600 }),
+    nodes: intFlag(v, 'nodes', { min: 1, max: 16, def: 3 }),
+    etcdMembers: intFlag(v, 'etcd-members', { min: 1, max: 3, def: 3 }),
+    ttl: intFlag(v, 'ttl', { min: 2, max: 60, def: 2 }),
+    seed: intFlag(v, 'seed', { min: 0, max: 2 ** 31, def: Date.now() % 2 ** 31 }),
+    faultEveryMs: intFlag(v, 'fault-every-ms', { min: 200, max: 600000, def: 2000 }),
+    batch: intFlag(v, 'batch', { min: 1, max: 10000, def: 1000 }),
+    clientsPerNode: intFlag(v, 'clients-per-node', { min: 1, max: 16, def: 2 }),
+    json: v.json,
+  };
+  if (flags.etcdMembers === 2) usage('--etcd-members must be 1 or 3 (two members cannot lose one)');
+  return flags;
+}
+
+// Deterministic for a seed (mulberry32), so a failing run can be replayed.
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function main() {
+  const flags = parseFlags(process.argv.slice(2));
+  const random = rng(flags.seed);
+  const pick = (arr) => arr[Math.floor(random() * arr.length)];
+  const started = Date.now();
+  const endAt = started + flags.duration * 1000;
+  const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+
+  log(`seed ${flags.seed}; ${flags.nodes} nodes, ${flags.etcdMembers} etcd member(s), TTL ${flags.ttl} s`);
+  const etcd = await startEtcd(null, { members: flags.etcdMembers });
+  const startNodeIn = (opts = {}) =>
+    startClusterNode(null, { etcd, cluster: 'chaos', ttl: flags.ttl, waitFor: 'alive', ...opts });
+  const slots = [];
+  for (let i = 0; i < flags.nodes; i++) slots.push({ name: `node${i}`, node: await startNodeIn(), busy: false });
+
+  const ledger = new IdLedger();
+  const stats = newStats();
+  const faults = Object.fromEntries(FAULTS.map((f) => [f, 0]));
+  let stopping = false;
+  const loops = [];
+  for (const slot of slots) {
+    for (let c = 0; c < flags.clientsPerNode; c++) {
+      loops.push(loadLoop({
+        target: () => slot.node.address,
+        ledger,
+        stats,
+        count: flags.batch,
+        untilMs: endAt,
+        stop: () => stopping,
+        deadlineMs: 1000,
+      }));
+    }
+  }
+
+  const replace = async (slot, opts) => {
+    await slot.node.kill9();
+    slot.node = await startNodeIn(opts);
+  };
+  const inject = {
+    kill9: async (slot) => replace(slot),
+    pause: async (slot) => {
+      process.kill(slot.node.pid, 'SIGSTOP');
+      await sleep(flags.ttl * 1000 + 500 + random() * 1000);
+      process.kill(slot.node.pid, 'SIGCONT');
+    },
+    'etcd-member': async () => {
+      const member = random() < 0.5 ? await etcd.leader() : pick(etcd.members.filter((m) => m.pid));
+      if (!member) return false;
+      await member.kill9();
+      await sleep(2000);
+      member.start();
+      return true;
+    },
+    'etcd-outage': async () => {
+      await Promise.all(etcd.members.map((m) => m.stop()));
+      await sleep(3000);
+      for (const m of etcd.members) m.start();
+      await etcd.waitHealthy();
+      return true;
+    },
+    'clock-behind': async (slot) => replace(slot, { faketime: `-${1 + Math.floor(random() * 5)}s` }),
+  };
+
+  const pending = [];
+  while (Date.now() < endAt - 1000) {
+    await sleep(flags.faultEveryMs * (0.5 + random()));
+    if (Date.now() >= endAt - 1000) break;
+    let fault = pick(FAULTS);
+    if (fault === 'etcd-member' && flags.etcdMembers === 1) fault = 'etcd-outage';
+    const etcdFault = fault.startsWith('etcd');
+    const free = slots.filter((s) => !s.busy);
+    if (!etcdFault && free.length === 0) continue;
+    const slot = etcdFault ? null : pick(free);
+    if (slot) slot.busy = true;
+    log(`fault ${fault}${slot ? ` on ${slot.name} (pid ${slot.node.pid})` : ''}`);
+    faults[fault]++;
+    const run = inject[fault](slot)
+      .catch((err) => log(`fault ${fault} failed to inject: ${err.message}`))
+      .finally(() => {
+        if (slot) slot.busy = false;
+      });
+    // etcd faults run one at a time (they restart members); node faults overlap.
+    if (etcdFault) await run;
+    else pending.push(run);
+  }
+  await Promise.all(pending);
+  stopping = true;
+  await Promise.all(loops);
+
+  const check = ledger.check();
+  const report = {
+    seed: flags.seed,
+    duration_s: Math.round((Date.now() - started) / 1000),
+    nodes: flags.nodes,
+    etcd_members: flags.etcdMembers,
+    lease_ttl_s: flags.ttl,
+    ids_checked: check.count,
+    duplicates: check.duplicateCount,
+    duplicate_examples: check.duplicates,
+    faults_injected: Object.values(faults).reduce((a, b) => a + b, 0),
+    faults,
+    calls_ok: stats.ok,
+    calls_failed: stats.errors,
+    failures_by_grpc_code: stats.byCode,
+    longest_unavailability_ms: stats.longestGapMs,
+  };
+  for (const slot of slots) await slot.node.stop({ timeoutMs: 3000 });
+  await etcd.stop();
+
+  console.log('\nchaos report');
+  console.log(`  seed                       ${report.seed}`);
+  console.log(`  duration                   ${report.duration_s} s`);
+  console.log(`  IDs checked                ${report.ids_checked}`);
+  console.log(`  faults injected            ${report.faults_injected} ${JSON.stringify(faults)}`);
+  console.log(`  calls ok / failed          ${report.calls_ok} / ${report.calls_failed} ${JSON.stringify(stats.byCode)}`);
+  console.log(`  longest unavailability     ${report.longest_unavailability_ms} ms (no node answered with IDs)`);
+  console.log(`  duplicates                 ${report.duplicates}${check.duplicates.length ? ` e.g. ${check.duplicates}` : ''}`);
+  if (flags.json) writeFileSync(flags.json, JSON.stringify(report, null, 2));
+  const ok = report.duplicates === 0 && report.ids_checked > 0;
+  console.log(ok ? 'PASS' : 'FAIL');
+  process.exit(ok ? 0 : 1);
+}
+
+main().catch((err) => {
+  console.error(`chaos: ${err.stack || err}`);
+  process.exit(1);
+});

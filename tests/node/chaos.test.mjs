@@ -1,0 +1,59 @@
+// Copyright idgen authors.
+//
+// The short chaos run of the test command: tests/chaos/chaos.mjs for 45 s on
+// three nodes and a three-member etcd, faults every ~1.5 s. Its report must
+// show IDs checked, faults injected and no duplicate. Long runs are recorded
+// in docs/OPERATIONS.md.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const RUNNER = fileURLToPath(new URL('../chaos/chaos.mjs', import.meta.url));
+
+function run(args, timeoutMs) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+test('chaos runner: 45 s of mixed faults, no duplicate', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'idgen-chaos-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const reportFile = path.join(dir, 'report.json');
+  const { code, out } = await run(
+    ['--duration', '45', '--fault-every-ms', '1500', '--json', reportFile],
+    180000,
+  );
+  t.diagnostic(out.split('\n').slice(-12).join('\n'));
+  assert.equal(code, 0, out);
+  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  assert.equal(report.duplicates, 0);
+  assert.ok(report.ids_checked >= 100000, `only ${report.ids_checked} IDs checked`);
+  assert.ok(report.faults_injected >= 6, `only ${report.faults_injected} faults`);
+  assert.ok(report.calls_ok > 0);
+});
+
+test('chaos runner: bad flags exit 2 with a reason', async () => {
+  for (const [args, pattern] of [
+    [[], /--duration is required/],
+    [['--duration', 'soon'], /--duration must be a whole number/],
+    [['--duration', '30', '--etcd-members', '2'], /1 or 3/],
+    [['--duration', '30', '--bogus', '1'], /bogus/],
+  ]) {
+    const { code, out } = await run(args, 10000);
+    assert.equal(code, 2, `${args}: ${out}`);
+    assert.match(out, pattern);
+  }
+});
