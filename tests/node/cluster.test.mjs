@@ -12,6 +12,7 @@ import { IdLedger, loadLoop, newStats, startClusterNode } from './lib/cluster.mj
 import {
   grpc,
   grpcClients,
+  runIdgen,
   sleep,
   timestampOf,
   unary,
@@ -218,4 +219,34 @@ test('a three-member etcd cluster loses its leader under load: the service keeps
   assert.ok(okDuring > 100, `only ${okDuring} successful calls in the 6 s after the leader died`);
   assert.ok(stats.longestGapMs < 3000, `longest gap ${stats.longestGapMs} ms since ${killedAt}`);
   assert.equal(ledger.check().duplicateCount, 0);
+});
+
+test('bad cluster flags exit 2 with a reason, before anything starts', async () => {
+  for (const [args, pattern] of [
+    [['--etcd', 'http://127.0.0.1:1', '--lease-ttl', '1'], /--lease-ttl.*>= 2/],
+    [['--etcd', 'http://127.0.0.1:1', '--lease-ttl', 'ten'], /--lease-ttl.*whole number/],
+    [['--cluster', 'x'], /--cluster requires --etcd|--etcd/],
+    [['--etcd', 'https://127.0.0.1:2379'], /TLS to etcd is not supported/],
+    [['--etcd', 'etcd.example'], /expected http:\/\/HOST:PORT/],
+    [['--etcd', 'http://127.0.0.1:2379,'], /expected http:\/\/HOST:PORT/],
+    [['--etcd', 'http://127.0.0.1:2379', '--cluster', 'a/b'], /cluster name "a\/b"/],
+  ]) {
+    const r = await runIdgen(['serve', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}, stderr ${r.stderr}`);
+    assert.match(r.stderr, pattern, args.join(' '));
+  }
+});
+
+test('GetInfo shows the etcd lease: id, TTL left, reservation', async (t) => {
+  const etcd = await startEtcd(t);
+  const node = await startClusterNode(t, { etcd, ttl: 3 });
+  const info = await node.info();
+  assert.equal(info.lease.backend, 'etcd');
+  assert.equal(info.lease.state, 'held');
+  assert.ok(BigInt(info.lease.lease_id) > 0n, info.lease.lease_id);
+  const ttlLeft = Number(info.lease.ttl_left_ms);
+  assert.ok(ttlLeft > 0 && ttlLeft <= 3000, `ttl_left_ms ${ttlLeft}`);
+  assert.ok(Number(info.reserved_until_ms) > Date.now(), 'reservation ahead of the clock');
+  assert.equal(Number(info.lease.claims), 1);
+  assert.equal(Number(info.lease.losses), 0);
 });
