@@ -76,8 +76,9 @@ absl::StatusOr<std::vector<std::string>> ParseEtcdEndpoints(const std::string& v
     std::string url(absl::StripAsciiWhitespace(part));
     std::string hostport = url;
     if (absl::StartsWith(url, "https://")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--etcd \"", url, "\": TLS to etcd is not supported yet; use http:// on a trusted network"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--etcd \"", url,
+                       "\": TLS to etcd is not supported yet; use http:// on a trusted network"));
     }
     if (absl::StartsWith(url, "http://")) hostport = url.substr(7);
     if (absl::Status s = CheckListen("--etcd", hostport); !s.ok()) {

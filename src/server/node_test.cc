@@ -337,8 +337,7 @@ TEST_F(NodeTest, FencedNodeStopsIssuingThenClaimsAgainAndKeepsIncreasing) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(s.error_message(), HasSubstr("worker id"));
 
-  ASSERT_TRUE(Eventually([&] { return node_->Ready().ok(); }, absl::Seconds(10)))
-      << node_->Ready();
+  ASSERT_TRUE(Eventually([&] { return node_->Ready().ok(); }, absl::Seconds(10))) << node_->Ready();
   v1::NextIdsResponse after;
   ASSERT_TRUE(NextIds("", 1000, &after).ok());
   EXPECT_GT(after.ids(0), before.ids(999));
