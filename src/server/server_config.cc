@@ -1,49 +1,20 @@
 // Copyright idgen authors.
 #include "src/server/server_config.h"
 
-#include <fstream>
 #include <set>
-#include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "src/config/json_fields.h"
 
 namespace idgen::server {
 namespace {
 
-using Json = nlohmann::json;
-
-absl::Status KeyError(const std::string& path, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat("config: ", path, ": ", what));
-}
-
-absl::Status CheckKeys(const Json& obj, const std::string& path,
-                       const std::set<std::string>& allowed) {
-  if (!obj.is_object()) return KeyError(path, "must be an object");
-  for (const auto& [key, value] : obj.items()) {
-    if (allowed.count(key) == 0) {
-      return KeyError(path.empty() ? key : absl::StrCat(path, ".", key),
-                      absl::StrCat("unknown key; allowed keys: ", absl::StrJoin(allowed, ", ")));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int64_t> GetInt(const Json& obj, const std::string& key, const std::string& path,
-                               int64_t min, int64_t max, int64_t fallback) {
-  if (!obj.contains(key)) return fallback;
-  const Json& v = obj.at(key);
-  const std::string p = absl::StrCat(path, ".", key);
-  if (!v.is_number_integer()) return KeyError(p, "must be an integer");
-  const int64_t n = v.get<int64_t>();
-  if (n < min || n > max) {
-    return KeyError(p, absl::StrCat("must be between ", min, " and ", max, ", got ", n));
-  }
-  return n;
-}
+using config::CheckKeys;
+using config::GetInt;
+using config::Json;
+using config::KeyError;
 
 absl::StatusOr<Layout> ParseLayout(const Json& v, const std::string& path, absl::Time now) {
   if (v.is_string()) {
@@ -193,23 +164,14 @@ ServerConfig DefaultServerConfig() {
   return c;
 }
 
-absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& json_text, absl::Time now) {
-  Json root = Json::parse(json_text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
-  if (root.is_discarded()) {
-    // Parse again with exceptions to get the position of the error.
-    try {
-      const Json again = Json::parse(json_text, nullptr, true, true);
-      (void)again;
-    } catch (const Json::parse_error& e) {
-      return absl::InvalidArgumentError(absl::StrCat("config: not valid JSON: ", e.what()));
-    }
-    return absl::InvalidArgumentError("config: not valid JSON");
-  }
+namespace {
+
+absl::StatusOr<ServerConfig> ParseServerConfigJson(const Json& root, absl::Time now) {
   if (absl::Status s = CheckKeys(root, "", {"namespaces", "reservation_ahead_ms"}); !s.ok()) {
     return s;
   }
   ServerConfig config;
-  auto ahead = GetInt(root, "reservation_ahead_ms", "(root)", 500, 600'000,
+  auto ahead = GetInt(root, "reservation_ahead_ms", "", 500, 600'000,
                       absl::ToInt64Milliseconds(config.reservation_ahead));
   if (!ahead.ok()) return ahead.status();
   config.reservation_ahead = absl::Milliseconds(*ahead);
@@ -230,12 +192,22 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& json_text, abs
   return config;
 }
 
+}  // namespace
+
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& json_text, absl::Time now) {
+  absl::StatusOr<ServerConfig> c = [&]() -> absl::StatusOr<ServerConfig> {
+    absl::StatusOr<Json> root = config::ParseJson(json_text);
+    if (!root.ok()) return root.status();
+    return ParseServerConfigJson(*root, now);
+  }();
+  if (!c.ok()) return absl::Status(c.status().code(), absl::StrCat("config: ", c.status().message()));
+  return c;
+}
+
 absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path, absl::Time now) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("config file ", path, " cannot be read"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  absl::StatusOr<ServerConfig> c = ParseServerConfig(ss.str(), now);
+  absl::StatusOr<std::string> text = config::ReadTextFile(path);
+  if (!text.ok()) return absl::NotFoundError(absl::StrCat("config file ", path, " cannot be read"));
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(*text, now);
   if (!c.ok()) {
     return absl::Status(c.status().code(), absl::StrCat(path, ": ", c.status().message()));
   }

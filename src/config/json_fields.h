@@ -1,0 +1,46 @@
+// Copyright idgen authors.
+//
+// Helpers for JSON configuration files (namespace config, app model): parse
+// with comments allowed, reject unknown keys, read bounded integers, strings
+// and booleans, and say where a problem is by key path ("nodes.count: must
+// be between 1 and 16, got 0"). The caller prefixes the file's name.
+#ifndef IDGEN_CONFIG_JSON_FIELDS_H_
+#define IDGEN_CONFIG_JSON_FIELDS_H_
+
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace idgen::config {
+
+using Json = nlohmann::json;
+
+// INVALID_ARGUMENT "<path>: <what>".
+absl::Status KeyError(const std::string& path, const std::string& what);
+// JSON with // and /* */ comments; INVALID_ARGUMENT with the position if not.
+absl::StatusOr<Json> ParseJson(const std::string& text);
+// The whole file; NOT_FOUND naming it if it cannot be read.
+absl::StatusOr<std::string> ReadTextFile(const std::string& path);
+// `path` + "." + `key`, or just `key` at the root (empty path).
+std::string Child(const std::string& path, const std::string& key);
+// `obj` must be an object whose keys are all in `allowed`.
+absl::Status CheckKeys(const Json& obj, const std::string& path,
+                       const std::set<std::string>& allowed);
+// obj[key] as an integer in [min, max], or `fallback` if absent.
+absl::StatusOr<int64_t> GetInt(const Json& obj, const std::string& key, const std::string& path,
+                               int64_t min, int64_t max, int64_t fallback);
+// obj[key] as a string, or `fallback` if absent.
+absl::StatusOr<std::string> GetString(const Json& obj, const std::string& key,
+                                      const std::string& path, const std::string& fallback);
+// obj[key] as a boolean, or `fallback` if absent.
+absl::StatusOr<bool> GetBool(const Json& obj, const std::string& key, const std::string& path,
+                             bool fallback);
+
+}  // namespace idgen::config
+
+#endif  // IDGEN_CONFIG_JSON_FIELDS_H_
