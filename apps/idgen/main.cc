@@ -19,6 +19,7 @@ int Run(int argc, char** argv) {
   idgen::cli::AddGenerateCommand(app, &exit_code);
   idgen::cli::AddServeCommand(app, &exit_code);
   idgen::cli::AddBenchCommand(app, &exit_code);
+  idgen::cli::AddUpCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,7 +6,8 @@
 namespace idgen::apphost {
 
 LogBuffer::LogBuffer(size_t max_lines, size_t max_line_bytes)
-    : max_lines_(std::max<size_t>(1, max_lines)), max_line_bytes_(std::max<size_t>(8, max_line_bytes)) {}
+    : max_lines_(std::max<size_t>(1, max_lines)),
+      max_line_bytes_(std::max<size_t>(8, max_line_bytes)) {}
 
 void LogBuffer::Write(std::string_view stream, std::string_view bytes, int64_t unix_ms) {
   idgen::MutexLock lock(&mu_);

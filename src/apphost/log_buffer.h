@@ -20,10 +20,10 @@
 namespace idgen::apphost {
 
 struct LogLine {
-  int64_t seq = 0;       // 1, 2, 3, ... per buffer; never reused
-  int64_t unix_ms = 0;   // when the line was complete
-  std::string stream;    // "stdout", "stderr" or "apphost"
-  std::string text;      // without the newline
+  int64_t seq = 0;      // 1, 2, 3, ... per buffer; never reused
+  int64_t unix_ms = 0;  // when the line was complete
+  std::string stream;   // "stdout", "stderr" or "apphost"
+  std::string text;     // without the newline
 };
 
 class LogBuffer {

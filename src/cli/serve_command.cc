@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "src/cli/commands.h"
+#include "src/config/host_port.h"
 #include "src/coord/etcd_lease_provider.h"
 #include "src/coord/file_lease_provider.h"
 #include "src/server/node.h"
@@ -37,22 +38,9 @@ struct ServeArgs {
   int64_t lease_ttl_s = 10;
 };
 
-// HOST:PORT or [IPv6]:PORT with a port in 0..65535; both servers would reject
-// anything else, but later and less clearly.
+// Both servers would reject a bad address too, but later and less clearly.
 absl::Status CheckListen(const std::string& flag, const std::string& value) {
-  const size_t colon = value.rfind(':');
-  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < value.size();
-  int port = -1;
-  if (ok) {
-    ok = absl::SimpleAtoi(absl::string_view(value).substr(colon + 1), &port) && port >= 0 &&
-         port <= 65535;
-  }
-  if (ok && value[0] == '[') ok = value[colon - 1] == ']';
-  if (!ok) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, " \"", value, "\": expected HOST:PORT with a port in 0..65535"));
-  }
-  return absl::OkStatus();
+  return config::CheckHostPort(flag, value);
 }
 
 // CLI11's own number validators print doubles with 300 digits; this one says

@@ -1,0 +1,276 @@
+// Copyright idgen authors.
+//
+// `idgen up`: runs the whole distributed application locally (etcd, N ID
+// nodes, the gateway, optionally Prometheus), supervised, with a dashboard.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "src/apphost/app_model.h"
+#include "src/apphost/dashboard.h"
+#include "src/apphost/supervisor.h"
+#include "src/cli/commands.h"
+#include "src/config/json_fields.h"
+
+namespace idgen::cli {
+namespace {
+
+struct UpArgs {
+  std::string app_file;
+  std::optional<int> nodes;
+  bool embedded = false;
+  std::optional<int> etcd_members;
+  bool prometheus = false;
+  std::optional<std::string> gateway_listen;
+  std::optional<std::string> dashboard_listen;
+  std::optional<std::string> state_dir;
+  int start_timeout_s = 120;
+};
+
+// Binds 127.0.0.1:port (0: any) and returns the port, released again.
+absl::StatusOr<int> BindablePort(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError("socket failed");
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return absl::UnavailableError(absl::StrCat("port ", port, " on 127.0.0.1 is in use"));
+  }
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return static_cast<int>(ntohs(addr.sin_port));
+}
+
+// The ports of the previous run in this state dir, kept where still free
+// (etcd's members must find each other where their data says they are).
+absl::StatusOr<apphost::PortPlan> LoadPorts(const std::string& file) {
+  apphost::PortPlan plan;
+  absl::StatusOr<std::string> text = config::ReadTextFile(file);
+  if (!text.ok()) return plan;  // first run
+  absl::StatusOr<config::Json> json = config::ParseJson(*text);
+  if (!json.ok() || !json->is_object()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(file, " is damaged; delete it (or the whole state dir) and try again"));
+  }
+  for (const auto& [key, value] : json->items()) {
+    if (!value.is_number_integer()) continue;
+    const int port = value.get<int>();
+    if (BindablePort(port).ok()) {
+      plan.ports[key] = port;
+    } else if (key.rfind("etcd-", 0) == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "port ", port, " of ", key, " (kept in ", file,
+          " because etcd's data remembers it) is in use; stop what uses it or use another "
+          "--state-dir"));
+    }
+  }
+  return plan;
+}
+
+absl::Status SavePorts(const std::string& file, const apphost::PortPlan& plan) {
+  config::Json json = config::Json::object();
+  for (const auto& [k, v] : plan.ports) json[k] = v;
+  std::ofstream out(file, std::ios::trunc);
+  out << json.dump(2) << "\n";
+  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", file));
+  return absl::OkStatus();
+}
+
+// The program as exec would find it: a path with '/', or on PATH.
+bool Runnable(const std::string& program) {
+  if (program.find('/') != std::string::npos) return access(program.c_str(), X_OK) == 0;
+  const char* path = std::getenv("PATH");
+  for (absl::string_view dir : absl::StrSplit(path ? path : "/usr/bin:/bin", ':')) {
+    if (access(absl::StrCat(dir, "/", program).c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+std::string SelfPath() {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "idgen" : p.string();
+}
+
+int Fail(const absl::Status& s, int code) {
+  std::cerr << "idgen up: " << s.message() << "\n";
+  return code;
+}
+
+int RunUp(const UpArgs& a) {
+  apphost::AppModel model;
+  if (!a.app_file.empty()) {
+    absl::StatusOr<apphost::AppModel> loaded = apphost::LoadAppModel(a.app_file);
+    if (!loaded.ok()) return Fail(loaded.status(), 2);
+    model = *std::move(loaded);
+  }
+  if (a.nodes) model.nodes = *a.nodes;
+  if (a.embedded) model.embedded = true;
+  if (a.etcd_members) model.etcd_members = *a.etcd_members;
+  if (a.prometheus) model.prometheus = true;
+  if (a.gateway_listen) model.gateway_listen = *a.gateway_listen;
+  if (a.dashboard_listen) model.dashboard_listen = *a.dashboard_listen;
+  if (a.state_dir) model.state_dir = *a.state_dir;
+  if (absl::Status s = apphost::ValidateAppModel(model); !s.ok()) return Fail(s, 2);
+  if (!model.embedded && !Runnable(model.etcd_binary)) {
+    return Fail(absl::FailedPreconditionError(absl::StrCat(
+                    "etcd binary \"", model.etcd_binary,
+                    "\" not found (install Debian's etcd-server, set etcd.binary in the app file, "
+                    "or use --embedded)")),
+                2);
+  }
+  if (model.prometheus && !Runnable(model.prometheus_binary)) {
+    return Fail(absl::FailedPreconditionError(absl::StrCat(
+                    "prometheus binary \"", model.prometheus_binary,
+                    "\" not found (install Debian's prometheus or leave it disabled)")),
+                2);
+  }
+  if (model.gateway) {
+    const std::string port = model.gateway_listen.substr(model.gateway_listen.rfind(':') + 1);
+    if (port != "0" && !BindablePort(std::stoi(port)).ok()) {
+      return Fail(absl::UnavailableError(absl::StrCat("gateway address ", model.gateway_listen,
+                                                      " is in use; pass --gateway-listen")),
+                  1);
+    }
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(model.state_dir, ec);
+  if (ec) {
+    return Fail(absl::PermissionDeniedError(
+                    absl::StrCat("cannot create state dir ", model.state_dir, ": ", ec.message())),
+                1);
+  }
+  model.state_dir = std::filesystem::absolute(model.state_dir).string();
+  const std::string ports_file = model.state_dir + "/ports.json";
+  absl::StatusOr<apphost::PortPlan> plan = LoadPorts(ports_file);
+  if (!plan.ok()) return Fail(plan.status(), 1);
+  apphost::Wiring wiring;
+  wiring.idgen_binary = SelfPath();
+  wiring.free_port = [] { return BindablePort(0); };
+  absl::StatusOr<std::vector<apphost::ResourceSpec>> specs =
+      apphost::BuildResources(model, wiring, &*plan);
+  if (!specs.ok()) return Fail(specs.status(), 1);
+  if (absl::Status s = SavePorts(ports_file, *plan); !s.ok()) return Fail(s, 1);
+  if (model.prometheus) {
+    std::ofstream out(model.state_dir + "/prometheus.yml", std::ios::trunc);
+    out << apphost::PrometheusConfig(model, *plan);
+  }
+
+  // Signals: blocked before any thread exists; main waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const absl::Time t0 = absl::Now();
+  auto progress = [t0](const std::string& name, const std::string& state,
+                       const std::string& detail) {
+    std::fprintf(stderr, "[%6.1fs] %-12s %-10s %s\n", absl::ToDoubleSeconds(absl::Now() - t0),
+                 name.c_str(), state.c_str(), detail.substr(0, 160).c_str());
+  };
+  absl::StatusOr<std::unique_ptr<apphost::Supervisor>> sup =
+      apphost::Supervisor::Create(*std::move(specs), {}, progress);
+  if (!sup.ok()) return Fail(sup.status(), 2);
+  absl::StatusOr<std::unique_ptr<apphost::Dashboard>> dash =
+      apphost::Dashboard::Start(model.dashboard_listen, sup->get());
+  if (!dash.ok()) return Fail(dash.status(), 1);
+  const std::string dashboard_url =
+      absl::StrCat("http://", model.dashboard_listen.substr(0, model.dashboard_listen.rfind(':')),
+                   ":", (*dash)->port());
+  std::cerr << "idgen up: state dir " << model.state_dir << ", dashboard " << dashboard_url
+            << std::endl;
+
+  (*sup)->Start();
+  absl::Status healthy = (*sup)->WaitAllHealthy(absl::Seconds(a.start_timeout_s));
+  if (!healthy.ok()) {
+    std::cerr << "idgen up: " << healthy.message() << "\nidgen up: stopping everything\n";
+    (*sup)->StopAll();
+    (*dash)->Stop();
+    return 1;
+  }
+  std::printf("\nidgen up: %zu resources healthy in %.1f s\n\n", (*sup)->order().size(),
+              absl::ToDoubleSeconds(absl::Now() - t0));
+  std::printf("  %-12s %-9s %-8s %s\n", "RESOURCE", "STATE", "PID", "ENDPOINTS");
+  for (const apphost::ResourceView& v : (*sup)->Snapshot()) {
+    std::string eps;
+    for (const auto& [label, url] : v.spec.endpoints) absl::StrAppend(&eps, label, " ", url, "  ");
+    std::printf("  %-12s %-9s %-8d %s\n", v.spec.name.c_str(), v.state.c_str(), v.pid, eps.c_str());
+  }
+  std::printf("\n");
+  if (model.gateway) {
+    std::printf("  REST API    http://%s/v1/ids?count=5\n", model.gateway_listen.c_str());
+    std::printf("  Swagger UI  http://%s/docs\n", model.gateway_listen.c_str());
+  }
+  std::printf("  Dashboard   %s\n\nPress Ctrl-C to stop.\n", dashboard_url.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cerr << "idgen up: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ", stopping in reverse order" << std::endl;
+  (*sup)->StopAll();
+  (*dash)->Stop();
+  std::cerr << "idgen up: stopped" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void AddUpCommand(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<UpArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "up", "Run the whole application locally: etcd, ID nodes, gateway, dashboard");
+  cmd->add_option("--app", args->app_file, "App model file (JSON, see docs/OPERATIONS.md)")
+      ->envname("IDGEN_UP_APP");
+  cmd->add_option("--nodes", args->nodes, "Number of ID nodes (default 3)")
+      ->envname("IDGEN_UP_NODES")
+      ->check(CLI::Range(1, 64));
+  cmd->add_flag("--embedded", args->embedded,
+                "File-lock coordination in the state dir instead of etcd")
+      ->envname("IDGEN_UP_EMBEDDED");
+  cmd->add_option("--etcd-members", args->etcd_members, "etcd members: 1 (default) or 3")
+      ->envname("IDGEN_UP_ETCD_MEMBERS")
+      ->check(CLI::IsMember({1, 3}));
+  cmd->add_flag("--prometheus", args->prometheus, "Also run Prometheus scraping every process")
+      ->envname("IDGEN_UP_PROMETHEUS");
+  cmd->add_option("--gateway-listen", args->gateway_listen,
+                  "REST gateway address (default 127.0.0.1:8080)")
+      ->envname("IDGEN_UP_GATEWAY_LISTEN");
+  cmd->add_option("--dashboard-listen", args->dashboard_listen,
+                  "Dashboard address (default 127.0.0.1:18888)")
+      ->envname("IDGEN_UP_DASHBOARD_LISTEN");
+  cmd->add_option("--state-dir", args->state_dir,
+                  "Where etcd data, node state and logs live (default .idgen/up)")
+      ->envname("IDGEN_UP_STATE_DIR");
+  cmd->add_option("--start-timeout", args->start_timeout_s,
+                  "Seconds to wait for every resource to be healthy")
+      ->envname("IDGEN_UP_START_TIMEOUT")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd->callback([args, exit_code] { *exit_code = RunUp(*args); });
+}
+
+}  // namespace idgen::cli
