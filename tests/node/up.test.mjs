@@ -1,0 +1,170 @@
+// Copyright idgen authors.
+//
+// `idgen up` end to end: the AppHost starts etcd, nodes and the gateway on
+// free ports, supervises them, serves the dashboard API, and leaves no
+// process behind after SIGTERM.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+import { freePort, httpGet, idgenBin, runIdgen, sleep, tempDir, waitUntil } from './lib/harness.mjs';
+
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+// Starts `idgen up ARGS`; resolves once it printed its resource table.
+async function startUp(t, args, { timeoutMs = 90000 } = {}) {
+  const child = spawn(idgenBin(), ['up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const up = { child, stdout: '', stderr: '', exit: undefined };
+  child.stdout.setEncoding('utf8').on('data', (c) => (up.stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c) => (up.stderr += c));
+  up.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve((up.exit = { code, signal }))));
+  t.after(async () => {
+    if (!up.exit) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+      await up.exited;
+      clearTimeout(timer);
+    }
+  });
+  const end = Date.now() + timeoutMs;
+  while (!/Press Ctrl-C to stop/.test(up.stdout)) {
+    if (up.exit || Date.now() > end) {
+      throw new Error(`idgen up did not come up (exit ${JSON.stringify(up.exit)}):\n${up.stderr}\n${up.stdout}`);
+    }
+    await sleep(100);
+  }
+  return up;
+}
+
+async function resources(dashPort) {
+  const res = await httpGet(dashPort, '/api/resources');
+  assert.equal(res.status, 200);
+  return Object.fromEntries(res.json.map((r) => [r.name, r]));
+}
+
+function post(port, urlPath) {
+  return fetch(`http://127.0.0.1:${port}${urlPath}`, { method: 'POST', signal: AbortSignal.timeout(5000) });
+}
+
+test('idgen up: everything healthy, IDs through the gateway, supervision, buttons, clean stop', async (t) => {
+  const dir = tempDir(t, 'idgen-up-');
+  const gwPort = await freePort();
+  const dashPort = await freePort();
+  const up = await startUp(t, [
+    '--nodes', '2',
+    '--state-dir', dir,
+    '--gateway-listen', `127.0.0.1:${gwPort}`,
+    '--dashboard-listen', `127.0.0.1:${dashPort}`,
+  ]);
+  assert.match(up.stdout, new RegExp(`http://127.0.0.1:${gwPort}/docs`));
+  assert.match(up.stdout, new RegExp(`Dashboard +http://127.0.0.1:${dashPort}`));
+
+  let rs = await resources(dashPort);
+  assert.deepEqual(Object.keys(rs).sort(), ['etcd-0', 'gateway', 'node-0', 'node-1']);
+  for (const r of Object.values(rs)) assert.equal(r.state, 'healthy', `${r.name}: ${r.health_detail}`);
+  assert.equal(rs['node-0'].env.IDGEN_ETCD, rs['etcd-0'].endpoints[0].url);
+
+  // IDs through the gateway, from nodes on etcd.
+  const ids = await (await fetch(`http://127.0.0.1:${gwPort}/v1/ids?count=5`)).json();
+  assert.equal(ids.ids.length, 5);
+
+  // The dashboard page is served from memory.
+  const page = await httpGet(dashPort, '/');
+  assert.equal(page.status, 200);
+  assert.match(page.body, /<title>idgen up/);
+
+  // A node killed from outside comes back, and the restart is counted.
+  const victim = rs['node-0'].pid;
+  process.kill(victim, 'SIGKILL');
+  await waitUntil(async () => {
+    const r = (await resources(dashPort))['node-0'];
+    return r.state === 'healthy' && r.pid !== victim && r.restarts === 1;
+  }, { polls: 150, what: 'node-0 restarted' });
+
+  // Its console log is there, with the AppHost's own lines.
+  const logs = await httpGet(dashPort, '/api/resources/node-0/logs?after=0');
+  assert.ok(logs.json.lines.some((l) => l.stream === 'apphost' && /exited: killed by signal 9/.test(l.text)));
+  assert.ok(logs.json.lines.some((l) => l.stream === 'stderr' && /idgen serve: worker/.test(l.text)));
+  const bad = await httpGet(dashPort, '/api/resources/node-0/logs?after=-1');
+  assert.equal(bad.status, 400);
+  assert.match(bad.json.detail, /after must be a whole number/);
+
+  // The restart button.
+  const before = (await resources(dashPort))['node-1'].pid;
+  assert.equal((await post(dashPort, '/api/resources/node-1/restart')).status, 202);
+  await waitUntil(async () => {
+    const r = (await resources(dashPort))['node-1'];
+    return r.state === 'healthy' && r.pid !== before && r.manual_restarts === 1;
+  }, { polls: 150, what: 'node-1 restarted by the button' });
+  const unknown = await post(dashPort, '/api/resources/nope/restart');
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.headers.get('content-type'), 'application/problem+json');
+
+  // SIGTERM: everything stops, nothing is left behind.
+  rs = await resources(dashPort);
+  const pids = Object.values(rs).map((r) => r.pid);
+  assert.ok(pids.every((p) => p > 0 && alive(p)));
+  up.child.kill('SIGTERM');
+  const exit = await up.exited;
+  assert.equal(exit.code, 0, up.stderr);
+  assert.match(up.stderr, /stopping in reverse order/);
+  const gatewayStop = up.stderr.indexOf('gateway      stopped');
+  const etcdStop = up.stderr.indexOf('etcd-0       stopped');
+  assert.ok(gatewayStop >= 0 && etcdStop > gatewayStop, 'gateway stopped before etcd');
+  for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still alive`);
+});
+
+test('two idgen up on one machine do not interfere', async (t) => {
+  const a = { dir: tempDir(t, 'idgen-up-a-'), gw: await freePort(), dash: await freePort() };
+  const b = { dir: tempDir(t, 'idgen-up-b-'), gw: await freePort(), dash: await freePort() };
+  const upA = await startUp(t, ['--nodes', '1', '--state-dir', a.dir,
+    '--gateway-listen', `127.0.0.1:${a.gw}`, '--dashboard-listen', `127.0.0.1:${a.dash}`]);
+  const upB = await startUp(t, ['--nodes', '1', '--embedded', '--state-dir', b.dir,
+    '--gateway-listen', `127.0.0.1:${b.gw}`, '--dashboard-listen', `127.0.0.1:${b.dash}`]);
+  const rsB = await resources(b.dash);
+  assert.deepEqual(Object.keys(rsB).sort(), ['gateway', 'node-0']);
+  upA.child.kill('SIGTERM');
+  assert.equal((await upA.exited).code, 0);
+  for (const r of Object.values(await resources(b.dash))) assert.equal(r.state, 'healthy');
+  const res = await fetch(`http://127.0.0.1:${b.gw}/v1/ids?count=3`);
+  assert.equal(res.status, 200);
+  upB.child.kill('SIGTERM');
+  assert.equal((await upB.exited).code, 0);
+});
+
+test('bad flags and app files: a clear error before anything starts', async (t) => {
+  const dir = tempDir(t, 'idgen-up-bad-');
+  const badApp = path.join(dir, 'bad.json');
+  writeFileSync(badApp, '{"nodes": {"count": 2, "colour": "red"}}');
+  const notJson = path.join(dir, 'not.json');
+  writeFileSync(notJson, '{"nodes": ');
+  const busy = net.createServer();
+  await new Promise((r) => busy.listen(0, '127.0.0.1', r));
+  t.after(() => busy.close());
+  const busyPort = busy.address().port;
+  for (const [args, code, pattern] of [
+    [['--nodes', '0'], 2, /--nodes/],
+    [['--etcd-members', '2'], 2, /--etcd-members/],
+    [['--app', path.join(dir, 'missing.json')], 2, /missing\.json cannot be read/],
+    [['--app', badApp], 2, /nodes\.colour: unknown key/],
+    [['--app', notJson], 2, /not valid JSON/],
+    [['--gateway-listen', 'nowhere'], 2, /gateway\.listen "nowhere": expected HOST:PORT/],
+    [['--dashboard-listen', `127.0.0.1:${busyPort}`, '--gateway-listen', '127.0.0.1:0'], 1, /dashboard: .*/],
+    [['--gateway-listen', `127.0.0.1:${busyPort}`], 1, /gateway address .* is in use/],
+  ]) {
+    const r = await runIdgen(['up', '--state-dir', dir, ...args], { timeoutMs: 20000 });
+    assert.equal(r.code, code, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, pattern, args.join(' '));
+    assert.doesNotMatch(r.stderr, /starting/, `${args.join(' ')} started something`);
+  }
+});
