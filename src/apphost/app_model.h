@@ -50,7 +50,7 @@ struct AppModel {
 
 // Parses an app file over `base` (so defaults stay for absent keys). Errors
 // name the key path ("nodes.count: must be between 1 and 64, got 0").
-absl::StatusOr<AppModel> ParseAppModel(const std::string& json_text, AppModel base = {});
+absl::StatusOr<AppModel> ParseAppModel(const std::string& json_text, AppModel m = {});
 absl::StatusOr<AppModel> LoadAppModel(const std::string& path, AppModel base = {});
 // Cross-field checks (listen addresses, members 1 or 3, ...).
 absl::Status ValidateAppModel(const AppModel& model);

@@ -35,9 +35,8 @@ struct Supervisor::Resource {
   ResourceView view;
 };
 
-absl::StatusOr<std::unique_ptr<Supervisor>> Supervisor::Create(std::vector<ResourceSpec> specs,
-                                                               SupervisorOptions options,
-                                                               ProgressFn progress) {
+absl::StatusOr<std::unique_ptr<Supervisor>> Supervisor::Create(
+    const std::vector<ResourceSpec>& specs, SupervisorOptions options, ProgressFn progress) {
   std::map<std::string, const ResourceSpec*> by_name;
   for (const ResourceSpec& s : specs) {
     if (s.name.empty()) return absl::InvalidArgumentError("a resource has no name");

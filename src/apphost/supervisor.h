@@ -67,7 +67,7 @@ class Supervisor {
                                         const std::string& detail)>;
 
   // INVALID_ARGUMENT for duplicate names, unknown or cyclic dependencies.
-  static absl::StatusOr<std::unique_ptr<Supervisor>> Create(std::vector<ResourceSpec> specs,
+  static absl::StatusOr<std::unique_ptr<Supervisor>> Create(const std::vector<ResourceSpec>& specs,
                                                             SupervisorOptions options,
                                                             ProgressFn progress);
   ~Supervisor();  // StopAll()

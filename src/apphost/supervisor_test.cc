@@ -3,8 +3,7 @@
 // The Supervisor with real child processes (/bin/sh), short timings.
 #include "src/apphost/supervisor.h"
 
-#include <signal.h>
-
+#include <csignal>
 #include <functional>
 
 #include "absl/time/clock.h"

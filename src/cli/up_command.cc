@@ -192,7 +192,7 @@ int RunUp(const UpArgs& a) {
                  name.c_str(), state.c_str(), detail.substr(0, 160).c_str());
   };
   absl::StatusOr<std::unique_ptr<apphost::Supervisor>> sup =
-      apphost::Supervisor::Create(*std::move(specs), {}, progress);
+      apphost::Supervisor::Create(*specs, {}, progress);
   if (!sup.ok()) return Fail(sup.status(), 2);
   absl::StatusOr<std::unique_ptr<apphost::Dashboard>> dash =
       apphost::Dashboard::Start(model.dashboard_listen, sup->get());
