@@ -48,7 +48,7 @@ struct AppModel {
   std::string dashboard_listen = "127.0.0.1:18888";
 };
 
-// Parses an app file over `base` (so defaults stay for absent keys). Errors
+// Parses an app file over `m` (so defaults stay for absent keys). Errors
 // name the key path ("nodes.count: must be between 1 and 64, got 0").
 absl::StatusOr<AppModel> ParseAppModel(const std::string& json_text, AppModel m = {});
 absl::StatusOr<AppModel> LoadAppModel(const std::string& path, AppModel base = {});
