@@ -29,7 +29,7 @@ absl::Status CheckCount(uint64_t count, uint32_t max_count, const std::string& t
 
 absl::StatusOr<uint32_t> ParseCount(std::string_view text, uint32_t max_count) {
   const std::string quoted = QuoteForMessage(text);
-  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != text.npos) {
+  if (text.empty() || text.find_first_not_of("0123456789") != text.npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("count must be a whole number from 1 to ", max_count, ", got ", quoted));
   }

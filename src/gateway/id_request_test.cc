@@ -36,7 +36,7 @@ TEST(IdRequestTest, BadCountsAreInvalidArgument) {
 }
 
 TEST(IdRequestTest, CountAboveLimitIsResourceExhaustedEvenWhenHuge) {
-  for (const char* big : {"101", "4294967296", "99999999999999999999"}) {
+  for (const char* big : {"101", "4294967296", "99999999999999999999999999"}) {
     absl::StatusOr<IdsRequest> r = ParseIdsQuery({{"count", big}}, 100);
     ASSERT_FALSE(r.ok()) << big;
     EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << big;
