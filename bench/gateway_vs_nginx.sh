@@ -106,6 +106,9 @@ wait_http "http://127.0.0.1:$GW_PORT/health"
 NGINX_PORT=$(free_port)
 mkdir -p "$TMP/nginx/html" "$TMP/nginx/logs"
 curl -fs "http://127.0.0.1:$GW_PORT/v1/ids?count=1" >"$TMP/nginx/html/ids.json"
+# Run as root, nginx's workers switch to an unprivileged user: let it read.
+chmod 755 "$TMP" "$TMP/nginx" "$TMP/nginx/html"
+chmod 644 "$TMP/nginx/html/ids.json"
 cat >"$TMP/nginx/nginx.conf" <<CONF
 worker_processes $NGINX_WORKERS;
 pid $TMP/nginx/nginx.pid;

@@ -132,7 +132,7 @@ absl::Status Gateway::AddRoutes() {
   Backends* backends = backends_.get();
   const uint32_t max_count = options_.max_count;
 
-  auto issue = [backends](const IdsRequest& ids, Response& resp, Done done) {
+  auto issue = [backends](const IdsRequest& ids, Response& resp, const Done& done) {
     v1::NextIdsRequest request;
     request.set_namespace_(ids.ns);
     request.set_count(ids.count);
@@ -154,36 +154,37 @@ absl::Status Gateway::AddRoutes() {
 
   absl::Status s = r.AddAsync(
       "GET", "/v1/ids",
-      [issue, max_count](const Request& req, const PathParams&, Response& resp, Done done) {
+      [issue, max_count](const Request& req, const PathParams&, Response& resp, const Done& done) {
         absl::StatusOr<IdsRequest> ids = ParseIdsQuery(req.query, max_count);
         if (!ids.ok()) {
           WriteRequestError(ids.status(), resp);
           return done();
         }
-        issue(*ids, resp, std::move(done));
+        issue(*ids, resp, done);
       });
   if (s.ok()) {
-    s = r.AddAsync(
-        "POST", "/v1/ids",
-        [issue, max_count](const Request& req, const PathParams&, Response& resp, Done done) {
-          if (!req.query.empty()) {
-            WriteProblem(BadParameter("POST /v1/ids takes its parameters in the JSON body, "
-                                      "not in the query"),
-                         resp);
-            return done();
-          }
-          absl::StatusOr<IdsRequest> ids = ParseIdsBody(req.body, max_count);
-          if (!ids.ok()) {
-            WriteRequestError(ids.status(), resp);
-            return done();
-          }
-          issue(*ids, resp, std::move(done));
-        });
+    s = r.AddAsync("POST", "/v1/ids",
+                   [issue, max_count](const Request& req, const PathParams&, Response& resp,
+                                      const Done& done) {
+                     if (!req.query.empty()) {
+                       WriteProblem(
+                           BadParameter("POST /v1/ids takes its parameters in the JSON body, "
+                                        "not in the query"),
+                           resp);
+                       return done();
+                     }
+                     absl::StatusOr<IdsRequest> ids = ParseIdsBody(req.body, max_count);
+                     if (!ids.ok()) {
+                       WriteRequestError(ids.status(), resp);
+                       return done();
+                     }
+                     issue(*ids, resp, done);
+                   });
   }
   if (s.ok()) {
     s = r.AddAsync(
         "GET", "/v1/ids/{id}/decode",
-        [backends](const Request& req, const PathParams& params, Response& resp, Done done) {
+        [backends](const Request& req, const PathParams& params, Response& resp, const Done& done) {
           std::string id_text(params.Get("id").value_or(""));
           absl::StatusOr<DecodeRequest> d = ParseDecode(id_text, req.query);
           if (!d.ok()) {
@@ -216,7 +217,7 @@ absl::Status Gateway::AddRoutes() {
   }
   if (s.ok()) {
     s = r.AddAsync("GET", "/v1/info",
-                   [backends](const Request&, const PathParams&, Response& resp, Done done) {
+                   [backends](const Request&, const PathParams&, Response& resp, const Done& done) {
                      backends->InfoAll([&resp, done](std::vector<Backends::InfoReport>& reports) {
                        bool any_ok = false;
                        std::string body = InfoJson(reports, &any_ok);
@@ -233,7 +234,8 @@ absl::Status Gateway::AddRoutes() {
   }
   if (s.ok()) {
     s = r.AddAsync(
-        "GET", "/health", [backends](const Request&, const PathParams&, Response& resp, Done done) {
+        "GET", "/health",
+        [backends](const Request&, const PathParams&, Response& resp, const Done& done) {
           backends->HealthAll([&resp, done](std::vector<Backends::HealthReport>& reports) {
             bool serving = false;
             nlohmann::ordered_json list = HealthJson(reports, &serving);
