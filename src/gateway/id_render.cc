@@ -16,7 +16,7 @@ std::string RenderIds(const v1::NextIdsResponse& response, IdFormat format) {
   nlohmann::ordered_json j;
   j["namespace"] = response.namespace_();
   j["scheme"] = response.scheme();
-  nlohmann::json ids = nlohmann::json::array();
+  nlohmann::ordered_json ids = nlohmann::ordered_json::array();
   if (response.ids128_size() > 0) {
     const bool ulid = response.scheme() == "ulid";
     j["format"] = ulid ? "ulid" : "uuid";

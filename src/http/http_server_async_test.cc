@@ -68,7 +68,7 @@ std::string BodyOf(const std::string& raw) {
 
 TEST(HttpServerAsyncTest, InlineDoneAnswersAtOnce) {
   HttpServer::Options opts;
-  opts.async_handler = [](const Request& req, Response& resp, Done done) {
+  opts.async_handler = [](const Request& req, Response& resp, const Done& done) {
     resp.body = "inline " + req.path;
     done();
     done();  // ignored
@@ -126,7 +126,7 @@ TEST(HttpServerAsyncTest, PendingAnswerDoesNotStallOtherConnections) {
 
 TEST(HttpServerAsyncTest, ThrowingHandlerGets500AndServingContinues) {
   HttpServer::Options opts;
-  opts.async_handler = [](const Request& req, Response& resp, Done done) {
+  opts.async_handler = [](const Request& req, Response& resp, const Done& done) {
     if (req.path == "/boom") throw std::runtime_error("kaboom");
     resp.body = "fine";
     done();
@@ -139,13 +139,14 @@ TEST(HttpServerAsyncTest, ThrowingHandlerGets500AndServingContinues) {
 
 TEST(HttpServerAsyncTest, RouterServesAsyncAndPlainRoutesAndErrors) {
   Router router;
-  ASSERT_TRUE(router
-                  .AddAsync("GET", "/a/{id}",
-                            [](const Request&, const PathParams& p, Response& resp, Done done) {
-                              resp.body = "async " + std::string(*p.Get("id"));
-                              done();
-                            })
-                  .ok());
+  ASSERT_TRUE(
+      router
+          .AddAsync("GET", "/a/{id}",
+                    [](const Request&, const PathParams& p, Response& resp, const Done& done) {
+                      resp.body = "async " + std::string(*p.Get("id"));
+                      done();
+                    })
+          .ok());
   ASSERT_TRUE(router
                   .Add("GET", "/s",
                        [](const Request&, const PathParams&, Response& resp) { resp.body = "s"; })
@@ -174,7 +175,7 @@ TEST(HttpServerAsyncTest, RouterServesAsyncAndPlainRoutesAndErrors) {
 TEST(HttpServerAsyncTest, BothOrNeitherHandlerIsInvalidArgument) {
   HttpServer::Options both;
   both.handler = [](const Request&, Response&) {};
-  both.async_handler = [](const Request&, Response&, Done done) { done(); };
+  both.async_handler = [](const Request&, Response&, const Done& done) { done(); };
   EXPECT_EQ(HttpServer::Start(std::move(both)).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
