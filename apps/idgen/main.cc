@@ -18,6 +18,7 @@ int Run(int argc, char** argv) {
   idgen::cli::AddLayoutCommand(app, &exit_code);
   idgen::cli::AddGenerateCommand(app, &exit_code);
   idgen::cli::AddServeCommand(app, &exit_code);
+  idgen::cli::AddGatewayCommand(app, &exit_code);
   idgen::cli::AddBenchCommand(app, &exit_code);
   idgen::cli::AddUpCommand(app, &exit_code);
   try {

@@ -332,6 +332,10 @@ class HttpServer::Impl {
   void Unregister(Connection* c) ABSL_LOCKS_EXCLUDED(mu_);
   // Runs the handler; on an exception or an invalid response, resp is a 500.
   void Answer(const Request& req, Response& resp);
+  // Runs the asynchronous handler; false (logged) if it threw.
+  bool AnswerAsync(const Request& req, Response& resp, Done done);
+  // Turns an invalid response (see InvalidResponse) into a 500.
+  void CheckResponse(Response& resp);
   // Fills resp with an error answer through the configured ErrorWriter.
   void WriteError(int status, std::string_view detail, Response& resp);
 
@@ -467,10 +471,48 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (const std::string_view bad = ParseTarget(req_); !bad.empty()) {
       return FailRequest(400, bad);
     }
+    ResetResponse(resp_);
+    if (server_->options().async_handler) return DispatchAsync();
+    server_->Answer(req_, resp_);
+    Respond();
+  }
+
+  // Runs the asynchronous handler. Its `done` may run inline (inside the
+  // handler call, on this thread) or later on any thread; the first call
+  // wins, and the response is written on this connection's thread.
+  void DispatchAsync() {
+    auto fired = std::make_shared<std::atomic<bool>>(false);
+    in_handler_ = true;
+    completed_inline_ = false;
+    Done done = [self = shared_from_this(), fired] {
+      if (fired->exchange(true)) return;
+      if (self->executor().running_in_this_thread() && self->in_handler_) {
+        self->completed_inline_ = true;
+        return;
+      }
+      net::post(self->executor(), [self] { self->AfterAsyncAnswer(); });
+    };
+    const bool ok = server_->AnswerAsync(req_, resp_, std::move(done));
+    in_handler_ = false;
+    if (!ok) {
+      // The handler threw. If it had already handed the answer to another
+      // thread, that answer is on its way; otherwise answer 500 now.
+      if (fired->exchange(true) && !completed_inline_) return;
+      ResetResponse(resp_);
+      server_->WriteError(500, "internal server error", resp_);
+      return Respond();
+    }
+    if (completed_inline_) AfterAsyncAnswer();
+  }
+
+  void AfterAsyncAnswer() {
+    server_->CheckResponse(resp_);
+    Respond();
+  }
+
+  void Respond() {
     const bool keep_alive = parser_->keep_alive();
     const bool http10 = parser_->version() < 11;
-    ResetResponse(resp_);
-    server_->Answer(req_, resp_);
     bool close = !keep_alive || server_->stopping();
     for (const auto& [name, value] : resp_.headers) {
       if (EqualsIgnoreCase(name, "connection") && EqualsIgnoreCase(value, "close")) close = true;
@@ -560,7 +602,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Response resp_;
   std::string head_;
   size_t lingered_ = 0;
-  bool busy_ = false;  // a request is being read past its header, handled or answered
+  bool in_handler_ = false;        // inside the async handler call
+  bool completed_inline_ = false;  // its `done` ran during that call
+  bool busy_ = false;              // a request is being read past its header, handled or answered
 };
 
 }  // namespace
@@ -670,6 +714,26 @@ void HttpServer::Impl::Answer(const Request& req, Response& resp) {
   } catch (...) {
     failure = "handler threw a non-std::exception";
   }
+  if (failure.empty()) return;
+  LogHandlerFailureOnce(failure);
+  ResetResponse(resp);
+  WriteError(500, "internal server error", resp);
+}
+
+bool HttpServer::Impl::AnswerAsync(const Request& req, Response& resp, Done done) {
+  try {
+    options_.async_handler(req, resp, std::move(done));
+    return true;
+  } catch (const std::exception& e) {
+    LogHandlerFailureOnce(std::string("handler threw: ") + e.what());
+  } catch (...) {
+    LogHandlerFailureOnce("handler threw a non-std::exception");
+  }
+  return false;
+}
+
+void HttpServer::Impl::CheckResponse(Response& resp) {
+  const std::string_view failure = InvalidResponse(resp);
   if (failure.empty()) return;
   LogHandlerFailureOnce(failure);
   ResetResponse(resp);
@@ -805,7 +869,10 @@ bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
 // ---------------------------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
-  if (!options.handler) return absl::InvalidArgumentError("HttpServer: handler is required");
+  if (!options.handler == !options.async_handler) {
+    return absl::InvalidArgumentError(
+        "HttpServer: exactly one of handler and async_handler is required");
+  }
   if (options.threads < 1 || options.threads > 1024) {
     return absl::InvalidArgumentError("HttpServer: threads must be in 1..1024");
   }

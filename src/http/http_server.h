@@ -37,7 +37,8 @@
 // handlers). The handler is called concurrently from up to `threads` threads,
 // never concurrently for one connection. Handlers run on the I/O threads:
 // one that blocks stalls every connection served by its thread (about
-// 1/threads of them).
+// 1/threads of them). An AsyncHandler instead returns at once and calls its
+// `done` when the answer is ready; only its own connection waits.
 //
 // Lifetime: the Request passed to a handler, and every view into it, is valid
 // only during the call. Stop() (also run by the destructor) stops accepting,
@@ -102,6 +103,19 @@ struct Response {
 
 using Handler = std::function<void(const Request&, Response&)>;
 
+// Tells the server that an asynchronous handler has filled the Response: the
+// server then writes it (on the connection's own thread). May be called from
+// any thread; calls after the first are ignored.
+using Done = std::function<void()>;
+
+// A handler that may answer later, e.g. from a gRPC completion callback, so
+// that an I/O thread never waits for a backend. It must call `done` exactly
+// once, after its last write to the Response, and before the HttpServer is
+// destroyed; until then the Request and Response stay valid (and the
+// connection reads nothing more). A connection whose handler never calls
+// `done` hangs until Stop() cuts it off after stop_timeout.
+using AsyncHandler = std::function<void(const Request&, Response&, Done done)>;
+
 // Fills `resp` (status, content type, body) for an error the library itself
 // answers: 400/413/431/500 from the server, 404/405 from Router. `detail` is
 // a short English sentence. Plug in one that writes RFC 9457 problem+json.
@@ -130,8 +144,9 @@ class HttpServer {
     absl::Duration idle_timeout = absl::Seconds(60);
     // How long Stop() waits for in-flight requests before cutting them off.
     absl::Duration stop_timeout = absl::Seconds(10);
-    Handler handler;           // required
-    ErrorWriter error_writer;  // empty: WritePlainError
+    Handler handler;             // exactly one of handler and async_handler
+    AsyncHandler async_handler;  // is required
+    ErrorWriter error_writer;    // empty: WritePlainError
   };
 
   // Binds, listens and starts serving. Errors: INVALID_ARGUMENT for bad

@@ -54,11 +54,24 @@ bool PathParams::Decode() {
 Router::Router(ErrorWriter error_writer) : error_writer_(std::move(error_writer)) {}
 
 absl::Status Router::Add(std::string_view method, std::string_view pattern, RouteHandler handler) {
+  Entry entry;
+  entry.sync = std::move(handler);
+  return AddEntry(method, pattern, std::move(entry));
+}
+
+absl::Status Router::AddAsync(std::string_view method, std::string_view pattern,
+                              AsyncRouteHandler handler) {
+  Entry entry;
+  entry.async = std::move(handler);
+  return AddEntry(method, pattern, std::move(entry));
+}
+
+absl::Status Router::AddEntry(std::string_view method, std::string_view pattern, Entry entry) {
   const std::string where = "route " + std::string(method) + " " + Quoted(pattern);
   if (method.empty() || !std::all_of(method.begin(), method.end(), IsMethodChar)) {
     return absl::InvalidArgumentError(where + ": method must be an HTTP token such as GET");
   }
-  if (!handler) return absl::InvalidArgumentError(where + ": handler is empty");
+  if (!entry.sync && !entry.async) return absl::InvalidArgumentError(where + ": handler is empty");
   if (pattern.empty() || pattern[0] != '/') {
     return absl::InvalidArgumentError(where + ": pattern must start with '/'");
   }
@@ -116,12 +129,12 @@ absl::Status Router::Add(std::string_view method, std::string_view pattern, Rout
     if (duplicate) {
       return absl::AlreadyExistsError(where + ": already registered");
     }
-    existing.methods.emplace_back(std::string(method), std::move(handler));
+    existing.methods.emplace_back(std::string(method), std::move(entry));
     routes_.push_back({std::string(method), parsed.text});
     return absl::OkStatus();
   }
 
-  parsed.methods.emplace_back(std::string(method), std::move(handler));
+  parsed.methods.emplace_back(std::string(method), std::move(entry));
   patterns_.push_back(std::move(parsed));
   routes_.push_back({std::string(method), std::string(pattern)});
   // Shorter patterns first (only equal lengths can both match), then, at the
@@ -157,8 +170,8 @@ bool Router::Match(const Pattern& pattern, std::string_view path, PathParams* pa
   return pos == path.size() + 1;
 }
 
-const Router::RouteHandler* Router::Find(const Pattern& pattern, std::string_view method) {
-  const RouteHandler* get = nullptr;
+const Router::Entry* Router::Find(const Pattern& pattern, std::string_view method) {
+  const Entry* get = nullptr;
   for (const auto& [m, handler] : pattern.methods) {
     if (m == method) return &handler;
     if (m == "GET") get = &handler;
@@ -168,18 +181,38 @@ const Router::RouteHandler* Router::Find(const Pattern& pattern, std::string_vie
 
 void Router::Dispatch(const Request& req, Response& resp) const {
   PathParams params;
+  const Entry* entry = Resolve(req, params, resp);
+  if (entry == nullptr) return;
+  if (entry->sync) return entry->sync(req, params, resp);
+  WriteError(500, "asynchronous route dispatched synchronously", resp);
+}
+
+void Router::DispatchAsync(const Request& req, Response& resp, Done done) const {
+  PathParams params;
+  const Entry* entry = Resolve(req, params, resp);
+  if (entry == nullptr) return done();
+  if (entry->async) return entry->async(req, params, resp, std::move(done));
+  entry->sync(req, params, resp);
+  done();
+}
+
+const Router::Entry* Router::Resolve(const Request& req, PathParams& params, Response& resp) const {
   bool path_matched = false;
   for (const Pattern& pattern : patterns_) {
     if (!Match(pattern, req.path, &params)) continue;
     path_matched = true;
-    const RouteHandler* handler = Find(pattern, req.method);
-    if (handler == nullptr) continue;
+    const Entry* entry = Find(pattern, req.method);
+    if (entry == nullptr) continue;
     if (!params.Decode()) {
-      return WriteError(400, "bad percent-encoding in path " + Quoted(req.path), resp);
+      WriteError(400, "bad percent-encoding in path " + Quoted(req.path), resp);
+      return nullptr;
     }
-    return (*handler)(req, params, resp);
+    return entry;
   }
-  if (!path_matched) return WriteError(404, "no route for path " + Quoted(req.path), resp);
+  if (!path_matched) {
+    WriteError(404, "no route for path " + Quoted(req.path), resp);
+    return nullptr;
+  }
 
   std::vector<std::string_view> allowed;
   for (const Pattern& pattern : patterns_) {
@@ -201,10 +234,17 @@ void Router::Dispatch(const Request& req, Response& resp) const {
                  "; allowed: " + allow,
              resp);
   resp.headers.emplace_back("Allow", std::move(allow));
+  return nullptr;
 }
 
 Handler Router::AsHandler() const {
   return [this](const Request& req, Response& resp) { Dispatch(req, resp); };
+}
+
+AsyncHandler Router::AsAsyncHandler() const {
+  return [this](const Request& req, Response& resp, Done done) {
+    DispatchAsync(req, resp, std::move(done));
+  };
 }
 
 void Router::WriteError(int status, std::string_view detail, Response& resp) const {

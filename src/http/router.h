@@ -21,7 +21,12 @@
 //         an `Allow` header listing the methods that would work;
 //   400 - a parameter value has a bad percent-escape.
 //
-// Thread-safety: Add is not thread-safe and must be done before the first
+// Asynchronous routes (AddAsync) get a `done` callback and may answer later,
+// from any thread; they are served by DispatchAsync / AsAsyncHandler (for
+// HttpServer::Options::async_handler), which also serve plain routes. Their
+// PathParams are valid only during the call (copy what is needed later).
+//
+// Thread-safety: Add/AddAsync are not thread-safe and must be done before the first
 // Dispatch. Dispatch, routes and the AsHandler callback may be called
 // concurrently. Handlers are called concurrently (see HttpServer).
 //
@@ -82,6 +87,8 @@ class PathParams {
 class Router {
  public:
   using RouteHandler = std::function<void(const Request&, const PathParams&, Response&)>;
+  using AsyncRouteHandler =
+      std::function<void(const Request&, const PathParams&, Response&, Done done)>;
 
   // One registered route, as given to Add.
   struct Route {
@@ -99,13 +106,24 @@ class Router {
   // registered pattern with other parameter names); ALREADY_EXISTS if the
   // method is already registered on that pattern.
   absl::Status Add(std::string_view method, std::string_view pattern, RouteHandler handler);
+  // The same for a handler that answers through `done` (see HttpServer's
+  // AsyncHandler), with the same errors.
+  absl::Status AddAsync(std::string_view method, std::string_view pattern,
+                        AsyncRouteHandler handler);
 
-  // Runs the handler for `req`, or writes 400/404/405 into `resp`.
+  // Runs the handler for `req`, or writes 400/404/405 into `resp`. An
+  // asynchronous route reached here is answered with 500 (use DispatchAsync).
   void Dispatch(const Request& req, Response& resp) const;
+
+  // Runs the handler for `req` (plain or asynchronous); `done` is called once
+  // `resp` is complete: at once for errors and plain routes.
+  void DispatchAsync(const Request& req, Response& resp, Done done) const;
 
   // A Handler for HttpServer::Options that calls Dispatch on this router,
   // which must outlive every use of it.
   Handler AsHandler() const;
+  // An AsyncHandler that calls DispatchAsync; the same lifetime rule.
+  AsyncHandler AsAsyncHandler() const;
 
   // Every route, in the order added (for contract tests and documentation).
   const std::vector<Route>& routes() const { return routes_; }
@@ -115,14 +133,22 @@ class Router {
     std::string text;  // the literal, or the parameter name
     bool param = false;
   };
+  struct Entry {
+    RouteHandler sync;  // exactly one of these is set
+    AsyncRouteHandler async;
+  };
   struct Pattern {
     std::string text;
     std::vector<Segment> segments;
-    std::vector<std::pair<std::string, RouteHandler>> methods;
+    std::vector<std::pair<std::string, Entry>> methods;
   };
 
+  absl::Status AddEntry(std::string_view method, std::string_view pattern, Entry entry);
   static bool Match(const Pattern& pattern, std::string_view path, PathParams* params);
-  static const RouteHandler* Find(const Pattern& pattern, std::string_view method);
+  static const Entry* Find(const Pattern& pattern, std::string_view method);
+  // The entry for `req` with `params` filled, or nullptr after writing an
+  // error into `resp`.
+  const Entry* Resolve(const Request& req, PathParams& params, Response& resp) const;
   void WriteError(int status, std::string_view detail, Response& resp) const;
 
   ErrorWriter error_writer_;

@@ -1,0 +1,158 @@
+// Copyright idgen authors.
+//
+// `idgen gateway`: the REST/JSON gateway in front of `idgen serve` nodes, run
+// until SIGTERM/SIGINT. Every flag has an IDGEN_* environment variable; bad
+// values exit with code 2 and a one-line reason.
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "src/cli/commands.h"
+#include "src/gateway/backend_config.h"
+#include "src/gateway/gateway.h"
+
+namespace idgen::cli {
+namespace {
+
+struct GatewayArgs {
+  std::string listen = "127.0.0.1:8080";
+  std::string backends;
+  int threads = 2;
+  int64_t call_timeout_ms = 1000;
+  int retry_attempts = 3;
+  int64_t retry_backoff_ms = 50;
+  bool health_check = true;
+  int max_in_flight = 1024;
+  int64_t max_count = 10000;
+  int64_t max_body_bytes = 16 * 1024;
+  int64_t idle_timeout_ms = 60'000;
+  std::string swagger_ui_dir;
+};
+
+// A whole-number validator whose message says plainly what is allowed
+// (CLI11's own ones print doubles with many digits).
+CLI::Validator WholeNumberIn(int64_t min, int64_t max) {
+  return CLI::Validator(
+      [min, max](std::string& value) -> std::string {
+        int64_t n = 0;
+        if (!absl::SimpleAtoi(value, &n) || n < min || n > max) {
+          return absl::StrCat("must be a whole number in ", min, "..", max, ", got \"", value,
+                              "\"");
+        }
+        return "";
+      },
+      absl::StrCat("INT in ", min, "..", max));
+}
+
+int RunGateway(const GatewayArgs& a) {
+  gateway::GatewayOptions o;
+  o.listen = a.listen;
+  o.threads = a.threads;
+  o.backend.backends = gateway::SplitBackendList(a.backends);
+  o.backend.call_timeout = absl::Milliseconds(a.call_timeout_ms);
+  o.backend.retry_attempts = a.retry_attempts;
+  o.backend.retry_backoff = absl::Milliseconds(a.retry_backoff_ms);
+  o.backend.health_check = a.health_check;
+  o.backend.max_in_flight = a.max_in_flight;
+  o.max_count = static_cast<uint32_t>(a.max_count);
+  o.max_body_bytes = static_cast<size_t>(a.max_body_bytes);
+  o.idle_timeout = absl::Milliseconds(a.idle_timeout_ms);
+  o.swagger_ui_dir = a.swagger_ui_dir;
+
+  // Block the shutdown signals before any thread exists, so every thread
+  // inherits the mask and only sigwait below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::unique_ptr<gateway::Gateway>> gw = gateway::Gateway::Start(o);
+  if (!gw.ok()) {
+    std::cerr << "idgen gateway: " << gw.status().message() << "\n";
+    return gw.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  if (!(*gw)->swagger_ui().status().ok()) {
+    std::cerr << "idgen gateway: warning: /docs will answer 503: "
+              << (*gw)->swagger_ui().status().message() << "\n";
+  }
+  std::cerr << "idgen gateway: HTTP on port " << (*gw)->port() << ", backends " << a.backends
+            << ", Swagger UI "
+            << ((*gw)->swagger_ui().status().ok() ? (*gw)->swagger_ui().dir() : "missing")
+            << std::endl;
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cerr << "idgen gateway: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping"
+            << std::endl;
+  (*gw)->Stop();
+  std::cerr << "idgen gateway: stopped" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void AddGatewayCommand(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<GatewayArgs>();
+  CLI::App* cmd = app.add_subcommand("gateway", "Run the REST/JSON gateway in front of ID nodes");
+  cmd->add_option("--listen", args->listen, "HTTP address, HOST:PORT (port 0: any free port)")
+      ->envname("IDGEN_GATEWAY_LISTEN")
+      ->capture_default_str();
+  cmd->add_option("--backends", args->backends,
+                  "ID nodes: HOST:PORT[,HOST:PORT...] (IPv4, [IPv6], localhost) or "
+                  "dns:///NAME:PORT")
+      ->envname("IDGEN_BACKENDS")
+      ->required();
+  cmd->add_option("--threads", args->threads, "HTTP I/O threads")
+      ->envname("IDGEN_GATEWAY_THREADS")
+      ->check(WholeNumberIn(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--call-timeout-ms", args->call_timeout_ms,
+                  "Deadline of each backend call, retries included")
+      ->envname("IDGEN_CALL_TIMEOUT_MS")
+      ->check(WholeNumberIn(1, 60'000))
+      ->capture_default_str();
+  cmd->add_option("--retry-attempts", args->retry_attempts,
+                  "Attempts per call on UNAVAILABLE (1: no retries)")
+      ->envname("IDGEN_RETRY_ATTEMPTS")
+      ->check(WholeNumberIn(1, 5))
+      ->capture_default_str();
+  cmd->add_option("--retry-backoff-ms", args->retry_backoff_ms,
+                  "First retry backoff; doubles, capped at 8x")
+      ->envname("IDGEN_RETRY_BACKOFF_MS")
+      ->check(WholeNumberIn(1, 10'000))
+      ->capture_default_str();
+  cmd->add_option("--health-check", args->health_check,
+                  "gRPC health checking: backends not SERVING leave the rotation (true/false)")
+      ->envname("IDGEN_HEALTH_CHECK")
+      ->capture_default_str();
+  cmd->add_option("--max-in-flight", args->max_in_flight,
+                  "Backend calls at once; beyond it requests get 429")
+      ->envname("IDGEN_MAX_IN_FLIGHT")
+      ->check(WholeNumberIn(1, 1'000'000))
+      ->capture_default_str();
+  cmd->add_option("--max-count", args->max_count, "Most IDs per request; beyond it 429")
+      ->envname("IDGEN_MAX_COUNT")
+      ->check(WholeNumberIn(1, 1'000'000))
+      ->capture_default_str();
+  cmd->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body; beyond it 413")
+      ->envname("IDGEN_MAX_BODY_BYTES")
+      ->check(WholeNumberIn(64, 16 << 20))
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout-ms", args->idle_timeout_ms,
+                  "Idle keep-alive connections are closed after this")
+      ->envname("IDGEN_IDLE_TIMEOUT_MS")
+      ->check(WholeNumberIn(100, 3'600'000))
+      ->capture_default_str();
+  cmd->add_option("--swagger-ui-dir", args->swagger_ui_dir,
+                  "Directory of npm's swagger-ui-dist for /docs (default: next to the binary, "
+                  "see docs/OPERATIONS.md)")
+      ->envname("IDGEN_SWAGGER_UI_DIR");
+  cmd->callback([args, exit_code] { *exit_code = RunGateway(*args); });
+}
+
+}  // namespace idgen::cli

@@ -1,0 +1,157 @@
+// Copyright idgen authors.
+#include "src/gateway/backend_config.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace idgen::gateway {
+namespace {
+
+enum class Family { kV4, kV6 };
+
+struct Address {
+  Family family;
+  std::string text;  // "127.0.0.1:7001" or "[::1]:7001"
+};
+
+absl::StatusOr<Address> ParseAddress(const std::string& entry) {
+  auto bad = [&entry](const std::string& why) {
+    return absl::InvalidArgumentError(absl::StrCat("backend \"", entry, "\": ", why));
+  };
+  const size_t colon = entry.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
+    return bad("expected HOST:PORT, [IPV6]:PORT or dns:///NAME:PORT");
+  }
+  int port = 0;
+  if (!absl::SimpleAtoi(absl::string_view(entry).substr(colon + 1), &port) || port < 1 ||
+      port > 65535) {
+    return bad("port must be a number in 1..65535");
+  }
+  std::string host = entry.substr(0, colon);
+  const std::string port_text = std::to_string(port);
+  if (host.front() == '[') {
+    if (host.back() != ']') return bad("an IPv6 address must be in brackets, as in [::1]:50051");
+    const std::string inner = host.substr(1, host.size() - 2);
+    in6_addr a6{};
+    if (inet_pton(AF_INET6, inner.c_str(), &a6) != 1) return bad("not an IPv6 address");
+    return Address{Family::kV6, absl::StrCat("[", inner, "]:", port_text)};
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  in_addr a4{};
+  if (inet_pton(AF_INET, host.c_str(), &a4) != 1) {
+    return bad(
+        "host must be an IPv4 address, a bracketed IPv6 address or localhost; "
+        "for names use dns:///NAME:PORT");
+  }
+  return Address{Family::kV4, absl::StrCat(host, ":", port_text)};
+}
+
+std::string Seconds(absl::Duration d) { return absl::StrCat(absl::ToDoubleSeconds(d), "s"); }
+
+}  // namespace
+
+std::vector<std::string> SplitBackendList(std::string_view list) {
+  std::vector<std::string> out;
+  for (absl::string_view item : absl::StrSplit(absl::string_view(list.data(), list.size()), ',')) {
+    item = absl::StripAsciiWhitespace(item);
+    if (!item.empty()) out.emplace_back(item);
+  }
+  return out;
+}
+
+absl::StatusOr<BackendTargets> ResolveBackends(const std::vector<std::string>& backends) {
+  if (backends.empty()) {
+    return absl::InvalidArgumentError("--backends: at least one backend is required");
+  }
+  BackendTargets t;
+  t.names = backends;
+  if (backends.front().rfind("dns:", 0) == 0) {
+    if (backends.size() > 1) {
+      return absl::InvalidArgumentError(
+          "--backends: a dns:/// target must be the only backend (it resolves to all of them)");
+    }
+    const std::string& dns = backends.front();
+    if (dns.rfind("dns:///", 0) != 0 || dns.size() <= 7 || dns.find(':', 7) == std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("backend \"", dns, "\": expected dns:///NAME:PORT"));
+    }
+    t.balanced = dns;
+    t.each = {dns};
+    return t;
+  }
+  std::vector<Address> addresses;
+  for (const std::string& entry : backends) {
+    if (entry.rfind("dns:", 0) == 0) {
+      return absl::InvalidArgumentError(
+          "--backends: a dns:/// target must be the only backend (it resolves to all of them)");
+    }
+    absl::StatusOr<Address> a = ParseAddress(entry);
+    if (!a.ok()) return a.status();
+    for (const Address& seen : addresses) {
+      if (seen.text == a->text) {
+        return absl::InvalidArgumentError(absl::StrCat("backend \"", entry, "\" is listed twice"));
+      }
+    }
+    if (!addresses.empty() && addresses.front().family != a->family) {
+      return absl::InvalidArgumentError(
+          "--backends: IPv4 and IPv6 addresses cannot be mixed in one list");
+    }
+    addresses.push_back(*std::move(a));
+  }
+  const std::string scheme = addresses.front().family == Family::kV4 ? "ipv4:" : "ipv6:";
+  std::vector<std::string> texts;
+  for (const Address& a : addresses) {
+    texts.push_back(a.text);
+    t.each.push_back(scheme + a.text);
+  }
+  t.balanced = scheme + absl::StrJoin(texts, ",");
+  return t;
+}
+
+absl::Status CheckBackendConfig(const BackendConfig& c) {
+  if (c.call_timeout < absl::Milliseconds(1) || c.call_timeout > absl::Seconds(60)) {
+    return absl::InvalidArgumentError("--call-timeout-ms must be in 1..60000");
+  }
+  if (c.retry_attempts < 1 || c.retry_attempts > 5) {
+    return absl::InvalidArgumentError("--retry-attempts must be in 1..5");
+  }
+  if (c.retry_backoff < absl::Milliseconds(1) || c.retry_backoff > absl::Seconds(10)) {
+    return absl::InvalidArgumentError("--retry-backoff-ms must be in 1..10000");
+  }
+  if (c.max_in_flight < 1 || c.max_in_flight > 1'000'000) {
+    return absl::InvalidArgumentError("--max-in-flight must be in 1..1000000");
+  }
+  return absl::OkStatus();
+}
+
+std::string ServiceConfigJson(const BackendConfig& c) {
+  nlohmann::ordered_json j;
+  j["loadBalancingConfig"] = nlohmann::json::array({{{"round_robin", nlohmann::json::object()}}});
+  if (c.health_check) j["healthCheckConfig"] = {{"serviceName", "idgen.v1.IdGenerator"}};
+  nlohmann::ordered_json method;
+  method["name"] = nlohmann::json::array({{{"service", "idgen.v1.IdGenerator"}}});
+  if (c.retry_attempts >= 2) {
+    nlohmann::ordered_json retry;
+    retry["maxAttempts"] = c.retry_attempts;
+    retry["initialBackoff"] = Seconds(c.retry_backoff);
+    retry["maxBackoff"] = Seconds(c.retry_backoff * 8);
+    retry["backoffMultiplier"] = 2;
+    retry["retryableStatusCodes"] = nlohmann::json::array({"UNAVAILABLE"});
+    method["retryPolicy"] = std::move(retry);
+  }
+  j["methodConfig"] = nlohmann::json::array({method});
+  if (c.retry_attempts >= 2) j["retryThrottling"] = {{"maxTokens", 100}, {"tokenRatio", 0.1}};
+  return j.dump();
+}
+
+}  // namespace idgen::gateway

@@ -1,0 +1,80 @@
+// Copyright idgen authors.
+#include "src/gateway/backend_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace idgen::gateway {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(BackendConfigTest, AddressListBecomesOneBalancedTarget) {
+  absl::StatusOr<BackendTargets> t =
+      ResolveBackends(SplitBackendList(" 127.0.0.1:7001, localhost:7002,,"));
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->balanced, "ipv4:127.0.0.1:7001,127.0.0.1:7002");
+  EXPECT_EQ(t->each, (std::vector<std::string>{"ipv4:127.0.0.1:7001", "ipv4:127.0.0.1:7002"}));
+  EXPECT_EQ(t->names, (std::vector<std::string>{"127.0.0.1:7001", "localhost:7002"}));
+  t = ResolveBackends({"[::1]:7001", "[::1]:7002"});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->balanced, "ipv6:[::1]:7001,[::1]:7002");
+}
+
+TEST(BackendConfigTest, DnsTargetStandsAlone) {
+  absl::StatusOr<BackendTargets> t = ResolveBackends({"dns:///idgen.internal:50051"});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->balanced, "dns:///idgen.internal:50051");
+  EXPECT_FALSE(ResolveBackends({"dns:///a:1", "127.0.0.1:2"}).ok());
+  EXPECT_FALSE(ResolveBackends({"127.0.0.1:2", "dns:///a:1"}).ok());
+  EXPECT_FALSE(ResolveBackends({"dns:///a"}).ok());
+}
+
+TEST(BackendConfigTest, BadEntriesNameThemselves) {
+  EXPECT_THAT(ResolveBackends({}).status().message(), HasSubstr("at least one"));
+  EXPECT_THAT(ResolveBackends({"nohost"}).status().message(), HasSubstr("\"nohost\""));
+  EXPECT_THAT(ResolveBackends({"127.0.0.1:0"}).status().message(), HasSubstr("1..65535"));
+  EXPECT_THAT(ResolveBackends({"127.0.0.1:x"}).status().message(), HasSubstr("1..65535"));
+  EXPECT_THAT(ResolveBackends({"example.com:1"}).status().message(), HasSubstr("dns:///"));
+  EXPECT_THAT(ResolveBackends({"::1:7"}).status().message(), HasSubstr("\"::1:7\""));
+  EXPECT_THAT(ResolveBackends({"127.0.0.1:1", "[::1]:2"}).status().message(), HasSubstr("mixed"));
+  EXPECT_THAT(ResolveBackends({"127.0.0.1:1", "localhost:1"}).status().message(),
+              HasSubstr("twice"));
+}
+
+TEST(BackendConfigTest, ServiceConfigAsksForRoundRobinHealthAndRetries) {
+  BackendConfig c;
+  c.retry_attempts = 4;
+  c.retry_backoff = absl::Milliseconds(20);
+  const nlohmann::json j = nlohmann::json::parse(ServiceConfigJson(c));
+  EXPECT_TRUE(j["loadBalancingConfig"][0].contains("round_robin"));
+  EXPECT_EQ(j["healthCheckConfig"]["serviceName"], "idgen.v1.IdGenerator");
+  const nlohmann::json& retry = j["methodConfig"][0]["retryPolicy"];
+  EXPECT_EQ(retry["maxAttempts"], 4);
+  EXPECT_EQ(retry["initialBackoff"], "0.02s");
+  EXPECT_EQ(retry["maxBackoff"], "0.16s");
+  EXPECT_EQ(retry["retryableStatusCodes"], nlohmann::json::array({"UNAVAILABLE"}));
+  c.retry_attempts = 1;
+  c.health_check = false;
+  const nlohmann::json off = nlohmann::json::parse(ServiceConfigJson(c));
+  EXPECT_FALSE(off.contains("healthCheckConfig"));
+  EXPECT_FALSE(off["methodConfig"][0].contains("retryPolicy"));
+}
+
+TEST(BackendConfigTest, SettingsOutOfRangeAreRejected) {
+  BackendConfig c;
+  EXPECT_TRUE(CheckBackendConfig(c).ok());
+  c.retry_attempts = 6;
+  EXPECT_THAT(CheckBackendConfig(c).message(), HasSubstr("--retry-attempts"));
+  c = BackendConfig();
+  c.call_timeout = absl::ZeroDuration();
+  EXPECT_THAT(CheckBackendConfig(c).message(), HasSubstr("--call-timeout-ms"));
+  c = BackendConfig();
+  c.max_in_flight = 0;
+  EXPECT_THAT(CheckBackendConfig(c).message(), HasSubstr("--max-in-flight"));
+}
+
+}  // namespace
+}  // namespace idgen::gateway

@@ -1,0 +1,302 @@
+// Copyright idgen authors.
+#include "src/gateway/gateway.h"
+
+#include <utility>
+
+#include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "src/gateway/backends.h"
+#include "src/gateway/id_render.h"
+#include "src/gateway/id_request.h"
+#include "src/gateway/problem.h"
+#include "src/http/http_server.h"
+#include "src/http/router.h"
+
+namespace idgen::gateway {
+namespace {
+
+using http::Done;
+using http::PathParams;
+using http::Request;
+using http::Response;
+
+// Answers an expected failure of request parsing: 429 for a count above the
+// limit, 400 for everything else.
+void WriteRequestError(const absl::Status& s, Response& resp) {
+  WriteProblem(s.code() == absl::StatusCode::kResourceExhausted
+                   ? BatchLimit(std::string(s.message()))
+                   : BadParameter(std::string(s.message())),
+               resp);
+}
+
+void WriteBackendError(const grpc::Status& s, Response& resp) {
+  WriteProblem(FromGrpc(static_cast<int>(s.error_code()), s.error_message()), resp);
+  if (resp.status == 503 || resp.status == 429) resp.headers.emplace_back("Retry-After", "1");
+}
+
+void WriteOverloaded(int limit, Response& resp) {
+  WriteProblem(
+      Overloaded(absl::StrCat("the gateway already has ", limit,
+                              " backend calls in flight (--max-in-flight); retry shortly")),
+      resp);
+  resp.headers.emplace_back("Retry-After", "1");
+}
+
+std::string InfoJson(std::vector<Backends::InfoReport>& reports, bool* any_ok) {
+  nlohmann::ordered_json backends = nlohmann::ordered_json::array();
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  opts.always_print_primitive_fields = true;
+  *any_ok = false;
+  for (const Backends::InfoReport& r : reports) {
+    nlohmann::ordered_json b;
+    b["backend"] = r.backend;
+    b["ok"] = r.status.ok();
+    std::string info;
+    if (r.status.ok() && google::protobuf::util::MessageToJsonString(r.info, &info, opts).ok()) {
+      *any_ok = true;
+      b["info"] = nlohmann::ordered_json::parse(info, nullptr, false);
+    } else {
+      b["ok"] = false;
+      b["error"] = {{"grpc_status", GrpcCodeName(static_cast<int>(r.status.error_code()))},
+                    {"message", r.status.error_message()}};
+    }
+    backends.push_back(std::move(b));
+  }
+  nlohmann::ordered_json j;
+  j["backends"] = std::move(backends);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::ordered_json HealthJson(const std::vector<Backends::HealthReport>& reports,
+                                  bool* serving) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  *serving = false;
+  for (const Backends::HealthReport& r : reports) {
+    nlohmann::ordered_json b;
+    b["backend"] = r.backend;
+    b["status"] = r.status;
+    if (!r.detail.empty()) b["detail"] = r.detail;
+    *serving = *serving || r.status == "SERVING";
+    list.push_back(std::move(b));
+  }
+  return list;
+}
+
+}  // namespace
+
+Gateway::Gateway(GatewayOptions options)
+    : options_(std::move(options)),
+      swagger_ui_(SwaggerUi::Load(options_.swagger_ui_dir)),
+      router_(std::make_unique<http::Router>(WriteHttpError)) {}
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) {
+  if (options.max_count < 1 || options.max_count > 1'000'000) {
+    return absl::InvalidArgumentError("--max-count must be in 1..1000000");
+  }
+  std::unique_ptr<Gateway> gw(new Gateway(std::move(options)));
+  absl::StatusOr<std::unique_ptr<Backends>> backends = Backends::Create(gw->options_.backend);
+  if (!backends.ok()) return backends.status();
+  gw->backends_ = *std::move(backends);
+  if (absl::Status s = gw->AddRoutes(); !s.ok()) return s;
+  http::HttpServer::Options http_opts;
+  http_opts.listen = gw->options_.listen;
+  http_opts.threads = gw->options_.threads;
+  http_opts.max_body_bytes = gw->options_.max_body_bytes;
+  http_opts.max_header_bytes = gw->options_.max_header_bytes;
+  http_opts.idle_timeout = gw->options_.idle_timeout;
+  http_opts.stop_timeout = gw->options_.backend.call_timeout + absl::Seconds(1);
+  http_opts.async_handler = gw->router_->AsAsyncHandler();
+  http_opts.error_writer = WriteHttpError;
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
+      http::HttpServer::Start(std::move(http_opts));
+  if (!server.ok()) return server.status();
+  gw->server_ = *std::move(server);
+  return gw;
+}
+
+Gateway::~Gateway() { Stop(); }
+
+int Gateway::port() const { return server_ ? server_->port() : 0; }
+
+void Gateway::Stop() {
+  if (server_) server_->Stop();
+  backends_.reset();  // waits for callbacks still due
+  server_.reset();
+}
+
+absl::Status Gateway::AddRoutes() {
+  http::Router& r = *router_;
+  Backends* backends = backends_.get();
+  const uint32_t max_count = options_.max_count;
+
+  auto issue = [backends](const IdsRequest& ids, Response& resp, const Done& done) {
+    v1::NextIdsRequest request;
+    request.set_namespace_(ids.ns);
+    request.set_count(ids.count);
+    const IdFormat format = ids.format;
+    const bool started = backends->NextIds(
+        request, [&resp, done, format](const grpc::Status& s, v1::NextIdsResponse& ids_resp) {
+          if (s.ok()) {
+            resp.body = RenderIds(ids_resp, format);
+          } else {
+            WriteBackendError(s, resp);
+          }
+          done();
+        });
+    if (!started) {
+      WriteOverloaded(backends->config().max_in_flight, resp);
+      done();
+    }
+  };
+
+  absl::Status s = r.AddAsync(
+      "GET", "/v1/ids",
+      [issue, max_count](const Request& req, const PathParams&, Response& resp, const Done& done) {
+        absl::StatusOr<IdsRequest> ids = ParseIdsQuery(req.query, max_count);
+        if (!ids.ok()) {
+          WriteRequestError(ids.status(), resp);
+          return done();
+        }
+        issue(*ids, resp, done);
+      });
+  if (s.ok()) {
+    s = r.AddAsync("POST", "/v1/ids",
+                   [issue, max_count](const Request& req, const PathParams&, Response& resp,
+                                      const Done& done) {
+                     if (!req.query.empty()) {
+                       WriteProblem(
+                           BadParameter("POST /v1/ids takes its parameters in the JSON body, "
+                                        "not in the query"),
+                           resp);
+                       return done();
+                     }
+                     absl::StatusOr<IdsRequest> ids = ParseIdsBody(req.body, max_count);
+                     if (!ids.ok()) {
+                       WriteRequestError(ids.status(), resp);
+                       return done();
+                     }
+                     issue(*ids, resp, done);
+                   });
+  }
+  if (s.ok()) {
+    s = r.AddAsync(
+        "GET", "/v1/ids/{id}/decode",
+        [backends](const Request& req, const PathParams& params, Response& resp, const Done& done) {
+          std::string id_text(params.Get("id").value_or(""));
+          absl::StatusOr<DecodeRequest> d = ParseDecode(id_text, req.query);
+          if (!d.ok()) {
+            WriteRequestError(d.status(), resp);
+            return done();
+          }
+          v1::DecodeRequest request;
+          request.set_namespace_(d->ns);
+          if (const auto* id64 = std::get_if<uint64_t>(&d->id)) {
+            request.set_id(*id64);
+          } else {
+            const Id128& id = std::get<Id128>(d->id);
+            request.set_id128(std::string(id.begin(), id.end()));
+          }
+          const bool started =
+              backends->Decode(request, [&resp, done, ns = d->ns, id_text = std::move(id_text)](
+                                            const grpc::Status& st, v1::DecodeResponse& decoded) {
+                if (st.ok()) {
+                  resp.body = RenderDecode(ns, id_text, decoded);
+                } else {
+                  WriteBackendError(st, resp);
+                }
+                done();
+              });
+          if (!started) {
+            WriteOverloaded(backends->config().max_in_flight, resp);
+            done();
+          }
+        });
+  }
+  if (s.ok()) {
+    s = r.AddAsync("GET", "/v1/info",
+                   [backends](const Request&, const PathParams&, Response& resp, const Done& done) {
+                     backends->InfoAll([&resp, done](std::vector<Backends::InfoReport>& reports) {
+                       bool any_ok = false;
+                       std::string body = InfoJson(reports, &any_ok);
+                       if (any_ok) {
+                         resp.body = std::move(body);
+                       } else {
+                         Problem p = FromGrpc(14, "no backend answered GetInfo");
+                         WriteProblem(p, resp);
+                         resp.headers.emplace_back("Retry-After", "1");
+                       }
+                       done();
+                     });
+                   });
+  }
+  if (s.ok()) {
+    s = r.AddAsync(
+        "GET", "/health",
+        [backends](const Request&, const PathParams&, Response& resp, const Done& done) {
+          backends->HealthAll([&resp, done](std::vector<Backends::HealthReport>& reports) {
+            bool serving = false;
+            nlohmann::ordered_json list = HealthJson(reports, &serving);
+            nlohmann::ordered_json j;
+            if (serving) {
+              j["status"] = "serving";
+            } else {
+              Problem p;
+              p.status = 503;
+              p.slug = "not-serving";
+              p.title = "No backend is serving";
+              p.detail = "no backend reports SERVING for idgen.v1.IdGenerator";
+              WriteProblem(p, resp);
+              j = nlohmann::ordered_json::parse(resp.body);
+            }
+            j["backends"] = std::move(list);
+            resp.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            done();
+          });
+        });
+  }
+  if (s.ok()) {
+    s = r.Add("GET", "/alive", [](const Request&, const PathParams&, Response& resp) {
+      resp.body = R"({"status":"alive"})";
+    });
+  }
+  if (s.ok()) {
+    s = r.Add("GET", "/openapi.json", [](const Request&, const PathParams&, Response& resp) {
+      resp.body = std::string(OpenApiJson());
+    });
+  }
+  const SwaggerUi* ui = &swagger_ui_;
+  auto unavailable = [ui](Response& resp) {
+    Problem p;
+    p.status = 503;
+    p.slug = "docs-unavailable";
+    p.title = "Swagger UI is not installed";
+    p.detail = std::string(ui->status().message());
+    WriteProblem(p, resp);
+  };
+  if (s.ok()) {
+    s = r.Add("GET", "/docs", [ui, unavailable](const Request&, const PathParams&, Response& resp) {
+      if (!ui->status().ok()) return unavailable(resp);
+      resp.content_type = "text/html; charset=utf-8";
+      resp.body = ui->page();
+    });
+  }
+  if (s.ok()) {
+    s = r.Add("GET", "/docs/{file}",
+              [ui, unavailable](const Request&, const PathParams& params, Response& resp) {
+                if (!ui->status().ok()) return unavailable(resp);
+                const SwaggerUi::File* f = ui->Find(params.Get("file").value_or(""));
+                if (f == nullptr) {
+                  return WriteHttpError(404, "no such Swagger UI file", resp);
+                }
+                resp.content_type = f->content_type;
+                resp.body = f->body;
+                resp.headers.emplace_back("Cache-Control", "public, max-age=3600");
+              });
+  }
+  return s;
+}
+
+}  // namespace idgen::gateway

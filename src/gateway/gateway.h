@@ -1,0 +1,87 @@
+// Copyright idgen authors.
+//
+// Gateway: `idgen gateway`, the REST/JSON front of a cluster of `idgen serve`
+// nodes. An HttpServer (Boost.Beast, HTTP/1.1 keep-alive) whose ID routes are
+// asynchronous: a request waits for its gRPC call without holding an I/O
+// thread, so many connections are served by a few threads.
+//
+// Routes (contract: src/gateway/openapi.json, served as /openapi.json):
+//   GET  /v1/ids                  IDs, parameters in the query
+//   POST /v1/ids                  IDs, parameters in a JSON body
+//   GET  /v1/ids/{id}/decode      timestamp, worker, sequence of an ID
+//   GET  /v1/info                 every backend's GetInfo
+//   GET  /health                  200 if at least one backend is SERVING
+//   GET  /alive                   200 while the process runs
+//   GET  /openapi.json            the OpenAPI 3.1 document
+//   GET  /docs, /docs/{file}      Swagger UI (local swagger-ui-dist files)
+// Every error is RFC 9457 application/problem+json (see problem.h).
+//
+// Thread-safety: Start/Stop from one thread; port() from any.
+#ifndef IDGEN_GATEWAY_GATEWAY_H_
+#define IDGEN_GATEWAY_GATEWAY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "src/gateway/backend_config.h"
+#include "src/gateway/swagger_ui.h"
+
+namespace idgen::http {
+class HttpServer;
+class Router;
+}  // namespace idgen::http
+
+namespace idgen::gateway {
+
+class Backends;
+
+struct GatewayOptions {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 2;  // HTTP I/O threads
+  BackendConfig backend;
+  uint32_t max_count = 10000;  // IDs per request; above: 429
+  size_t max_body_bytes = 16 * 1024;
+  size_t max_header_bytes = 16 * 1024;
+  absl::Duration idle_timeout = absl::Seconds(60);
+  std::string swagger_ui_dir;  // empty: see swagger_ui.h
+};
+
+// The OpenAPI 3.1 document (src/gateway/openapi.json, embedded at build time).
+std::string_view OpenApiJson();
+
+class Gateway {
+ public:
+  // INVALID_ARGUMENT for bad options (the message names the flag),
+  // UNAVAILABLE if the listen address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<Gateway>> Start(GatewayOptions options);
+  ~Gateway();  // calls Stop()
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  int port() const;
+  const SwaggerUi& swagger_ui() const { return swagger_ui_; }
+  const http::Router& router() const { return *router_; }
+
+  // Stops accepting, lets in-flight requests finish (bounded by the call
+  // deadline), then closes the backend channels. Idempotent.
+  void Stop();
+
+ private:
+  explicit Gateway(GatewayOptions options);
+  absl::Status AddRoutes();
+
+  const GatewayOptions options_;
+  SwaggerUi swagger_ui_;
+  std::unique_ptr<http::Router> router_;
+  std::unique_ptr<http::HttpServer> server_;  // outlives backends_ (callbacks post to it)
+  std::unique_ptr<Backends> backends_;
+};
+
+}  // namespace idgen::gateway
+
+#endif  // IDGEN_GATEWAY_GATEWAY_H_

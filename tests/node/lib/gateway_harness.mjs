@@ -1,0 +1,241 @@
+// Copyright idgen authors.
+//
+// Helpers for black-box tests of `idgen gateway`: start ID nodes and a
+// gateway in front of them on free loopback ports, make HTTP requests (one
+// connection each, or over a keep-alive agent), check problem+json bodies.
+// Every process is stopped by pid after the test (t.after) and, as a last
+// resort, on process exit; every wait is bounded.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+
+import { freePort, idgenBin, sleep, startNode, tempDir, withTimeout } from './harness.mjs';
+
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+// Starts `count` nodes sharing one state dir (so each claims its own worker
+// id: their IDs can never collide) with worker ids 1..count.
+export async function startNodes(t, count, opts = {}) {
+  const stateDir = tempDir(t, 'idgen-gw-state-');
+  const nodes = [];
+  for (let i = 0; i < count; i++) {
+    nodes.push(await startNode(t, { stateDir, workerId: i + 1, ...opts }));
+  }
+  return nodes;
+}
+
+// Runs `idgen gateway ARGS` and returns { code, stderr } (killed after timeoutMs).
+export async function runGateway(args, { env = {}, timeoutMs = 10000 } = {}) {
+  const child = spawnClean(['gateway', ...args], env);
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code, signal] = await new Promise((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
+  clearTimeout(timer);
+  return { code, signal, stderr };
+}
+
+function spawnClean(args, env) {
+  const childEnv = { ...process.env };
+  for (const key of Object.keys(childEnv)) {
+    if (key.startsWith('IDGEN_') && key !== 'IDGEN_BIN') delete childEnv[key];
+  }
+  Object.assign(childEnv, env);
+  const child = spawn(idgenBin(), args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.on('close', () => live.delete(child));
+  child.unref();
+  child.stdout.unref();
+  child.stderr.unref();
+  return child;
+}
+
+// Starts a gateway in front of `backends` (addresses) and waits for /alive.
+// Returns { port, pid, base, stderr, exited, stop(), kill9() }.
+export async function startGateway(t, { backends, args = [], env = {} } = {}) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const child = spawnClean(
+      ['gateway', '--listen', `127.0.0.1:${port}`, '--backends', backends.join(','), ...args],
+      env,
+    );
+    const out = { stderr: '' };
+    child.stderr.setEncoding('utf8').on('data', (c) => {
+      out.stderr += c;
+      if (out.stderr.length > 256 * 1024) out.stderr = out.stderr.slice(-128 * 1024);
+    });
+    child.stdout.resume();
+    let exit;
+    const exited = new Promise((resolve) =>
+      child.on('close', (code, signal) => {
+        exit = { code, signal };
+        resolve(exit);
+      }),
+    );
+    const gw = {
+      port,
+      pid: child.pid,
+      base: `http://127.0.0.1:${port}`,
+      exited,
+      get stderr() {
+        return out.stderr;
+      },
+      stop: async () => {
+        if (exit) return exit;
+        try {
+          process.kill(child.pid, 'SIGTERM');
+        } catch {
+          // gone
+        }
+        const timer = setTimeout(() => {
+          try {
+            process.kill(child.pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }, 5000);
+        const e = await withTimeout(exited, 10000, `exit of gateway ${child.pid}`);
+        clearTimeout(timer);
+        return e;
+      },
+    };
+    t.after(() => gw.stop());
+    for (let i = 0; i < 100 && !exit; i++) {
+      try {
+        const res = await request(port, 'GET', '/alive', { timeoutMs: 1000 });
+        if (res.status === 200) return gw;
+      } catch {
+        // not yet listening
+      }
+      await sleep(50);
+    }
+    if (exit && /bind|in use/i.test(out.stderr) && attempt < 2) continue;
+    await gw.stop();
+    throw new Error(`gateway did not come up (exit ${JSON.stringify(exit)}); stderr:\n${out.stderr}`);
+  }
+  throw new Error('gateway: no free port after 3 attempts');
+}
+
+// One HTTP request. Resolves { status, headers, body, json }; json is the
+// parsed body when it is JSON. `agent`: a keep-alive agent, else a fresh
+// connection. `raw`: a string sent as is instead of a formed request.
+export function request(port, method, path, { body, headers = {}, agent, timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const h = { ...headers };
+    if (body !== undefined && h['content-type'] === undefined) h['content-type'] = 'application/json';
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path, headers: h, agent: agent ?? false, timeout: timeoutMs },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          let json;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode, headers: res.headers, body: text, json });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    if (body !== undefined) req.write(typeof body === 'string' ? body : JSON.stringify(body));
+    req.end();
+  });
+}
+
+// Asserts an RFC 9457 problem answer with `status` (and `slug`, if given).
+export function assertProblem(res, status, slug, detailPattern) {
+  const where = `${res.status} ${res.body}`;
+  assert.equal(res.status, status, where);
+  assert.match(res.headers['content-type'] ?? '', /^application\/problem\+json/, where);
+  assert.ok(res.json, `problem body is not JSON: ${res.body}`);
+  assert.equal(res.json.status, status, where);
+  assert.equal(typeof res.json.title, 'string', where);
+  assert.ok(res.json.title.length > 0, where);
+  assert.equal(typeof res.json.detail, 'string', where);
+  assert.ok(res.json.detail.length > 0, where);
+  assert.match(res.json.type, /^urn:idgen:problem:[a-z0-9-]+$/, where);
+  if (slug) assert.equal(res.json.type, `urn:idgen:problem:${slug}`, where);
+  if (detailPattern) assert.match(res.json.detail, detailPattern, where);
+}
+
+// Starts `idgen serve` on a given gRPC address (e.g. the one of a killed
+// node, which the gateway still lists) and waits for its /health 200.
+// Returns { pid, address, stop() }, stopped after the test.
+export async function startNodeAt(t, { address, stateDir, workerId }) {
+  const adminPort = await freePort();
+  const child = spawnClean(
+    [
+      'serve',
+      '--listen',
+      address,
+      '--admin-listen',
+      `127.0.0.1:${adminPort}`,
+      '--state-dir',
+      stateDir,
+      '--worker-id',
+      String(workerId),
+    ],
+    {},
+  );
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
+  child.stdout.resume();
+  let exit;
+  const exited = new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      exit = { code, signal };
+      resolve(exit);
+    }),
+  );
+  const node = {
+    pid: child.pid,
+    address,
+    stop: async () => {
+      if (exit) return exit;
+      try {
+        process.kill(child.pid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }, 5000);
+      const e = await withTimeout(exited, 10000, `exit of node ${child.pid}`);
+      clearTimeout(timer);
+      return e;
+    },
+  };
+  t.after(() => node.stop());
+  for (let i = 0; i < 100 && !exit; i++) {
+    try {
+      const res = await request(adminPort, 'GET', '/health', { timeoutMs: 1000 });
+      if (res.status === 200) return node;
+    } catch {
+      // not yet
+    }
+    await sleep(100);
+  }
+  await node.stop();
+  throw new Error(`idgen serve on ${address} did not become healthy; stderr:\n${stderr}`);
+}
