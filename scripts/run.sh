@@ -7,7 +7,7 @@ set -euo pipefail
 
 # What `scripts/run.sh` with no arguments runs: idgen commands, one per line
 # (a single line is exec'ed, so a long-running command owns the process).
-DEFAULT_JOB='serve'
+DEFAULT_JOB='up'
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/scripts/setup.sh"
