@@ -92,7 +92,17 @@ absl::Status IdService::Issue(const v1::NextIdsRequest& request,
   absl::StatusOr<IdNamespace*> ns = Find(request.namespace_());
   if (!ns.ok()) return ns.status();
   if (absl::Status g = gate_(); !g.ok()) return g;
-  return (*ns)->Next(request.count(), response);
+  absl::Status s = (*ns)->Next(request.count(), response);
+  if (s.ok()) Count(*ns, request.count());
+  return s;
+}
+
+void IdService::Count(const IdNamespace* ns, uint32_t n) const {
+  if (counters_.empty()) return;
+  auto it = counters_.find(ns);
+  if (it == counters_.end()) return;
+  it->second.issued->Add(n);
+  it->second.batch_size->Record(static_cast<double>(n));
 }
 
 grpc::ServerUnaryReactor* IdService::NextIds(grpc::CallbackServerContext* ctx,
@@ -113,7 +123,9 @@ grpc::ServerUnaryReactor* IdService::NextId(grpc::CallbackServerContext* ctx,
   absl::StatusOr<IdNamespace*> ns = Find(request->namespace_());
   if (!ns.ok()) return FinishWith(ctx, ToGrpc(ns.status()));
   if (absl::Status g = gate_(); !g.ok()) return FinishWith(ctx, ToGrpc(g));
-  return FinishWith(ctx, ToGrpc((*ns)->NextOne(response)));
+  absl::Status s = (*ns)->NextOne(response);
+  if (s.ok()) Count(*ns, 1);
+  return FinishWith(ctx, ToGrpc(s));
 }
 
 grpc::ServerBidiReactor<v1::NextIdsRequest, v1::NextIdsResponse>* IdService::StreamIds(

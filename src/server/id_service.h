@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/server/id_namespace.h"
+#include "src/server/node_metrics.h"
 
 namespace idgen::server {
 
@@ -54,11 +55,17 @@ class IdService final : public v1::IdGenerator::CallbackService {
   // Checks gate + namespace and fills `response`; used by unary and stream.
   absl::Status Issue(const v1::NextIdsRequest& request, v1::NextIdsResponse* response) const;
 
+  // Metric cells to count issued IDs and batch sizes in (telemetry); call
+  // before the service is registered. Without it nothing is counted.
+  void SetCounters(NamespaceCounterMap counters) { counters_ = std::move(counters); }
+
  private:
   std::unordered_map<std::string, IdNamespace*> namespaces_;
   std::string known_names_;
   Gate gate_;
   InfoFiller info_;
+  NamespaceCounterMap counters_;
+  void Count(const IdNamespace* ns, uint32_t n) const;
 };
 
 }  // namespace idgen::server

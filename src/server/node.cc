@@ -17,7 +17,10 @@
 #include "src/http/http_server.h"
 #include "src/http/router.h"
 #include "src/server/id_service.h"
+#include "src/server/node_metrics.h"
 #include "src/server/reservation_keeper.h"
+#include "src/telemetry/prometheus_text.h"
+#include "src/telemetry/telemetry.h"
 
 namespace idgen::server {
 namespace {
@@ -158,10 +161,20 @@ absl::Status Node::Start() {
   service_ = std::make_unique<IdService>(
       std::move(by_name), [this] { return Gate(); },
       [this](v1::GetInfoResponse* info) { FillInfo(info); });
+  telemetry::Telemetry* const tel = options_.telemetry;
+  if (tel != nullptr) {
+    std::vector<const IdNamespace*> raw;
+    for (const auto& ns : namespaces_) raw.push_back(ns.get());
+    metrics_ = std::make_unique<NodeMetrics>(
+        &tel->meter(), std::move(raw), keeper_.get(), lease_.get(), clock_,
+        [this] { return Ready(); }, [this] { return draining_.load(); });
+    service_->SetCounters(metrics_->counters());
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (tel != nullptr) builder.experimental().SetInterceptorCreators(tel->ServerInterceptors());
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &grpc_port_);
   builder.RegisterService(service_.get());
   grpc_server_ = builder.BuildAndStart();
@@ -193,9 +206,25 @@ absl::Status Node::Start() {
                      opts.always_print_primitive_fields = true;
                      (void)google::protobuf::util::MessageToJsonString(info, &resp.body, opts);
                    });
+  if (tel != nullptr) {
+    (void)router.Add("GET", "/metrics",
+                     [tel](const http::Request&, const http::PathParams&, http::Response& resp) {
+                       resp.content_type = telemetry::kPrometheusContentType;
+                       resp.body = tel->PrometheusText();
+                     });
+  }
   http::HttpServer::Options http_opts;
   http_opts.listen = options_.admin_listen;
   http_opts.handler = router_->AsHandler();
+  if (tel != nullptr) {
+    // Admin routes are all literal paths, so a matched route is the path.
+    http_opts.handler = tel->InstrumentHttp(http_opts.handler, [this](const http::Request& req) {
+      for (const http::Router::Route& r : router_->routes()) {
+        if (r.pattern == req.path) return r.pattern;
+      }
+      return std::string();
+    });
+  }
   absl::StatusOr<std::unique_ptr<http::HttpServer>> admin = http::HttpServer::Start(http_opts);
   if (!admin.ok()) {
     grpc_server_->Shutdown();

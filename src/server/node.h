@@ -6,7 +6,9 @@
 //   * gRPC on `listen`: idgen.v1.IdGenerator, grpc.health.v1.Health (overall
 //     "" and "idgen.v1.IdGenerator"), server reflection (v1alpha);
 //   * HTTP on `admin_listen`: /health (ready: 200 or 503 with the reason),
-//     /alive (200 while the process runs), /info (GetInfo as JSON).
+//     /alive (200 while the process runs), /info (GetInfo as JSON), and with
+//     NodeOptions::telemetry /metrics (Prometheus text); gRPC calls and admin
+//     requests then get spans and duration metrics.
 //
 // Life cycle: Create() (claims and validates; nothing served yet), Start(),
 // Shutdown(drain) which stops being ready, drains in-flight calls up to the
@@ -41,9 +43,14 @@ class HttpServer;
 class Router;
 }  // namespace idgen::http
 
+namespace idgen::telemetry {
+class Telemetry;
+}  // namespace idgen::telemetry
+
 namespace idgen::server {
 
 class IdService;
+class NodeMetrics;
 class ReservationKeeper;
 
 struct NodeOptions {
@@ -54,6 +61,8 @@ struct NodeOptions {
   // Caps the worker id space below what the layouts allow (tests, ops).
   std::optional<int64_t> max_workers;
   ServerConfig config = DefaultServerConfig();
+  // Metrics, traces and /metrics (optional; must outlive the Node).
+  telemetry::Telemetry* telemetry = nullptr;
 };
 
 class Node {
@@ -97,6 +106,8 @@ class Node {
   std::atomic<bool> stopped_{false};
   absl::Notification stop_health_;
   std::thread health_thread_;
+  // Last, so it is destroyed first (its callbacks read the members above).
+  std::unique_ptr<NodeMetrics> metrics_;
 };
 
 }  // namespace idgen::server
