@@ -194,7 +194,7 @@ SignalExportConfig ParseSignal(Parser& p, Signal signal, bool disabled) {
       out.endpoint = grpc ? std::string(trimmed) : absl::StrCat(trimmed, SignalPath(signal));
     } else {
       p.Warn("OTEL_EXPORTER_OTLP_ENDPOINT", *base, "expected an http:// URL (TLS is not supported)",
-             default_endpoint);
+             "the default endpoints (http://localhost:4318/v1/<signal>, grpc :4317)");
     }
   }
 
