@@ -9,7 +9,8 @@
 // max_queue_size items; a slow or hanging collector only costs drops.
 //
 // Shutdown() (also from the destructor) exports what is queued, one last
-// round, then stops the worker.
+// round (cut short, and the rest dropped, at the first failed export), then
+// stops the worker.
 //
 // Thread-safety: Add, counters and Shutdown may be called concurrently.
 // The export function runs on the worker thread only.
@@ -123,6 +124,14 @@ class BatchProcessor {
           exported_.fetch_add(n, std::memory_order_relaxed);
         } else {
           failed_.fetch_add(n, std::memory_order_relaxed);
+          if (last_round) {
+            // The collector is failing: do not hold up shutdown with one
+            // timeout per remaining batch.
+            std::lock_guard<std::mutex> lock(mu_);
+            dropped_.fetch_add(queue_.size(), std::memory_order_relaxed);
+            queue_.clear();
+            break;
+          }
         }
         if (n < options_.max_export_batch_size) break;
       }
