@@ -76,28 +76,29 @@ absl::StatusOr<HttpResult> HttpPost(const std::string& url,
 
   const auto chrono_timeout = absl::ToChronoMilliseconds(timeout);
   stream.expires_after(chrono_timeout);
-  resolver.async_resolve(u.host, u.port, [&](beast::error_code ec, tcp::resolver::results_type r) {
-    if (ec) {
-      failure = ec;
-      return;
-    }
-    stream.async_connect(r, [&](beast::error_code ec2, const tcp::endpoint&) {
-      if (ec2) {
-        failure = ec2;
-        return;
-      }
-      http::async_write(stream, req, [&](beast::error_code ec3, size_t) {
-        if (ec3) {
-          failure = ec3;
+  resolver.async_resolve(
+      u.host, u.port, [&](beast::error_code ec, const tcp::resolver::results_type& r) {
+        if (ec) {
+          failure = ec;
           return;
         }
-        http::async_read(stream, buffer, res, [&](beast::error_code ec4, size_t) {
-          failure = ec4;
-          done = !ec4;
+        stream.async_connect(r, [&](beast::error_code ec2, const tcp::endpoint&) {
+          if (ec2) {
+            failure = ec2;
+            return;
+          }
+          http::async_write(stream, req, [&](beast::error_code ec3, size_t) {
+            if (ec3) {
+              failure = ec3;
+              return;
+            }
+            http::async_read(stream, buffer, res, [&](beast::error_code ec4, size_t) {
+              failure = ec4;
+              done = !ec4;
+            });
+          });
         });
       });
-    });
-  });
   ioc.run_for(chrono_timeout + std::chrono::milliseconds(100));
   if (!done) {
     if (!failure || failure == beast::error::timeout || failure == asio::error::operation_aborted) {

@@ -48,8 +48,7 @@ inline std::string ToHex(const SpanId& id) { return ToHex(id.data(), id.size());
 std::string FormatTraceparent(const SpanContext& context);
 // The context a traceparent (and optional tracestate) carries, remote, or
 // nullopt when the traceparent is invalid.
-std::optional<SpanContext> ParseTraceparent(std::string_view traceparent,
-                                            std::string_view tracestate = {});
+std::optional<SpanContext> ParseTraceparent(std::string_view tp, std::string_view tracestate = {});
 
 // Header / metadata names (lower case; gRPC metadata keys must be).
 inline constexpr char kTraceparentHeader[] = "traceparent";
