@@ -99,13 +99,16 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string name, SpanKind kind, const S
   data.context.span_id = NewSpanId();
   const bool sampled = sampler_->ShouldSample(parent, data.context.trace_id);
   data.context.flags = sampled ? 1 : 0;
-  if (sampled) {
+  // Without a processor nobody would see the span: keep the context (it
+  // still propagates, sampled flag included) and record nothing.
+  const bool recording = sampled && processor_ != nullptr;
+  if (recording) {
     data.name = std::move(name);
     data.kind = kind;
     data.start = clock_->WallNow();
     data.attributes = std::move(attributes);
   }
-  return std::unique_ptr<Span>(new Span(std::move(data), sampled, processor_, clock_));
+  return std::unique_ptr<Span>(new Span(std::move(data), recording, processor_, clock_));
 }
 
 }  // namespace idgen::telemetry

@@ -81,7 +81,8 @@ class Span {
 
 class Tracer {
  public:
-  // `processor` may be null (nothing is exported); all outlive the Tracer.
+  // `processor` may be null (nothing is exported, spans do not record but
+  // still propagate their context); all outlive the Tracer.
   Tracer(std::unique_ptr<Sampler> sampler, SpanProcessor* processor, Clock* clock);
 
   // A new span, child of `parent` when that is valid (same trace id, parent

@@ -52,6 +52,15 @@ TEST(TracerTest, UnsampledSpansPropagateButRecordNothing) {
   EXPECT_TRUE(sink.spans.empty());
 }
 
+TEST(TracerTest, WithoutProcessorSpansPropagateSampledButDoNotRecord) {
+  FakeClock clock(absl::FromUnixSeconds(1));
+  Tracer tracer(AlwaysOnSampler(), nullptr, &clock);
+  std::unique_ptr<Span> s = tracer.StartSpan("x", SpanKind::kServer, SpanContext());
+  EXPECT_TRUE(s->context().valid());
+  EXPECT_TRUE(s->context().sampled());
+  EXPECT_FALSE(s->recording());
+}
+
 TEST(TracerTest, RemoteParentKeepsTracestate) {
   FakeClock clock(absl::FromUnixSeconds(1));
   Collect sink;
