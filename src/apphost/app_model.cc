@@ -61,6 +61,16 @@ absl::StatusOr<int> Port(const PortPlan& plan, const std::string& key) {
 
 std::string Loopback(int port) { return absl::StrCat("127.0.0.1:", port); }
 
+// Points a service's OTLP export at the AppHost, exporting often enough for
+// a live dashboard.
+void AddTelemetryEnv(const Wiring& w, ResourceSpec* r) {
+  if (w.otlp_endpoint.empty()) return;
+  r->env.emplace_back("OTEL_EXPORTER_OTLP_ENDPOINT", w.otlp_endpoint);
+  r->env.emplace_back("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+  r->env.emplace_back("OTEL_METRIC_EXPORT_INTERVAL", "2000");
+  r->env.emplace_back("OTEL_BSP_SCHEDULE_DELAY", "500");
+}
+
 }  // namespace
 
 absl::StatusOr<AppModel> ParseAppModel(const std::string& json_text, AppModel m) {
@@ -256,10 +266,7 @@ absl::StatusOr<std::vector<ResourceSpec>> BuildResources(const AppModel& m, cons
       r.depends_on = etcd_names;
     }
     if (!m.node_config.empty()) r.env.emplace_back("IDGEN_CONFIG", m.node_config);
-    if (!w.otlp_endpoint.empty()) {
-      r.env.emplace_back("OTEL_EXPORTER_OTLP_ENDPOINT", w.otlp_endpoint);
-      r.env.emplace_back("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
-    }
+    AddTelemetryEnv(w, &r);
     r.health_url = absl::StrCat("http://", admin, "/health");
     r.endpoints = {{"grpc", grpc}, {"admin", absl::StrCat("http://", admin, "/info")}};
     node_names.push_back(name);
@@ -275,10 +282,7 @@ absl::StatusOr<std::vector<ResourceSpec>> BuildResources(const AppModel& m, cons
     r.env = {{"IDGEN_GATEWAY_LISTEN", m.gateway_listen},
              {"IDGEN_BACKENDS", absl::StrJoin(node_addrs, ",")},
              {"OTEL_SERVICE_NAME", "idgen-gateway"}};
-    if (!w.otlp_endpoint.empty()) {
-      r.env.emplace_back("OTEL_EXPORTER_OTLP_ENDPOINT", w.otlp_endpoint);
-      r.env.emplace_back("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
-    }
+    AddTelemetryEnv(w, &r);
     // The gateway is useful once one node serves; it waits for all of them
     // at start so the first request does not land on a node still claiming.
     r.depends_on = node_names;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "src/apphost/otlp_receiver.h"
 
 namespace idgen::apphost {
 namespace {
@@ -47,9 +48,11 @@ Json ViewJson(const ResourceView& v) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Dashboard>> Dashboard::Start(const std::string& listen,
-                                                            Supervisor* supervisor) {
-  std::unique_ptr<Dashboard> d(new Dashboard(supervisor));
+                                                            Supervisor* supervisor,
+                                                            TelemetryStore* telemetry) {
+  std::unique_ptr<Dashboard> d(new Dashboard(supervisor, telemetry));
   d->AddRoutes();
+  d->AddTelemetryRoutes();
   http::HttpServer::Options opts;
   opts.listen = listen;
   opts.threads = 2;
@@ -152,6 +155,40 @@ void Dashboard::AddRoutes() {
         resp.status = 202;
         resp.body = Json{{"resource", name}, {"action", action}, {"accepted", true}}.dump();
       });
+}
+
+void Dashboard::AddTelemetryRoutes() {
+  TelemetryStore* store = telemetry_;
+  AddOtlpHttpRoutes(router_, store);
+  (void)router_.Add(
+      "GET", "/api/traces",
+      [store](const http::Request& req, const http::PathParams&, http::Response& resp) {
+        int64_t limit = 50;
+        if (auto l = req.QueryParam("limit"); l.has_value()) {
+          if (!absl::SimpleAtoi(std::string(*l), &limit) || limit < 1 || limit > 1000) {
+            Problem(resp, 400, "Bad parameter",
+                    absl::StrCat("limit must be a whole number in 1..1000, got \"", std::string(*l),
+                                 "\""));
+            return;
+          }
+        }
+        resp.body = store->TraceList(static_cast<size_t>(limit)).dump();
+      });
+  (void)router_.Add(
+      "GET", "/api/traces/{id}",
+      [store](const http::Request&, const http::PathParams& params, http::Response& resp) {
+        const std::string id(*params.Get("id"));
+        Json trace = store->Trace(id);
+        if (trace.is_null()) {
+          Problem(resp, 404, "Unknown trace", absl::StrCat("no trace with id \"", id, "\""));
+          return;
+        }
+        resp.body = trace.dump(-1, ' ', false, Json::error_handler_t::replace);
+      });
+  (void)router_.Add("GET", "/api/metrics",
+                    [store](const http::Request&, const http::PathParams&, http::Response& resp) {
+                      resp.body = store->Metrics().dump();
+                    });
 }
 
 }  // namespace idgen::apphost

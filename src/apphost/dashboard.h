@@ -8,6 +8,10 @@
 //                                           endpoints, health, restarts, env
 //   GET  /api/resources/{name}/logs?after=N console lines after seq N
 //   POST /api/resources/{name}/{stop|start|restart}
+//   GET  /api/traces?limit=N                recent traces (newest first)
+//   GET  /api/traces/{id}                   one trace's spans
+//   GET  /api/metrics                       chart series per service instance
+//   POST /v1/traces, /v1/metrics, /v1/logs  OTLP/HTTP receiver
 //   GET  /health, /alive                    the AppHost itself
 //
 // Errors are application/problem+json (RFC 9457).
@@ -22,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "src/apphost/supervisor.h"
+#include "src/apphost/telemetry_store.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
 
@@ -32,18 +37,23 @@ const std::string& DashboardPage();
 
 class Dashboard {
  public:
-  // Binds `listen` and serves. `supervisor` must outlive the dashboard.
+  // Binds `listen` and serves. `supervisor` and `telemetry` must outlive
+  // the dashboard.
   static absl::StatusOr<std::unique_ptr<Dashboard>> Start(const std::string& listen,
-                                                          Supervisor* supervisor);
+                                                          Supervisor* supervisor,
+                                                          TelemetryStore* telemetry);
   ~Dashboard();
   int port() const;
   void Stop();
 
  private:
-  explicit Dashboard(Supervisor* supervisor) : supervisor_(supervisor) {}
+  Dashboard(Supervisor* supervisor, TelemetryStore* telemetry)
+      : supervisor_(supervisor), telemetry_(telemetry) {}
   void AddRoutes();
+  void AddTelemetryRoutes();
 
   Supervisor* const supervisor_;
+  TelemetryStore* const telemetry_;
   http::Router router_;
   std::unique_ptr<http::HttpServer> server_;
 };

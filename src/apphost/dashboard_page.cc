@@ -34,6 +34,16 @@ const std::string& DashboardPage() {
   .stderr { color: #f99; } .apphost { color: #6cf; }
   .muted { color: #778; font-size: 12px; }
   details summary { cursor: pointer; }
+  #trace-list tr { cursor: pointer; }
+  #trace-list tr:hover { background: #eef6ff; }
+  .wf-row { display: flex; align-items: center; height: 24px; border-bottom: 1px solid #eee; background: #fff; }
+  .wf-label { width: 340px; flex: none; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; padding-left: 6px; font-size: 12px; }
+  .wf-track { position: relative; flex: 1; height: 16px; }
+  .wf-bar { position: absolute; height: 16px; border-radius: 3px; min-width: 2px; font-size: 11px; color: #fff; padding-left: 4px; box-sizing: border-box; white-space: nowrap; }
+  .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 14px; }
+  .chart { background: #fff; padding: 8px; border: 1px solid #e3e5ea; }
+  .chart h3 { font-size: 13px; margin: 0 0 4px; }
+  .legend span { margin-right: 10px; font-size: 12px; }
 </style>
 </head>
 <body>
@@ -41,6 +51,8 @@ const std::string& DashboardPage() {
   <nav>
     <button data-tab="resources" class="active">Resources</button>
     <button data-tab="logs">Console logs</button>
+    <button data-tab="traces">Traces</button>
+    <button data-tab="metrics">Metrics</button>
   </nav>
   <span class="muted" id="status"></span>
 </header>
@@ -50,6 +62,18 @@ const std::string& DashboardPage() {
     <thead><tr><th>Resource</th><th>State</th><th>PID</th><th>Endpoints</th><th>Restarts</th><th>Health</th><th>Actions</th></tr></thead>
     <tbody></tbody>
   </table>
+</section>
+<section id="tab-traces" hidden>
+  <p class="muted">Spans the services exported to this AppHost over OTLP (newest first). Click a trace for its waterfall.</p>
+  <table id="trace-list"><thead><tr><th>Time</th><th>Trace</th><th>Services</th><th>Spans</th><th>Duration</th></tr></thead><tbody></tbody></table>
+  <h2 id="trace-title"></h2>
+  <div id="waterfall"></div>
+</section>
+<section id="tab-metrics" hidden>
+  <p class="muted" id="metrics-received"></p>
+  <div class="charts" id="charts"></div>
+  <h3>Latest values</h3>
+  <table id="latest"><thead><tr><th>Instance</th><th>Lease TTL left (ms)</th><th>Clock lag (ms)</th><th>Reservation headroom (ms)</th><th>Ready</th><th>IDs issued</th></tr></thead><tbody></tbody></table>
 </section>
 <section id="tab-logs" hidden>
   <label>Resource <select id="log-resource"></select></label>
@@ -132,11 +156,88 @@ async function pollLogs() {
   if (atBottom) pre.scrollTop = pre.scrollHeight;
 }
 
+const COLORS = ["#3b7dd8", "#d8743b", "#3bb36b", "#a13bd8", "#d83b6b", "#6b6b6b", "#1aa3a3", "#b3a11a"];
+const serviceColor = {};
+function colorFor(service) {
+  if (!(service in serviceColor)) serviceColor[service] = COLORS[Object.keys(serviceColor).length % COLORS.length];
+  return serviceColor[service];
+}
+
+let openTrace = "";
+async function showTrace(id) {
+  openTrace = id;
+  const res = await fetch(`/api/traces/${id}`);
+  if (!res.ok) return;
+  const t = await res.json();
+  const start = Math.min(...t.spans.map((s) => Number(BigInt(s.start_unix_nano) / 1000n)));
+  const end = Math.max(...t.spans.map((s) => Number(BigInt(s.end_unix_nano) / 1000n)));
+  const total = Math.max(1, end - start);
+  const depth = {};
+  for (const s of t.spans) depth[s.span_id] = s.parent_span_id in depth ? depth[s.parent_span_id] + 1 : 0;
+  $("#trace-title").textContent = `Trace ${id} (${t.spans.length} spans, ${(total / 1000).toFixed(2)} ms)`;
+  $("#waterfall").innerHTML = t.spans.map((s) => {
+    const b = Number(BigInt(s.start_unix_nano) / 1000n) - start;
+    const w = Number(BigInt(s.end_unix_nano) / 1000n) - Number(BigInt(s.start_unix_nano) / 1000n);
+    const attrs = Object.entries(s.attributes).map(([k, v]) => `${k}=${v}`).join(" ");
+    return `<div class="wf-row" data-span="${esc(s.span_id)}" data-service="${esc(s.service)}" title="${esc(attrs)}">
+      <div class="wf-label" style="padding-left:${6 + 14 * depth[s.span_id]}px"><b>${esc(s.service)}</b> ${esc(s.name)} <span class="muted">${esc(s.kind)}</span></div>
+      <div class="wf-track"><div class="wf-bar" style="left:${(100 * b / total).toFixed(2)}%;width:${Math.max(0.3, 100 * w / total).toFixed(2)}%;background:${s.status === "error" ? "#c0392b" : colorFor(s.service)}">${s.duration_ms.toFixed(2)} ms</div></div>
+    </div>`;
+  }).join("");
+}
+
+async function refreshTraces() {
+  const list = await (await fetch("/api/traces?limit=50")).json();
+  $("#trace-list tbody").innerHTML = list.map((t) => `<tr data-trace="${esc(t.trace_id)}">
+    <td>${new Date(t.start_unix_ms).toISOString().slice(11, 23)}</td>
+    <td>${esc(t.name)}${t.error ? ' <span class="state failed">error</span>' : ""}</td>
+    <td>${t.services.map((s) => `<span style="color:${colorFor(s)}">${esc(s)}</span>`).join(", ")}</td>
+    <td>${t.spans}</td><td>${t.duration_ms.toFixed(2)} ms</td></tr>`).join("");
+  document.querySelectorAll("#trace-list tbody tr").forEach((tr) => tr.addEventListener("click", () => showTrace(tr.dataset.trace)));
+}
+
+// A small SVG line chart: one line per instance.
+function chart(title, seriesByInstance, unit) {
+  const all = Object.values(seriesByInstance).flat();
+  if (all.length === 0) return `<div class="chart"><h3>${esc(title)}</h3><p class="muted">no data yet</p></div>`;
+  const W = 400, H = 140, P = 30;
+  const t0 = Math.min(...all.map((p) => p[0])), t1 = Math.max(...all.map((p) => p[0]));
+  const vmax = Math.max(1e-9, ...all.map((p) => p[1]));
+  const x = (t) => P + (W - P - 5) * (t1 === t0 ? 1 : (t - t0) / (t1 - t0));
+  const y = (v) => H - 15 - (H - 25) * (v / vmax);
+  const lines = Object.entries(seriesByInstance).map(([inst, pts]) =>
+    `<polyline fill="none" stroke="${colorFor(inst)}" stroke-width="1.5" points="${pts.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(" ")}"/>`).join("");
+  const legend = Object.keys(seriesByInstance).map((i) => `<span style="color:${colorFor(i)}">&#9632; ${esc(i)}</span>`).join("");
+  return `<div class="chart" data-chart="${esc(title)}"><h3>${esc(title)}</h3>
+    <svg width="${W}" height="${H}"><text x="2" y="12" font-size="10" fill="#778">${vmax.toPrecision(3)} ${esc(unit)}</text>
+    <line x1="${P}" y1="${H - 15}" x2="${W}" y2="${H - 15}" stroke="#ccc"/>${lines}</svg>
+    <div class="legend">${legend}</div></div>`;
+}
+
+async function refreshMetrics() {
+  const m = await (await fetch("/api/metrics")).json();
+  $("#metrics-received").textContent = `received: ${m.received.spans} spans, ${m.received.metric_exports} metric exports, ${m.received.log_records} log records`;
+  const pick = (key) => Object.fromEntries(m.instances.filter((i) => i.series[key].length).map((i) => [i.instance, i.series[key]]));
+  $("#charts").innerHTML = [
+    chart("IDs issued per second", pick("ids_per_s"), "IDs/s"),
+    chart("p99 latency of the ID API", pick("p99_ms"), "ms"),
+    chart("Lease TTL left", pick("idgen.lease.ttl_left"), "ms"),
+    chart("Clock lag behind last issued ID", pick("idgen.clock.lag"), "ms"),
+  ].join("");
+  const v = (x) => (x === undefined ? "" : Math.round(x));
+  $("#latest tbody").innerHTML = m.instances.map((i) => `<tr><td>${esc(i.instance)}</td>
+    <td>${v(i.latest["idgen.lease.ttl_left"])}</td><td>${v(i.latest["idgen.clock.lag"])}</td>
+    <td>${v(i.latest["idgen.reservation.headroom"])}</td><td>${v(i.latest["idgen.node.ready"])}</td>
+    <td>${v(i.latest["idgen.ids.issued"])}</td></tr>`).join("");
+}
+
 async function refresh() {
   try {
     resources = await (await fetch("/api/resources")).json();
     renderResources();
-    await pollLogs();
+    if (!$("#tab-logs").hidden) await pollLogs();
+    if (!$("#tab-traces").hidden) await refreshTraces();
+    if (!$("#tab-metrics").hidden) await refreshMetrics();
   } catch (e) {
     $("#status").textContent = "AppHost not reachable";
   }

@@ -13,6 +13,8 @@
 #include "src/cli/commands.h"
 #include "src/gateway/backend_config.h"
 #include "src/gateway/gateway.h"
+#include "src/telemetry/telemetry.h"
+#include "src/telemetry/telemetry_config.h"
 
 namespace idgen::cli {
 namespace {
@@ -71,6 +73,16 @@ int RunGateway(const GatewayArgs& a) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Telemetry from the OTEL_* environment (bad values: one warning each, and
+  // the default); spans for every request, client spans for node calls.
+  telemetry::Telemetry::Options tel_options;
+  tel_options.service_version = IDGEN_VERSION;
+  tel_options.extra_resource.emplace_back("service.instance.id", a.listen);
+  std::unique_ptr<telemetry::Telemetry> tel = telemetry::Telemetry::Create(
+      telemetry::ParseTelemetryConfig(telemetry::ProcessEnv(), "idgen-gateway"),
+      std::move(tel_options));
+  o.telemetry = tel.get();
+
   absl::StatusOr<std::unique_ptr<gateway::Gateway>> gw = gateway::Gateway::Start(o);
   if (!gw.ok()) {
     std::cerr << "idgen gateway: " << gw.status().message() << "\n";
@@ -90,6 +102,7 @@ int RunGateway(const GatewayArgs& a) {
   std::cerr << "idgen gateway: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping"
             << std::endl;
   (*gw)->Stop();
+  tel->Shutdown();  // last metrics, queued spans
   std::cerr << "idgen gateway: stopped" << std::endl;
   return 0;
 }

@@ -19,6 +19,8 @@
 #include "src/coord/etcd_lease_provider.h"
 #include "src/coord/file_lease_provider.h"
 #include "src/server/node.h"
+#include "src/telemetry/telemetry.h"
+#include "src/telemetry/telemetry_config.h"
 
 namespace idgen::cli {
 namespace {
@@ -115,7 +117,19 @@ int RunServe(const ServeArgs& a) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Telemetry from the OTEL_* environment; bad values were turned into
+  // warnings, which Create logs once, and defaults.
+  telemetry::Telemetry::Options tel_options;
+  tel_options.service_version = IDGEN_VERSION;
+  tel_options.extra_resource.emplace_back("service.instance.id",
+                                          a.node_name.empty() ? a.listen : a.node_name);
+  std::unique_ptr<telemetry::Telemetry> tel = telemetry::Telemetry::Create(
+      telemetry::ParseTelemetryConfig(telemetry::ProcessEnv(), "idgen-serve"),
+      std::move(tel_options));
+  telemetry::Logger& log = tel->logger();
+
   server::NodeOptions options;
+  options.telemetry = tel.get();
   options.listen = a.listen;
   options.admin_listen = a.admin_listen;
   options.node_name = a.node_name;
@@ -145,21 +159,26 @@ int RunServe(const ServeArgs& a) {
     return 1;
   }
   const int64_t worker = (*node)->worker_id();
-  std::cerr << "idgen serve: "
-            << (worker >= 0 ? absl::StrCat("worker ", worker)
-                            : std::string("no worker id yet (not ready, retrying)"))
-            << ", gRPC on port " << (*node)->grpc_port() << ", admin HTTP on port "
-            << (*node)->admin_port()
-            << (a.etcd.empty() ? absl::StrCat(", state dir ", a.state_dir)
-                               : absl::StrCat(", etcd ", a.etcd, " cluster ", a.cluster))
-            << std::endl;
+  log.Info(absl::StrCat("idgen serve: ",
+                        worker >= 0 ? absl::StrCat("worker ", worker)
+                                    : std::string("no worker id yet (not ready, retrying)"),
+                        ", gRPC on port ", (*node)->grpc_port(), ", admin HTTP on port ",
+                        (*node)->admin_port(),
+                        a.etcd.empty() ? absl::StrCat(", state dir ", a.state_dir)
+                                       : absl::StrCat(", etcd ", a.etcd, " cluster ", a.cluster)),
+           {{"idgen.worker.id", worker},
+            {"grpc.port", int64_t{(*node)->grpc_port()}},
+            {"admin.port", int64_t{(*node)->admin_port()}}});
 
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cerr << "idgen serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", draining (up to "
-            << a.drain_ms << " ms)" << std::endl;
+  log.Info(absl::StrCat("idgen serve: ", (sig == SIGTERM ? "SIGTERM" : "SIGINT"),
+                        ", draining (up to ", a.drain_ms, " ms)"));
   (*node)->Shutdown(absl::Milliseconds(a.drain_ms));
-  std::cerr << "idgen serve: stopped, worker id released" << std::endl;
+  log.Info("idgen serve: stopped, worker id released");
+  // Last metrics export and span/log flush, while the node's metric
+  // callbacks can still be read.
+  tel->Shutdown();
   return 0;
 }
 

@@ -22,7 +22,9 @@
 #include "absl/time/clock.h"
 #include "src/apphost/app_model.h"
 #include "src/apphost/dashboard.h"
+#include "src/apphost/otlp_receiver.h"
 #include "src/apphost/supervisor.h"
+#include "src/apphost/telemetry_store.h"
 #include "src/cli/commands.h"
 #include "src/config/json_fields.h"
 
@@ -165,8 +167,17 @@ int RunUp(const UpArgs& a) {
   const std::string ports_file = model.state_dir + "/ports.json";
   absl::StatusOr<apphost::PortPlan> plan = LoadPorts(ports_file);
   if (!plan.ok()) return Fail(plan.status(), 1);
+  // The dashboard's port is needed before it listens: every service sends
+  // its telemetry there (OTLP/HTTP).
+  if (model.dashboard_listen.substr(model.dashboard_listen.rfind(':') + 1) == "0") {
+    absl::StatusOr<int> port = BindablePort(0);
+    if (!port.ok()) return Fail(port.status(), 1);
+    model.dashboard_listen = absl::StrCat(
+        model.dashboard_listen.substr(0, model.dashboard_listen.rfind(':')), ":", *port);
+  }
   apphost::Wiring wiring;
   wiring.idgen_binary = SelfPath();
+  wiring.otlp_endpoint = absl::StrCat("http://", model.dashboard_listen);
   wiring.free_port = [] { return BindablePort(0); };
   absl::StatusOr<std::vector<apphost::ResourceSpec>> specs =
       apphost::BuildResources(model, wiring, &*plan);
@@ -194,13 +205,20 @@ int RunUp(const UpArgs& a) {
   absl::StatusOr<std::unique_ptr<apphost::Supervisor>> sup =
       apphost::Supervisor::Create(*specs, {}, progress);
   if (!sup.ok()) return Fail(sup.status(), 2);
+  apphost::TelemetryStore telemetry;
   absl::StatusOr<std::unique_ptr<apphost::Dashboard>> dash =
-      apphost::Dashboard::Start(model.dashboard_listen, sup->get());
+      apphost::Dashboard::Start(model.dashboard_listen, sup->get(), &telemetry);
   if (!dash.ok()) return Fail(dash.status(), 1);
+  // OTLP/gRPC too, for services configured that way (port shown in /api).
+  absl::StatusOr<std::unique_ptr<apphost::OtlpGrpcReceiver>> otlp_grpc =
+      apphost::OtlpGrpcReceiver::Start("127.0.0.1:0", &telemetry);
+  if (!otlp_grpc.ok()) return Fail(otlp_grpc.status(), 1);
   const std::string dashboard_url =
       absl::StrCat("http://", model.dashboard_listen.substr(0, model.dashboard_listen.rfind(':')),
                    ":", (*dash)->port());
   std::cerr << "idgen up: state dir " << model.state_dir << ", dashboard " << dashboard_url
+            << ", OTLP/HTTP " << dashboard_url
+            << "/v1/{traces,metrics,logs}, OTLP/gRPC 127.0.0.1:" << (*otlp_grpc)->port()
             << std::endl;
 
   (*sup)->Start();
@@ -208,6 +226,7 @@ int RunUp(const UpArgs& a) {
   if (!healthy.ok()) {
     std::cerr << "idgen up: " << healthy.message() << "\nidgen up: stopping everything\n";
     (*sup)->StopAll();
+    (*otlp_grpc)->Stop();
     (*dash)->Stop();
     return 1;
   }
@@ -232,6 +251,7 @@ int RunUp(const UpArgs& a) {
   std::cerr << "idgen up: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
             << ", stopping in reverse order" << std::endl;
   (*sup)->StopAll();
+  (*otlp_grpc)->Stop();
   (*dash)->Stop();
   std::cerr << "idgen up: stopped" << std::endl;
   return 0;

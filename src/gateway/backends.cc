@@ -1,12 +1,16 @@
 // Copyright idgen authors.
 #include "src/gateway/backends.h"
 
+#include <grpcpp/support/client_interceptor.h>
+
 #include <chrono>
 #include <thread>
 #include <utility>
 
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "src/telemetry/grpc_client_telemetry.h"
+#include "src/telemetry/telemetry.h"
 
 namespace idgen::gateway {
 namespace {
@@ -51,22 +55,30 @@ struct Backends::Node {
   std::unique_ptr<grpc::health::v1::Health::Stub> health;
 };
 
-absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(const BackendConfig& config) {
+absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(const BackendConfig& config,
+                                                           telemetry::Telemetry* telemetry) {
   if (absl::Status s = CheckBackendConfig(config); !s.ok()) return s;
   absl::StatusOr<BackendTargets> targets = ResolveBackends(config.backends);
   if (!targets.ok()) return targets.status();
-  return std::unique_ptr<Backends>(new Backends(config, *std::move(targets)));
+  return std::unique_ptr<Backends>(new Backends(config, *std::move(targets), telemetry));
 }
 
-Backends::Backends(BackendConfig config, BackendTargets targets)
-    : config_(std::move(config)), targets_(std::move(targets)) {
+Backends::Backends(BackendConfig config, BackendTargets targets, telemetry::Telemetry* telemetry)
+    : config_(std::move(config)), targets_(std::move(targets)), telemetry_(telemetry) {
   grpc::ChannelArguments args;
   args.SetServiceConfigJSON(ServiceConfigJson(config_));
   // Reconnect to a restarted backend within a second, not gRPC's default 20 s+.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  balanced_ =
-      grpc::CreateCustomChannel(targets_.balanced, grpc::InsecureChannelCredentials(), args);
+  if (telemetry_ != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> tracing;
+    tracing.push_back(telemetry_->ClientInterceptor());
+    balanced_ = grpc::experimental::CreateCustomChannelWithInterceptors(
+        targets_.balanced, grpc::InsecureChannelCredentials(), args, std::move(tracing));
+  } else {
+    balanced_ =
+        grpc::CreateCustomChannel(targets_.balanced, grpc::InsecureChannelCredentials(), args);
+  }
   balanced_->GetState(/*try_to_connect=*/true);
   stub_ = v1::IdGenerator::NewStub(balanced_);
   for (size_t i = 0; i < targets_.each.size(); ++i) {
@@ -102,6 +114,12 @@ bool Backends::Acquire() {
 
 void Backends::SetDeadline(grpc::ClientContext& ctx) const {
   ctx.set_deadline(DeadlineIn(config_.call_timeout));
+  // The gateway's server span is current while its handler starts the call;
+  // the callback API may create the client span on another thread, so pass
+  // the parent explicitly.
+  if (telemetry_ != nullptr && telemetry::CurrentSpanContext().valid()) {
+    telemetry::GrpcClientTelemetry::SetParent(&ctx, telemetry::CurrentSpanContext());
+  }
 }
 
 bool Backends::NextIds(const v1::NextIdsRequest& request, Callback<v1::NextIdsResponse> done) {

@@ -29,6 +29,10 @@
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/gateway/backend_config.h"
 
+namespace idgen::telemetry {
+class Telemetry;
+}  // namespace idgen::telemetry
+
 namespace idgen::gateway {
 
 class Backends {
@@ -51,7 +55,10 @@ class Backends {
   using Callback = std::function<void(const grpc::Status&, Response&)>;
 
   // INVALID_ARGUMENT for bad backends or settings (see backend_config.h).
-  static absl::StatusOr<std::unique_ptr<Backends>> Create(const BackendConfig& config);
+  // `telemetry` (optional, must outlive the Backends) gives every ID call a
+  // CLIENT span, child of the span current on the calling thread.
+  static absl::StatusOr<std::unique_ptr<Backends>> Create(
+      const BackendConfig& config, telemetry::Telemetry* telemetry = nullptr);
   ~Backends();
   Backends(const Backends&) = delete;
   Backends& operator=(const Backends&) = delete;
@@ -70,13 +77,15 @@ class Backends {
 
  private:
   struct Node;
-  Backends(BackendConfig config, BackendTargets targets);
+  Backends(BackendConfig config, BackendTargets targets, telemetry::Telemetry* telemetry);
   bool Acquire();
   void Release() { in_flight_.fetch_sub(1, std::memory_order_acq_rel); }
+  // Sets the deadline and, with telemetry, the trace parent.
   void SetDeadline(grpc::ClientContext& ctx) const;
 
   const BackendConfig config_;
   const BackendTargets targets_;
+  telemetry::Telemetry* const telemetry_;
   std::shared_ptr<grpc::Channel> balanced_;
   std::unique_ptr<v1::IdGenerator::Stub> stub_;
   std::vector<std::unique_ptr<Node>> nodes_;

@@ -13,6 +13,8 @@
 #include "src/gateway/problem.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
+#include "src/telemetry/prometheus_text.h"
+#include "src/telemetry/telemetry.h"
 
 namespace idgen::gateway {
 namespace {
@@ -97,7 +99,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
     return absl::InvalidArgumentError("--max-count must be in 1..1000000");
   }
   std::unique_ptr<Gateway> gw(new Gateway(std::move(options)));
-  absl::StatusOr<std::unique_ptr<Backends>> backends = Backends::Create(gw->options_.backend);
+  absl::StatusOr<std::unique_ptr<Backends>> backends =
+      Backends::Create(gw->options_.backend, gw->options_.telemetry);
   if (!backends.ok()) return backends.status();
   gw->backends_ = *std::move(backends);
   if (absl::Status s = gw->AddRoutes(); !s.ok()) return s;
@@ -109,6 +112,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   http_opts.idle_timeout = gw->options_.idle_timeout;
   http_opts.stop_timeout = gw->options_.backend.call_timeout + absl::Seconds(1);
   http_opts.async_handler = gw->router_->AsAsyncHandler();
+  if (telemetry::Telemetry* tel = gw->options_.telemetry; tel != nullptr) {
+    const http::Router* router = gw->router_.get();
+    http_opts.async_handler = tel->InstrumentHttpAsync(
+        http_opts.async_handler,
+        [router](const http::Request& req) { return router->RouteOf(req.method, req.path); });
+  }
   http_opts.error_writer = WriteHttpError;
   absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
       http::HttpServer::Start(std::move(http_opts));
@@ -260,6 +269,15 @@ absl::Status Gateway::AddRoutes() {
   if (s.ok()) {
     s = r.Add("GET", "/alive", [](const Request&, const PathParams&, Response& resp) {
       resp.body = R"({"status":"alive"})";
+    });
+  }
+  if (s.ok()) {
+    // Always served (also without telemetry export), so Prometheus can
+    // scrape every process the same way.
+    telemetry::Telemetry* tel = options_.telemetry;
+    s = r.Add("GET", "/metrics", [tel](const Request&, const PathParams&, Response& resp) {
+      resp.content_type = telemetry::kPrometheusContentType;
+      resp.body = tel != nullptr ? tel->PrometheusText() : std::string();
     });
   }
   if (s.ok()) {

@@ -36,6 +36,10 @@ class HttpServer;
 class Router;
 }  // namespace idgen::http
 
+namespace idgen::telemetry {
+class Telemetry;
+}  // namespace idgen::telemetry
+
 namespace idgen::gateway {
 
 class Backends;
@@ -49,6 +53,8 @@ struct GatewayOptions {
   size_t max_header_bytes = 16 * 1024;
   absl::Duration idle_timeout = absl::Seconds(60);
   std::string swagger_ui_dir;  // empty: see swagger_ui.h
+  // Spans, metrics and /metrics (optional; must outlive the Gateway).
+  telemetry::Telemetry* telemetry = nullptr;
 };
 
 // The OpenAPI 3.1 document (src/gateway/openapi.json, embedded at build time).

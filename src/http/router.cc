@@ -196,6 +196,14 @@ void Router::DispatchAsync(const Request& req, Response& resp, Done done) const 
   done();
 }
 
+std::string Router::RouteOf(std::string_view method, std::string_view path) const {
+  PathParams params;
+  for (const Pattern& pattern : patterns_) {
+    if (Match(pattern, path, &params) && Find(pattern, method) != nullptr) return pattern.text;
+  }
+  return "";
+}
+
 const Router::Entry* Router::Resolve(const Request& req, PathParams& params, Response& resp) const {
   bool path_matched = false;
   for (const Pattern& pattern : patterns_) {

@@ -125,6 +125,10 @@ class Router {
   // An AsyncHandler that calls DispatchAsync; the same lifetime rule.
   AsyncHandler AsAsyncHandler() const;
 
+  // The pattern of the route that serves `method` on `path` (what telemetry
+  // calls http.route), or "" when none does.
+  std::string RouteOf(std::string_view method, std::string_view path) const;
+
   // Every route, in the order added (for contract tests and documentation).
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -106,7 +106,17 @@ absl::Status IdService::Issue(const v1::NextIdsRequest& request,
   std::shared_ptr<WorkerClaim> hold;
   absl::StatusOr<IdNamespace*> ns = Resolve(request.namespace_(), &hold);
   if (!ns.ok()) return ns.status();
-  return (*ns)->Next(request.count(), response);
+  absl::Status s = (*ns)->Next(request.count(), response);
+  if (s.ok()) Count((*ns)->name(), request.count());
+  return s;
+}
+
+void IdService::Count(const std::string& name, uint32_t n) const {
+  if (counters_.empty()) return;
+  auto it = counters_.find(name);
+  if (it == counters_.end()) return;
+  it->second.issued->Add(n);
+  it->second.batch_size->Record(static_cast<double>(n));
 }
 
 absl::Status IdService::IssueOne(const v1::NextIdRequest& request,
@@ -114,7 +124,9 @@ absl::Status IdService::IssueOne(const v1::NextIdRequest& request,
   std::shared_ptr<WorkerClaim> hold;
   absl::StatusOr<IdNamespace*> ns = Resolve(request.namespace_(), &hold);
   if (!ns.ok()) return ns.status();
-  return (*ns)->NextOne(response);
+  absl::Status s = (*ns)->NextOne(response);
+  if (s.ok()) Count((*ns)->name(), 1);
+  return s;
 }
 
 grpc::ServerUnaryReactor* IdService::NextIds(grpc::CallbackServerContext* ctx,

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/server/id_namespace.h"
+#include "src/server/node_metrics.h"
 #include "src/server/server_config.h"
 #include "src/server/worker_claim.h"
 
@@ -60,6 +61,10 @@ class IdService final : public v1::IdGenerator::CallbackService {
   // The same for one ID (NextId).
   absl::Status IssueOne(const v1::NextIdRequest& request, v1::NextIdResponse* response) const;
 
+  // Metric cells to count issued IDs and batch sizes in (telemetry); call
+  // before the service is registered. Without it nothing is counted.
+  void SetCounters(NamespaceCounterMap counters) { counters_ = std::move(counters); }
+
  private:
   // The namespace `name` of the current claim (keeping the claim alive in
   // `hold` for the duration of the call).
@@ -68,8 +73,11 @@ class IdService final : public v1::IdGenerator::CallbackService {
 
   std::unordered_map<std::string, const NamespaceConfig*> configs_;
   std::string known_names_;
+  void Count(const std::string& name, uint32_t n) const;
+
   ClaimSource claims_;
   InfoFiller info_;
+  NamespaceCounterMap counters_;
 };
 
 }  // namespace idgen::server

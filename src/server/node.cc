@@ -16,6 +16,9 @@
 #include "src/http/http_server.h"
 #include "src/http/router.h"
 #include "src/server/id_service.h"
+#include "src/server/node_metrics.h"
+#include "src/telemetry/prometheus_text.h"
+#include "src/telemetry/telemetry.h"
 
 namespace idgen::server {
 namespace {
@@ -86,7 +89,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
         code != absl::StatusCode::kDeadlineExceeded) {
       return s;
     }
-    std::cerr << "idgen: no worker id yet, will keep trying: " << s.message() << std::endl;
+    node->Log(absl::StrCat("no worker id yet, will keep trying: ", s.message()), true);
   }
   return node;
 }
@@ -102,6 +105,16 @@ Node::Node(NodeOptions options, coord::LeaseProvider* leases, coord::AcquireOpti
 }
 
 Node::~Node() { Shutdown(absl::ZeroDuration()); }
+
+void Node::Log(const std::string& message, bool warning) const {
+  if (options_.telemetry == nullptr) {
+    std::cerr << "idgen: " << message << std::endl;
+  } else if (warning) {
+    options_.telemetry->logger().Warn(message);
+  } else {
+    options_.telemetry->logger().Info(message);
+  }
+}
 
 void Node::SetWaiting(std::string reason) {
   idgen::MutexLock lock(&mu_);
@@ -140,7 +153,7 @@ void Node::LoseClaim(const std::shared_ptr<WorkerClaim>& claim) {
                                           "); claiming a worker id again");
   SetWaiting(reason);
   claim_.store(nullptr);
-  std::cerr << "idgen: " << reason << std::endl;
+  Log(reason, true);
   claim->Retire();
   retired_ = claim;
 }
@@ -212,10 +225,18 @@ absl::Status Node::Start() {
   service_ = std::make_unique<IdService>(
       &options_.config, [this] { return Current(); },
       [this](v1::GetInfoResponse* info) { FillInfo(info); });
+  telemetry::Telemetry* const tel = options_.telemetry;
+  if (tel != nullptr) {
+    metrics_ = std::make_unique<NodeMetrics>(
+        &tel->meter(), &options_.config, [this] { return claim_.load(); }, clock_,
+        [this] { return Ready(); }, [this] { return losses_.load(std::memory_order_relaxed); });
+    service_->SetCounters(metrics_->counters());
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (tel != nullptr) builder.experimental().SetInterceptorCreators(tel->ServerInterceptors());
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &grpc_port_);
   builder.RegisterService(service_.get());
   grpc_server_ = builder.BuildAndStart();
@@ -247,9 +268,25 @@ absl::Status Node::Start() {
                      opts.always_print_primitive_fields = true;
                      (void)google::protobuf::util::MessageToJsonString(info, &resp.body, opts);
                    });
+  if (tel != nullptr) {
+    (void)router.Add("GET", "/metrics",
+                     [tel](const http::Request&, const http::PathParams&, http::Response& resp) {
+                       resp.content_type = telemetry::kPrometheusContentType;
+                       resp.body = tel->PrometheusText();
+                     });
+  }
   http::HttpServer::Options http_opts;
   http_opts.listen = options_.admin_listen;
   http_opts.handler = router_->AsHandler();
+  if (tel != nullptr) {
+    // Admin routes are all literal paths, so a matched route is the path.
+    http_opts.handler = tel->InstrumentHttp(http_opts.handler, [this](const http::Request& req) {
+      for (const http::Router::Route& r : router_->routes()) {
+        if (r.pattern == req.path) return r.pattern;
+      }
+      return std::string();
+    });
+  }
   absl::StatusOr<std::unique_ptr<http::HttpServer>> admin = http::HttpServer::Start(http_opts);
   if (!admin.ok()) {
     grpc_server_->Shutdown();
@@ -277,7 +314,7 @@ void Node::Supervise() {
     }
     if (claim == nullptr && !draining_.load() && clock_->MonotonicNow() >= next_attempt) {
       if (absl::Status s = TryClaim(); s.ok()) {
-        std::cerr << "idgen: claimed worker id " << worker_id() << std::endl;
+        Log(absl::StrCat("claimed worker id ", worker_id()), false);
         backoff = options_.claim_retry_min;
       } else {
         next_attempt = clock_->MonotonicNow() + backoff;
@@ -314,7 +351,7 @@ void Node::Shutdown(absl::Duration drain) {
   // was really issued: a node restarted at once then serves at once.
   if (std::shared_ptr<WorkerClaim> claim = claim_.exchange(nullptr)) {
     if (absl::Status s = claim->SettleAndRelease(); !s.ok()) {
-      std::cerr << "idgen: final reservation write or release failed: " << s << "\n";
+      Log(absl::StrCat("final reservation write or release failed: ", s.ToString()), true);
     }
   }
 }

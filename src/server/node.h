@@ -7,7 +7,9 @@
 //   * gRPC on `listen`: idgen.v1.IdGenerator, grpc.health.v1.Health (overall
 //     "" and "idgen.v1.IdGenerator"), server reflection (v1alpha);
 //   * HTTP on `admin_listen`: /health (ready: 200 or 503 with the reason),
-//     /alive (200 while the process runs), /info (GetInfo as JSON).
+//     /alive (200 while the process runs), /info (GetInfo as JSON), and with
+//     NodeOptions::telemetry /metrics (Prometheus text); gRPC calls and admin
+//     requests then get spans and duration metrics.
 //
 // Life cycle: Create() (validates and tries to claim; nothing served yet),
 // Start(), Shutdown(drain) which stops being ready, drains in-flight calls up
@@ -52,9 +54,14 @@ class HttpServer;
 class Router;
 }  // namespace idgen::http
 
+namespace idgen::telemetry {
+class Telemetry;
+}  // namespace idgen::telemetry
+
 namespace idgen::server {
 
 class IdService;
+class NodeMetrics;
 
 struct NodeOptions {
   std::string listen = "127.0.0.1:50051";
@@ -67,6 +74,8 @@ struct NodeOptions {
   // Backoff between claim attempts while the node holds no worker id.
   absl::Duration claim_retry_min = absl::Milliseconds(100);
   absl::Duration claim_retry_max = absl::Seconds(2);
+  // Metrics, traces, logs and /metrics (optional; must outlive the Node).
+  telemetry::Telemetry* telemetry = nullptr;
 };
 
 class Node {
@@ -103,6 +112,8 @@ class Node {
   // The lease of `claim` was lost: stop issuing from it and give it up.
   void LoseClaim(const std::shared_ptr<WorkerClaim>& claim);
   void SetWaiting(std::string reason);
+  // One line to the telemetry logger (stderr without telemetry).
+  void Log(const std::string& message, bool warning) const;
   void Supervise();
 
   NodeOptions options_;
@@ -131,6 +142,8 @@ class Node {
   std::atomic<bool> stopped_{false};
   absl::Notification stop_supervisor_;
   std::thread supervisor_;
+  // Last, so it is destroyed first (its callbacks read the members above).
+  std::unique_ptr<NodeMetrics> metrics_;
 };
 
 }  // namespace idgen::server

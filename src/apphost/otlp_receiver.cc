@@ -1,0 +1,139 @@
+// Copyright idgen authors.
+#include "src/apphost/otlp_receiver.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+
+namespace idgen::apphost {
+namespace {
+
+namespace trace_v1 = opentelemetry::proto::collector::trace::v1;
+namespace metrics_v1 = opentelemetry::proto::collector::metrics::v1;
+namespace logs_v1 = opentelemetry::proto::collector::logs::v1;
+
+class TraceService final : public trace_v1::TraceService::Service {
+ public:
+  explicit TraceService(TelemetryStore* store) : store_(store) {}
+  grpc::Status Export(grpc::ServerContext* /*ctx*/, const trace_v1::ExportTraceServiceRequest* req,
+                      trace_v1::ExportTraceServiceResponse* /*resp*/) override {
+    store_->AddTraces(*req);
+    return grpc::Status::OK;
+  }
+
+ private:
+  TelemetryStore* store_;
+};
+
+class MetricsService final : public metrics_v1::MetricsService::Service {
+ public:
+  explicit MetricsService(TelemetryStore* store) : store_(store) {}
+  grpc::Status Export(grpc::ServerContext* /*ctx*/,
+                      const metrics_v1::ExportMetricsServiceRequest* req,
+                      metrics_v1::ExportMetricsServiceResponse* /*resp*/) override {
+    store_->AddMetrics(*req);
+    return grpc::Status::OK;
+  }
+
+ private:
+  TelemetryStore* store_;
+};
+
+class LogsService final : public logs_v1::LogsService::Service {
+ public:
+  explicit LogsService(TelemetryStore* store) : store_(store) {}
+  grpc::Status Export(grpc::ServerContext* /*ctx*/, const logs_v1::ExportLogsServiceRequest* req,
+                      logs_v1::ExportLogsServiceResponse* /*resp*/) override {
+    store_->AddLogs(*req);
+    return grpc::Status::OK;
+  }
+
+ private:
+  TelemetryStore* store_;
+};
+
+void Problem(http::Response& resp, int status, const std::string& title,
+             const std::string& detail) {
+  resp.status = status;
+  resp.content_type = "application/problem+json";
+  resp.body = nlohmann::json{
+      {"type", "about:blank"},
+      {"title", title},
+      {"status", status},
+      {"detail",
+       detail}}.dump();
+}
+
+// One OTLP/HTTP signal: parse the protobuf body into Request, hand it over,
+// answer with an empty Response message.
+template <typename Request, typename Response>
+http::Router::RouteHandler OtlpHandler(std::function<void(const Request&)> add) {
+  return [add = std::move(add)](const http::Request& req, const http::PathParams&,
+                                http::Response& resp) {
+    const std::string type(req.Header("content-type").value_or(""));
+    if (!absl::StartsWith(type, "application/x-protobuf")) {
+      Problem(resp, 415, "Unsupported media type",
+              absl::StrCat("OTLP/HTTP here takes application/x-protobuf, got \"", type, "\""));
+      return;
+    }
+    Request message;
+    if (!message.ParseFromString(req.body)) {
+      Problem(resp, 400, "Bad OTLP message", "the body is not a valid OTLP protobuf message");
+      return;
+    }
+    add(message);
+    resp.content_type = "application/x-protobuf";
+    resp.body = Response().SerializeAsString();
+  };
+}
+
+}  // namespace
+
+void AddOtlpHttpRoutes(http::Router& router, TelemetryStore* store) {
+  (void)router.Add(
+      "POST", "/v1/traces",
+      OtlpHandler<trace_v1::ExportTraceServiceRequest, trace_v1::ExportTraceServiceResponse>(
+          [store](const auto& r) { store->AddTraces(r); }));
+  (void)router.Add("POST", "/v1/metrics",
+                   OtlpHandler<metrics_v1::ExportMetricsServiceRequest,
+                               metrics_v1::ExportMetricsServiceResponse>(
+                       [store](const auto& r) { store->AddMetrics(r); }));
+  (void)router.Add(
+      "POST", "/v1/logs",
+      OtlpHandler<logs_v1::ExportLogsServiceRequest, logs_v1::ExportLogsServiceResponse>(
+          [store](const auto& r) { store->AddLogs(r); }));
+}
+
+absl::StatusOr<std::unique_ptr<OtlpGrpcReceiver>> OtlpGrpcReceiver::Start(const std::string& listen,
+                                                                          TelemetryStore* store) {
+  std::unique_ptr<OtlpGrpcReceiver> r(new OtlpGrpcReceiver());
+  r->traces_ = std::make_unique<TraceService>(store);
+  r->metrics_ = std::make_unique<MetricsService>(store);
+  r->logs_ = std::make_unique<LogsService>(store);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &r->port_);
+  builder.RegisterService(r->traces_.get());
+  builder.RegisterService(r->metrics_.get());
+  builder.RegisterService(r->logs_.get());
+  r->server_ = builder.BuildAndStart();
+  if (r->server_ == nullptr || r->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("OTLP/gRPC receiver cannot listen on ", listen));
+  }
+  return r;
+}
+
+OtlpGrpcReceiver::~OtlpGrpcReceiver() { Stop(); }
+
+void OtlpGrpcReceiver::Stop() {
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    server_->Wait();
+    server_.reset();
+  }
+}
+
+}  // namespace idgen::apphost

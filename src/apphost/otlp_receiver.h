@@ -1,0 +1,50 @@
+// Copyright idgen authors.
+//
+// The AppHost's OTLP receiver, like Aspire's dashboard: services export
+// traces, metrics and logs to it and the dashboard shows them.
+//
+//   * OTLP/HTTP (protobuf): POST /v1/traces, /v1/metrics, /v1/logs, added
+//     to the dashboard's router (AddOtlpHttpRoutes). JSON bodies get 415.
+//   * OTLP/gRPC: the three collector services on their own port.
+//
+// Everything received goes to a TelemetryStore.
+#ifndef IDGEN_APPHOST_OTLP_RECEIVER_H_
+#define IDGEN_APPHOST_OTLP_RECEIVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "src/apphost/telemetry_store.h"
+#include "src/http/router.h"
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
+
+namespace idgen::apphost {
+
+void AddOtlpHttpRoutes(http::Router& router, TelemetryStore* store);
+
+class OtlpGrpcReceiver {
+ public:
+  // Listens on `listen` (port 0: any). `store` must outlive the receiver.
+  static absl::StatusOr<std::unique_ptr<OtlpGrpcReceiver>> Start(const std::string& listen,
+                                                                 TelemetryStore* store);
+  ~OtlpGrpcReceiver();
+  int port() const { return port_; }
+  void Stop();
+
+ private:
+  OtlpGrpcReceiver() = default;
+  std::unique_ptr<grpc::Service> traces_;
+  std::unique_ptr<grpc::Service> metrics_;
+  std::unique_ptr<grpc::Service> logs_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace idgen::apphost
+
+#endif  // IDGEN_APPHOST_OTLP_RECEIVER_H_

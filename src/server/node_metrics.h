@@ -1,0 +1,74 @@
+// Copyright idgen authors.
+//
+// NodeMetrics: the domain metrics of an `idgen serve` node, registered on a
+// telemetry::Meter (names, units and labels in docs/OBSERVABILITY.md):
+//   * synchronous, counted by IdService on the request path: IDs issued and
+//     batch sizes per namespace (cells bound once, no allocation per call);
+//   * observable, read at collection time from what the node already keeps:
+//     SnowflakeGenerator::Stats (clock regressions, waits, borrowed time,
+//     sequence-exhaustion waits, refusals), the clock lag, the reservation
+//     headroom, the lease (held, TTL left) and readiness;
+//   * lease losses: the node's own count of claims it lost (fenced).
+// The node's worker claim can change at run time (a fenced node claims
+// again), so every callback asks for the current claim; with none, the
+// per-claim metrics are simply absent. Generator statistics restart from zero
+// with a new claim, as counters do after a restart.
+// The destructor unregisters the callbacks, so the Meter may outlive it.
+//
+// Thread-safety: construct from one thread; the rest from any.
+// Everything passed in must outlive the Meter's last Collect and Stop().
+#ifndef IDGEN_SERVER_NODE_METRICS_H_
+#define IDGEN_SERVER_NODE_METRICS_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/status.h"
+#include "idgen/clock.h"
+#include "src/server/id_namespace.h"
+#include "src/server/server_config.h"
+#include "src/server/worker_claim.h"
+#include "src/telemetry/meter.h"
+
+namespace idgen::server {
+
+// The cells IdService adds to for one namespace.
+struct NamespaceCounters {
+  telemetry::CounterCell* issued = nullptr;
+  telemetry::HistogramCell* batch_size = nullptr;
+};
+// By namespace name.
+using NamespaceCounterMap = std::unordered_map<std::string, NamespaceCounters>;
+
+class NodeMetrics {
+ public:
+  // The node's current claim, or null while it holds none.
+  using ClaimFn = std::function<std::shared_ptr<WorkerClaim>()>;
+
+  NodeMetrics(telemetry::Meter* meter, const ServerConfig* config, ClaimFn claim, Clock* clock,
+              std::function<absl::Status()> ready, std::function<int64_t()> lease_losses);
+  ~NodeMetrics();
+  NodeMetrics(const NodeMetrics&) = delete;
+  NodeMetrics& operator=(const NodeMetrics&) = delete;
+
+  const NamespaceCounterMap& counters() const { return counters_; }
+
+ private:
+  void Register(telemetry::Meter* meter);
+  // Calls f(ns, gen) for every snowflake namespace of the current claim.
+  void ForEachSnowflake(const std::function<void(const IdNamespace&, SnowflakeGenerator&)>& f);
+
+  telemetry::Meter* const meter_;
+  const ServerConfig* const config_;
+  const ClaimFn claim_;
+  Clock* const clock_;
+  const std::function<absl::Status()> ready_;
+  const std::function<int64_t()> lease_losses_;
+  NamespaceCounterMap counters_;
+};
+
+}  // namespace idgen::server
+
+#endif  // IDGEN_SERVER_NODE_METRICS_H_
