@@ -254,6 +254,8 @@ http::Handler Telemetry::InstrumentHttp(http::Handler inner, RouteOf route_of) {
   };
 }
 
-std::string Telemetry::PrometheusText() { return ToPrometheusText(meter_.Collect()); }
+std::string Telemetry::PrometheusText() {
+  return PrometheusTargetInfo(origin_.resource) + ToPrometheusText(meter_.Collect());
+}
 
 }  // namespace idgen::telemetry
