@@ -44,6 +44,10 @@ class ServerInterceptor final : public grpc::experimental::Interceptor {
           });
     }
     const auto [service, method] = SplitGrpcMethod(method_);
+    // Health checks (load balancers, the gateway's client-side health
+    // checking) are measured but not traced, as /health is not over HTTP:
+    // they would bury every real trace.
+    if (!owner_->trace_health_checks() && service == "grpc.health.v1.Health") return;
     std::string name;
     name.reserve(service.size() + method.size() + 1);
     name.append(service).append("/").append(method);
@@ -96,8 +100,12 @@ bool IsGrpcServerError(int code) {
   }
 }
 
-GrpcServerTelemetry::GrpcServerTelemetry(Tracer* tracer, Histogram* duration, Clock* clock)
-    : tracer_(tracer), duration_(duration), clock_(clock) {}
+GrpcServerTelemetry::GrpcServerTelemetry(Tracer* tracer, Histogram* duration, Clock* clock,
+                                         bool trace_health_checks)
+    : tracer_(tracer),
+      duration_(duration),
+      clock_(clock),
+      trace_health_checks_(trace_health_checks) {}
 
 grpc::experimental::Interceptor* GrpcServerTelemetry::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {

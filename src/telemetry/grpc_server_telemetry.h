@@ -43,14 +43,18 @@ bool IsGrpcServerError(int code);
 class GrpcServerTelemetry final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   // `tracer` may be null (metrics only); `duration` (unit ms) may be null.
-  // All outlive the factory and the server.
-  GrpcServerTelemetry(Tracer* tracer, Histogram* duration, Clock* clock);
+  // All outlive the factory and the server. Calls to grpc.health.v1.Health
+  // are measured but get no span unless `trace_health_checks` (they come
+  // from load balancers every few hundred ms and would bury real traces).
+  GrpcServerTelemetry(Tracer* tracer, Histogram* duration, Clock* clock,
+                      bool trace_health_checks = false);
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
   Tracer* tracer() const { return tracer_; }
   Clock* clock() const { return clock_; }
+  bool trace_health_checks() const { return trace_health_checks_; }
   // The duration cell for a method and status code.
   HistogramCell* DurationCell(const char* method, int code);
 
@@ -58,6 +62,7 @@ class GrpcServerTelemetry final : public grpc::experimental::ServerInterceptorFa
   Tracer* const tracer_;
   Histogram* const duration_;
   Clock* const clock_;
+  const bool trace_health_checks_;
   Mutex mu_;
   std::map<std::pair<const void*, int>, HistogramCell*> cells_ ABSL_GUARDED_BY(mu_);
 };

@@ -66,7 +66,9 @@ class GrpcTelemetryTest : public ::testing::Test {
     builder.RegisterService(&health_);
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> server;
-    server.push_back(std::make_unique<GrpcServerTelemetry>(&server_tracer_, duration_, &clock_));
+    // The test service is Health, whose calls are traced only on request.
+    server.push_back(std::make_unique<GrpcServerTelemetry>(&server_tracer_, duration_, &clock_,
+                                                           /*trace_health_checks=*/true));
     builder.experimental().SetInterceptorCreators(std::move(server));
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
@@ -160,6 +162,35 @@ TEST(SplitGrpcMethodTest, SplitsServiceAndMethod) {
   EXPECT_EQ(SplitGrpcMethod("x").second, "x");
   EXPECT_TRUE(IsGrpcServerError(14));
   EXPECT_FALSE(IsGrpcServerError(3));
+}
+
+TEST(GrpcServerTelemetryDefaultsTest, HealthChecksAreMeasuredButNotTraced) {
+  FakeClock clock{absl::FromUnixSeconds(1'700'000'000)};
+  Collect spans;
+  Tracer tracer{ParentBasedSampler(AlwaysOnSampler()), &spans, &clock};
+  Meter meter{"test", &clock};
+  Histogram* duration = meter.CreateHistogram("rpc.server.duration", "d", "ms", {1, 10});
+  FakeHealth health;
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&health);
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> server;
+  server.push_back(std::make_unique<GrpcServerTelemetry>(&tracer, duration, &clock));
+  builder.experimental().SetInterceptorCreators(std::move(server));
+  std::unique_ptr<grpc::Server> srv = builder.BuildAndStart();
+  ASSERT_NE(srv, nullptr);
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  grpc::health::v1::HealthCheckRequest req;
+  grpc::health::v1::HealthCheckResponse resp;
+  ASSERT_TRUE(stub->Check(&ctx, req, &resp).ok());
+  srv->Shutdown();
+  EXPECT_TRUE(spans.spans().empty());
+  const std::vector<MetricData> metrics = meter.Collect();
+  ASSERT_EQ(metrics[0].histograms.size(), 1u);
+  EXPECT_EQ(metrics[0].histograms[0].count, 1u);
 }
 
 }  // namespace

@@ -66,6 +66,12 @@ void Logger::Log(Severity severity, std::string message, Attributes attributes,
   if (exporter_ != nullptr) exporter_->Add(std::move(r));
 }
 
+void Logger::WriteRaw(const std::string& text) {
+  if (sink_ == nullptr) return;
+  MutexLock lock(&mu_);
+  *sink_ << text << std::flush;
+}
+
 std::string Logger::Format(const LogRecord& r) const {
   const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", r.time, absl::UTCTimeZone());
   const bool traced = !AllZero(r.trace_id);

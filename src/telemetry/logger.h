@@ -46,6 +46,10 @@ class Logger {
     Log(Severity::kError, std::move(message), std::move(attributes));
   }
 
+  // Writes `text` to the sink as it is, never inside another line (console
+  // exporters share the sink with the log).
+  void WriteRaw(const std::string& text);
+
   // The line Log would write for `record` (no newline).
   std::string Format(const LogRecord& record) const;
 

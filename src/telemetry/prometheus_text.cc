@@ -205,4 +205,14 @@ std::string ToPrometheusText(const std::vector<MetricData>& metrics) {
   return out;
 }
 
+std::string PrometheusTargetInfo(const Attributes& resource) {
+  std::string out =
+      "# HELP target_info Target metadata\n"
+      "# TYPE target_info gauge\n"
+      "target_info";
+  AppendLabels(&out, Canonical(resource));
+  out += " 1\n";
+  return out;
+}
+
 }  // namespace idgen::telemetry

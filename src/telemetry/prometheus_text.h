@@ -53,6 +53,10 @@ std::string PrometheusNumber(double v);
 // The whole exposition of `metrics`. Families with no points are left out.
 std::string ToPrometheusText(const std::vector<MetricData>& metrics);
 
+// The `target_info` family the specification defines for resource
+// attributes: one gauge sample of 1 with the attributes as labels.
+std::string PrometheusTargetInfo(const Attributes& resource);
+
 }  // namespace idgen::telemetry
 
 #endif  // IDGEN_TELEMETRY_PROMETHEUS_TEXT_H_

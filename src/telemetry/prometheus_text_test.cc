@@ -89,5 +89,13 @@ TEST(PrometheusTextTest, GaugesAndEmptyFamilies) {
             "idgen_node_ready 1\n");
 }
 
+TEST(PrometheusTextTest, TargetInfoCarriesTheResource) {
+  EXPECT_EQ(PrometheusTargetInfo({{"service.name", std::string("idgen-serve")},
+                                  {"deployment.environment", std::string("te\"st")}}),
+            "# HELP target_info Target metadata\n"
+            "# TYPE target_info gauge\n"
+            "target_info{deployment_environment=\"te\\\"st\",service_name=\"idgen-serve\"} 1\n");
+}
+
 }  // namespace
 }  // namespace idgen::telemetry

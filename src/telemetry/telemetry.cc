@@ -99,7 +99,7 @@ Telemetry::Telemetry(TelemetryConfig config, Options options)
           if (span_exporter_ == nullptr) {  // console
             std::string lines;
             for (const SpanData& s : batch) absl::StrAppend(&lines, SpanLine(s), "\n");
-            *log_sink_ << lines << std::flush;
+            logger_->WriteRaw(lines);
             return absl::OkStatus();
           }
           opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest req;
@@ -169,7 +169,7 @@ void Telemetry::RegisterSelfMetrics() {
 void Telemetry::ExportMetricsOnce() {
   std::vector<MetricData> data = meter_.Collect();
   if (metric_exporter_ == nullptr) {  // console
-    *log_sink_ << ToPrometheusText(data) << std::flush;
+    logger_->WriteRaw(ToPrometheusText(data));
     return;
   }
   opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest req;
@@ -294,6 +294,8 @@ http::AsyncHandler Telemetry::InstrumentHttpAsync(http::AsyncHandler inner, Rout
   };
 }
 
-std::string Telemetry::PrometheusText() { return ToPrometheusText(meter_.Collect()); }
+std::string Telemetry::PrometheusText() {
+  return PrometheusTargetInfo(origin_.resource) + ToPrometheusText(meter_.Collect());
+}
 
 }  // namespace idgen::telemetry

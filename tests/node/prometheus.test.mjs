@@ -153,6 +153,7 @@ test('promtool check metrics accepts a live node /metrics', async (t) => {
     metrics.body,
     /^rpc_server_duration_seconds_count\{rpc_grpc_status_code="0",rpc_method="NextIds",rpc_service="idgen.v1.IdGenerator",rpc_system="grpc"\} 3$/m,
   );
+  assert.match(metrics.body, /^target_info\{.*service_name="idgen-serve".*\} 1$/m);
   const r = await run('promtool', ['check', 'metrics'], { input: metrics.body });
   assert.equal(r.code, 0, `promtool check metrics failed:\n${r.stdout}${r.stderr}`);
 });
