@@ -5,56 +5,12 @@
 // process behind after SIGTERM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-import { freePort, httpGet, idgenBin, runIdgen, sleep, tempDir, waitUntil } from './lib/harness.mjs';
-
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-// Starts `idgen up ARGS`; resolves once it printed its resource table.
-async function startUp(t, args, { timeoutMs = 90000 } = {}) {
-  const child = spawn(idgenBin(), ['up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const up = { child, stdout: '', stderr: '', exit: undefined };
-  child.stdout.setEncoding('utf8').on('data', (c) => (up.stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c) => (up.stderr += c));
-  up.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve((up.exit = { code, signal }))));
-  t.after(async () => {
-    if (!up.exit) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
-      await up.exited;
-      clearTimeout(timer);
-    }
-  });
-  const end = Date.now() + timeoutMs;
-  while (!/Press Ctrl-C to stop/.test(up.stdout)) {
-    if (up.exit || Date.now() > end) {
-      throw new Error(`idgen up did not come up (exit ${JSON.stringify(up.exit)}):\n${up.stderr}\n${up.stdout}`);
-    }
-    await sleep(100);
-  }
-  return up;
-}
-
-async function resources(dashPort) {
-  const res = await httpGet(dashPort, '/api/resources');
-  assert.equal(res.status, 200);
-  return Object.fromEntries(res.json.map((r) => [r.name, r]));
-}
-
-function post(port, urlPath) {
-  return fetch(`http://127.0.0.1:${port}${urlPath}`, { method: 'POST', signal: AbortSignal.timeout(5000) });
-}
+import { freePort, httpGet, runIdgen, tempDir, waitUntil } from './lib/harness.mjs';
+import { alive, post, resources, startUp } from './lib/up_harness.mjs';
 
 test('idgen up: everything healthy, IDs through the gateway, supervision, buttons, clean stop', async (t) => {
   const dir = tempDir(t, 'idgen-up-');
