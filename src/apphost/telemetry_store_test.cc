@@ -82,7 +82,7 @@ TEST(TelemetryStoreTest, DropsTheOldestTracesBeyondTheCap) {
 }
 
 metrics_v1::ExportMetricsServiceRequest Export(int64_t issued, uint64_t t_ms,
-                                               std::vector<uint64_t> buckets) {
+                                               const std::vector<uint64_t>& buckets) {
   metrics_v1::ExportMetricsServiceRequest req;
   auto* rm = req.add_resource_metrics();
   SetResource(rm->mutable_resource(), "idgen-serve", "node-0");
