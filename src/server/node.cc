@@ -229,7 +229,12 @@ absl::Status Node::Start() {
   if (tel != nullptr) {
     metrics_ = std::make_unique<NodeMetrics>(
         &tel->meter(), &options_.config, [this] { return claim_.load(); }, clock_,
-        [this] { return Ready(); }, [this] { return losses_.load(std::memory_order_relaxed); });
+        [this] { return Ready(); },
+        [this] {
+          return LeaseCounts{claims_.load(std::memory_order_relaxed),
+                             losses_.load(std::memory_order_relaxed),
+                             exhausted_.load(std::memory_order_relaxed)};
+        });
     service_->SetCounters(metrics_->counters());
   }
 

@@ -19,13 +19,13 @@ Attributes NsAttrs(const IdNamespace& ns) { return {{"idgen.namespace", ns.name(
 
 NodeMetrics::NodeMetrics(telemetry::Meter* meter, const ServerConfig* config, ClaimFn claim,
                          Clock* clock, std::function<absl::Status()> ready,
-                         std::function<int64_t()> lease_losses)
+                         std::function<LeaseCounts()> lease_counts)
     : meter_(meter),
       config_(config),
       claim_(std::move(claim)),
       clock_(clock),
       ready_(std::move(ready)),
-      lease_losses_(std::move(lease_losses)) {
+      lease_counts_(std::move(lease_counts)) {
   Register(meter);
 }
 
@@ -142,7 +142,14 @@ void NodeMetrics::Register(telemetry::Meter* meter) {
       this);
   meter->CreateObservableCounter(
       "idgen.lease.losses", "Times the node lost its worker lease (fenced itself)", "{loss}",
-      [this](Observer& o) { o.Observe(lease_losses_()); }, this);
+      [this](Observer& o) { o.Observe(lease_counts_().losses); }, this);
+  meter->CreateObservableCounter(
+      "idgen.lease.claims", "Worker ids the node claimed (more than one after a lease loss)",
+      "{claim}", [this](Observer& o) { o.Observe(lease_counts_().claims); }, this);
+  meter->CreateObservableCounter(
+      "idgen.lease.exhausted_attempts",
+      "Claim attempts that found every worker id taken (the node waits, not ready)", "{attempt}",
+      [this](Observer& o) { o.Observe(lease_counts_().exhausted_attempts); }, this);
   meter->CreateObservableGauge(
       "idgen.node.ready", "1 while the node can issue IDs", "",
       [this](Observer& o) { o.Observe(int64_t{ready_().ok() ? 1 : 0}); }, this);

@@ -8,7 +8,8 @@
 //     SnowflakeGenerator::Stats (clock regressions, waits, borrowed time,
 //     sequence-exhaustion waits, refusals), the clock lag, the reservation
 //     headroom, the lease (held, TTL left) and readiness;
-//   * lease losses: the node's own count of claims it lost (fenced).
+//   * lease claims, losses (fenced) and exhausted claim attempts: the node's
+//     own counts.
 // The node's worker claim can change at run time (a fenced node claims
 // again), so every callback asks for the current claim; with none, the
 // per-claim metrics are simply absent. Generator statistics restart from zero
@@ -39,6 +40,13 @@ struct NamespaceCounters {
   telemetry::CounterCell* issued = nullptr;
   telemetry::HistogramCell* batch_size = nullptr;
 };
+// What the node counts about its claims (GetInfo's lease counters).
+struct LeaseCounts {
+  int64_t claims = 0;              // worker ids claimed
+  int64_t losses = 0;              // leases lost (fenced)
+  int64_t exhausted_attempts = 0;  // claim attempts that found every id taken
+};
+
 // By namespace name.
 using NamespaceCounterMap = std::unordered_map<std::string, NamespaceCounters>;
 
@@ -48,7 +56,7 @@ class NodeMetrics {
   using ClaimFn = std::function<std::shared_ptr<WorkerClaim>()>;
 
   NodeMetrics(telemetry::Meter* meter, const ServerConfig* config, ClaimFn claim, Clock* clock,
-              std::function<absl::Status()> ready, std::function<int64_t()> lease_losses);
+              std::function<absl::Status()> ready, std::function<LeaseCounts()> lease_counts);
   ~NodeMetrics();
   NodeMetrics(const NodeMetrics&) = delete;
   NodeMetrics& operator=(const NodeMetrics&) = delete;
@@ -65,7 +73,7 @@ class NodeMetrics {
   const ClaimFn claim_;
   Clock* const clock_;
   const std::function<absl::Status()> ready_;
-  const std::function<int64_t()> lease_losses_;
+  const std::function<LeaseCounts()> lease_counts_;
   NamespaceCounterMap counters_;
 };
 

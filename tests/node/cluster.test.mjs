@@ -12,6 +12,7 @@ import { IdLedger, loadLoop, newStats, startClusterNode } from './lib/cluster.mj
 import {
   grpc,
   grpcClients,
+  httpGet,
   runIdgen,
   sleep,
   timestampOf,
@@ -43,6 +44,10 @@ test('three nodes claim three ids; a fourth waits not-ready until one stops', as
   await waitUntil(async () => Number((await fourth.info()).lease.exhausted_attempts) >= 2, {
     what: 'exhausted attempts counted',
   });
+  // ... and exported as a metric, for alerting.
+  const metrics = await httpGet(fourth.adminPort, '/metrics');
+  const exhausted = /^idgen_lease_exhausted_attempts_total(?:\{[^}]*\})? (\d+)/m.exec(metrics.body);
+  assert.ok(exhausted && Number(exhausted[1]) >= 2, metrics.body.slice(0, 2000));
 
   const freed = Number((await nodes[1].info()).worker_id);
   await nodes[1].stop(); // graceful: revokes the lease, the id is free at once

@@ -83,8 +83,22 @@ test('idgen up: everything healthy, IDs through the gateway, supervision, button
 test('two idgen up on one machine do not interfere', async (t) => {
   const a = { dir: tempDir(t, 'idgen-up-a-'), gw: await freePort(), dash: await freePort() };
   const b = { dir: tempDir(t, 'idgen-up-b-'), gw: await freePort(), dash: await freePort() };
-  const upA = await startUp(t, ['--nodes', '1', '--state-dir', a.dir,
+  // A: a three-member etcd and Prometheus scraping the node and the gateway.
+  const promPort = await freePort();
+  const appFile = path.join(a.dir, 'app.json');
+  writeFileSync(appFile, JSON.stringify({ prometheus: { enabled: true, listen: `127.0.0.1:${promPort}` } }));
+  const upA = await startUp(t, ['--nodes', '1', '--etcd-members', '3', '--app', appFile,
+    '--state-dir', a.dir,
     '--gateway-listen', `127.0.0.1:${a.gw}`, '--dashboard-listen', `127.0.0.1:${a.dash}`]);
+  const rsA = await resources(a.dash);
+  assert.deepEqual(Object.keys(rsA).sort(), ['etcd-0', 'etcd-1', 'etcd-2', 'gateway', 'node-0', 'prometheus']);
+  assert.equal(rsA['node-0'].env.IDGEN_ETCD.split(',').length, 3);
+  // Prometheus scrapes every node and the gateway (each answers /metrics).
+  await waitUntil(async () => {
+    const r = await httpGet(promPort, '/api/v1/targets');
+    const up = (r.json?.data?.activeTargets ?? []).filter((x) => x.health === 'up');
+    return up.length === 2;
+  }, { polls: 150, what: 'Prometheus scraping node-0 and the gateway' });
   const upB = await startUp(t, ['--nodes', '1', '--embedded', '--state-dir', b.dir,
     '--gateway-listen', `127.0.0.1:${b.gw}`, '--dashboard-listen', `127.0.0.1:${b.dash}`]);
   const rsB = await resources(b.dash);
