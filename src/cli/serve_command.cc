@@ -80,7 +80,8 @@ absl::StatusOr<std::vector<std::string>> ParseEtcdEndpoints(const std::string& v
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(const ServeArgs& a) {
+absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(const ServeArgs& a,
+                                                                        telemetry::Telemetry* tel) {
   if (a.etcd.empty()) {
     absl::StatusOr<std::unique_ptr<coord::FileLeaseProvider>> files =
         coord::FileLeaseProvider::Create(a.state_dir);
@@ -93,6 +94,14 @@ absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(const Se
   opts.endpoints = *std::move(endpoints);
   opts.cluster = a.cluster;
   opts.ttl = absl::Seconds(a.lease_ttl_s);
+  // etcd call latency, per operation and outcome (docs/OBSERVABILITY.md).
+  telemetry::Histogram* latency = tel->meter().CreateHistogram(
+      "idgen.etcd.call.duration", "Duration of etcd calls (failover included)", "ms",
+      {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000});
+  opts.client.observe_call = [latency](std::string_view op, absl::Duration elapsed, bool ok) {
+    latency->Record(absl::ToDoubleMilliseconds(elapsed),
+                    {{"etcd.op", std::string(op)}, {"outcome", std::string(ok ? "ok" : "error")}});
+  };
   absl::StatusOr<std::unique_ptr<coord::EtcdLeaseProvider>> etcd =
       coord::EtcdLeaseProvider::Create(std::move(opts));
   if (!etcd.ok()) return etcd.status();
@@ -143,7 +152,7 @@ int RunServe(const ServeArgs& a) {
     }
     options.config = *std::move(config);
   }
-  absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> leases = MakeLeaseProvider(a);
+  absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> leases = MakeLeaseProvider(a, tel.get());
   if (!leases.ok()) {
     std::cerr << "idgen serve: " << leases.status().message() << "\n";
     return leases.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;

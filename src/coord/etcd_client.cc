@@ -237,6 +237,16 @@ std::string EtcdClient::PrefixEnd(const std::string& prefix) {
 
 template <typename Fn>
 absl::Status EtcdClient::CallWithFailover(const std::string& what, Fn&& attempt) {
+  if (!options_.observe_call) return CallWithFailoverOnce(what, std::forward<Fn>(attempt));
+  const absl::Time start = absl::Now();
+  absl::Status s = CallWithFailoverOnce(what, std::forward<Fn>(attempt));
+  options_.observe_call(std::string_view(what).substr(0, what.find(' ')), absl::Now() - start,
+                        s.ok());
+  return s;
+}
+
+template <typename Fn>
+absl::Status EtcdClient::CallWithFailoverOnce(const std::string& what, Fn&& attempt) {
   const size_t n = stubs_.size();
   const size_t start = current_.load();
   std::vector<std::string> failures;

@@ -30,9 +30,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -103,6 +105,10 @@ class EtcdClient {
     absl::Duration dial_timeout = absl::Seconds(2);
     // Deadline of each RPC attempt on one endpoint.
     absl::Duration call_timeout = absl::Seconds(2);
+    // Told of every call once it is done (failover included): the operation
+    // ("Range", "Txn", "LeaseGrant", "LeaseKeepAlive", ...), its duration and
+    // whether it succeeded. For metrics; must be thread-safe and quick.
+    std::function<void(std::string_view op, absl::Duration elapsed, bool ok)> observe_call;
   };
 
   // `endpoints`: "http://host:port" or "host:port". INVALID_ARGUMENT for an
@@ -154,6 +160,8 @@ class EtcdClient {
   // `what` names the operation in error messages.
   template <typename Fn>
   absl::Status CallWithFailover(const std::string& what, Fn&& attempt);
+  template <typename Fn>
+  absl::Status CallWithFailoverOnce(const std::string& what, Fn&& attempt);
 
   // Keeps every channel connecting: see ConnectorLoop in the .cc.
   void ConnectorLoop();

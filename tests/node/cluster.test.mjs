@@ -254,4 +254,14 @@ test('GetInfo shows the etcd lease: id, TTL left, reservation', async (t) => {
   assert.ok(Number(info.reserved_until_ms) > Date.now(), 'reservation ahead of the clock');
   assert.equal(Number(info.lease.claims), 1);
   assert.equal(Number(info.lease.losses), 0);
+  // etcd call latency is measured per operation.
+  const counted = (body, op) =>
+    new RegExp(`idgen_etcd_call_duration_seconds_count\\{[^}]*etcd_op="${op}"[^}]*\\} [1-9]`).test(body);
+  const metrics = (await httpGet(node.adminPort, '/metrics')).body;
+  for (const op of ['Txn', 'LeaseGrant']) assert.ok(counted(metrics, op), op);
+  // Keepalives run every TTL/3 (1 s here).
+  await waitUntil(async () => counted((await httpGet(node.adminPort, '/metrics')).body, 'LeaseKeepAlive'), {
+    polls: 50,
+    what: 'a measured LeaseKeepAlive',
+  });
 });
