@@ -123,6 +123,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
       http::HttpServer::Start(std::move(http_opts));
   if (!server.ok()) return server.status();
   gw->server_ = *std::move(server);
+  if (gw->options_.telemetry != nullptr) gw->StartHealthPoll();
   return gw;
 }
 
@@ -130,7 +131,53 @@ Gateway::~Gateway() { Stop(); }
 
 int Gateway::port() const { return server_ ? server_->port() : 0; }
 
+void Gateway::StartHealthPoll() {
+  telemetry::Meter& meter = options_.telemetry->meter();
+  meter.CreateObservableGauge(
+      "idgen.gateway.backend.serving",
+      "1 while a backend reports SERVING (in the round-robin rotation), 0 when health checking "
+      "keeps it out",
+      "",
+      [this](telemetry::Observer& o) {
+        idgen::MutexLock lock(&health_mu_);
+        for (const auto& [backend, up] : serving_) {
+          o.Observe(int64_t{up ? 1 : 0}, {{"idgen.backend", backend}});
+        }
+      },
+      this);
+  meter.CreateObservableGauge(
+      "idgen.gateway.backend.in_flight", "Calls to the backends in flight now", "{call}",
+      [this](telemetry::Observer& o) {
+        if (backends_) o.Observe(int64_t{backends_->in_flight()});
+      },
+      this);
+  poller_ = std::thread([this] {
+    do {
+      PollHealth();
+    } while (!stop_poll_.WaitForNotificationWithTimeout(absl::Seconds(1)));
+  });
+}
+
+void Gateway::PollHealth() {
+  auto done = std::make_shared<absl::Notification>();
+  backends_->HealthAll([this, done](std::vector<Backends::HealthReport>& reports) {
+    {
+      idgen::MutexLock lock(&health_mu_);
+      for (const Backends::HealthReport& r : reports) serving_[r.backend] = r.status == "SERVING";
+    }
+    done->Notify();
+  });
+  // HealthAll answers within its per-backend deadline (500 ms); Stop joins
+  // this thread before the Backends go away, so a late answer is still safe.
+  (void)done->WaitForNotificationWithTimeout(absl::Seconds(5));
+}
+
 void Gateway::Stop() {
+  if (poller_.joinable()) {
+    stop_poll_.Notify();
+    poller_.join();
+  }
+  if (options_.telemetry != nullptr) options_.telemetry->meter().Unregister(this);
   if (server_) server_->Stop();
   backends_.reset();  // waits for callbacks still due
   server_.reset();

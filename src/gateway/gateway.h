@@ -22,12 +22,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "idgen/mutex.h"
 #include "src/gateway/backend_config.h"
 #include "src/gateway/swagger_ui.h"
 
@@ -80,12 +85,21 @@ class Gateway {
  private:
   explicit Gateway(GatewayOptions options);
   absl::Status AddRoutes();
+  // With telemetry: every second, asks each backend's health service (what
+  // the channel's health checking, the circuit breaker, acts on) and keeps
+  // the answers for the idgen.gateway.backend.serving gauge.
+  void StartHealthPoll();
+  void PollHealth();
 
   const GatewayOptions options_;
   SwaggerUi swagger_ui_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;  // outlives backends_ (callbacks post to it)
   std::unique_ptr<Backends> backends_;
+  mutable idgen::Mutex health_mu_;
+  std::map<std::string, bool> serving_ ABSL_GUARDED_BY(health_mu_);
+  absl::Notification stop_poll_;
+  std::thread poller_;
 };
 
 }  // namespace idgen::gateway

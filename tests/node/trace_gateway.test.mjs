@@ -59,5 +59,17 @@ for (const protocol of ['grpc', 'http/protobuf']) {
     const metrics = await request(gw.port, 'GET', '/metrics');
     assert.equal(metrics.status, 200);
     assert.match(metrics.body, /http_server_request_duration_seconds_count\{[^}]*http_route="\/v1\/ids"/);
+    // The breaker's view of each backend: serving (in the rotation) or not.
+    const gauge = (body) => {
+      const m = /^idgen_gateway_backend_serving\{[^}]*idgen_backend="([^"]+)"[^}]*\} (\d)/m.exec(body);
+      return m && { backend: m[1], value: Number(m[2]) };
+    };
+    await waitUntil(async () => gauge((await request(gw.port, 'GET', '/metrics')).body)?.value === 1, {
+      what: 'backend serving gauge 1',
+    });
+    await node.kill9();
+    await waitUntil(async () => gauge((await request(gw.port, 'GET', '/metrics')).body)?.value === 0, {
+      what: 'backend serving gauge 0 after the node died',
+    });
   });
 }
