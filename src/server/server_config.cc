@@ -200,7 +200,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& json_text, abs
     if (!root.ok()) return root.status();
     return ParseServerConfigJson(*root, now);
   }();
-  if (!c.ok()) return absl::Status(c.status().code(), absl::StrCat("config: ", c.status().message()));
+  if (!c.ok())
+    return absl::Status(c.status().code(), absl::StrCat("config: ", c.status().message()));
   return c;
 }
 
