@@ -141,7 +141,7 @@ EtcdOp EtcdOp::Put(std::string key, std::string value, int64_t lease) {
 EtcdOp EtcdOp::Delete(std::string key) { return {.kind = Kind::kDelete, .key = std::move(key)}; }
 
 EtcdClient::EtcdClient(std::vector<std::string> endpoints, Options options)
-    : endpoints_(std::move(endpoints)), options_(options) {
+    : endpoints_(std::move(endpoints)), options_(std::move(options)) {
   grpc::ChannelArguments args;
   // Reconnect quickly once etcd is back: gRPC's default backoff grows to 120 s.
   // (Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: it is also the connect timeout,
@@ -199,13 +199,14 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::
       return absl::InvalidArgumentError(absl::StrCat("etcd endpoint \"", url, "\" is empty"));
     }
   }
-  std::unique_ptr<EtcdClient> client(new EtcdClient(std::move(endpoints), options));
-  if (options.dial_timeout <= absl::ZeroDuration()) return client;
+  const absl::Duration dial_timeout = options.dial_timeout;
+  std::unique_ptr<EtcdClient> client(new EtcdClient(std::move(endpoints), std::move(options)));
+  if (dial_timeout <= absl::ZeroDuration()) return client;
 
   // Take the first endpoint (in list order) that connects. Short turns per
   // endpoint, because a connect only progresses while someone waits on it and
   // a black-holed endpoint must not eat the whole budget.
-  const absl::Time deadline = absl::Now() + options.dial_timeout;
+  const absl::Time deadline = absl::Now() + dial_timeout;
   while (absl::Now() < deadline) {
     for (size_t i = 0; i < client->stubs_.size(); ++i) {
       const absl::Time turn = std::min(deadline, absl::Now() + absl::Milliseconds(100));
@@ -216,7 +217,7 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::
     }
   }
   return absl::UnavailableError(absl::StrCat(
-      "no etcd endpoint reachable within ", absl::FormatDuration(options.dial_timeout), " (",
+      "no etcd endpoint reachable within ", absl::FormatDuration(dial_timeout), " (",
       absl::StrJoin(client->endpoints_, ", "), "); is etcd running and listening there?"));
 }
 
