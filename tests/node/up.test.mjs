@@ -5,11 +5,15 @@
 // process behind after SIGTERM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-import { freePort, httpGet, runIdgen, tempDir, waitUntil } from './lib/harness.mjs';
+import protobuf from 'protobufjs';
+
+import { freePort, grpc, httpGet, runIdgen, tempDir, waitUntil } from './lib/harness.mjs';
 import { alive, post, resources, startUp } from './lib/up_harness.mjs';
 
 test('idgen up: everything healthy, IDs through the gateway, supervision, buttons, clean stop', async (t) => {
@@ -137,4 +141,65 @@ test('bad flags and app files: a clear error before anything starts', async (t) 
     assert.match(r.stderr, pattern, args.join(' '));
     assert.doesNotMatch(r.stderr, /starting/, `${args.join(' ')} started something`);
   }
+});
+
+test('the AppHost receives OTLP over gRPC and HTTP and shows the spans', async (t) => {
+  const dir = tempDir(t, 'idgen-up-otlp-');
+  const appFile = path.join(dir, 'app.json');
+  writeFileSync(appFile, JSON.stringify({ gateway: { enabled: false } }));
+  const dashPort = await freePort();
+  const up = await startUp(t, ['--embedded', '--nodes', '1', '--app', appFile, '--state-dir', dir,
+    '--dashboard-listen', `127.0.0.1:${dashPort}`]);
+  const grpcPort = Number(/OTLP\/gRPC 127\.0\.0\.1:(\d+)/.exec(up.stderr)?.[1]);
+  assert.ok(grpcPort > 0, up.stderr);
+
+  const root = protobuf.loadSync(fileURLToPath(new URL('./proto/otlp_test.proto', import.meta.url)));
+  const TraceRequest = root.lookupType('otlptest.TraceRequest');
+  const ExportResponse = root.lookupType('otlptest.ExportResponse');
+  const traceId = randomBytes(16);
+  const request = (service) => ({
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+      scopeSpans: [{
+        spans: [{
+          traceId,
+          spanId: randomBytes(8),
+          name: `${service} work`,
+          kind: 2,
+          startTimeUnixNano: String(BigInt(Date.now()) * 1000000n),
+          endTimeUnixNano: String(BigInt(Date.now() + 3) * 1000000n),
+        }],
+      }],
+    }],
+  });
+  // OTLP/gRPC, with a client made from the collector's method path.
+  const Client = grpc.makeGenericClientConstructor({
+    Export: {
+      path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (m) => Buffer.from(TraceRequest.encode(TraceRequest.fromObject(m)).finish()),
+      responseDeserialize: (b) => ExportResponse.decode(b),
+    },
+  });
+  const client = new Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+  t.after(() => client.close());
+  await new Promise((resolve, reject) =>
+    client.Export(request('via-grpc'), { deadline: new Date(Date.now() + 5000) }, (err) => (err ? reject(err) : resolve())));
+  // OTLP/HTTP on the dashboard port.
+  const body = Buffer.from(TraceRequest.encode(TraceRequest.fromObject(request('via-http'))).finish());
+  const res = await fetch(`http://127.0.0.1:${dashPort}/v1/traces`, {
+    method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' },
+  });
+  assert.equal(res.status, 200);
+  const json = await fetch(`http://127.0.0.1:${dashPort}/v1/traces`, {
+    method: 'POST', body: '{}', headers: { 'content-type': 'application/json' },
+  });
+  assert.equal(json.status, 415);
+  assert.match((await json.json()).detail, /application\/x-protobuf/);
+
+  const trace = (await httpGet(dashPort, `/api/traces/${traceId.toString('hex')}`)).json;
+  assert.deepEqual(trace.spans.map((s) => s.service).sort(), ['via-grpc', 'via-http']);
+  const missing = await httpGet(dashPort, '/api/traces/00');
+  assert.equal(missing.status, 404);
 });
