@@ -218,39 +218,17 @@ Telemetry::ClientInterceptor() {
 }
 
 http::Handler Telemetry::InstrumentHttp(http::Handler inner, RouteOf route_of) {
-  return [this, inner = std::move(inner), route_of = std::move(route_of)](const http::Request& req,
-                                                                          http::Response& resp) {
-    const absl::Duration start = clock_->MonotonicNow();
-    const std::string route = route_of ? route_of(req) : std::string();
-    const char* method = HttpMethodOrOther(req.method);
-    const bool traced = req.path != "/health" && req.path != "/alive" && req.path != "/metrics";
-    std::unique_ptr<Span> span;
-    if (traced) {
-      std::optional<SpanContext> parent =
-          ExtractTraceContext([&req](std::string_view key) { return req.Header(key); });
-      span =
-          tracer_->StartSpan(route.empty() ? std::string(method) : absl::StrCat(method, " ", route),
-                             SpanKind::kServer, parent.value_or(SpanContext()),
-                             {{"http.request.method", std::string(method)},
-                              {"url.path", req.path},
-                              {"url.scheme", std::string("http")}});
-      if (!route.empty()) span->SetAttribute("http.route", route);
-    }
-    {
-      std::optional<Scope> scope;
-      if (span) scope.emplace(span->context());
-      inner(req, resp);
-    }
-    Attributes attrs = {{"http.request.method", std::string(method)},
-                        {"http.response.status_code", static_cast<int64_t>(resp.status)},
-                        {"url.scheme", std::string("http")}};
-    if (!route.empty()) attrs.emplace_back("http.route", route);
-    http_duration_->Record(absl::ToDoubleSeconds(clock_->MonotonicNow() - start), attrs);
-    if (span) {
-      span->SetAttribute("http.response.status_code", static_cast<int64_t>(resp.status));
-      if (resp.status >= 500) span->SetStatus(SpanStatus::kError, "");
-      span->End();
-    }
+  // One implementation: a plain handler is an asynchronous one that is done
+  // as soon as it returns.
+  http::AsyncHandler instrumented = InstrumentHttpAsync(
+      [inner = std::move(inner)](const http::Request& req, http::Response& resp,
+                                 const http::Done& done) {
+        inner(req, resp);
+        done();
+      },
+      std::move(route_of));
+  return [instrumented = std::move(instrumented)](const http::Request& req, http::Response& resp) {
+    instrumented(req, resp, [] {});
   };
 }
 

@@ -111,13 +111,16 @@ for (const protocol of ['grpc', 'http/protobuf']) {
       'health/alive/metrics must stay out of traces',
     );
 
-    // Metrics (cumulative; wait for an export that saw every call).
+    // Metrics (cumulative; wait for an export that saw every call: IDs are
+    // counted in the handler, a call's duration once its status is sent, so
+    // one export may fall between the two).
     const ids = await waitUntil(
       () => {
         const m = receiver.latest('idgen.ids.issued', { 'idgen.namespace': 'default' });
-        return m && m.point.value === issued ? m : undefined;
+        const d = receiver.latest('rpc.server.duration', { 'rpc.method': 'NextIds' });
+        return m && m.point.value === issued && d && d.point.count === 2 ? m : undefined;
       },
-      { what: `idgen.ids.issued == ${issued}` },
+      { what: `idgen.ids.issued == ${issued} and two NextIds durations` },
     );
     assert.equal(ids.metric.kind, 'sum');
     assert.equal(ids.metric.monotonic, true);
