@@ -28,6 +28,10 @@ struct GatewayArgs {
   int64_t retry_backoff_ms = 50;
   bool health_check = true;
   int max_in_flight = 1024;
+  bool coalesce = true;
+  int64_t coalesce_max_ids = 1000;
+  int64_t prefetch = 0;
+  int64_t prefetch_max_age_ms = 1000;
   int64_t max_count = 10000;
   int64_t max_body_bytes = 16 * 1024;
   int64_t idle_timeout_ms = 60'000;
@@ -59,6 +63,10 @@ int RunGateway(const GatewayArgs& a) {
   o.backend.retry_backoff = absl::Milliseconds(a.retry_backoff_ms);
   o.backend.health_check = a.health_check;
   o.backend.max_in_flight = a.max_in_flight;
+  o.pool.coalesce = a.coalesce;
+  o.pool.cap = static_cast<uint32_t>(a.coalesce_max_ids);
+  o.pool.prefetch = static_cast<uint32_t>(a.prefetch);
+  o.pool.max_age = absl::Milliseconds(a.prefetch_max_age_ms);
   o.max_count = static_cast<uint32_t>(a.max_count);
   o.max_body_bytes = static_cast<size_t>(a.max_body_bytes);
   o.idle_timeout = absl::Milliseconds(a.idle_timeout_ms);
@@ -144,9 +152,30 @@ void AddGatewayCommand(CLI::App& app, int* exit_code) {
       ->envname("IDGEN_HEALTH_CHECK")
       ->capture_default_str();
   cmd->add_option("--max-in-flight", args->max_in_flight,
-                  "Backend calls at once; beyond it requests get 429")
+                  "Backend calls, and ID requests waiting for one, at once; beyond it 429")
       ->envname("IDGEN_MAX_IN_FLIGHT")
       ->check(WholeNumberIn(1, 1'000'000))
+      ->capture_default_str();
+  cmd->add_option("--coalesce", args->coalesce,
+                  "Requests arriving while a namespace has backend calls in flight share the "
+                  "next call (true/false)")
+      ->envname("IDGEN_COALESCE")
+      ->capture_default_str();
+  cmd->add_option("--coalesce-max-ids", args->coalesce_max_ids,
+                  "Most IDs one shared call fetches; larger requests get their own call")
+      ->envname("IDGEN_COALESCE_MAX_IDS")
+      ->check(WholeNumberIn(1, 1'000'000))
+      ->capture_default_str();
+  cmd->add_option("--prefetch", args->prefetch,
+                  "IDs kept ready per snowflake namespace, refilled in the background "
+                  "(0: off; see docs/OPERATIONS.md for the ordering trade-off)")
+      ->envname("IDGEN_PREFETCH")
+      ->check(WholeNumberIn(0, 1'000'000))
+      ->capture_default_str();
+  cmd->add_option("--prefetch-max-age-ms", args->prefetch_max_age_ms,
+                  "Prefetched IDs older than this are dropped, never handed out")
+      ->envname("IDGEN_PREFETCH_MAX_AGE_MS")
+      ->check(WholeNumberIn(1, 60'000))
       ->capture_default_str();
   cmd->add_option("--max-count", args->max_count, "Most IDs per request; beyond it 429")
       ->envname("IDGEN_MAX_COUNT")

@@ -56,8 +56,6 @@ absl::StatusOr<Address> ParseAddress(const std::string& entry) {
   return Address{Family::kV4, absl::StrCat(host, ":", port_text)};
 }
 
-std::string Seconds(absl::Duration d) { return absl::StrCat(absl::ToDoubleSeconds(d), "s"); }
-
 }  // namespace
 
 std::vector<std::string> SplitBackendList(std::string_view list) {
@@ -138,19 +136,8 @@ std::string ServiceConfigJson(const BackendConfig& c) {
   nlohmann::ordered_json j;
   j["loadBalancingConfig"] = nlohmann::json::array({{{"round_robin", nlohmann::json::object()}}});
   if (c.health_check) j["healthCheckConfig"] = {{"serviceName", "idgen.v1.IdGenerator"}};
-  nlohmann::ordered_json method;
-  method["name"] = nlohmann::json::array({{{"service", "idgen.v1.IdGenerator"}}});
-  if (c.retry_attempts >= 2) {
-    nlohmann::ordered_json retry;
-    retry["maxAttempts"] = c.retry_attempts;
-    retry["initialBackoff"] = Seconds(c.retry_backoff);
-    retry["maxBackoff"] = Seconds(c.retry_backoff * 8);
-    retry["backoffMultiplier"] = 2;
-    retry["retryableStatusCodes"] = nlohmann::json::array({"UNAVAILABLE"});
-    method["retryPolicy"] = std::move(retry);
-  }
-  j["methodConfig"] = nlohmann::json::array({method});
-  if (c.retry_attempts >= 2) j["retryThrottling"] = {{"maxTokens", 100}, {"tokenRatio", 0.1}};
+  // No retryPolicy: Backends retries itself, so that retries are counted and
+  // traced (gRPC's own retries are invisible to the application).
   return j.dump();
 }
 

@@ -14,10 +14,10 @@
 //     "idgen.v1.IdGenerator"): a node that is down or reports NOT_SERVING
 //     (fenced, draining) leaves the rotation until it serves again, so a dead
 //     backend costs no latency after its connection drops. This is the
-//     gateway's circuit breaker;
-//   * retries of UNAVAILABLE (up to retry_attempts, exponential backoff from
-//     retry_backoff, capped at 8x) within each call's deadline, throttled
-//     (retryThrottling) so that a dead cluster does not get a retry storm.
+//     gateway's circuit breaker.
+// Retries (retry_attempts, retry_backoff) are not in the service config:
+// Backends makes them itself so that each is counted and traced (see
+// backends.h and retry_budget.h).
 //
 // Thread-safety: pure functions.
 #ifndef IDGEN_GATEWAY_BACKEND_CONFIG_H_

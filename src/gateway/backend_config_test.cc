@@ -44,23 +44,18 @@ TEST(BackendConfigTest, BadEntriesNameThemselves) {
               HasSubstr("twice"));
 }
 
-TEST(BackendConfigTest, ServiceConfigAsksForRoundRobinHealthAndRetries) {
+TEST(BackendConfigTest, ServiceConfigAsksForRoundRobinAndHealthButNotGrpcRetries) {
   BackendConfig c;
   c.retry_attempts = 4;
-  c.retry_backoff = absl::Milliseconds(20);
   const nlohmann::json j = nlohmann::json::parse(ServiceConfigJson(c));
   EXPECT_TRUE(j["loadBalancingConfig"][0].contains("round_robin"));
   EXPECT_EQ(j["healthCheckConfig"]["serviceName"], "idgen.v1.IdGenerator");
-  const nlohmann::json& retry = j["methodConfig"][0]["retryPolicy"];
-  EXPECT_EQ(retry["maxAttempts"], 4);
-  EXPECT_EQ(retry["initialBackoff"], "0.02s");
-  EXPECT_EQ(retry["maxBackoff"], "0.16s");
-  EXPECT_EQ(retry["retryableStatusCodes"], nlohmann::json::array({"UNAVAILABLE"}));
-  c.retry_attempts = 1;
+  // The gateway retries itself (counted, traced); gRPC must not retry too.
+  EXPECT_FALSE(j.contains("methodConfig"));
+  EXPECT_FALSE(j.contains("retryThrottling"));
   c.health_check = false;
   const nlohmann::json off = nlohmann::json::parse(ServiceConfigJson(c));
   EXPECT_FALSE(off.contains("healthCheckConfig"));
-  EXPECT_FALSE(off["methodConfig"][0].contains("retryPolicy"));
 }
 
 TEST(BackendConfigTest, SettingsOutOfRangeAreRejected) {

@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "src/telemetry/grpc_client_telemetry.h"
@@ -81,6 +82,17 @@ Backends::Backends(BackendConfig config, BackendTargets targets, telemetry::Tele
   }
   balanced_->GetState(/*try_to_connect=*/true);
   stub_ = v1::IdGenerator::NewStub(balanced_);
+  if (telemetry_ != nullptr) {
+    telemetry::Meter& meter = telemetry_->meter();
+    retries_ = meter.CreateCounter(
+        "idgen.gateway.retries",
+        "Backend calls tried again after an attempt ended UNAVAILABLE (--retry-attempts)",
+        "{retry}");
+    throttled_ = meter.CreateCounter(
+        "idgen.gateway.retries.throttled",
+        "Retries not made because the retry budget was spent (most recent attempts failed)",
+        "{retry}");
+  }
   for (size_t i = 0; i < targets_.each.size(); ++i) {
     grpc::ChannelArguments node_args;
     node_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
@@ -96,6 +108,8 @@ Backends::Backends(BackendConfig config, BackendTargets targets, telemetry::Tele
 }
 
 Backends::~Backends() {
+  // Retries waiting for their backoff answer now, with their last error.
+  retry_queue_.Stop();
   // Every call has a deadline; wait for the callbacks that are still due so
   // that none runs against a destroyed object.
   const absl::Time give_up = absl::Now() + config_.call_timeout + kProbeTimeout + absl::Seconds(2);
@@ -112,43 +126,117 @@ bool Backends::Acquire() {
   return true;
 }
 
-void Backends::SetDeadline(grpc::ClientContext& ctx) const {
-  ctx.set_deadline(DeadlineIn(config_.call_timeout));
-  // The gateway's server span is current while its handler starts the call;
-  // the callback API may create the client span on another thread, so pass
-  // the parent explicitly.
-  if (telemetry_ != nullptr && telemetry::CurrentSpanContext().valid()) {
-    telemetry::GrpcClientTelemetry::SetParent(&ctx, telemetry::CurrentSpanContext());
+// One NextIds/Decode call across its attempts. Each attempt gets a fresh
+// ClientContext (gRPC contexts are single-use) and response.
+template <typename Request, typename Response>
+struct Backends::RetryingCall {
+  Request request;
+  Callback<Response> done;
+  const char* method = "";
+  absl::Time deadline;
+  telemetry::SpanContext parent;  // the caller's span, if any
+  int attempts = 0;
+  std::unique_ptr<grpc::ClientContext> ctx;
+  Response response;
+};
+
+bool Backends::ShouldRetry(const grpc::Status& status, int attempts_made, absl::Time deadline,
+                           const char* method, absl::Duration* backoff) {
+  if (status.ok()) {
+    budget_.OnSuccess();
+    return false;
   }
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  budget_.OnFailure();
+  if (attempts_made >= config_.retry_attempts) return false;
+  if (!budget_.RetryAllowed()) {
+    throttled_made_.fetch_add(1, std::memory_order_relaxed);
+    if (throttled_ != nullptr) throttled_->Add(1, {{"rpc.method", method}});
+    return false;
+  }
+  thread_local absl::BitGen bitgen;
+  *backoff = RetryBudget::Backoff(attempts_made, config_.retry_backoff,
+                                  absl::Uniform<double>(bitgen, 0.0, 1.0));
+  // Leave the next attempt at least a millisecond of its deadline.
+  if (absl::Now() + *backoff + absl::Milliseconds(1) >= deadline) return false;
+  retries_made_.fetch_add(1, std::memory_order_relaxed);
+  if (retries_ != nullptr) retries_->Add(1, {{"rpc.method", method}});
+  return true;
+}
+
+template <typename Request, typename Response, typename Start>
+void Backends::Attempt(std::shared_ptr<RetryingCall<Request, Response>> call, Start start) {
+  call->ctx = std::make_unique<grpc::ClientContext>();
+  call->ctx->set_deadline(absl::ToChronoTime(call->deadline));
+  // The callback API may create the client span on another thread (and a
+  // retry starts on the retry queue's), so pass the parent explicitly.
+  if (telemetry_ != nullptr && call->parent.valid()) {
+    telemetry::GrpcClientTelemetry::SetParent(call->ctx.get(), call->parent);
+  }
+  call->response.Clear();
+  ++call->attempts;
+  start(call->ctx.get(), &call->request, &call->response,
+        [this, call, start](const grpc::Status& status) {
+          absl::Duration backoff;
+          if (ShouldRetry(status, call->attempts, call->deadline, call->method, &backoff)) {
+            retry_queue_.Schedule(backoff, [this, call, start, status](bool on_time) {
+              if (on_time) return Attempt(call, start);
+              Finish(call, status);  // shutting down: answer with the last error
+            });
+            return;
+          }
+          Finish(call, status);
+        });
+}
+
+template <typename Request, typename Response>
+void Backends::Finish(const std::shared_ptr<RetryingCall<Request, Response>>& call,
+                      const grpc::Status& status) {
+  Release();
+  call->done(status, call->response);
+  pending_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+template <typename Request, typename Response>
+std::shared_ptr<Backends::RetryingCall<Request, Response>> Backends::NewCall(
+    const Request& request, Callback<Response> done, const char* method,
+    const telemetry::SpanContext& parent) {
+  auto call = std::make_shared<RetryingCall<Request, Response>>();
+  call->request = request;
+  call->done = std::move(done);
+  call->method = method;
+  call->deadline = absl::Now() + config_.call_timeout;
+  if (telemetry_ != nullptr) {
+    call->parent = parent.valid() ? parent : telemetry::CurrentSpanContext();
+  }
+  pending_.fetch_add(1, std::memory_order_acq_rel);
+  return call;
 }
 
 bool Backends::NextIds(const v1::NextIdsRequest& request, Callback<v1::NextIdsResponse> done) {
+  return NextIds(request, telemetry::SpanContext{}, std::move(done));
+}
+
+bool Backends::NextIds(const v1::NextIdsRequest& request, const telemetry::SpanContext& parent,
+                       Callback<v1::NextIdsResponse> done) {
   if (!Acquire()) return false;
-  auto call = std::make_shared<Call<v1::NextIdsRequest, v1::NextIdsResponse>>();
-  call->request = request;
-  SetDeadline(call->ctx);
-  pending_.fetch_add(1, std::memory_order_acq_rel);
-  stub_->async()->NextIds(&call->ctx, &call->request, &call->response,
-                          [this, call, done = std::move(done)](const grpc::Status& status) {
-                            Release();
-                            done(status, call->response);
-                            pending_.fetch_sub(1, std::memory_order_acq_rel);
-                          });
+  auto call = NewCall(request, std::move(done), "NextIds", parent);
+  Attempt(std::move(call),
+          [stub = stub_.get()](grpc::ClientContext* ctx, const v1::NextIdsRequest* req,
+                               v1::NextIdsResponse* resp, auto on_done) {
+            stub->async()->NextIds(ctx, req, resp, std::move(on_done));
+          });
   return true;
 }
 
 bool Backends::Decode(const v1::DecodeRequest& request, Callback<v1::DecodeResponse> done) {
   if (!Acquire()) return false;
-  auto call = std::make_shared<Call<v1::DecodeRequest, v1::DecodeResponse>>();
-  call->request = request;
-  SetDeadline(call->ctx);
-  pending_.fetch_add(1, std::memory_order_acq_rel);
-  stub_->async()->Decode(&call->ctx, &call->request, &call->response,
-                         [this, call, done = std::move(done)](const grpc::Status& status) {
-                           Release();
-                           done(status, call->response);
-                           pending_.fetch_sub(1, std::memory_order_acq_rel);
-                         });
+  auto call = NewCall(request, std::move(done), "Decode", telemetry::SpanContext{});
+  Attempt(std::move(call),
+          [stub = stub_.get()](grpc::ClientContext* ctx, const v1::DecodeRequest* req,
+                               v1::DecodeResponse* resp, auto on_done) {
+            stub->async()->Decode(ctx, req, resp, std::move(on_done));
+          });
   return true;
 }
 

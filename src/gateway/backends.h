@@ -6,10 +6,18 @@
 // ask every node rather than any.
 //
 // Every call is asynchronous (gRPC's callback API): the callback runs on a
-// gRPC thread, never on the caller's, and every call has a deadline
-// (call_timeout), so no call can hang. NextIds and Decode are bounded by
-// max_in_flight: beyond it they return false at once and the caller answers
-// 429.
+// gRPC thread (or the retry queue's), never on the caller's, and every call
+// has a deadline (call_timeout, retries included), so no call can hang.
+// NextIds and Decode are bounded by max_in_flight: beyond it they return
+// false at once and the caller answers 429.
+//
+// Retries are the gateway's own, not gRPC's retry policy, so that each one
+// is seen: an attempt that ends UNAVAILABLE is tried again (the balanced
+// channel picks the next backend) after RetryBudget's backoff, up to
+// retry_attempts, within the deadline and while the retry budget allows.
+// Every attempt is its own CLIENT span (OpenTelemetry: each resend is a
+// span); retries and throttled retries are counted
+// (idgen.gateway.retries{rpc.method}, idgen.gateway.retries.throttled).
 //
 // Thread-safety: all methods may be called concurrently.
 // Lifetime: destroying Backends waits (up to call_timeout plus a margin) for
@@ -28,9 +36,13 @@
 #include "absl/status/statusor.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/gateway/backend_config.h"
+#include "src/gateway/delay_queue.h"
+#include "src/gateway/retry_budget.h"
+#include "src/telemetry/span_context.h"
 
 namespace idgen::telemetry {
 class Telemetry;
+class Counter;
 }  // namespace idgen::telemetry
 
 namespace idgen::gateway {
@@ -66,6 +78,11 @@ class Backends {
   // Starts a NextIds / Decode call; false (and `done` is never called) if
   // max_in_flight calls are already running.
   [[nodiscard]] bool NextIds(const v1::NextIdsRequest& request, Callback<v1::NextIdsResponse> done);
+  // The same with an explicit trace parent (for calls started off the
+  // request's thread); an invalid `parent` means the thread's current span.
+  [[nodiscard]] bool NextIds(const v1::NextIdsRequest& request,
+                             const telemetry::SpanContext& parent,
+                             Callback<v1::NextIdsResponse> done);
   [[nodiscard]] bool Decode(const v1::DecodeRequest& request, Callback<v1::DecodeResponse> done);
 
   // Asks every backend; `done` gets one report per backend, in order.
@@ -74,14 +91,32 @@ class Backends {
 
   const BackendConfig& config() const { return config_; }
   int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  const RetryBudget& retry_budget() const { return budget_; }
+  // Retries made and retries refused by the budget, since start.
+  uint64_t retries() const { return retries_made_.load(std::memory_order_relaxed); }
+  uint64_t retries_throttled() const { return throttled_made_.load(std::memory_order_relaxed); }
 
  private:
   struct Node;
+  template <typename Request, typename Response>
+  struct RetryingCall;
   Backends(BackendConfig config, BackendTargets targets, telemetry::Telemetry* telemetry);
   bool Acquire();
   void Release() { in_flight_.fetch_sub(1, std::memory_order_acq_rel); }
-  // Sets the deadline and, with telemetry, the trace parent.
-  void SetDeadline(grpc::ClientContext& ctx) const;
+  // Starts (another) attempt of `call` through `start`, which issues the RPC.
+  template <typename Request, typename Response, typename Start>
+  void Attempt(std::shared_ptr<RetryingCall<Request, Response>> call, Start start);
+  template <typename Request, typename Response>
+  std::shared_ptr<RetryingCall<Request, Response>> NewCall(const Request& request,
+                                                           Callback<Response> done,
+                                                           const char* method,
+                                                           const telemetry::SpanContext& parent);
+  template <typename Request, typename Response>
+  void Finish(const std::shared_ptr<RetryingCall<Request, Response>>& call,
+              const grpc::Status& status);
+  // Whether a failed attempt is tried again; counts the retry if so.
+  bool ShouldRetry(const grpc::Status& status, int attempts_made, absl::Time deadline,
+                   const char* method, absl::Duration* backoff);
 
   const BackendConfig config_;
   const BackendTargets targets_;
@@ -91,6 +126,12 @@ class Backends {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::atomic<int> in_flight_{0};  // NextIds and Decode calls
   std::atomic<int> pending_{0};    // every call whose callback is still due
+  RetryBudget budget_;
+  std::atomic<uint64_t> retries_made_{0};
+  std::atomic<uint64_t> throttled_made_{0};
+  telemetry::Counter* retries_ = nullptr;    // with telemetry
+  telemetry::Counter* throttled_ = nullptr;  // with telemetry
+  DelayQueue retry_queue_;                   // backoffs; stopped first on destruction
 };
 
 }  // namespace idgen::gateway

@@ -1,6 +1,7 @@
 // Copyright idgen authors.
 #include "src/gateway/gateway.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <google/protobuf/util/json_util.h>
@@ -41,7 +42,8 @@ void WriteBackendError(const grpc::Status& s, Response& resp) {
 void WriteOverloaded(int limit, Response& resp) {
   WriteProblem(
       Overloaded(absl::StrCat("the gateway already has ", limit,
-                              " backend calls in flight (--max-in-flight); retry shortly")),
+                              " requests waiting for the backends (--max-in-flight); retry "
+                              "shortly")),
       resp);
   resp.headers.emplace_back("Retry-After", "1");
 }
@@ -98,11 +100,34 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   if (options.max_count < 1 || options.max_count > 1'000'000) {
     return absl::InvalidArgumentError("--max-count must be in 1..1000000");
   }
+  if (options.pool.cap < 1 || options.pool.cap > 1'000'000) {
+    return absl::InvalidArgumentError("--coalesce-max-ids must be in 1..1000000");
+  }
+  if (options.pool.prefetch > 1'000'000) {
+    return absl::InvalidArgumentError("--prefetch must be in 0..1000000");
+  }
+  if (options.pool.max_age < absl::Milliseconds(1) || options.pool.max_age > absl::Minutes(1)) {
+    return absl::InvalidArgumentError("--prefetch-max-age-ms must be in 1..60000");
+  }
   std::unique_ptr<Gateway> gw(new Gateway(std::move(options)));
   absl::StatusOr<std::unique_ptr<Backends>> backends =
       Backends::Create(gw->options_.backend, gw->options_.telemetry);
   if (!backends.ok()) return backends.status();
   gw->backends_ = *std::move(backends);
+  IdPoolOptions pool = gw->options_.pool;
+  pool.max_waiting = gw->options_.backend.max_in_flight;
+  pool.max_calls = std::max<int>(2, static_cast<int>(gw->options_.backend.backends.size()));
+  Backends* b = gw->backends_.get();
+  gw->pool_ = std::make_unique<IdPool>(
+      pool,
+      [b](const std::string& ns, uint32_t count, const telemetry::SpanContext& parent,
+          IdPool::FetchDone done) {
+        v1::NextIdsRequest request;
+        request.set_namespace_(ns);
+        request.set_count(count);
+        return b->NextIds(request, parent, std::move(done));
+      },
+      SystemClock::Get());
   if (absl::Status s = gw->AddRoutes(); !s.ok()) return s;
   http::HttpServer::Options http_opts;
   http_opts.listen = gw->options_.listen;
@@ -151,6 +176,37 @@ void Gateway::StartHealthPoll() {
         if (backends_) o.Observe(int64_t{backends_->in_flight()});
       },
       this);
+  meter.CreateObservableCounter(
+      "idgen.gateway.pool.requests",
+      "ID requests answered through the pool (pooled: coalesced or prefetched) or sent "
+      "straight to a backend (bypassed: larger than --coalesce-max-ids, or pooling off)",
+      "{request}",
+      [this](telemetry::Observer& o) {
+        const IdPool::Stats st = pool_->stats();
+        o.Observe(static_cast<int64_t>(st.requests), {{"idgen.pool.path", "pooled"}});
+        o.Observe(static_cast<int64_t>(st.bypassed), {{"idgen.pool.path", "bypassed"}});
+      },
+      this);
+  meter.CreateObservableCounter(
+      "idgen.gateway.pool.calls", "NextIds calls the pool made for pooled requests and refills",
+      "{call}", [this](telemetry::Observer& o) { o.Observe(int64_t(pool_->stats().calls)); }, this);
+  meter.CreateObservableCounter(
+      "idgen.gateway.pool.discarded",
+      "IDs fetched but never handed out (gaps, never duplicates): stale = older than "
+      "--prefetch-max-age-ms, unused = a block's remainder no request could take",
+      "{id}",
+      [this](telemetry::Observer& o) {
+        const IdPool::Stats st = pool_->stats();
+        o.Observe(static_cast<int64_t>(st.discarded_stale), {{"idgen.reason", "stale"}});
+        o.Observe(static_cast<int64_t>(st.discarded_unused), {{"idgen.reason", "unused"}});
+      },
+      this);
+  meter.CreateObservableGauge(
+      "idgen.gateway.pool.ready", "Prefetched IDs ready to hand out, all namespaces", "{id}",
+      [this](telemetry::Observer& o) { o.Observe(int64_t(pool_->stats().ready)); }, this);
+  meter.CreateObservableGauge(
+      "idgen.gateway.pool.waiting", "ID requests waiting for a backend call now", "{request}",
+      [this](telemetry::Observer& o) { o.Observe(int64_t(pool_->stats().waiting)); }, this);
   poller_ = std::thread([this] {
     do {
       PollHealth();
@@ -180,6 +236,7 @@ void Gateway::Stop() {
   if (options_.telemetry != nullptr) options_.telemetry->meter().Unregister(this);
   if (server_) server_->Stop();
   backends_.reset();  // waits for callbacks still due
+  pool_.reset();
   server_.reset();
 }
 
@@ -188,22 +245,23 @@ absl::Status Gateway::AddRoutes() {
   Backends* backends = backends_.get();
   const uint32_t max_count = options_.max_count;
 
-  auto issue = [backends](const IdsRequest& ids, Response& resp, const Done& done) {
-    v1::NextIdsRequest request;
-    request.set_namespace_(ids.ns);
-    request.set_count(ids.count);
+  IdPool* pool = pool_.get();
+  const int max_in_flight = options_.backend.max_in_flight;
+  auto issue = [pool, max_in_flight](const IdsRequest& ids, Response& resp, const Done& done) {
     const IdFormat format = ids.format;
-    const bool started = backends->NextIds(
-        request, [&resp, done, format](const grpc::Status& s, v1::NextIdsResponse& ids_resp) {
-          if (s.ok()) {
-            resp.body = RenderIds(ids_resp, format);
-          } else {
-            WriteBackendError(s, resp);
-          }
-          done();
-        });
-    if (!started) {
-      WriteOverloaded(backends->config().max_in_flight, resp);
+    const bool taken = pool->Take(ids.ns, ids.count, telemetry::CurrentSpanContext(),
+                                  [&resp, done, format, max_in_flight](IdsResult& result) {
+                                    if (result.overloaded) {
+                                      WriteOverloaded(max_in_flight, resp);
+                                    } else if (result.status.ok()) {
+                                      resp.body = RenderIds(result.ids, format);
+                                    } else {
+                                      WriteBackendError(result.status, resp);
+                                    }
+                                    done();
+                                  });
+    if (!taken) {
+      WriteOverloaded(max_in_flight, resp);
       done();
     }
   };

@@ -284,6 +284,89 @@ test('concurrency bound: beyond --max-in-flight requests get 429 overloaded, nev
   await assertStillServing(gw);
 });
 
+// The value of one Prometheus series on the gateway's /metrics, or undefined.
+async function metric(port, name, labels = '') {
+  const text = (await request(port, 'GET', '/metrics')).body;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (labels === '' ? /^(\{[^}]*\})? /.test(rest) : rest.startsWith('{') && rest.includes(labels)) {
+      return Number(rest.slice(rest.lastIndexOf(' ') + 1));
+    }
+  }
+  return undefined;
+}
+
+test('coalescing: concurrent requests share backend calls; every ID unique, each answer increasing', async (t) => {
+  const { gw } = await setup(t);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  t.after(() => agent.destroy());
+  const results = await Promise.all(
+    Array.from({ length: 2000 }, (_, i) =>
+      request(gw.port, 'GET', `/v1/ids?count=${1 + (i % 3)}`, { agent, timeoutMs: 10000 }),
+    ),
+  );
+  assert.ok(results.every((r) => r.status === 200), 'every request answered 200');
+  const all = [];
+  results.forEach((r, i) => {
+    assert.equal(r.json.ids.length, 1 + (i % 3));
+    assertStrictlyIncreasing(toBig(r.json.ids));
+    all.push(...r.json.ids);
+  });
+  assert.equal(new Set(all).size, all.length, 'no ID handed out twice');
+  const pooled = await metric(gw.port, 'idgen_gateway_pool_requests_total', 'idgen_pool_path="pooled"');
+  const calls = await metric(gw.port, 'idgen_gateway_pool_calls_total');
+  assert.ok(pooled >= 2000, `pooled requests ${pooled}`);
+  assert.ok(calls < pooled, `${calls} backend calls for ${pooled} requests: some were shared`);
+  console.log(`coalescing: ${pooled} requests in ${calls} backend calls`);
+  await assertStillServing(gw);
+});
+
+test('--coalesce false: one backend call per request', async (t) => {
+  const { gw } = await setup(t, ['--coalesce', 'false']);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  t.after(() => agent.destroy());
+  const results = await Promise.all(
+    Array.from({ length: 200 }, () => request(gw.port, 'GET', '/v1/ids', { agent })),
+  );
+  assert.ok(results.every((r) => r.status === 200));
+  assert.equal(await metric(gw.port, 'idgen_gateway_pool_requests_total', 'idgen_pool_path="bypassed"'), 200);
+  assert.equal(await metric(gw.port, 'idgen_gateway_pool_calls_total'), 0);
+});
+
+test('--prefetch: IDs kept ready, answered without a call; aged ones dropped, never handed out', async (t) => {
+  const { gw } = await setup(t, ['--prefetch', '500', '--prefetch-max-age-ms', '400']);
+  const first = await request(gw.port, 'GET', '/v1/ids?count=2');
+  assert.equal(first.status, 200);
+  // The refill runs in the background after the first answer.
+  let ready = 0;
+  for (let i = 0; i < 50 && ready < 400; i++) {
+    ready = (await metric(gw.port, 'idgen_gateway_pool_ready')) ?? 0;
+    if (ready < 400) await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(ready >= 400, `${ready} IDs ready`);
+  const callsBefore = await metric(gw.port, 'idgen_gateway_pool_calls_total');
+  const served = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await request(gw.port, 'GET', '/v1/ids?count=5');
+    assert.equal(r.status, 200);
+    assertStrictlyIncreasing(toBig(r.json.ids));
+    served.push(...r.json.ids);
+  }
+  // 100 of 500 taken: still above half, so no call was needed.
+  assert.equal(await metric(gw.port, 'idgen_gateway_pool_calls_total'), callsBefore);
+  // Unused IDs older than 400 ms are dropped, not handed out.
+  await new Promise((r) => setTimeout(r, 600));
+  const late = await request(gw.port, 'GET', '/v1/ids?count=1');
+  assert.equal(late.status, 200);
+  assert.ok((await metric(gw.port, 'idgen_gateway_pool_discarded_total', 'idgen_reason="stale"')) >= 300);
+  const lateTs = (await request(gw.port, 'GET', `/v1/ids/${late.json.ids[0]}/decode`)).json.timestamp_ms;
+  assert.ok(Date.now() - Number(lateTs) < 400, `the ID after the pause is fresh (${Date.now() - Number(lateTs)} ms old)`);
+  const all = [...first.json.ids, ...served, ...late.json.ids];
+  assert.equal(new Set(all).size, all.length, 'no ID handed out twice');
+  await assertStillServing(gw);
+});
+
 test('404 and 405 (with Allow) are problem+json', async (t) => {
   const { gw } = await setup(t);
   assertProblem(await request(gw.port, 'GET', '/v2/ids'), 404, 'not-found');
@@ -385,6 +468,11 @@ test('flags: every flag has an IDGEN_* variable; bad values exit 2 with one line
     [['--backends', '127.0.0.1:1', '--max-in-flight', '0'], /max-in-flight/],
     [['--backends', '127.0.0.1:1', '--max-count', '0'], /max-count/],
     [['--backends', '127.0.0.1:1', '--health-check', 'maybe'], /health-check/],
+    [['--backends', '127.0.0.1:1', '--coalesce', 'sometimes'], /coalesce/],
+    [['--backends', '127.0.0.1:1', '--coalesce-max-ids', '0'], /coalesce-max-ids/],
+    [['--backends', '127.0.0.1:1', '--prefetch', '-1'], /prefetch/],
+    [['--backends', '127.0.0.1:1', '--prefetch', '2000000'], /prefetch/],
+    [['--backends', '127.0.0.1:1', '--prefetch-max-age-ms', '0'], /prefetch-max-age-ms/],
     [[], /backends/],
   ];
   for (const [args, pattern] of bad) {
@@ -410,6 +498,10 @@ test('flags: every flag has an IDGEN_* variable; bad values exit 2 with one line
     'IDGEN_MAX_BODY_BYTES',
     'IDGEN_IDLE_TIMEOUT_MS',
     'IDGEN_HEALTH_CHECK',
+    'IDGEN_COALESCE',
+    'IDGEN_COALESCE_MAX_IDS',
+    'IDGEN_PREFETCH',
+    'IDGEN_PREFETCH_MAX_AGE_MS',
   ]) {
     const r = await runGateway([], { env: { IDGEN_BACKENDS: '127.0.0.1:1', [name]: 'garbage' } });
     assert.equal(r.code, 2, `${name}: ${r.stderr}`);

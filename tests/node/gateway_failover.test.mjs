@@ -107,6 +107,12 @@ test('both backends killed: 503 problem+json within the deadline; a restarted on
     assert.equal(res.headers['retry-after'], '1');
     assert.ok(ms < 1000, `503 took ${ms} ms (deadline 800 ms)`);
   }
+  // Each of those calls was tried again (--retry-attempts 3 by default) and
+  // every retry is counted.
+  const metrics = await request(gw.port, 'GET', '/metrics');
+  const retried = metrics.body.match(/^idgen_gateway_retries_total\{[^}]*rpc_method="NextIds"[^}]*\} (\d+)/m);
+  assert.ok(retried, 'idgen_gateway_retries_total{rpc_method="NextIds"} is exported');
+  assert.ok(Number(retried[1]) >= 10, `${retried[1]} retries counted for 10 failed calls`);
   const health = await request(gw.port, 'GET', '/health');
   assertProblem(health, 503, 'not-serving');
   assert.equal(health.json.backends.length, 2);

@@ -1,0 +1,229 @@
+// Copyright idgen authors.
+#include "src/gateway/id_pool.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace idgen::gateway {
+
+IdPool::IdPool(IdPoolOptions options, Fetch fetch, Clock* clock)
+    : options_(options), fetch_(std::move(fetch)), clock_(clock) {}
+
+bool IdPool::Take(const std::string& ns, uint32_t count, const telemetry::SpanContext& parent,
+                  Done done) {
+  const bool pooled =
+      (options_.coalesce || options_.prefetch > 0) && count >= 1 && count <= options_.cap;
+  if (!pooled) {
+    {
+      idgen::MutexLock lock(&mu_);
+      ++counts_.bypassed;
+    }
+    auto shared_done = std::make_shared<Done>(std::move(done));
+    const bool started =
+        fetch_(ns, count, parent, [shared_done](const grpc::Status& s, v1::NextIdsResponse& r) {
+          IdsResult result;
+          result.status = s;
+          result.ids.Swap(&r);
+          (*shared_done)(result);
+        });
+    if (!started) {
+      IdsResult result;
+      result.overloaded = true;
+      (*shared_done)(result);
+    }
+    return true;
+  }
+  Actions actions;
+  {
+    idgen::MutexLock lock(&mu_);
+    if (waiting_ >= static_cast<size_t>(options_.max_waiting)) return false;
+    Namespace& st = namespaces_[ns];
+    if (st.cap == 0) st.cap = options_.cap;
+    st.waiters.push_back(Waiter{count, std::move(done), parent});
+    st.wanted += count;
+    ++waiting_;
+    Pump(ns, st, actions);
+  }
+  Run(ns, actions);
+  return true;
+}
+
+void IdPool::Run(const std::string& ns, Actions& actions) {
+  for (auto& [done, result] : actions.answers) done(result);
+  for (const Launch& launch : actions.launches) {
+    const bool started = fetch_(ns, launch.count, launch.parent,
+                                [this, ns, launch](const grpc::Status& s, v1::NextIdsResponse& r) {
+                                  OnFetched(ns, launch, s, r);
+                                });
+    if (!started) {
+      IdsResult overloaded;
+      overloaded.overloaded = true;
+      Actions more;
+      {
+        idgen::MutexLock lock(&mu_);
+        Namespace& st = namespaces_[ns];
+        --st.calls;
+        st.requested -= launch.count;
+        --counts_.calls;
+        if (launch.for_waiters > 0) FailWaiters(st, launch.for_waiters, overloaded, more);
+        // No new call now (the backends are at their bound); a call still in
+        // flight, or the next request, pumps again.
+        if (st.calls == 0 && st.waiters.empty() && st.blocks.empty()) namespaces_.erase(ns);
+      }
+      for (auto& [done, result] : more.answers) done(result);
+    }
+  }
+}
+
+void IdPool::OnFetched(const std::string& ns, const Launch& launch, const grpc::Status& status,
+                       v1::NextIdsResponse& response) {
+  Actions actions;
+  {
+    idgen::MutexLock lock(&mu_);
+    Namespace& st = namespaces_[ns];
+    if (st.cap == 0) st.cap = options_.cap;
+    --st.calls;
+    st.requested -= launch.count;
+    const uint32_t head = st.waiters.empty() ? 0 : st.waiters.front().count;
+    if (status.ok()) {
+      Block b;
+      b.ids.Swap(&response);
+      b.fetched_at = clock_->MonotonicNow();
+      st.prefetchable = b.ids.scheme() == "snowflake";
+      st.refill_paused = false;
+      if (b.size() > 0) {
+        st.ready += static_cast<uint64_t>(b.size());
+        st.blocks.push_back(std::move(b));
+      }
+    } else {
+      // No background refills until a call succeeds again: a dead cluster
+      // must not get a stream of them.
+      st.refill_paused = true;
+      if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && launch.count > 1 &&
+          (launch.for_waiters == 0 || launch.count > head)) {
+        // More than the node's max_batch: ask for less from now on; the
+        // waiters are served by smaller calls (Pump below).
+        st.cap = std::max<uint32_t>({1, head, launch.count / 2});
+      } else if (launch.for_waiters > 0) {
+        IdsResult failed;
+        failed.status = status;
+        FailWaiters(st, launch.for_waiters, failed, actions);
+      }
+    }
+    Pump(ns, st, actions);
+  }
+  Run(ns, actions);
+}
+
+void IdPool::Pump(const std::string& ns, Namespace& st, Actions& actions) {
+  DropStale(st);
+  ServeWaiters(st, actions);
+  const uint64_t prefetch = st.prefetchable && !st.refill_paused ? options_.prefetch : 0;
+  if (options_.prefetch == 0 || !st.prefetchable) {
+    // Without prefetch no ID waits for a later request: it would be older
+    // than that request.
+    if (st.waiters.empty()) {
+      while (!st.blocks.empty()) {
+        counts_.discarded_unused += static_cast<uint64_t>(st.blocks.front().left());
+        st.blocks.pop_front();
+      }
+      st.ready = 0;
+    }
+  }
+  // Calls: enough for every waiter, plus the prefetch target.
+  while (st.calls < options_.max_calls) {
+    const uint64_t have = st.ready + st.requested;
+    const bool for_waiters = st.wanted > have;
+    const bool refill = prefetch > 0 && have < st.wanted + prefetch / 2;
+    if (!for_waiters && !refill) break;
+    const uint64_t target = st.wanted + prefetch;
+    uint64_t count = std::min<uint64_t>(target - std::min(target, have), st.cap);
+    if (!st.waiters.empty()) count = std::max<uint64_t>(count, st.waiters.front().count);
+    count = std::max<uint64_t>(count, 1);
+    Launch launch;
+    launch.count = static_cast<uint32_t>(count);
+    launch.for_waiters = for_waiters ? std::min<uint64_t>(count, st.wanted - have) : 0;
+    if (!st.waiters.empty()) launch.parent = st.waiters.front().parent;
+    ++st.calls;
+    st.requested += count;
+    ++counts_.calls;
+    actions.launches.push_back(std::move(launch));
+  }
+  if (st.calls == 0 && st.waiters.empty() && st.blocks.empty()) namespaces_.erase(ns);
+}
+
+void IdPool::DropStale(Namespace& st) {
+  const absl::Duration now = clock_->MonotonicNow();
+  while (!st.blocks.empty() && now - st.blocks.front().fetched_at > options_.max_age) {
+    const uint64_t left = static_cast<uint64_t>(st.blocks.front().left());
+    st.ready -= left;
+    counts_.discarded_stale += left;
+    st.blocks.pop_front();
+  }
+}
+
+void IdPool::ServeWaiters(Namespace& st, Actions& actions) {
+  while (!st.waiters.empty() && !st.blocks.empty()) {
+    Waiter& w = st.waiters.front();
+    Block& b = st.blocks.front();
+    if (b.left() < static_cast<int>(w.count)) {
+      if (st.blocks.size() == 1 && st.requested > 0) break;  // wait for the next block
+      // A request's IDs come from one block: drop the remainder.
+      st.ready -= static_cast<uint64_t>(b.left());
+      counts_.discarded_unused += static_cast<uint64_t>(b.left());
+      st.blocks.pop_front();
+      continue;
+    }
+    IdsResult r;
+    r.ids = Slice(b, w.count);
+    st.ready -= w.count;
+    if (b.left() == 0) st.blocks.pop_front();
+    st.wanted -= w.count;
+    --waiting_;
+    ++counts_.requests;
+    actions.answers.emplace_back(std::move(w.done), std::move(r));
+    st.waiters.pop_front();
+  }
+}
+
+void IdPool::FailWaiters(Namespace& st, uint64_t ids, const IdsResult& result, Actions& actions) {
+  uint64_t failed = 0;
+  while (!st.waiters.empty() && (failed == 0 || failed + st.waiters.front().count <= ids)) {
+    Waiter& w = st.waiters.front();
+    failed += w.count;
+    st.wanted -= w.count;
+    --waiting_;
+    ++counts_.requests;
+    actions.answers.emplace_back(std::move(w.done), result);
+    st.waiters.pop_front();
+  }
+}
+
+v1::NextIdsResponse IdPool::Slice(Block& block, uint32_t count) {
+  v1::NextIdsResponse out;
+  out.set_namespace_(block.ids.namespace_());
+  out.set_scheme(block.ids.scheme());
+  const int end = block.next + static_cast<int>(count);
+  if (block.ids.ids_size() > 0) {
+    out.mutable_ids()->Reserve(static_cast<int>(count));
+    for (int i = block.next; i < end; ++i) out.add_ids(block.ids.ids(i));
+  } else {
+    for (int i = block.next; i < end; ++i) out.add_ids128(block.ids.ids128(i));
+  }
+  block.next = end;
+  return out;
+}
+
+IdPool::Stats IdPool::stats() const {
+  idgen::MutexLock lock(&mu_);
+  Stats s = counts_;
+  s.namespaces = namespaces_.size();
+  s.waiting = waiting_;
+  s.ready = 0;
+  for (const auto& [name, st] : namespaces_) s.ready += st.ready;
+  return s;
+}
+
+}  // namespace idgen::gateway

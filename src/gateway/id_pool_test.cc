@@ -1,0 +1,307 @@
+// Copyright idgen authors.
+//
+// IdPool with a scripted Fetch: the test decides when and how each backend
+// call completes, so coalescing, prefetch and every failure path are
+// deterministic.
+#include "src/gateway/id_pool.h"
+
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace idgen::gateway {
+namespace {
+
+using ::testing::ElementsAre;
+
+struct PendingCall {
+  std::string ns;
+  uint32_t count;
+  IdPool::FetchDone done;
+};
+
+class IdPoolTest : public ::testing::Test {
+ protected:
+  IdPool& Make(IdPoolOptions o) {
+    pool_ = std::make_unique<IdPool>(
+        o,
+        [this](const std::string& ns, uint32_t count, const telemetry::SpanContext&,
+               IdPool::FetchDone done) {
+          if (refuse_) return false;
+          calls_.push_back(PendingCall{ns, count, std::move(done)});
+          return true;
+        },
+        &clock_);
+    return *pool_;
+  }
+
+  // Completes the oldest pending call with `count` fresh increasing IDs.
+  void Answer(const std::string& scheme = "snowflake") {
+    ASSERT_FALSE(calls_.empty());
+    PendingCall c = std::move(calls_.front());
+    calls_.pop_front();
+    v1::NextIdsResponse r;
+    r.set_namespace_(c.ns);
+    r.set_scheme(scheme);
+    for (uint32_t i = 0; i < c.count; ++i) r.add_ids(++next_id_);
+    c.done(grpc::Status::OK, r);
+  }
+  void Fail(grpc::StatusCode code, const std::string& msg = "scripted") {
+    ASSERT_FALSE(calls_.empty());
+    PendingCall c = std::move(calls_.front());
+    calls_.pop_front();
+    v1::NextIdsResponse r;
+    c.done(grpc::Status(code, msg), r);
+  }
+
+  // Takes `count` IDs; the result lands in `results_[slot]`.
+  bool Take(uint32_t count, const std::string& ns = "default") {
+    const size_t slot = results_.size();
+    results_.emplace_back();
+    return pool_->Take(ns, count, {}, [this, slot](IdsResult& r) {
+      results_[slot] = std::make_unique<IdsResult>(std::move(r));
+    });
+  }
+  std::vector<uint64_t> Ids(size_t slot) {
+    EXPECT_NE(results_[slot], nullptr) << "request " << slot << " not answered";
+    if (results_[slot] == nullptr) return {};
+    return {results_[slot]->ids.ids().begin(), results_[slot]->ids.ids().end()};
+  }
+
+  FakeClock clock_{absl::FromUnixMillis(1'700'000'000'000)};
+  std::unique_ptr<IdPool> pool_;
+  std::deque<PendingCall> calls_;
+  std::vector<std::unique_ptr<IdsResult>> results_;
+  uint64_t next_id_ = 100;
+  bool refuse_ = false;
+};
+
+TEST_F(IdPoolTest, AnIdleRequestGetsItsOwnCallAtOnce) {
+  Make({});
+  ASSERT_TRUE(Take(3));
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_.front().count, 3u);
+  Answer();
+  EXPECT_THAT(Ids(0), ElementsAre(101, 102, 103));
+  EXPECT_EQ(pool_->stats().namespaces, 0u);  // nothing kept
+}
+
+TEST_F(IdPoolTest, RequestsArrivingDuringCallsShareTheNextCall) {
+  IdPoolOptions o;
+  o.max_calls = 1;
+  Make(o);
+  ASSERT_TRUE(Take(1));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Take(2));
+  ASSERT_EQ(calls_.size(), 1u);  // one call in flight; five requests wait
+  Answer();                      // the first request's call
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_.front().count, 10u);  // one call for all five
+  Answer();
+  std::set<uint64_t> all;
+  for (size_t i = 0; i < 6; ++i) {
+    std::vector<uint64_t> ids = Ids(i);
+    ASSERT_EQ(ids.size(), i == 0 ? 1u : 2u);
+    EXPECT_LT(ids.front(), ids.back() + (ids.size() == 1 ? 1 : 0));
+    all.insert(ids.begin(), ids.end());
+  }
+  EXPECT_EQ(all.size(), 11u);  // disjoint
+  const IdPool::Stats s = pool_->stats();
+  EXPECT_EQ(s.calls, 2u);
+  EXPECT_EQ(s.requests, 6u);
+  EXPECT_EQ(s.waiting, 0u);
+}
+
+TEST_F(IdPoolTest, ACallNeverFetchesMoreThanTheCap) {
+  IdPoolOptions o;
+  o.max_calls = 1;
+  o.cap = 4;
+  Make(o);
+  ASSERT_TRUE(Take(1));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Take(3));
+  Answer();
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_.front().count, 4u);  // 9 wanted, capped
+  Answer();                             // serves the first waiter (3); 1 left over is too few
+  EXPECT_EQ(Ids(1).size(), 3u);
+  Answer();
+  Answer();
+  EXPECT_EQ(Ids(2).size(), 3u);
+  EXPECT_EQ(Ids(3).size(), 3u);
+  EXPECT_GT(pool_->stats().discarded_unused, 0u);
+}
+
+TEST_F(IdPoolTest, LargeRequestsBypassThePool) {
+  IdPoolOptions o;
+  o.cap = 10;
+  Make(o);
+  ASSERT_TRUE(Take(11));
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_.front().count, 11u);
+  Answer();
+  EXPECT_EQ(Ids(0).size(), 11u);
+  EXPECT_EQ(pool_->stats().bypassed, 1u);
+}
+
+TEST_F(IdPoolTest, AFailedCallAnswersItsWaitersAndTheRestAreFetchedAgain) {
+  IdPoolOptions o;
+  o.max_calls = 1;
+  Make(o);
+  ASSERT_TRUE(Take(1));
+  ASSERT_TRUE(Take(1));
+  ASSERT_TRUE(Take(1));
+  Fail(grpc::StatusCode::UNAVAILABLE, "node down");  // the first request's call
+  ASSERT_NE(results_[0], nullptr);
+  EXPECT_EQ(results_[0]->status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(results_[1], nullptr);
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_.front().count, 2u);
+  Answer();
+  EXPECT_EQ(Ids(1).size(), 1u);
+  EXPECT_EQ(Ids(2).size(), 1u);
+}
+
+TEST_F(IdPoolTest, UnknownNamespaceErrorsReachEveryRequestAndLeaveNoState) {
+  IdPoolOptions o;
+  o.max_calls = 1;
+  Make(o);
+  ASSERT_TRUE(Take(1, "nope"));
+  ASSERT_TRUE(Take(1, "nope"));
+  Fail(grpc::StatusCode::NOT_FOUND, "unknown namespace");
+  Fail(grpc::StatusCode::NOT_FOUND, "unknown namespace");
+  EXPECT_EQ(results_[0]->status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(results_[1]->status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(pool_->stats().namespaces, 0u);
+  EXPECT_TRUE(calls_.empty());
+}
+
+TEST_F(IdPoolTest, BatchTooLargeForTheNodeHalvesTheCallNotTheRequests) {
+  IdPoolOptions o;
+  o.max_calls = 1;
+  Make(o);
+  ASSERT_TRUE(Take(1));
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(Take(1));
+  Answer();
+  ASSERT_EQ(calls_.front().count, 8u);
+  Fail(grpc::StatusCode::RESOURCE_EXHAUSTED, "count above max_batch 5");
+  for (size_t i = 1; i < 9; ++i) EXPECT_EQ(results_[i], nullptr);  // nobody failed
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_.front().count, 4u);
+  Answer();
+  Answer();
+  for (size_t i = 1; i < 9; ++i) EXPECT_EQ(Ids(i).size(), 1u);
+}
+
+TEST_F(IdPoolTest, ARequestTooLargeForTheNodeGetsTheError) {
+  Make({});
+  ASSERT_TRUE(Take(500));
+  Fail(grpc::StatusCode::RESOURCE_EXHAUSTED, "count above max_batch 100");
+  ASSERT_NE(results_[0], nullptr);
+  EXPECT_EQ(results_[0]->status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(calls_.empty());
+}
+
+TEST_F(IdPoolTest, BeyondMaxWaitingTakeRefuses) {
+  IdPoolOptions o;
+  o.max_waiting = 2;
+  Make(o);
+  EXPECT_TRUE(Take(1));
+  EXPECT_TRUE(Take(1));
+  EXPECT_FALSE(Take(1));
+  Answer();
+  Answer();
+  EXPECT_TRUE(Take(1));
+}
+
+TEST_F(IdPoolTest, WhenNoBackendCallCanStartRequestsAreToldOverloaded) {
+  Make({});
+  refuse_ = true;
+  ASSERT_TRUE(Take(1));
+  ASSERT_NE(results_[0], nullptr);
+  EXPECT_TRUE(results_[0]->overloaded);
+  EXPECT_EQ(pool_->stats().namespaces, 0u);
+}
+
+TEST_F(IdPoolTest, IdsOf128BitSchemesAreSlicedToo) {
+  IdPoolOptions o;
+  o.max_calls = 1;
+  Make(o);
+  ASSERT_TRUE(Take(1, "ulid"));
+  ASSERT_TRUE(Take(2, "ulid"));
+  PendingCall first = std::move(calls_.front());
+  calls_.pop_front();
+  v1::NextIdsResponse r;
+  r.set_scheme("ulid");
+  r.add_ids128(std::string(16, 'a'));
+  first.done(grpc::Status::OK, r);
+  PendingCall second = std::move(calls_.front());
+  calls_.pop_front();
+  ASSERT_EQ(second.count, 2u);
+  v1::NextIdsResponse r2;
+  r2.set_scheme("ulid");
+  r2.add_ids128(std::string(16, 'b'));
+  r2.add_ids128(std::string(16, 'c'));
+  second.done(grpc::Status::OK, r2);
+  EXPECT_THAT(results_[0]->ids.ids128(), ElementsAre(std::string(16, 'a')));
+  EXPECT_THAT(results_[1]->ids.ids128(), ElementsAre(std::string(16, 'b'), std::string(16, 'c')));
+}
+
+TEST_F(IdPoolTest, PrefetchKeepsIdsReadyAndAnswersWithoutACall) {
+  IdPoolOptions o;
+  o.prefetch = 10;
+  o.max_calls = 1;
+  Make(o);
+  ASSERT_TRUE(Take(1));
+  Answer();  // learns "snowflake"; refill starts
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_.front().count, 10u);
+  Answer();
+  EXPECT_EQ(pool_->stats().ready, 10u);
+  ASSERT_TRUE(Take(3));
+  EXPECT_THAT(Ids(1), ElementsAre(102, 103, 104));  // at once, no call
+  EXPECT_TRUE(calls_.empty());                      // 7 left: above half
+  ASSERT_TRUE(Take(3));
+  EXPECT_EQ(Ids(2).size(), 3u);
+  ASSERT_EQ(calls_.size(), 1u);  // 4 left: below half, refill
+  EXPECT_EQ(calls_.front().count, 6u);
+}
+
+TEST_F(IdPoolTest, PrefetchedIdsOlderThanMaxAgeAreDropped) {
+  IdPoolOptions o;
+  o.prefetch = 10;
+  o.max_calls = 1;
+  o.max_age = absl::Milliseconds(500);
+  Make(o);
+  ASSERT_TRUE(Take(1));
+  Answer();
+  Answer();
+  clock_.Advance(absl::Milliseconds(501));
+  ASSERT_TRUE(Take(1));
+  EXPECT_EQ(results_[1], nullptr);  // the ready IDs aged out: a fresh call
+  EXPECT_EQ(pool_->stats().discarded_stale, 10u);
+  ASSERT_FALSE(calls_.empty());
+  Answer();
+  EXPECT_THAT(Ids(1), ElementsAre(112));
+}
+
+TEST_F(IdPoolTest, PrefetchIsOnlyForSnowflakeAndPausesAfterAFailure) {
+  IdPoolOptions o;
+  o.prefetch = 10;
+  Make(o);
+  ASSERT_TRUE(Take(1, "u"));
+  Answer("uuidv7");
+  EXPECT_TRUE(calls_.empty());  // no refill for a 128-bit scheme
+  EXPECT_EQ(pool_->stats().namespaces, 0u);
+  ASSERT_TRUE(Take(1));
+  Answer();  // snowflake: refill starts
+  ASSERT_EQ(calls_.size(), 1u);
+  Fail(grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(calls_.empty());  // no stream of refills against a dead backend
+}
+
+}  // namespace
+}  // namespace idgen::gateway
