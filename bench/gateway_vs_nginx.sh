@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # One go, one machine, loopback only: `wrk` against the REST gateway
 # (GET /v1/ids?count=1, one idgen node behind it) and against nginx serving a
-# static JSON file of the same shape, then the ratio gateway / nginx.
+# static JSON file of the same shape, then the ratio gateway / nginx. The
+# gateway runs in three configurations, each its own process in front of the
+# same node: the default (coalescing on, prefetch off), `--prefetch 1000`, and
+# `--coalesce false` (one backend call per request). nginx runs before and
+# after them; the ratio uses the better nginx run (the harder bar).
 #
 #   bench/gateway_vs_nginx.sh               # 10 s per run
 #   DURATION=30 bench/gateway_vs_nginx.sh
@@ -96,11 +100,23 @@ GW_PORT=$(free_port)
   --state-dir "$TMP/state" 2>"$TMP/serve.log" &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$ADMIN_PORT/health"
-"$IDGEN" gateway --listen "127.0.0.1:$GW_PORT" --backends "127.0.0.1:$GRPC_PORT" \
-  --threads "$GATEWAY_THREADS" 2>"$TMP/gateway.log" &
-GW_PID=$!
-PIDS+=("$GW_PID")
-wait_http "http://127.0.0.1:$GW_PORT/health"
+# start_gateway PORT ARGS...: starts a gateway in front of the node; sets GW_PID.
+start_gateway() {
+  local port=$1
+  shift
+  "$IDGEN" gateway --listen "127.0.0.1:$port" --backends "127.0.0.1:$GRPC_PORT" \
+    --threads "$GATEWAY_THREADS" "$@" 2>"$TMP/gateway-$port.log" &
+  GW_PID=$!
+  PIDS+=("$GW_PID")
+  wait_http "http://127.0.0.1:$port/health"
+}
+PREFETCH_PORT=$(free_port)
+NOCOALESCE_PORT=$(free_port)
+start_gateway "$PREFETCH_PORT" --prefetch 1000
+PREFETCH_PID=$GW_PID
+start_gateway "$NOCOALESCE_PORT" --coalesce false
+NOCOALESCE_PID=$GW_PID
+start_gateway "$GW_PORT"
 
 # ---- nginx with its own prefix and config ------------------------------------
 NGINX_PORT=$(free_port)
@@ -136,10 +152,26 @@ echo "machine: $(nproc) CPUs, $(uname -r); wrk -t$WRK_THREADS -c$CONNECTIONS -d$
 echo "gateway --threads $GATEWAY_THREADS, nginx worker_processes $NGINX_WORKERS; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- runs ---------------------------------------------------------------------
-curl -fs -o /dev/null "http://127.0.0.1:$GW_PORT/v1/ids?count=1"
+for port in "$GW_PORT" "$PREFETCH_PORT" "$NOCOALESCE_PORT"; do
+  curl -fs -o /dev/null "http://127.0.0.1:$port/v1/ids?count=1"
+done
+read -r NG1_RPS NG1_P50 NG1_P99 NG1_BAD < <(run_wrk nginx1 "http://127.0.0.1:$NGINX_PORT/ids.json")
 read -r GW_RPS GW_P50 GW_P99 GW_BAD < <(run_wrk gateway "http://127.0.0.1:$GW_PORT/v1/ids?count=1")
 GW_RSS_LOAD=$(rss_kib "$GW_PID")
-read -r NG_RPS NG_P50 NG_P99 NG_BAD < <(run_wrk nginx "http://127.0.0.1:$NGINX_PORT/ids.json")
+read -r PF_RPS PF_P50 PF_P99 PF_BAD < <(run_wrk prefetch "http://127.0.0.1:$PREFETCH_PORT/v1/ids?count=1")
+PF_RSS=$(rss_kib "$PREFETCH_PID")
+read -r NC_RPS NC_P50 NC_P99 NC_BAD < <(run_wrk nocoalesce "http://127.0.0.1:$NOCOALESCE_PORT/v1/ids?count=1")
+NC_RSS=$(rss_kib "$NOCOALESCE_PID")
+read -r NG2_RPS NG2_P50 NG2_P99 NG2_BAD < <(run_wrk nginx2 "http://127.0.0.1:$NGINX_PORT/ids.json")
+POOL=$(curl -fs "http://127.0.0.1:$GW_PORT/metrics" | awk '
+  /^idgen_gateway_pool_requests_total.*pooled/ { r = $NF }
+  /^idgen_gateway_pool_calls_total/ { c = $NF }
+  END { if (c > 0) printf "%d requests in %d backend calls (%.1f per call)", r, c, r / c }')
+if awk -v a="$NG1_RPS" -v b="$NG2_RPS" 'BEGIN { exit !(a >= b) }'; then
+  NG_RPS=$NG1_RPS NG_P50=$NG1_P50 NG_P99=$NG1_P99
+else
+  NG_RPS=$NG2_RPS NG_P50=$NG2_P50 NG_P99=$NG2_P99
+fi
 
 # ---- RSS with idle keep-alive connections --------------------------------------
 python3 - "$GW_PORT" "$IDLE" "$TMP/idle.ready" "$TMP/idle.stop" <<'PY' &
@@ -170,10 +202,17 @@ sleep 1
 GW_RSS_AFTER=$(rss_kib "$GW_PID")
 
 echo
-printf '%-28s %12s %10s %10s %8s\n' target "req/s" "p50 ms" "p99 ms" non-2xx
-printf '%-28s %12s %10s %10s %8s\n' "gateway GET /v1/ids?count=1" "$GW_RPS" "$GW_P50" "$GW_P99" "$GW_BAD"
-printf '%-28s %12s %10s %10s %8s\n' "nginx static /ids.json" "$NG_RPS" "$NG_P50" "$NG_P99" "$NG_BAD"
-awk -v g="$GW_RPS" -v n="$NG_RPS" 'BEGIN { printf "ratio gateway/nginx: %.2f (target >= 0.50)\n", g / n }'
+row() { printf '%-40s %10s %9s %9s %8s %s\n' "$@"; }
+ratio() { awk -v g="$1" -v n="$NG_RPS" 'BEGIN { printf "%.2f", g / n }'; }
+row target "req/s" "p50 ms" "p99 ms" non-2xx "ratio to nginx"
+row "nginx static /ids.json (before)" "$NG1_RPS" "$NG1_P50" "$NG1_P99" "$NG1_BAD" ""
+row "gateway, default (coalescing)" "$GW_RPS" "$GW_P50" "$GW_P99" "$GW_BAD" "$(ratio "$GW_RPS")"
+row "gateway --prefetch 1000" "$PF_RPS" "$PF_P50" "$PF_P99" "$PF_BAD" "$(ratio "$PF_RPS")"
+row "gateway --coalesce false" "$NC_RPS" "$NC_P50" "$NC_P99" "$NC_BAD" "$(ratio "$NC_RPS")"
+row "nginx static /ids.json (after)" "$NG2_RPS" "$NG2_P50" "$NG2_P99" "$NG2_BAD" ""
+echo "ratio gateway (default) / nginx (better run): $(ratio "$GW_RPS") (target >= 0.50)"
+echo "default gateway's pool: $POOL"
+echo "RSS after the runs: prefetch $((PF_RSS / 1024)) MiB, no coalescing $((NC_RSS / 1024)) MiB"
 echo "gateway RSS: $((GW_RSS_LOAD / 1024)) MiB after the run, $((GW_RSS_IDLE / 1024)) MiB with $IDLE idle keep-alive connections, $((GW_RSS_AFTER / 1024)) MiB after closing them (target < 64 MiB)"
 
 if [[ $SOAK -gt 0 ]]; then

@@ -21,6 +21,8 @@
 #   STREAM_CONCURRENCY [64]  STREAM_PIPELINE [1]  UNARY_CONCURRENCY [64]
 #   BATCH_CONCURRENCY [4]  CONNECTIONS [1]  BENCH_THREADS [0 = one per CPU]
 #   SOAK [0 seconds]  EXTRA_RATES [none; e.g. "10000 20000": more paced stream runs]
+#   PIN [unset; PIN=1 pins both servers to CPU 1 and both load generators to
+#        CPU 0 with taskset, so client and server stop preempting each other]
 #   KEEP [unset; set to keep the temp dir with logs and JSON]
 # Needs: redis-server, redis-benchmark, redis-cli, python3, curl. No internet.
 # Everything started here is stopped by pid on exit.
@@ -38,6 +40,14 @@ BATCH_CONCURRENCY=${BATCH_CONCURRENCY:-4}
 BENCH_THREADS=${BENCH_THREADS:-0}
 CONNECTIONS=${CONNECTIONS:-1}
 SOAK=${SOAK:-0}
+SERVER_CPU=()
+CLIENT_CPU=()
+if [[ -n ${PIN:-} ]]; then
+  [[ $(nproc) -ge 2 ]] || { echo "PIN needs 2 CPUs" >&2; exit 2; }
+  SERVER_CPU=(taskset -c 1)
+  CLIENT_CPU=(taskset -c 0)
+  [[ $BENCH_THREADS -eq 0 ]] && BENCH_THREADS=1
+fi
 EXTRA_RATES=${EXTRA_RATES:-}
 
 for tool in redis-server redis-benchmark redis-cli python3 curl; do
@@ -74,7 +84,7 @@ log() { echo "[$(date +%T)] $*" >&2; }
 # ---------------------------------------------------------------- Redis
 REDIS_PORT=$(free_port)
 mkdir -p "$TMP/redis"
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+"${SERVER_CPU[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
   --daemonize no --dir "$TMP/redis" --logfile "$TMP/redis/redis.log" &
 REDIS_PID=$!
 PIDS+=("$REDIS_PID")
@@ -86,7 +96,7 @@ done
 
 # redis-benchmark has no duration flag: a short calibration run sizes -n.
 redis_bench() {  # N -> CSV line "INCR",rps,avg,min,p50,p95,p99,max
-  redis-benchmark -p "$REDIS_PORT" -t incr -n "$1" -c "$REDIS_CLIENTS" -P 1 --csv | grep '^"INCR"'
+  "${CLIENT_CPU[@]}" redis-benchmark -p "$REDIS_PORT" -t incr -n "$1" -c "$REDIS_CLIENTS" -P 1 --csv | grep '^"INCR"'
 }
 log "redis: calibrating"
 CAL=$(redis_bench 100000)
@@ -104,7 +114,7 @@ REDIS_RSS_KB=$(awk '/^VmRSS/ {print $2}' "/proc/$REDIS_PID/status")
 # ---------------------------------------------------------------- idgen node
 GRPC_PORT=$(free_port)
 ADMIN_PORT=$(free_port)
-"$IDGEN" serve --listen "127.0.0.1:$GRPC_PORT" --admin-listen "127.0.0.1:$ADMIN_PORT" \
+"${SERVER_CPU[@]}" "$IDGEN" serve --listen "127.0.0.1:$GRPC_PORT" --admin-listen "127.0.0.1:$ADMIN_PORT" \
   --state-dir "$TMP/state" >"$TMP/serve.log" 2>&1 &
 NODE_PID=$!
 PIDS+=("$NODE_PID")
@@ -150,7 +160,7 @@ bench() {  # NAME FLAGS... -> $TMP/NAME.json
   local name=$1
   shift
   log "idgen bench $*"
-  if ! "$IDGEN" bench --target "127.0.0.1:$GRPC_PORT" --duration "$DURATION" --warmup "$WARMUP" \
+  if ! "${CLIENT_CPU[@]}" "$IDGEN" bench --target "127.0.0.1:$GRPC_PORT" --duration "$DURATION" --warmup "$WARMUP" \
     --threads "$BENCH_THREADS" --connections "$CONNECTIONS" --json "$@" >"$TMP/$name.json" 2>"$TMP/$name.err"; then
     FAILED=1
     cat "$TMP/$name.err" >&2
@@ -171,9 +181,11 @@ done
 RSS_AFTER_KB=$(rss_kb)
 if [[ $SOAK -gt 0 ]]; then
   SOAK_START_KB=$(rss_kb)
+  SOAK_T0=$(date +%s)
   DURATION=$SOAK bench soak --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" \
     --pipeline "$STREAM_PIPELINE"
   SOAK_END_KB=$(rss_kb)
+  SOAK_T1=$(date +%s)
 fi
 RSS_MAX_KB=$(awk 'BEGIN {m = 0} $2 > m {m = $2} END {print m}' "$TMP/rss.txt")
 log "redis: redis-benchmark -t incr -n $REDIS_N -c $REDIS_CLIENTS -P 1 (again)"
@@ -186,7 +198,8 @@ LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 # ---------------------------------------------------------------- report
 export TMP REDIS_RPS REDIS_P50 REDIS_P99 REDIS2_RPS REDIS2_P50 REDIS2_P99 LOADAVG REDIS_N REDIS_CLIENTS REDIS_RSS_KB CEILING HALF_RATE
 export RSS_START_KB RSS_AFTER_KB RSS_MAX_KB SOAK SOAK_START_KB="${SOAK_START_KB:-0}"
-export SOAK_END_KB="${SOAK_END_KB:-0}" DURATION EXTRA_RATES
+export SOAK_END_KB="${SOAK_END_KB:-0}" DURATION EXTRA_RATES SOAK_T0="${SOAK_T0:-0}" SOAK_T1="${SOAK_T1:-0}"
+export RSS_FILE="$TMP/rss.txt"
 python3 - <<'EOF'
 import json, os
 e = os.environ
@@ -239,6 +252,15 @@ print(f"node RSS MiB: start {kb('RSS_START_KB'):.1f}, max {kb('RSS_MAX_KB'):.1f}
       f"after runs {kb('RSS_AFTER_KB'):.1f}   (redis after its run: {kb('REDIS_RSS_KB'):.1f})")
 if int(e["SOAK"]) > 0:
     print(f"soak RSS MiB: {kb('SOAK_START_KB'):.1f} -> {kb('SOAK_END_KB'):.1f}")
+    # One sample per minute of the soak, to show whether it grows.
+    t0, t1 = float(e["SOAK_T0"]), float(e["SOAK_T1"])
+    samples, next_t = [], t0
+    for line in open(e["RSS_FILE"]):
+        t, v = line.split()
+        if t0 <= float(t) <= t1 and float(t) >= next_t:
+            samples.append(f"{int(v) / 1024:.1f}")
+            next_t += 60
+    print("soak RSS MiB, one sample a minute: " + " ".join(samples))
 print(f"load average at the end: {e['LOADAVG']}; ratios use the better Redis run, {redis_rps:.0f}/s")
 print()
 ceiling = int(e["CEILING"])

@@ -235,7 +235,8 @@ void Gateway::Stop() {
   }
   if (options_.telemetry != nullptr) options_.telemetry->meter().Unregister(this);
   if (server_) server_->Stop();
-  backends_.reset();  // waits for callbacks still due
+  if (pool_) pool_->Close();  // requests still waiting: 503, no new calls
+  backends_.reset();          // waits for callbacks still due
   pool_.reset();
   server_.reset();
 }

@@ -38,6 +38,18 @@ bool IdPool::Take(const std::string& ns, uint32_t count, const telemetry::SpanCo
   Actions actions;
   {
     idgen::MutexLock lock(&mu_);
+    if (closed_) {
+      IdsResult stopping;
+      stopping.status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is stopping");
+      actions.answers.emplace_back(std::move(done), std::move(stopping));
+    }
+  }
+  if (!actions.answers.empty()) {
+    Run(ns, actions);
+    return true;
+  }
+  {
+    idgen::MutexLock lock(&mu_);
     if (waiting_ >= static_cast<size_t>(options_.max_waiting)) return false;
     Namespace& st = namespaces_[ns];
     if (st.cap == 0) st.cap = options_.cap;
@@ -68,8 +80,10 @@ void IdPool::Run(const std::string& ns, Actions& actions) {
         st.requested -= launch.count;
         --counts_.calls;
         if (launch.for_waiters > 0) FailWaiters(st, launch.for_waiters, overloaded, more);
-        // No new call now (the backends are at their bound); a call still in
-        // flight, or the next request, pumps again.
+        // No new call now (the backends are at their bound). A call still in
+        // flight pumps again when it ends; with none, nothing would: the
+        // rest are overloaded too.
+        if (st.calls == 0) FailWaiters(st, st.wanted, overloaded, more);
         if (st.calls == 0 && st.waiters.empty() && st.blocks.empty()) namespaces_.erase(ns);
       }
       for (auto& [done, result] : more.answers) done(result);
@@ -117,9 +131,31 @@ void IdPool::OnFetched(const std::string& ns, const Launch& launch, const grpc::
   Run(ns, actions);
 }
 
+void IdPool::Close() {
+  std::vector<std::pair<Done, IdsResult>> answers;
+  {
+    idgen::MutexLock lock(&mu_);
+    closed_ = true;
+    IdsResult stopping;
+    stopping.status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is stopping");
+    for (auto& [name, st] : namespaces_) {
+      Actions a;
+      FailWaiters(st, st.wanted, stopping, a);
+      for (auto& answer : a.answers) answers.push_back(std::move(answer));
+      st.blocks.clear();
+      st.ready = 0;
+    }
+  }
+  for (auto& [done, result] : answers) done(result);
+}
+
 void IdPool::Pump(const std::string& ns, Namespace& st, Actions& actions) {
   DropStale(st);
   ServeWaiters(st, actions);
+  if (closed_) {
+    if (st.calls == 0) namespaces_.erase(ns);
+    return;
+  }
   const uint64_t prefetch = st.prefetchable && !st.refill_paused ? options_.prefetch : 0;
   if (options_.prefetch == 0 || !st.prefetchable) {
     // Without prefetch no ID waits for a later request: it would be older

@@ -100,6 +100,11 @@ class IdPool {
   [[nodiscard]] bool Take(const std::string& ns, uint32_t count,
                           const telemetry::SpanContext& parent, Done done);
 
+  // Answers every waiting request UNAVAILABLE ("the gateway is stopping"),
+  // drops the ready IDs and starts no more calls; later Takes are answered
+  // the same at once. Call before destroying the Backends.
+  void Close();
+
   Stats stats() const;
   const IdPoolOptions& options() const { return options_; }
 
@@ -158,6 +163,7 @@ class IdPool {
   mutable idgen::Mutex mu_;
   std::map<std::string, Namespace> namespaces_ ABSL_GUARDED_BY(mu_);
   size_t waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   Stats counts_ ABSL_GUARDED_BY(mu_);
 };
 

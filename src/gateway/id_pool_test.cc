@@ -226,6 +226,43 @@ TEST_F(IdPoolTest, WhenNoBackendCallCanStartRequestsAreToldOverloaded) {
   EXPECT_EQ(pool_->stats().namespaces, 0u);
 }
 
+TEST_F(IdPoolTest, WhenACallCannotStartNoRequestIsLeftWaitingWithoutOne) {
+  IdPoolOptions o;
+  o.max_calls = 1;
+  o.cap = 2;
+  Make(o);
+  ASSERT_TRUE(Take(1));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Take(1));
+  refuse_ = true;
+  Answer();  // the next call (2 of the 4 waiting) cannot start
+  for (size_t i = 1; i < 5; ++i) {
+    ASSERT_NE(results_[i], nullptr) << i;
+    EXPECT_TRUE(results_[i]->overloaded) << i;
+  }
+  EXPECT_EQ(pool_->stats().waiting, 0u);
+  EXPECT_EQ(pool_->stats().namespaces, 0u);
+}
+
+TEST_F(IdPoolTest, CloseAnswersWaitingRequestsAndLaterOnesAtOnce) {
+  IdPoolOptions o;
+  o.max_calls = 1;
+  o.prefetch = 10;
+  Make(o);
+  ASSERT_TRUE(Take(1));
+  ASSERT_TRUE(Take(1));
+  pool_->Close();
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_NE(results_[i], nullptr);
+    EXPECT_EQ(results_[i]->status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
+  Answer();  // the call in flight ends: its IDs are dropped, nothing new starts
+  EXPECT_TRUE(calls_.empty());
+  ASSERT_TRUE(Take(1));
+  ASSERT_NE(results_[2], nullptr);
+  EXPECT_EQ(results_[2]->status.error_message(), "the gateway is stopping");
+  EXPECT_EQ(pool_->stats().namespaces, 0u);
+}
+
 TEST_F(IdPoolTest, IdsOf128BitSchemesAreSlicedToo) {
   IdPoolOptions o;
   o.max_calls = 1;
