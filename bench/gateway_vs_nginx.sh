@@ -174,9 +174,13 @@ else
 fi
 
 # ---- RSS with idle keep-alive connections --------------------------------------
-python3 - "$GW_PORT" "$IDLE" "$TMP/idle.ready" "$TMP/idle.stop" <<'PY' &
+# open_idle TAG: opens $IDLE keep-alive connections to the default gateway (each
+# makes one request), holds them until $TMP/TAG.stop exists (at most $2
+# seconds, default 60); $TMP/TAG.ready once all are open. Sets IDLE_PID.
+open_idle() {
+  python3 - "$GW_PORT" "$IDLE" "$TMP/$1.ready" "$TMP/$1.stop" "${2:-60}" <<'PY' &
 import os, socket, sys, time
-port, n, ready, stop = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+port, n, ready, stop, hold = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
 socks = []
 for _ in range(n):
     s = socket.create_connection(("127.0.0.1", port))
@@ -186,14 +190,23 @@ for s in socks:
     s.settimeout(10)
     s.recv(4096)
 open(ready, "w").close()
-for _ in range(600):
+# Each connection makes one request every 30 s, so the gateway's idle
+# timeout (60 s) keeps them open for a long soak.
+for tick in range(1, hold * 10 + 1):
     if os.path.exists(stop): break
     time.sleep(0.1)
+    if tick % 300 == 0:
+        for s in socks:
+            s.sendall(b"GET /alive HTTP/1.1\r\nHost: x\r\n\r\n")
+        for s in socks:
+            s.recv(4096)
 PY
-IDLE_PID=$!
-PIDS+=("$IDLE_PID")
-for _ in $(seq 300); do [[ -e $TMP/idle.ready ]] && break; sleep 0.1; done
-[[ -e $TMP/idle.ready ]] || { echo "gateway_vs_nginx: idle connections not ready" >&2; exit 1; }
+  IDLE_PID=$!
+  PIDS+=("$IDLE_PID")
+  for _ in $(seq 300); do [[ -e $TMP/$1.ready ]] && break; sleep 0.1; done
+  [[ -e $TMP/$1.ready ]] || { echo "gateway_vs_nginx: idle connections not ready" >&2; exit 1; }
+}
+open_idle idle
 sleep 1
 GW_RSS_IDLE=$(rss_kib "$GW_PID")
 touch "$TMP/idle.stop"
@@ -217,7 +230,8 @@ echo "gateway RSS: $((GW_RSS_LOAD / 1024)) MiB after the run, $((GW_RSS_IDLE / 1
 
 if [[ $SOAK -gt 0 ]]; then
   echo
-  echo "soak: $SOAK s of wrk at -c$CONNECTIONS, RSS every 10 s (MiB):"
+  echo "soak: $SOAK s of wrk at -c$CONNECTIONS with $IDLE idle keep-alive connections open, RSS every 10 s (MiB):"
+  open_idle soak $((SOAK + 120))
   wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "${SOAK}s" "http://127.0.0.1:$GW_PORT/v1/ids?count=1" >"$TMP/soak.txt" &
   SOAK_PID=$!
   PIDS+=("$SOAK_PID")
@@ -226,5 +240,7 @@ if [[ $SOAK -gt 0 ]]; then
     samples+=($(($(rss_kib "$GW_PID") / 1024)))
     sleep 10
   done
+  touch "$TMP/soak.stop"
   echo "${samples[*]}"
+  grep -E "Requests/sec|Non-2xx|Socket errors" "$TMP/soak.txt" || true
 fi
