@@ -768,10 +768,6 @@ absl::Status Probe(v1::IdGenerator::Stub& stub, const LoadConfig& c) {
 
 absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config) {
   if (absl::Status s = ValidateLoadConfig(config); !s.ok()) return s;
-  // Debian's abseil is built with deadlock detection on, which makes every
-  // absl::Mutex operation inside gRPC update a lock graph: measurably slower
-  // per request, and this process is a client, not the code under test.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const int threads = config.threads > 0
                           ? config.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
