@@ -187,7 +187,7 @@ TEST(DelayQueueTest, RunsTasksInDueOrderAndStopAnswersTheRestWithFalse) {
   std::vector<std::string> ran;
   std::promise<void> both;
   std::atomic<int> n{0};
-  auto record = [&](std::string name) {
+  auto record = [&](const std::string& name) {
     return [&, name](bool on_time) {
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -200,14 +200,14 @@ TEST(DelayQueueTest, RunsTasksInDueOrderAndStopAnswersTheRestWithFalse) {
   q.Schedule(absl::Milliseconds(1), record("early"));
   q.Schedule(absl::Hours(1), [&](bool on_time) {
     std::lock_guard<std::mutex> lock(mu);
-    ran.push_back(on_time ? "never" : "hour:stopped");
+    ran.emplace_back(on_time ? "never" : "hour:stopped");
   });
   both.get_future().wait();
   EXPECT_EQ(q.pending(), 1u);
   q.Stop();
   q.Schedule(absl::ZeroDuration(), [&](bool on_time) {
     std::lock_guard<std::mutex> lock(mu);
-    ran.push_back(on_time ? "after-stop" : "after-stop:stopped");
+    ran.emplace_back(on_time ? "after-stop" : "after-stop:stopped");
   });
   EXPECT_THAT(ran, ::testing::ElementsAre("early", "late", "hour:stopped", "after-stop:stopped"));
 }

@@ -42,21 +42,15 @@ bool IdPool::Take(const std::string& ns, uint32_t count, const telemetry::SpanCo
       IdsResult stopping;
       stopping.status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is stopping");
       actions.answers.emplace_back(std::move(done), std::move(stopping));
+    } else {
+      if (waiting_ >= static_cast<size_t>(options_.max_waiting)) return false;
+      Namespace& st = namespaces_[ns];
+      if (st.cap == 0) st.cap = options_.cap;
+      st.waiters.push_back(Waiter{count, std::move(done), parent});
+      st.wanted += count;
+      ++waiting_;
+      Pump(ns, st, actions);
     }
-  }
-  if (!actions.answers.empty()) {
-    Run(ns, actions);
-    return true;
-  }
-  {
-    idgen::MutexLock lock(&mu_);
-    if (waiting_ >= static_cast<size_t>(options_.max_waiting)) return false;
-    Namespace& st = namespaces_[ns];
-    if (st.cap == 0) st.cap = options_.cap;
-    st.waiters.push_back(Waiter{count, std::move(done), parent});
-    st.wanted += count;
-    ++waiting_;
-    Pump(ns, st, actions);
   }
   Run(ns, actions);
   return true;
