@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
-
 namespace idgen::gateway {
 
 IdPool::IdPool(IdPoolOptions options, Fetch fetch, Clock* clock)
@@ -90,8 +88,7 @@ void IdPool::OnFetched(const std::string& ns, const Launch& launch, const grpc::
   Actions actions;
   {
     idgen::MutexLock lock(&mu_);
-    Namespace& st = namespaces_[ns];
-    if (st.cap == 0) st.cap = options_.cap;
+    Namespace& st = namespaces_[ns];  // exists: this call kept it
     --st.calls;
     st.requested -= launch.count;
     const uint32_t head = st.waiters.empty() ? 0 : st.waiters.front().count;
