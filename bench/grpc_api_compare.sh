@@ -21,7 +21,7 @@
 #   IDGEN [$BUILD_DIR/bin/idgen]  SERVER [$BUILD_DIR/bin/grpc_api_server]
 #   APIS ["callback cq1 cq2"]: callback | cqN (N queues+threads) | sync
 #   MODES ["stream unary"]  CONCURRENCY ["4 16 64"]  COUNT [1]
-#   DURATION [10]  WARMUP [1]  ROUNDS [2]  BENCH_THREADS [0 = one per CPU]
+#   DURATION [10]  WARMUP [1]  ROUNDS [2]  BENCH_THREADS [1; 0 = one per CPU]
 #   MAX_LOAD [1.0]  LOAD_WAIT [180 s]  SERVER_ARGS [none; e.g. --no-deadlock-detection]
 #   KEEP [unset; set to keep the temp dir with per-run JSON and logs]
 # Needs: cmake, ninja (unless SKIP_BUILD), python3. Loopback only; every server
@@ -39,7 +39,7 @@ COUNT=${COUNT:-1}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-1}
 ROUNDS=${ROUNDS:-2}
-BENCH_THREADS=${BENCH_THREADS:-0}
+BENCH_THREADS=${BENCH_THREADS:-1}
 MAX_LOAD=${MAX_LOAD:-1.0}
 LOAD_WAIT=${LOAD_WAIT:-180}
 SERVER_ARGS=${SERVER_ARGS:-}

@@ -19,7 +19,7 @@
 # Environment (defaults in brackets):
 #   IDGEN [build/bin/idgen]  DURATION [10]  WARMUP [2]  REDIS_CLIENTS [50]
 #   STREAM_CONCURRENCY [64]  STREAM_PIPELINE [1]  UNARY_CONCURRENCY [64]
-#   BATCH_CONCURRENCY [4]  CONNECTIONS [1]  BENCH_THREADS [0 = one per CPU]
+#   BATCH_CONCURRENCY [4]  CONNECTIONS [1]  BENCH_THREADS [1; 0 = one per CPU]
 #   SOAK [0 seconds]  EXTRA_RATES [none; e.g. "10000 20000": more paced stream runs]
 #   PIN [unset; PIN=1 pins both servers to CPU 1 and both load generators to
 #        CPU 0 with taskset, so client and server stop preempting each other]
@@ -37,7 +37,7 @@ STREAM_CONCURRENCY=${STREAM_CONCURRENCY:-64}
 STREAM_PIPELINE=${STREAM_PIPELINE:-1}
 UNARY_CONCURRENCY=${UNARY_CONCURRENCY:-64}
 BATCH_CONCURRENCY=${BATCH_CONCURRENCY:-4}
-BENCH_THREADS=${BENCH_THREADS:-0}
+BENCH_THREADS=${BENCH_THREADS:-1}
 CONNECTIONS=${CONNECTIONS:-1}
 SOAK=${SOAK:-0}
 SERVER_CPU=()
@@ -46,7 +46,6 @@ if [[ -n ${PIN:-} ]]; then
   [[ $(nproc) -ge 2 ]] || { echo "PIN needs 2 CPUs" >&2; exit 2; }
   SERVER_CPU=(taskset -c 1)
   CLIENT_CPU=(taskset -c 0)
-  [[ $BENCH_THREADS -eq 0 ]] && BENCH_THREADS=1
 fi
 EXTRA_RATES=${EXTRA_RATES:-}
 

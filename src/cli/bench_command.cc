@@ -31,7 +31,7 @@ struct BenchArgs {
   double duration_s = 10;
   double warmup_s = 1;
   double rate = 0;
-  int64_t threads = 0;
+  int64_t threads = 1;
   int64_t connections = 1;
   int64_t check_limit = 50'000'000;
   double timeout_s = 5;
@@ -205,7 +205,9 @@ void AddBenchCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--pipeline", args->pipeline, "Requests outstanding per stream (stream mode)")
       ->capture_default_str();
-  cmd->add_option("--threads", args->threads, "Client polling threads; 0 = one per CPU")
+  cmd->add_option("--threads", args->threads,
+                  "Client polling threads, 0 = one per CPU (one measured fastest: gRPC pollers "
+                  "hand work to each other)")
       ->capture_default_str();
   cmd->add_option("--connections", args->connections,
                   "TCP connections the callers are spread over (at most --concurrency)")

@@ -6,6 +6,8 @@
 // and needs no lock. Results are merged after the threads are joined.
 #include "src/cli/load_generator.h"
 
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -280,8 +282,11 @@ struct Run {
   }
 };
 
-// The shortest wait for a timer between completion-queue polls.
-constexpr std::chrono::milliseconds kMinPoll{1};
+// gRPC's poller sleeps in whole milliseconds: a timer further away than
+// this is waited for in the poller (woken up to a millisecond early), a
+// nearer one by polling without blocking between naps of at most kMaxNap.
+constexpr std::chrono::microseconds kPollerPrecision{2000};
+constexpr std::chrono::microseconds kMaxNap{50};
 
 // How long a caller pauses after a failed call or a broken stream.
 constexpr std::chrono::milliseconds kErrorPause{20};
@@ -302,7 +307,9 @@ class Caller;
 //
 // Timers are a heap polled between completion-queue events rather than
 // grpc::Alarms: an alarm costs a wake-up of gRPC's timer thread and a kick of
-// the poller, several microseconds per paced request on a small box.
+// the poller, several microseconds per paced request on a small box. They
+// fire within tens of microseconds of their time (see Poll), so a paced run
+// sends each request when due instead of in millisecond bursts.
 struct Shard {
   grpc::CompletionQueue cq;
   // From the intended and from the actual send time; equal when unpaced.
@@ -689,7 +696,15 @@ class StreamCaller final : public Caller {
 
 // Dispatches completion-queue events and due timers until the queue is shut
 // down (after every caller is done, so no timer is left).
+//
+// gRPC 1.51 polls with a millisecond timeout (a deadline less than one away
+// returns at once), so a timer due within kPollerPrecision is met by polling
+// without blocking and napping in between, at most kMaxNap so that responses
+// are not left waiting: a timer fires at most a nap's timer slack late, and a
+// response is picked up at most kMaxNap late (counted in its latency).
 void Shard::Poll() {
+  // The kernel may stretch a nap by the thread's timer slack (50 us by default).
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   void* tag = nullptr;
   bool ok = false;
   for (;;) {
@@ -697,21 +712,19 @@ void Shard::Poll() {
     if (timers.empty()) {
       status =
           cq.Next(&tag, &ok) ? grpc::CompletionQueue::GOT_EVENT : grpc::CompletionQueue::SHUTDOWN;
+    } else if (const TimePoint now = Clock::now(); timers.top().when - now >= kPollerPrecision) {
+      status = cq.AsyncNext(&tag, &ok, ToSystem(timers.top().when - kPollerPrecision / 2));
     } else {
-      // gRPC polls with a millisecond timeout, rounded down: a deadline less
-      // than a millisecond away would make it spin. Sleep at least 1 ms; a
-      // timer fired late only sends its request late, and latency is counted
-      // from the actual send when the caller was idle (see ReadyToSend).
-      const TimePoint wake = std::max(timers.top().when, Clock::now() + kMinPoll);
-      status = cq.AsyncNext(&tag, &ok, ToSystem(wake));
+      status = cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now());
+      if (status == grpc::CompletionQueue::TIMEOUT && timers.top().when > now) {
+        std::this_thread::sleep_for(std::min<Clock::duration>(timers.top().when - now, kMaxNap));
+      }
     }
     if (status == grpc::CompletionQueue::SHUTDOWN) return;
     if (status == grpc::CompletionQueue::GOT_EVENT) {
       auto* t = static_cast<Caller::Tag*>(tag);
       t->caller->OnEvent(t->op, ok);
     }
-    // Checked after every event too: under load timers fire with far finer
-    // precision than the poller's millisecond timeout.
     while (!timers.empty() && timers.top().when <= Clock::now()) {
       Caller* c = timers.top().caller;
       timers.pop();

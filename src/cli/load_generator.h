@@ -7,8 +7,9 @@
 // A "caller" is one sequential client: in unary/batch mode it has one call in
 // flight at a time; in stream mode it owns one StreamIds stream with up to
 // `pipeline` requests outstanding. Callers run on the completion-queue async
-// API, spread over a few polling threads (one per CPU by default) and over
-// `connections` channels, each with its own TCP connection. See
+// API, spread over polling threads (one by default) and over `connections`
+// channels, each with its own TCP connection; in paced runs (`rate`) each
+// request goes within tens of microseconds of its due time. See
 // docs/BENCHMARKS.md for how these defaults were measured.
 //
 // The pure parts (LatencyHistogram, OrderChecker, CountDuplicates,
@@ -109,7 +110,7 @@ struct LoadConfig {
   double duration_s = 10;  // measured window, after the warm-up
   double warmup_s = 0;     // run but not measured (IDs are still checked)
   double rate = 0;         // total requests/s target; 0 = as fast as possible
-  int threads = 0;         // polling threads; 0 = one per CPU
+  int threads = 1;         // polling threads; 0 = one per CPU
   // Callers share connections round-robin. One connection measured fastest
   // on a small box: gRPC coalesces the frames of many streams into one write.
   int connections = 1;

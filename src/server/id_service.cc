@@ -8,59 +8,6 @@
 #include "absl/strings/str_join.h"
 
 namespace idgen::server {
-namespace {
-
-bool DeadlinePassed(grpc::CallbackServerContext* ctx) {
-  return ctx->deadline() < std::chrono::system_clock::now();
-}
-
-grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* ctx, const grpc::Status& s) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(s);
-  return reactor;
-}
-
-// One StreamIds call: read a request, answer it, repeat. A failed request is
-// answered in-band (error_code/error_message) and the stream stays open, so
-// one bad request does not cost the client its stream.
-class StreamReactor final
-    : public grpc::ServerBidiReactor<v1::NextIdsRequest, v1::NextIdsResponse> {
- public:
-  explicit StreamReactor(const IdService* service) : service_(service) { StartRead(&request_); }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // client half-closed or the call was cancelled
-      Finish(grpc::Status::OK);
-      return;
-    }
-    response_.Clear();
-    absl::Status s = service_->Issue(request_, &response_);
-    if (!s.ok()) {
-      response_.Clear();
-      response_.set_namespace_(request_.namespace_());
-      response_.set_error_code(static_cast<int32_t>(s.code()));
-      response_.set_error_message(std::string(s.message()));
-    }
-    StartWrite(&response_);
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream write failed"));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  const IdService* service_;
-  v1::NextIdsRequest request_;
-  v1::NextIdsResponse response_;
-};
-
-}  // namespace
 
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
@@ -129,42 +76,20 @@ absl::Status IdService::IssueOne(const v1::NextIdRequest& request,
   return s;
 }
 
-grpc::ServerUnaryReactor* IdService::NextIds(grpc::CallbackServerContext* ctx,
-                                             const v1::NextIdsRequest* request,
-                                             v1::NextIdsResponse* response) {
-  if (DeadlinePassed(ctx)) {
-    return FinishWith(ctx, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed"));
+void IdService::Answer(const v1::NextIdsRequest& request, v1::NextIdsResponse* response) const {
+  if (absl::Status s = Issue(request, response); !s.ok()) {
+    response->Clear();
+    response->set_namespace_(request.namespace_());
+    response->set_error_code(static_cast<int32_t>(s.code()));
+    response->set_error_message(std::string(s.message()));
   }
-  return FinishWith(ctx, ToGrpc(Issue(*request, response)));
 }
 
-grpc::ServerUnaryReactor* IdService::NextId(grpc::CallbackServerContext* ctx,
-                                            const v1::NextIdRequest* request,
-                                            v1::NextIdResponse* response) {
-  if (DeadlinePassed(ctx)) {
-    return FinishWith(ctx, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed"));
-  }
-  return FinishWith(ctx, ToGrpc(IssueOne(*request, response)));
-}
-
-grpc::ServerBidiReactor<v1::NextIdsRequest, v1::NextIdsResponse>* IdService::StreamIds(
-    grpc::CallbackServerContext* /*ctx*/) {
-  return new StreamReactor(this);
-}
-
-grpc::ServerUnaryReactor* IdService::Decode(grpc::CallbackServerContext* ctx,
-                                            const v1::DecodeRequest* request,
-                                            v1::DecodeResponse* response) {
-  absl::StatusOr<const NamespaceConfig*> config = Find(request->namespace_());
-  if (!config.ok()) return FinishWith(ctx, ToGrpc(config.status()));
-  return FinishWith(ctx, ToGrpc(DecodeId(**config, *request, response)));
-}
-
-grpc::ServerUnaryReactor* IdService::GetInfo(grpc::CallbackServerContext* ctx,
-                                             const v1::GetInfoRequest* /*request*/,
-                                             v1::GetInfoResponse* response) {
-  info_(response);
-  return FinishWith(ctx, grpc::Status::OK);
+absl::Status IdService::Decode(const v1::DecodeRequest& request,
+                               v1::DecodeResponse* response) const {
+  absl::StatusOr<const NamespaceConfig*> config = Find(request.namespace_());
+  if (!config.ok()) return config.status();
+  return DecodeId(**config, request, response);
 }
 
 }  // namespace idgen::server

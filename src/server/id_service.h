@@ -1,13 +1,13 @@
 // Copyright idgen authors.
 //
-// IdService: the idgen.v1.IdGenerator gRPC service, on gRPC's callback API
-// (see docs/ARCHITECTURE.md for why). Stateless apart from the namespace
-// configs it is given. Every issuing call asks the claim source for the
+// IdService: what idgen.v1.IdGenerator answers, independent of the gRPC
+// plumbing (CqServer serves it). Stateless apart from the namespace configs
+// it is given. Every issuing call asks the claim source for the
 // node's current WorkerClaim: a fenced, waiting or draining node answers
 // UNAVAILABLE at once, and a node that claimed a new worker id serves from
 // the new claim on the next call.
 //
-// Thread-safety: gRPC calls the methods concurrently; everything they touch
+// Thread-safety: the methods are called concurrently; everything they touch
 // is thread-safe.
 #ifndef IDGEN_SERVER_ID_SERVICE_H_
 #define IDGEN_SERVER_ID_SERVICE_H_
@@ -29,7 +29,7 @@ namespace idgen::server {
 // Converts an absl::Status into a grpc::Status with the same code.
 grpc::Status ToGrpc(const absl::Status& s);
 
-class IdService final : public v1::IdGenerator::CallbackService {
+class IdService final {
  public:
   // The claim to issue from, or the UNAVAILABLE status to answer with.
   using ClaimSource = std::function<absl::StatusOr<std::shared_ptr<WorkerClaim>>()>;
@@ -38,21 +38,6 @@ class IdService final : public v1::IdGenerator::CallbackService {
   // `config` must outlive the service.
   IdService(const ServerConfig* config, ClaimSource claims, InfoFiller info);
 
-  grpc::ServerUnaryReactor* NextIds(grpc::CallbackServerContext* ctx,
-                                    const v1::NextIdsRequest* request,
-                                    v1::NextIdsResponse* response) override;
-  grpc::ServerUnaryReactor* NextId(grpc::CallbackServerContext* ctx,
-                                   const v1::NextIdRequest* request,
-                                   v1::NextIdResponse* response) override;
-  grpc::ServerBidiReactor<v1::NextIdsRequest, v1::NextIdsResponse>* StreamIds(
-      grpc::CallbackServerContext* ctx) override;
-  grpc::ServerUnaryReactor* Decode(grpc::CallbackServerContext* ctx,
-                                   const v1::DecodeRequest* request,
-                                   v1::DecodeResponse* response) override;
-  grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* ctx,
-                                    const v1::GetInfoRequest* request,
-                                    v1::GetInfoResponse* response) override;
-
   // Looks up a namespace's config ("" means "default"); INVALID_ARGUMENT
   // listing the known ones otherwise.
   absl::StatusOr<const NamespaceConfig*> Find(const std::string& name) const;
@@ -60,6 +45,12 @@ class IdService final : public v1::IdGenerator::CallbackService {
   absl::Status Issue(const v1::NextIdsRequest& request, v1::NextIdsResponse* response) const;
   // The same for one ID (NextId).
   absl::Status IssueOne(const v1::NextIdRequest& request, v1::NextIdResponse* response) const;
+  // One StreamIds answer: Issue(), with a failure reported in-band
+  // (error_code, error_message) so the stream stays open.
+  void Answer(const v1::NextIdsRequest& request, v1::NextIdsResponse* response) const;
+  // Decode: INVALID_ARGUMENT for an unknown namespace or a malformed id.
+  absl::Status Decode(const v1::DecodeRequest& request, v1::DecodeResponse* response) const;
+  void GetInfo(v1::GetInfoResponse* response) const { info_(response); }
 
   // Metric cells to count issued IDs and batch sizes in (telemetry); call
   // before the service is registered. Without it nothing is counted.

@@ -7,16 +7,17 @@
 #include <iostream>
 
 #include <google/protobuf/util/json_util.h>
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
+#include "src/server/cq_server.h"
+#include "src/server/health_state.h"
 #include "src/server/id_service.h"
 #include "src/server/node_metrics.h"
+#include "src/server/reflection_responder.h"
 #include "src/telemetry/prometheus_text.h"
 #include "src/telemetry/telemetry.h"
 
@@ -24,6 +25,8 @@ namespace idgen::server {
 namespace {
 
 constexpr char kServiceName[] = "idgen.v1.IdGenerator";
+constexpr char kHealthServiceName[] = "grpc.health.v1.Health";
+constexpr char kReflectionServiceName[] = "grpc.reflection.v1alpha.ServerReflection";
 
 std::string Hostname() {
   char buf[256] = {0};
@@ -71,6 +74,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
     acquire.max_workers = std::min(acquire.max_workers, *options.max_workers);
   }
   if (absl::Status s = coord::ValidateAcquireOptions(acquire); !s.ok()) return s;
+  if (options.grpc_threads < 1 || options.grpc_threads > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("gRPC threads must be in 1..64, got ", options.grpc_threads));
+  }
   if (options.claim_retry_min <= absl::ZeroDuration() ||
       options.claim_retry_max < options.claim_retry_min) {
     return absl::InvalidArgumentError("claim retry backoff must satisfy 0 < min <= max");
@@ -238,17 +245,20 @@ absl::Status Node::Start() {
     service_->SetCounters(metrics_->counters());
   }
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  if (tel != nullptr) builder.experimental().SetInterceptorCreators(tel->ServerInterceptors());
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &grpc_port_);
-  builder.RegisterService(service_.get());
-  grpc_server_ = builder.BuildAndStart();
-  if (grpc_server_ == nullptr || grpc_port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options_.listen,
-                                               " (address in use or invalid?)"));
-  }
+  health_ = std::make_unique<HealthState>();
+  health_->Register("");
+  health_->Register(kServiceName);
+  reflection_ = std::make_unique<ReflectionResponder>(
+      std::vector<std::string>{kServiceName, kHealthServiceName, kReflectionServiceName});
+  CqServerOptions grpc_opts;
+  grpc_opts.listen = options_.listen;
+  grpc_opts.threads = options_.grpc_threads;
+  if (tel != nullptr) grpc_opts.interceptors = tel->ServerInterceptors();
+  absl::StatusOr<std::unique_ptr<CqServer>> grpc_server = CqServer::Start(
+      std::move(grpc_opts), CqServices{service_.get(), health_.get(), reflection_.get()});
+  if (!grpc_server.ok()) return grpc_server.status();
+  grpc_server_ = *std::move(grpc_server);
+  grpc_port_ = grpc_server_->port();
 
   router_ = std::make_unique<http::Router>();
   http::Router& router = *router_;
@@ -294,7 +304,7 @@ absl::Status Node::Start() {
   }
   absl::StatusOr<std::unique_ptr<http::HttpServer>> admin = http::HttpServer::Start(http_opts);
   if (!admin.ok()) {
-    grpc_server_->Shutdown();
+    grpc_server_->Shutdown(std::chrono::system_clock::now());
     return absl::Status(admin.status().code(),
                         absl::StrCat("admin HTTP: ", admin.status().message()));
   }
@@ -305,7 +315,6 @@ absl::Status Node::Start() {
 }
 
 void Node::Supervise() {
-  grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
   int last = -1;
   absl::Duration backoff = options_.claim_retry_min;
   absl::Duration next_attempt = clock_->MonotonicNow();
@@ -328,8 +337,8 @@ void Node::Supervise() {
     }
     const bool serving = Ready().ok();
     if (static_cast<int>(serving) != last) {
-      health->SetServingStatus("", serving);
-      health->SetServingStatus(kServiceName, serving);
+      health_->Set("", serving);
+      health_->Set(kServiceName, serving);
       last = static_cast<int>(serving);
     }
   } while (!stop_supervisor_.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
@@ -340,16 +349,15 @@ int Node::admin_port() const { return admin_ ? admin_->port() : 0; }
 void Node::Shutdown(absl::Duration drain) {
   if (stopped_.exchange(true)) return;
   draining_.store(true);
-  if (grpc_server_) {
+  if (health_) {
     // Not ready first, so load balancers stop sending; then drain.
-    grpc_server_->GetHealthCheckService()->SetServingStatus("", false);
-    grpc_server_->GetHealthCheckService()->SetServingStatus(kServiceName, false);
+    health_->Set("", false);
+    health_->Set(kServiceName, false);
   }
   if (!stop_supervisor_.HasBeenNotified()) stop_supervisor_.Notify();
   if (supervisor_.joinable()) supervisor_.join();
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain));
-    grpc_server_->Wait();
   }
   if (admin_) admin_->Stop();
   // Nothing is in flight any more, so the reservation can come down to what

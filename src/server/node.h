@@ -45,10 +45,6 @@
 #include "src/server/server_config.h"
 #include "src/server/worker_claim.h"
 
-namespace grpc {
-class Server;
-}  // namespace grpc
-
 namespace idgen::http {
 class HttpServer;
 class Router;
@@ -60,8 +56,11 @@ class Telemetry;
 
 namespace idgen::server {
 
+class CqServer;
+class HealthState;
 class IdService;
 class NodeMetrics;
+class ReflectionResponder;
 
 struct NodeOptions {
   std::string listen = "127.0.0.1:50051";
@@ -71,6 +70,8 @@ struct NodeOptions {
   // Caps the worker id space below what the layouts allow (tests, ops).
   std::optional<int64_t> max_workers;
   ServerConfig config = DefaultServerConfig();
+  // gRPC completion queues, one thread each (see CqServer).
+  int grpc_threads = 1;
   // Backoff between claim attempts while the node holds no worker id.
   absl::Duration claim_retry_min = absl::Milliseconds(100);
   absl::Duration claim_retry_max = absl::Seconds(2);
@@ -134,7 +135,9 @@ class Node {
   std::atomic<int64_t> losses_{0};
   std::atomic<int64_t> exhausted_{0};
   std::unique_ptr<IdService> service_;
-  std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<HealthState> health_;
+  std::unique_ptr<ReflectionResponder> reflection_;
+  std::unique_ptr<CqServer> grpc_server_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> admin_;
   int grpc_port_ = 0;

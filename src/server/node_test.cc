@@ -9,13 +9,15 @@
 #include <filesystem>
 #include <functional>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "idgen/layout.h"
 #include "idgen/v1/idgen.grpc.pb.h"
@@ -44,8 +46,10 @@ class NodeTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  std::unique_ptr<Node> StartNode(std::optional<int64_t> worker = std::nullopt) {
+  std::unique_ptr<Node> StartNode(std::optional<int64_t> worker = std::nullopt,
+                                  int grpc_threads = 1) {
     NodeOptions o;
+    o.grpc_threads = grpc_threads;
     o.listen = "127.0.0.1:0";
     o.admin_listen = "127.0.0.1:0";
     o.node_name = "test";
@@ -390,6 +394,140 @@ TEST_F(NodeTest, NodeWaitsNotReadyWhileEveryIdIsTakenAndClaimsTheFreedOne) {
   EXPECT_TRUE(stub->NextIds(&ctx, req, &resp).ok());
   EXPECT_EQ(resp.ids_size(), 10);
   waiting->Shutdown(absl::Milliseconds(100));
+}
+
+// More streams open at once than the server keeps calls requested for: each
+// matched call requests the next, so none waits for another to end.
+TEST_F(NodeTest, ManyStreamsOpenAtOnceAreAllServed) {
+  constexpr int kStreams = 40;
+  std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
+  std::vector<std::unique_ptr<grpc::ClientReaderWriter<v1::NextIdsRequest, v1::NextIdsResponse>>>
+      streams;
+  for (int i = 0; i < kStreams; ++i) {
+    ctxs.push_back(std::make_unique<grpc::ClientContext>());
+    ctxs.back()->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    streams.push_back(stub_->StreamIds(ctxs.back().get()));
+  }
+  std::set<uint64_t> seen;
+  v1::NextIdsRequest req;
+  req.set_count(3);
+  for (int round = 0; round < 2; ++round) {
+    for (auto& stream : streams) {
+      ASSERT_TRUE(stream->Write(req));
+      v1::NextIdsResponse resp;
+      ASSERT_TRUE(stream->Read(&resp));
+      ASSERT_EQ(resp.error_code(), 0) << resp.error_message();
+      ASSERT_EQ(resp.ids_size(), 3);
+      for (uint64_t id : resp.ids()) EXPECT_TRUE(seen.insert(id).second);
+    }
+  }
+  for (auto& stream : streams) {
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+  EXPECT_EQ(seen.size(), 2u * 3u * kStreams);
+}
+
+TEST_F(NodeTest, HealthOfAnUnknownServiceIsNotFoundAndWatchSaysServiceUnknown) {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service("no.such.Service");
+  grpc::health::v1::HealthCheckResponse resp;
+  grpc::Status s = health->Check(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("no.such.Service"));
+
+  grpc::ClientContext watch_ctx;
+  watch_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto watch = health->Watch(&watch_ctx, req);
+  ASSERT_TRUE(watch->Read(&resp));
+  EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN);
+  watch_ctx.TryCancel();
+  (void)watch->Finish();
+}
+
+// A Watch left open does not hold a drain open: the node ends it after
+// NOT_SERVING. A StreamIds stream left open is cancelled at the drain
+// deadline, and Shutdown returns.
+TEST_F(NodeTest, ShutdownEndsWatchesAndCancelsOpenStreamsAtTheDeadline) {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext watch_ctx;
+  grpc::health::v1::HealthCheckRequest req;
+  auto watch = health->Watch(&watch_ctx, req);
+  grpc::health::v1::HealthCheckResponse update;
+  ASSERT_TRUE(watch->Read(&update));
+
+  grpc::ClientContext stream_ctx;
+  auto stream = stub_->StreamIds(&stream_ctx);
+  v1::NextIdsRequest ids_req;
+  ids_req.set_count(1);
+  ASSERT_TRUE(stream->Write(ids_req));
+  v1::NextIdsResponse ids_resp;
+  ASSERT_TRUE(stream->Read(&ids_resp));
+
+  const auto start = std::chrono::steady_clock::now();
+  node_->Shutdown(absl::Milliseconds(300));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::seconds(5));  // a bound, not a speed claim
+  while (watch->Read(&update)) {
+  }
+  EXPECT_EQ(update.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_TRUE(watch->Finish().ok());
+  EXPECT_FALSE(stream->Read(&ids_resp));
+  EXPECT_FALSE(stream->Finish().ok());
+  node_.reset();
+}
+
+TEST_F(NodeTest, ReflectionListsTheServicesAndDescribesIdGenerator) {
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel_);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto stream = reflection->ServerReflectionInfo(&ctx);
+  grpc::reflection::v1alpha::ServerReflectionRequest req;
+  req.set_list_services("");
+  ASSERT_TRUE(stream->Write(req));
+  grpc::reflection::v1alpha::ServerReflectionResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  std::set<std::string> names;
+  for (const auto& svc : resp.list_services_response().service()) names.insert(svc.name());
+  EXPECT_EQ(names, (std::set<std::string>{"idgen.v1.IdGenerator", "grpc.health.v1.Health",
+                                          "grpc.reflection.v1alpha.ServerReflection"}));
+  req.set_file_containing_symbol("idgen.v1.IdGenerator");
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(stream->Read(&resp));
+  ASSERT_GE(resp.file_descriptor_response().file_descriptor_proto_size(), 1);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(NodeTest, GrpcThreadsOutOfRangeAreRejectedAndSeveralServe) {
+  NodeOptions o;
+  o.listen = "127.0.0.1:0";
+  o.admin_listen = "127.0.0.1:0";
+  o.grpc_threads = 0;
+  auto bad = Node::Create(o, leases_.get(), SystemClock::Get());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("gRPC threads"));
+
+  std::unique_ptr<Node> multi = StartNode(std::nullopt, 3);
+  ASSERT_NE(multi, nullptr);
+  auto stub = v1::IdGenerator::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", multi->grpc_port()), grpc::InsecureChannelCredentials()));
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 30; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::NextIdsRequest req;
+    req.set_count(10);
+    v1::NextIdsResponse resp;
+    ASSERT_TRUE(stub->NextIds(&ctx, req, &resp).ok());
+    for (uint64_t id : resp.ids()) EXPECT_TRUE(seen.insert(id).second);
+  }
+  EXPECT_EQ(seen.size(), 300u);
+  multi->Shutdown(absl::Milliseconds(100));
 }
 
 }  // namespace

@@ -1,0 +1,166 @@
+// Copyright idgen authors.
+//
+// The building blocks of CqServer (private to src/server): one object per
+// RPC on a completion queue.
+//
+//   CqTag        what a queue event points to; the queue's thread calls
+//                Complete(ok) with the event's ok bit.
+//   UnaryCall    request -> handler -> Finish; the handler returns the status.
+//   ChatCall     a bidirectional stream answered message by message: read a
+//                request, write the handler's answer, read the next; the
+//                handler reports failures in-band, so the stream stays open.
+//
+// Each object requests its call at construction and deletes itself when its
+// last event is back; when its call is matched it first constructs the next
+// listener for the same method, so no call waits for an earlier one.
+//
+// Thread-safety: an object is only touched by the thread draining its queue.
+#ifndef IDGEN_SERVER_CQ_CALLS_H_
+#define IDGEN_SERVER_CQ_CALLS_H_
+
+#include <chrono>
+#include <functional>
+
+#include <grpcpp/grpcpp.h>
+
+namespace idgen::server {
+
+class CqTag {
+ public:
+  virtual void Complete(bool ok) = 0;
+
+ protected:
+  ~CqTag() = default;
+};
+
+// How to request one method's calls from the generated AsyncService, and
+// what to answer. Owned by the server; listeners point to it.
+template <class Req, class Resp>
+struct UnaryMethod {
+  std::function<void(grpc::ServerContext*, Req*, grpc::ServerAsyncResponseWriter<Resp>*,
+                     grpc::ServerCompletionQueue*, void*)>
+      request;
+  std::function<grpc::Status(const Req&, Resp*)> handle;
+};
+
+template <class Req, class Resp>
+class UnaryCall final : public CqTag {
+ public:
+  static void Listen(const UnaryMethod<Req, Resp>* method, grpc::ServerCompletionQueue* cq) {
+    new UnaryCall(method, cq);  // owns itself from here
+  }
+
+  void Complete(bool ok) override {
+    // !ok while requested: the server is shutting down. After Finish: done,
+    // whether or not the client was still there to get the answer.
+    if (!ok || finishing_) {
+      delete this;
+      return;
+    }
+    Listen(method_, cq_);
+    finishing_ = true;
+    if (ctx_.deadline() < std::chrono::system_clock::now()) {
+      writer_.FinishWithError(
+          grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before the call ran"),
+          this);
+      return;
+    }
+    const grpc::Status s = method_->handle(request_, &response_);
+    if (s.ok()) {
+      writer_.Finish(response_, s, this);
+    } else {
+      writer_.FinishWithError(s, this);
+    }
+  }
+
+ private:
+  UnaryCall(const UnaryMethod<Req, Resp>* method, grpc::ServerCompletionQueue* cq)
+      : method_(method), cq_(cq), writer_(&ctx_) {
+    method_->request(&ctx_, &request_, &writer_, cq_, this);
+  }
+  ~UnaryCall() = default;
+
+  const UnaryMethod<Req, Resp>* const method_;
+  grpc::ServerCompletionQueue* const cq_;
+  grpc::ServerContext ctx_;
+  Req request_;
+  Resp response_;
+  grpc::ServerAsyncResponseWriter<Resp> writer_;
+  bool finishing_ = false;
+};
+
+template <class Req, class Resp>
+struct ChatMethod {
+  std::function<void(grpc::ServerContext*, grpc::ServerAsyncReaderWriter<Resp, Req>*,
+                     grpc::ServerCompletionQueue*, void*)>
+      request;
+  std::function<void(const Req&, Resp*)> answer;
+};
+
+template <class Req, class Resp>
+class ChatCall final : public CqTag {
+ public:
+  static void Listen(const ChatMethod<Req, Resp>* method, grpc::ServerCompletionQueue* cq) {
+    new ChatCall(method, cq);
+  }
+
+  void Complete(bool ok) override {
+    switch (state_) {
+      case State::kRequested:
+        if (!ok) break;  // shutting down
+        Listen(method_, cq_);
+        Read();
+        return;
+      case State::kReading:
+        if (!ok) {  // the client half-closed, or the call was cancelled
+          Finish(grpc::Status::OK);
+          return;
+        }
+        response_.Clear();
+        method_->answer(request_, &response_);
+        state_ = State::kWriting;
+        stream_.Write(response_, this);
+        return;
+      case State::kWriting:
+        if (!ok) {
+          Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream write failed"));
+          return;
+        }
+        Read();
+        return;
+      case State::kFinishing:
+        break;
+    }
+    delete this;
+  }
+
+ private:
+  enum class State { kRequested, kReading, kWriting, kFinishing };
+
+  ChatCall(const ChatMethod<Req, Resp>* method, grpc::ServerCompletionQueue* cq)
+      : method_(method), cq_(cq), stream_(&ctx_) {
+    method_->request(&ctx_, &stream_, cq_, this);
+  }
+  ~ChatCall() = default;
+
+  void Read() {
+    state_ = State::kReading;
+    stream_.Read(&request_, this);
+  }
+  void Finish(const grpc::Status& s) {
+    state_ = State::kFinishing;
+    stream_.Finish(s, this);
+  }
+
+  const ChatMethod<Req, Resp>* const method_;
+  grpc::ServerCompletionQueue* const cq_;
+  grpc::ServerContext ctx_;
+  grpc::ServerAsyncReaderWriter<Resp, Req> stream_;
+  Req request_;
+  Resp response_;
+  State state_ = State::kRequested;
+};
+
+}  // namespace idgen::server
+
+#endif  // IDGEN_SERVER_CQ_CALLS_H_

@@ -1,0 +1,192 @@
+// Copyright idgen authors.
+#include "src/server/cq_server.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "idgen/v1/idgen.grpc.pb.h"
+#include "src/server/cq_calls.h"
+#include "src/server/health_state.h"
+#include "src/server/health_watch_call.h"
+#include "src/server/id_service.h"
+#include "src/server/reflection_responder.h"
+
+namespace idgen::server {
+namespace {
+
+namespace health = grpc::health::v1;
+namespace reflection = grpc::reflection::v1alpha;
+
+// Calls of each method kept requested on each queue: a burst of new calls is
+// matched at once instead of one per trip through the queue.
+constexpr int kListeners = 4;
+
+}  // namespace
+
+struct CqServer::Impl {
+  CqServices services;
+  v1::IdGenerator::AsyncService ids_service;
+  health::Health::AsyncService health_service;
+  reflection::ServerReflection::AsyncService reflection_service;
+
+  UnaryMethod<v1::NextIdsRequest, v1::NextIdsResponse> next_ids;
+  UnaryMethod<v1::NextIdRequest, v1::NextIdResponse> next_id;
+  UnaryMethod<v1::DecodeRequest, v1::DecodeResponse> decode;
+  UnaryMethod<v1::GetInfoRequest, v1::GetInfoResponse> get_info;
+  ChatMethod<v1::NextIdsRequest, v1::NextIdsResponse> stream_ids;
+  UnaryMethod<health::HealthCheckRequest, health::HealthCheckResponse> health_check;
+  ChatMethod<reflection::ServerReflectionRequest, reflection::ServerReflectionResponse>
+      reflection_info;
+
+  std::unique_ptr<grpc::Server> server;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs;
+  std::vector<std::thread> threads;
+  bool shut_down = false;
+
+  void DefineMethods();
+  void Listen(grpc::ServerCompletionQueue* cq);
+};
+
+void CqServer::Impl::DefineMethods() {
+  const IdService* ids = services.ids;
+  v1::IdGenerator::AsyncService* svc = &ids_service;
+  next_ids.request = [svc](auto* ctx, auto* req, auto* w, auto* cq, void* tag) {
+    svc->RequestNextIds(ctx, req, w, cq, cq, tag);
+  };
+  next_ids.handle = [ids](const v1::NextIdsRequest& req, v1::NextIdsResponse* resp) {
+    return ToGrpc(ids->Issue(req, resp));
+  };
+  next_id.request = [svc](auto* ctx, auto* req, auto* w, auto* cq, void* tag) {
+    svc->RequestNextId(ctx, req, w, cq, cq, tag);
+  };
+  next_id.handle = [ids](const v1::NextIdRequest& req, v1::NextIdResponse* resp) {
+    return ToGrpc(ids->IssueOne(req, resp));
+  };
+  decode.request = [svc](auto* ctx, auto* req, auto* w, auto* cq, void* tag) {
+    svc->RequestDecode(ctx, req, w, cq, cq, tag);
+  };
+  decode.handle = [ids](const v1::DecodeRequest& req, v1::DecodeResponse* resp) {
+    return ToGrpc(ids->Decode(req, resp));
+  };
+  get_info.request = [svc](auto* ctx, auto* req, auto* w, auto* cq, void* tag) {
+    svc->RequestGetInfo(ctx, req, w, cq, cq, tag);
+  };
+  get_info.handle = [ids](const v1::GetInfoRequest&, v1::GetInfoResponse* resp) {
+    ids->GetInfo(resp);
+    return grpc::Status::OK;
+  };
+  stream_ids.request = [svc](auto* ctx, auto* stream, auto* cq, void* tag) {
+    svc->RequestStreamIds(ctx, stream, cq, cq, tag);
+  };
+  stream_ids.answer = [ids](const v1::NextIdsRequest& req, v1::NextIdsResponse* resp) {
+    ids->Answer(req, resp);
+  };
+
+  if (HealthState* state = services.health; state != nullptr) {
+    health::Health::AsyncService* hs = &health_service;
+    health_check.request = [hs](auto* ctx, auto* req, auto* w, auto* cq, void* tag) {
+      hs->RequestCheck(ctx, req, w, cq, cq, tag);
+    };
+    health_check.handle = [state](const health::HealthCheckRequest& req,
+                                  health::HealthCheckResponse* resp) {
+      const ServingStatus status = state->Get(req.service());
+      if (status == health::HealthCheckResponse::SERVICE_UNKNOWN) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            absl::StrCat("unknown service \"", req.service().substr(0, 64),
+                                         "\"; known: \"\" and idgen.v1.IdGenerator"));
+      }
+      resp->set_status(status);
+      return grpc::Status::OK;
+    };
+  }
+  if (const ReflectionResponder* responder = services.reflection; responder != nullptr) {
+    reflection::ServerReflection::AsyncService* rs = &reflection_service;
+    reflection_info.request = [rs](auto* ctx, auto* stream, auto* cq, void* tag) {
+      rs->RequestServerReflectionInfo(ctx, stream, cq, cq, tag);
+    };
+    reflection_info.answer = [responder](const reflection::ServerReflectionRequest& req,
+                                         reflection::ServerReflectionResponse* resp) {
+      responder->Answer(req, resp);
+    };
+  }
+}
+
+void CqServer::Impl::Listen(grpc::ServerCompletionQueue* cq) {
+  for (int i = 0; i < kListeners; ++i) {
+    UnaryCall<v1::NextIdsRequest, v1::NextIdsResponse>::Listen(&next_ids, cq);
+    UnaryCall<v1::NextIdRequest, v1::NextIdResponse>::Listen(&next_id, cq);
+    ChatCall<v1::NextIdsRequest, v1::NextIdsResponse>::Listen(&stream_ids, cq);
+  }
+  UnaryCall<v1::DecodeRequest, v1::DecodeResponse>::Listen(&decode, cq);
+  UnaryCall<v1::GetInfoRequest, v1::GetInfoResponse>::Listen(&get_info, cq);
+  if (services.health != nullptr) {
+    UnaryCall<health::HealthCheckRequest, health::HealthCheckResponse>::Listen(&health_check, cq);
+    HealthWatchCall::Listen(&health_service, services.health, cq);
+  }
+  if (services.reflection != nullptr) {
+    ChatCall<reflection::ServerReflectionRequest, reflection::ServerReflectionResponse>::Listen(
+        &reflection_info, cq);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions options,
+                                                          CqServices services) {
+  if (services.ids == nullptr) return absl::InvalidArgumentError("CqServer needs an IdService");
+  if (options.threads < 1) return absl::InvalidArgumentError("CqServer needs at least 1 thread");
+  auto impl = std::make_unique<Impl>();
+  impl->services = services;
+  impl->DefineMethods();
+
+  grpc::ServerBuilder builder;
+  if (!options.interceptors.empty()) {
+    builder.experimental().SetInterceptorCreators(std::move(options.interceptors));
+  }
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&impl->ids_service);
+  if (services.health != nullptr) builder.RegisterService(&impl->health_service);
+  if (services.reflection != nullptr) builder.RegisterService(&impl->reflection_service);
+  for (int i = 0; i < options.threads; ++i) impl->cqs.push_back(builder.AddCompletionQueue());
+  impl->server = builder.BuildAndStart();
+  if (impl->server == nullptr || port == 0) {
+    // The queues must be shut down and drained even though nothing was served.
+    for (auto& cq : impl->cqs) {
+      cq->Shutdown();
+      void* tag = nullptr;
+      bool ok = false;
+      while (cq->Next(&tag, &ok)) {
+      }
+    }
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.listen,
+                                               " (address in use or invalid?)"));
+  }
+  for (auto& cq : impl->cqs) {
+    impl->Listen(cq.get());
+    impl->threads.emplace_back([q = cq.get()] {
+      void* tag = nullptr;
+      bool ok = false;
+      while (q->Next(&tag, &ok)) static_cast<CqTag*>(tag)->Complete(ok);
+    });
+  }
+  return std::unique_ptr<CqServer>(new CqServer(std::move(impl), port));
+}
+
+CqServer::CqServer(std::unique_ptr<Impl> impl, int port) : impl_(std::move(impl)), port_(port) {}
+
+CqServer::~CqServer() { Shutdown(std::chrono::system_clock::now()); }
+
+void CqServer::Shutdown(std::chrono::system_clock::time_point deadline) {
+  if (impl_->shut_down) return;
+  impl_->shut_down = true;
+  // Watch calls end after NOT_SERVING instead of holding the drain open.
+  if (impl_->services.health != nullptr) impl_->services.health->Shutdown();
+  // Returns once every call is over (cancelled at the deadline); the queue
+  // threads keep running meanwhile, as the calls need them to end.
+  impl_->server->Shutdown(deadline);
+  for (auto& cq : impl_->cqs) cq->Shutdown();
+  for (auto& t : impl_->threads) t.join();
+}
+
+}  // namespace idgen::server

@@ -1,0 +1,89 @@
+// Copyright idgen authors.
+//
+// CqServer: the node's gRPC port, on gRPC's completion-queue API with
+// threads of our own. It serves
+//   * idgen.v1.IdGenerator (IdService),
+//   * grpc.health.v1.Health (Check and Watch, from a HealthState),
+//   * grpc.reflection.v1alpha.ServerReflection (from a ReflectionResponder).
+//
+// Why not the callback API, or gRPC's own health and reflection services:
+// gRPC 1.51 (epoll1) lets one thread at a time wait in epoll and, whenever it
+// wakes up with work, hands the waiting over to another idle polling thread.
+// The callback API always brings two such threads of its own (and the
+// built-in reflection service, a synchronous one, more), so at moderate load
+// nearly every request costs a thread hand-off and a context switch. With
+// every service on our queues there are exactly `threads` pollers: with one,
+// a request is read, answered and written by one thread that never hands off
+// (see docs/ARCHITECTURE.md and docs/BENCHMARKS.md for the measurements).
+//
+// Every RPC is an object that requests its call, answers it and deletes
+// itself; a matched call requests the next one first, so any number of calls
+// may be open at once. Unary calls whose deadline already passed get
+// DEADLINE_EXCEEDED without work.
+//
+// Life cycle: Start() binds and serves; Shutdown(deadline) ends health
+// Watch calls (after NOT_SERVING), stops accepting calls, lets open calls
+// finish until `deadline`, cancels the rest and joins the threads.
+//
+// Thread-safety: Shutdown may be called from any one thread; port() from any.
+#ifndef IDGEN_SERVER_CQ_SERVER_H_
+#define IDGEN_SERVER_CQ_SERVER_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
+
+#include "absl/status/statusor.h"
+
+namespace idgen::server {
+
+class HealthState;
+class IdService;
+class ReflectionResponder;
+
+struct CqServerOptions {
+  std::string listen;  // host:port; port 0 picks a free one
+  // Completion queues, each drained by one thread: 1 serves the most
+  // requests per CPU second; more help only with many busy connections on a
+  // machine with spare cores.
+  int threads = 1;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+};
+
+// What the server answers with. `ids` is required; a null `health` or
+// `reflection` leaves that service out. All must outlive the CqServer.
+struct CqServices {
+  const IdService* ids = nullptr;
+  HealthState* health = nullptr;
+  const ReflectionResponder* reflection = nullptr;
+};
+
+class CqServer {
+ public:
+  // UNAVAILABLE naming the address when it cannot listen there.
+  static absl::StatusOr<std::unique_ptr<CqServer>> Start(CqServerOptions options,
+                                                         CqServices services);
+  ~CqServer();  // Shutdown(now) unless done
+  CqServer(const CqServer&) = delete;
+  CqServer& operator=(const CqServer&) = delete;
+
+  int port() const { return port_; }
+  // Idempotent; returns when every call and thread is done.
+  void Shutdown(std::chrono::system_clock::time_point deadline);
+
+ private:
+  struct Impl;
+  explicit CqServer(std::unique_ptr<Impl> impl, int port);
+
+  std::unique_ptr<Impl> impl_;
+  const int port_;
+};
+
+}  // namespace idgen::server
+
+#endif  // IDGEN_SERVER_CQ_SERVER_H_
