@@ -12,17 +12,29 @@
 #   2. idgen bench --mode stream --count 1       (the max one-ID request rate)
 #   3. idgen bench --mode unary                  (NextId, one call per ID)
 #   4. idgen bench --mode batch --count 1000     (against the worker's ceiling)
-#   5. idgen bench --mode stream --count 1 --rate (half of 2.) for the p99 target
-#   6. optional: SOAK=600 runs stream mode that long and samples the node's RSS
-# The node's resident size (VmRSS) is sampled every 0.5 s throughout.
+#   5. idgen bench --mode stream --count 1 --rate (half of 2.) for the p99 target,
+#      with up to $PACED_PIPELINE requests outstanding per stream: open loop,
+#      each request goes when it is due even if its stream still waits for an
+#      earlier answer, as requests of independent clients would
+#   6. the same with --pipeline 1: a request due while its stream waits goes
+#      when the answer arrives and is charged the wait (coordinated omission
+#      corrected, but every stall is amplified by the generator's own queue)
+#   7. optional: SOAK=600 runs stream mode that long and samples the node's RSS
+# The node's resident size (VmRSS) is sampled every 0.5 s throughout. Before
+# everything, build/bin/machine_stalls spins a pinned thread per CPU for
+# $STALL_PROBE seconds and reports how often the machine itself stops a
+# running thread: the floor under the tail latencies measured here.
 #
 # Environment (defaults in brackets):
 #   IDGEN [build/bin/idgen]  DURATION [10]  WARMUP [2]  REDIS_CLIENTS [50]
 #   STREAM_CONCURRENCY [64]  STREAM_PIPELINE [1]  UNARY_CONCURRENCY [64]
 #   BATCH_CONCURRENCY [4]  CONNECTIONS [1]  BENCH_THREADS [1; 0 = one per CPU]
-#   SOAK [0 seconds]  EXTRA_RATES [none; e.g. "10000 20000": more paced stream runs]
-#   PIN [unset; PIN=1 pins both servers to CPU 1 and both load generators to
-#        CPU 0 with taskset, so client and server stop preempting each other]
+#   PACED_PIPELINE [4]  SOAK [0 seconds]  STALL_PROBE [5 seconds; 0 = skip]
+#   EXTRA_RATES [none; e.g. "10000 20000": more paced stream runs, open loop]
+#   PIN [1 on 2+ CPUs: both servers on CPU 1, both load generators on CPU 0
+#        (taskset), as with clients on another machine: client and server stop
+#        preempting each other and the kernel cannot stack them on one CPU;
+#        PIN=0 lets them float]
 #   KEEP [unset; set to keep the temp dir with logs and JSON]
 # Needs: redis-server, redis-benchmark, redis-cli, python3, curl. No internet.
 # Everything started here is stopped by pid on exit.
@@ -35,14 +47,20 @@ WARMUP=${WARMUP:-2}
 REDIS_CLIENTS=${REDIS_CLIENTS:-50}
 STREAM_CONCURRENCY=${STREAM_CONCURRENCY:-64}
 STREAM_PIPELINE=${STREAM_PIPELINE:-1}
+PACED_PIPELINE=${PACED_PIPELINE:-4}
 UNARY_CONCURRENCY=${UNARY_CONCURRENCY:-64}
 BATCH_CONCURRENCY=${BATCH_CONCURRENCY:-4}
 BENCH_THREADS=${BENCH_THREADS:-1}
 CONNECTIONS=${CONNECTIONS:-1}
 SOAK=${SOAK:-0}
+STALL_PROBE=${STALL_PROBE:-5}
+STALLS=$(dirname "$IDGEN")/machine_stalls
 SERVER_CPU=()
 CLIENT_CPU=()
-if [[ -n ${PIN:-} ]]; then
+if [[ -z ${PIN:-} ]]; then
+  if [[ $(nproc) -ge 2 ]]; then PIN=1; else PIN=0; fi
+fi
+if [[ $PIN != 0 ]]; then
   [[ $(nproc) -ge 2 ]] || { echo "PIN needs 2 CPUs" >&2; exit 2; }
   SERVER_CPU=(taskset -c 1)
   CLIENT_CPU=(taskset -c 0)
@@ -79,6 +97,12 @@ free_port() {
 json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
 log() { echo "[$(date +%T)] $*" >&2; }
+
+# ---------------------------------------------------------------- machine
+if [[ $STALL_PROBE != 0 && -x $STALLS ]]; then
+  log "machine_stalls --seconds $STALL_PROBE"
+  "$STALLS" --seconds "$STALL_PROBE" >"$TMP/stalls.txt"
+fi
 
 # ---------------------------------------------------------------- Redis
 REDIS_PORT=$(free_port)
@@ -171,11 +195,13 @@ bench stream --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipel
 bench unary --mode unary --count 1 --concurrency "$UNARY_CONCURRENCY"
 bench batch --mode batch --count 1000 --concurrency "$BATCH_CONCURRENCY"
 HALF_RATE=$(python3 -c "print(max(1, int(float('$(json "$TMP/stream.json" rps 2>/dev/null || echo 2)') / 2)))")
-bench half --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipeline "$STREAM_PIPELINE" \
+bench half --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipeline "$PACED_PIPELINE" \
+  --rate "$HALF_RATE"
+bench half1 --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipeline 1 \
   --rate "$HALF_RATE"
 for r in $EXTRA_RATES; do
   bench "rate$r" --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" \
-    --pipeline "$STREAM_PIPELINE" --rate "$r"
+    --pipeline "$PACED_PIPELINE" --rate "$r"
 done
 RSS_AFTER_KB=$(rss_kb)
 if [[ $SOAK -gt 0 ]]; then
@@ -195,7 +221,7 @@ REDIS2_P99=$(echo "$REDIS2_LINE" | cut -d, -f7 | tr -d '"')
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
-export TMP REDIS_RPS REDIS_P50 REDIS_P99 REDIS2_RPS REDIS2_P50 REDIS2_P99 LOADAVG REDIS_N REDIS_CLIENTS REDIS_RSS_KB CEILING HALF_RATE
+export PIN TMP REDIS_RPS REDIS_P50 REDIS_P99 REDIS2_RPS REDIS2_P50 REDIS2_P99 LOADAVG REDIS_N REDIS_CLIENTS REDIS_RSS_KB CEILING HALF_RATE
 export RSS_START_KB RSS_AFTER_KB RSS_MAX_KB SOAK SOAK_START_KB="${SOAK_START_KB:-0}"
 export SOAK_END_KB="${SOAK_END_KB:-0}" DURATION EXTRA_RATES SOAK_T0="${SOAK_T0:-0}" SOAK_T1="${SOAK_T1:-0}"
 export RSS_FILE="$TMP/rss.txt"
@@ -220,6 +246,7 @@ labels = {
     "unary": "idgen NextId (unary)",
     "batch": "idgen NextIds, 1000 IDs/request",
     "half": f"idgen StreamIds at --rate {e['HALF_RATE']}",
+    "half1": f"idgen StreamIds at --rate {e['HALF_RATE']}",
     "soak": f"idgen StreamIds soak {e['SOAK']} s",
 }
 for r in e["EXTRA_RATES"].split():
@@ -261,6 +288,11 @@ if int(e["SOAK"]) > 0:
             next_t += 60
     print("soak RSS MiB, one sample a minute: " + " ".join(samples))
 print(f"load average at the end: {e['LOADAVG']}; ratios use the better Redis run, {redis_rps:.0f}/s")
+print("servers pinned to CPU 1, load generators to CPU 0" if e["PIN"] != "0" else "nothing pinned (PIN=0)")
+if os.path.exists(f"{tmp}/stalls.txt"):
+    print("machine stalls before the runs (a spinning pinned thread per CPU):")
+    for line in open(f"{tmp}/stalls.txt"):
+        print("  " + line.rstrip())
 print()
 ceiling = int(e["CEILING"])
 verdict = lambda ok: "MET" if ok else "MISSED"
@@ -270,8 +302,13 @@ if "stream" in res:
           f"({s['rps'] / redis_rps:.2f}x) {verdict(s['rps'] > redis_rps)}")
 if "half" in res:
     h = res["half"]
-    print(f"target p99 < 1 ms at half load ({h['rps']:.0f} req/s): p99 {h['p99_us']:.0f} us "
-          f"(from send {h['service_p99_us']:.0f} us) {verdict(h['p99_us'] < 1000)}")
+    print(f"target p99 < 1 ms at half load ({h['rps']:.0f} req/s, open loop, pipeline "
+          f"{h.get('pipeline', 1)}): p99 {h['p99_us']:.0f} us (from send {h['service_p99_us']:.0f} us) "
+          f"{verdict(h['p99_us'] < 1000)}")
+if "half1" in res:
+    h = res["half1"]
+    print(f"  same load, pipeline 1 (generator queues behind slow answers): p99 {h['p99_us']:.0f} us "
+          f"(from send {h['service_p99_us']:.0f} us)")
 if "batch" in res:
     b = res["batch"]
     print(f"target batch-1000 >= 95% of {ceiling} IDs/s: {b['ids_per_s']:.0f} "
