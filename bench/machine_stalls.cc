@@ -99,11 +99,11 @@ int main(int argc, char** argv) {
     const Gaps& g = results[i];
     auto rate = [seconds](long n) { return static_cast<double>(n) / seconds; };
     if (json) {
-      std::cout << (i ? "," : "") << "{\"cpu\":" << g.cpu << ",\"over_200us_per_s\":"
-                << rate(g.over_200us) << ",\"over_500us_per_s\":" << rate(g.over_500us)
+      std::cout << (i ? "," : "") << "{\"cpu\":" << g.cpu
+                << ",\"over_200us_per_s\":" << rate(g.over_200us)
+                << ",\"over_500us_per_s\":" << rate(g.over_500us)
                 << ",\"over_1ms_per_s\":" << rate(g.over_1ms)
-                << ",\"over_5ms_per_s\":" << rate(g.over_5ms) << ",\"max_us\":" << g.max_us
-                << "}";
+                << ",\"over_5ms_per_s\":" << rate(g.over_5ms) << ",\"max_us\":" << g.max_us << "}";
     } else {
       std::cout << "cpu " << g.cpu << ": stalls per second over 0.2 ms " << rate(g.over_200us)
                 << ", over 0.5 ms " << rate(g.over_500us) << ", over 1 ms " << rate(g.over_1ms)

@@ -19,7 +19,9 @@
 #define IDGEN_SERVER_CQ_CALLS_H_
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 
 #include <grpcpp/grpcpp.h>
 
@@ -27,16 +29,41 @@ namespace idgen::server {
 
 class CqTag {
  public:
+  virtual ~CqTag() = default;
   virtual void Complete(bool ok) = 0;
+};
 
- protected:
-  ~CqTag() = default;
+// Counts the call objects alive on a server's queues. gRPC's Server::Shutdown
+// returns once every call is over on the wire, but an object may still have
+// an event to take (a failed read) and a last operation to start (Finish);
+// the queues may only be shut down after that, so the server waits here.
+class CallTracker {
+ public:
+  void Add() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++live_;
+  }
+  void Remove() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--live_ == 0) zero_.notify_all();
+  }
+  // True when none is alive; false if `deadline` came first.
+  bool WaitForNone(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return zero_.wait_until(lock, deadline, [this] { return live_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable zero_;
+  long live_ = 0;  // guarded by mu_
 };
 
 // How to request one method's calls from the generated AsyncService, and
 // what to answer. Owned by the server; listeners point to it.
 template <class Req, class Resp>
 struct UnaryMethod {
+  CallTracker* tracker = nullptr;
   std::function<void(grpc::ServerContext*, Req*, grpc::ServerAsyncResponseWriter<Resp>*,
                      grpc::ServerCompletionQueue*, void*)>
       request;
@@ -76,10 +103,14 @@ class UnaryCall final : public CqTag {
  private:
   UnaryCall(const UnaryMethod<Req, Resp>* method, grpc::ServerCompletionQueue* cq)
       : method_(method), cq_(cq), writer_(&ctx_) {
+    method_->tracker->Add();
     method_->request(&ctx_, &request_, &writer_, cq_, this);
   }
-  ~UnaryCall() = default;
 
+ public:
+  ~UnaryCall() override { method_->tracker->Remove(); }
+
+ private:
   const UnaryMethod<Req, Resp>* const method_;
   grpc::ServerCompletionQueue* const cq_;
   grpc::ServerContext ctx_;
@@ -91,6 +122,7 @@ class UnaryCall final : public CqTag {
 
 template <class Req, class Resp>
 struct ChatMethod {
+  CallTracker* tracker = nullptr;
   std::function<void(grpc::ServerContext*, grpc::ServerAsyncReaderWriter<Resp, Req>*,
                      grpc::ServerCompletionQueue*, void*)>
       request;
@@ -139,10 +171,14 @@ class ChatCall final : public CqTag {
 
   ChatCall(const ChatMethod<Req, Resp>* method, grpc::ServerCompletionQueue* cq)
       : method_(method), cq_(cq), stream_(&ctx_) {
+    method_->tracker->Add();
     method_->request(&ctx_, &stream_, cq_, this);
   }
-  ~ChatCall() = default;
 
+ public:
+  ~ChatCall() override { method_->tracker->Remove(); }
+
+ private:
   void Read() {
     state_ = State::kReading;
     stream_.Read(&request_, this);

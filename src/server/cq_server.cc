@@ -1,6 +1,7 @@
 // Copyright idgen authors.
 #include "src/server/cq_server.h"
 
+#include <iostream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +24,9 @@ namespace reflection = grpc::reflection::v1alpha;
 // matched at once instead of one per trip through the queue.
 constexpr int kListeners = 4;
 
+// How long Shutdown waits for call objects after the server stopped.
+constexpr std::chrono::seconds kCallObjectsGrace{10};
+
 }  // namespace
 
 struct CqServer::Impl {
@@ -40,6 +44,7 @@ struct CqServer::Impl {
   ChatMethod<reflection::ServerReflectionRequest, reflection::ServerReflectionResponse>
       reflection_info;
 
+  CallTracker tracker;
   std::unique_ptr<grpc::Server> server;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs;
   std::vector<std::thread> threads;
@@ -50,6 +55,10 @@ struct CqServer::Impl {
 };
 
 void CqServer::Impl::DefineMethods() {
+  for (CallTracker** t : {&next_ids.tracker, &next_id.tracker, &decode.tracker, &get_info.tracker,
+                          &stream_ids.tracker, &health_check.tracker, &reflection_info.tracker}) {
+    *t = &tracker;
+  }
   const IdService* ids = services.ids;
   v1::IdGenerator::AsyncService* svc = &ids_service;
   next_ids.request = [svc](auto* ctx, auto* req, auto* w, auto* cq, void* tag) {
@@ -123,7 +132,7 @@ void CqServer::Impl::Listen(grpc::ServerCompletionQueue* cq) {
   UnaryCall<v1::GetInfoRequest, v1::GetInfoResponse>::Listen(&get_info, cq);
   if (services.health != nullptr) {
     UnaryCall<health::HealthCheckRequest, health::HealthCheckResponse>::Listen(&health_check, cq);
-    HealthWatchCall::Listen(&health_service, services.health, cq);
+    HealthWatchCall::Listen(&health_service, services.health, cq, &tracker);
   }
   if (services.reflection != nullptr) {
     ChatCall<reflection::ServerReflectionRequest, reflection::ServerReflectionResponse>::Listen(
@@ -182,9 +191,15 @@ void CqServer::Shutdown(std::chrono::system_clock::time_point deadline) {
   impl_->shut_down = true;
   // Watch calls end after NOT_SERVING instead of holding the drain open.
   if (impl_->services.health != nullptr) impl_->services.health->Shutdown();
-  // Returns once every call is over (cancelled at the deadline); the queue
-  // threads keep running meanwhile, as the calls need them to end.
+  // Returns once every call is over on the wire (cancelled at the deadline);
+  // the queue threads keep running, as the call objects need them to end.
   impl_->server->Shutdown(deadline);
+  // A call object may still start its last operation (Finish after a failed
+  // read): the queues must outlive every one. Bounded, in case one leaks.
+  if (!impl_->tracker.WaitForNone(std::chrono::steady_clock::now() + kCallObjectsGrace)) {
+    std::cerr << "idgen: gRPC call objects still alive " << kCallObjectsGrace.count()
+              << " s after shutdown; stopping anyway\n";
+  }
   for (auto& cq : impl_->cqs) cq->Shutdown();
   for (auto& t : impl_->threads) t.join();
 }

@@ -38,12 +38,10 @@ class HealthState {
  public:
   class Watcher {
    public:
+    virtual ~Watcher() = default;
     // `status` is the service's status now; `last` is true once, from
     // Shutdown(): no change follows.
     virtual void OnHealthChange(ServingStatus status, bool last) = 0;
-
-   protected:
-    ~Watcher() = default;
   };
 
   HealthState() = default;

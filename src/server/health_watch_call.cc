@@ -4,13 +4,15 @@
 namespace idgen::server {
 
 void HealthWatchCall::Listen(grpc::health::v1::Health::AsyncService* service, HealthState* health,
-                             grpc::ServerCompletionQueue* cq) {
-  new HealthWatchCall(service, health, cq);  // owns itself from here
+                             grpc::ServerCompletionQueue* cq, CallTracker* tracker) {
+  new HealthWatchCall(service, health, cq, tracker);  // owns itself from here
 }
 
 HealthWatchCall::HealthWatchCall(grpc::health::v1::Health::AsyncService* service,
-                                 HealthState* health, grpc::ServerCompletionQueue* cq)
-    : service_(service), health_(health), cq_(cq), writer_(&ctx_) {
+                                 HealthState* health, grpc::ServerCompletionQueue* cq,
+                                 CallTracker* tracker)
+    : service_(service), health_(health), cq_(cq), tracker_(tracker), writer_(&ctx_) {
+  tracker_->Add();
   done_tag_.call = this;
   // Before the request, as gRPC requires; it fires only for a matched call.
   ctx_.AsyncNotifyWhenDone(&done_tag_);
@@ -24,7 +26,7 @@ void HealthWatchCall::Complete(bool ok) {
       return;
     }
     started_ = true;
-    Listen(service_, health_, cq_);
+    Listen(service_, health_, cq_, tracker_);
     // Calls OnHealthChange with the status now, under the state's lock.
     health_->AddWatcher(request_.service(), this);
     return;

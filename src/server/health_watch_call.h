@@ -25,7 +25,8 @@ namespace idgen::server {
 class HealthWatchCall final : public CqTag, public HealthState::Watcher {
  public:
   static void Listen(grpc::health::v1::Health::AsyncService* service, HealthState* health,
-                     grpc::ServerCompletionQueue* cq);
+                     grpc::ServerCompletionQueue* cq, CallTracker* tracker);
+  ~HealthWatchCall() override { tracker_->Remove(); }
 
   void Complete(bool ok) override;  // the request, a write, or the finish
   void OnHealthChange(ServingStatus status, bool last) override;
@@ -38,8 +39,7 @@ class HealthWatchCall final : public CqTag, public HealthState::Watcher {
   };
 
   HealthWatchCall(grpc::health::v1::Health::AsyncService* service, HealthState* health,
-                  grpc::ServerCompletionQueue* cq);
-  ~HealthWatchCall() = default;
+                  grpc::ServerCompletionQueue* cq, CallTracker* tracker);
 
   void OnDone();
   // Starts the next write or the finish if one is due and none is in flight.
@@ -49,6 +49,7 @@ class HealthWatchCall final : public CqTag, public HealthState::Watcher {
   grpc::health::v1::Health::AsyncService* const service_;
   HealthState* const health_;
   grpc::ServerCompletionQueue* const cq_;
+  CallTracker* const tracker_;
   grpc::ServerContext ctx_;
   grpc::health::v1::HealthCheckRequest request_;
   grpc::ServerAsyncWriter<grpc::health::v1::HealthCheckResponse> writer_;
