@@ -9,12 +9,15 @@
 //   ChatCall     a bidirectional stream answered message by message: read a
 //                request, write the handler's answer, read the next; the
 //                handler reports failures in-band, so the stream stays open.
+//   CallTracker  counts the objects alive, so that the server shuts its
+//                queues only after the last one is gone.
 //
 // Each object requests its call at construction and deletes itself when its
 // last event is back; when its call is matched it first constructs the next
 // listener for the same method, so no call waits for an earlier one.
 //
-// Thread-safety: an object is only touched by the thread draining its queue.
+// Thread-safety: a call object is only touched by the thread draining its
+// queue; CallTracker may be used from any thread.
 #ifndef IDGEN_SERVER_CQ_CALLS_H_
 #define IDGEN_SERVER_CQ_CALLS_H_
 
@@ -76,6 +79,7 @@ class UnaryCall final : public CqTag {
   static void Listen(const UnaryMethod<Req, Resp>* method, grpc::ServerCompletionQueue* cq) {
     new UnaryCall(method, cq);  // owns itself from here
   }
+  ~UnaryCall() override { method_->tracker->Remove(); }
 
   void Complete(bool ok) override {
     // !ok while requested: the server is shutting down. After Finish: done,
@@ -106,11 +110,6 @@ class UnaryCall final : public CqTag {
     method_->tracker->Add();
     method_->request(&ctx_, &request_, &writer_, cq_, this);
   }
-
- public:
-  ~UnaryCall() override { method_->tracker->Remove(); }
-
- private:
   const UnaryMethod<Req, Resp>* const method_;
   grpc::ServerCompletionQueue* const cq_;
   grpc::ServerContext ctx_;
@@ -133,8 +132,9 @@ template <class Req, class Resp>
 class ChatCall final : public CqTag {
  public:
   static void Listen(const ChatMethod<Req, Resp>* method, grpc::ServerCompletionQueue* cq) {
-    new ChatCall(method, cq);
+    new ChatCall(method, cq);  // owns itself from here
   }
+  ~ChatCall() override { method_->tracker->Remove(); }
 
   void Complete(bool ok) override {
     switch (state_) {
@@ -174,11 +174,6 @@ class ChatCall final : public CqTag {
     method_->tracker->Add();
     method_->request(&ctx_, &stream_, cq_, this);
   }
-
- public:
-  ~ChatCall() override { method_->tracker->Remove(); }
-
- private:
   void Read() {
     state_ = State::kReading;
     stream_.Read(&request_, this);
