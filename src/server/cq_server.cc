@@ -104,7 +104,8 @@ void CqServer::Impl::DefineMethods() {
       if (status == health::HealthCheckResponse::SERVICE_UNKNOWN) {
         return grpc::Status(grpc::StatusCode::NOT_FOUND,
                             absl::StrCat("unknown service \"", req.service().substr(0, 64),
-                                         "\"; known: \"\" and idgen.v1.IdGenerator"));
+                                         "\"; ask for \"\" (the whole server) or a service "
+                                         "this server serves"));
       }
       resp->set_status(status);
       return grpc::Status::OK;
