@@ -11,6 +11,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "idgen/v1/idgen.grpc.pb.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
 #include "src/server/cq_server.h"
@@ -24,9 +27,8 @@
 namespace idgen::server {
 namespace {
 
-constexpr char kServiceName[] = "idgen.v1.IdGenerator";
-constexpr char kHealthServiceName[] = "grpc.health.v1.Health";
-constexpr char kReflectionServiceName[] = "grpc.reflection.v1alpha.ServerReflection";
+// Full service names, from the generated code.
+constexpr const char* kServiceName = v1::IdGenerator::service_full_name();
 
 std::string Hostname() {
   char buf[256] = {0};
@@ -249,7 +251,8 @@ absl::Status Node::Start() {
   health_->Register("");
   health_->Register(kServiceName);
   reflection_ = std::make_unique<ReflectionResponder>(
-      std::vector<std::string>{kServiceName, kHealthServiceName, kReflectionServiceName});
+      std::vector<std::string>{kServiceName, grpc::health::v1::Health::service_full_name(),
+                               grpc::reflection::v1alpha::ServerReflection::service_full_name()});
   CqServerOptions grpc_opts;
   grpc_opts.listen = options_.listen;
   grpc_opts.threads = options_.grpc_threads;
