@@ -16,7 +16,10 @@
 #      ($PACED_PIPELINE requests outstanding per stream at most; with 1, a
 #      request due while its stream waits for an answer goes when the answer
 #      arrives and is charged the wait: coordinated omission corrected)
-#   6. optional: SOAK=600 runs stream mode that long and samples the node's RSS
+#   6. the same paced run again with the node and the load generator under
+#      SCHED_FIFO (chrt), so that no ordinary task or kernel thread can take
+#      their CPU while they have work; printed beside 5., never instead of it
+#   7. optional: SOAK=600 runs stream mode that long and samples the node's RSS
 # The node's resident size (VmRSS) is sampled every 0.5 s throughout. Before
 # everything, build/bin/machine_stalls spins a pinned thread per CPU for
 # $STALL_PROBE seconds and reports how often the machine itself stops a
@@ -32,6 +35,9 @@
 #        (taskset), as with clients on another machine: client and server stop
 #        preempting each other and the kernel cannot stack them on one CPU;
 #        PIN=0 lets them float]
+#   RT [1 when `chrt -f` is allowed here (root or CAP_SYS_NICE): run 6.;
+#       0 = skip it. Only the paced run: with both sides SCHED_FIFO at full
+#       load the kernel's own softirq threads starve and throughput collapses]
 #   KEEP [unset; set to keep the temp dir with logs and JSON]
 # Needs: redis-server, redis-benchmark, redis-cli, python3, curl. No internet.
 # Everything started here is stopped by pid on exit.
@@ -63,6 +69,14 @@ if [[ $PIN != 0 ]]; then
   CLIENT_CPU=(taskset -c 0)
 fi
 EXTRA_RATES=${EXTRA_RATES:-}
+RT_PRIO=10
+if [[ -z ${RT:-} ]]; then
+  if chrt -f "$RT_PRIO" true 2>/dev/null; then RT=1; else RT=0; fi
+fi
+if [[ $RT != 0 ]] && ! chrt -f "$RT_PRIO" true 2>/dev/null; then
+  echo "RT=1 needs chrt -f (root or CAP_SYS_NICE); RT=0 skips the SCHED_FIFO run" >&2
+  exit 2
+fi
 
 for tool in redis-server redis-benchmark redis-cli python3 curl; do
   command -v "$tool" >/dev/null || { echo "grpc_vs_redis: $tool not found" >&2; exit 2; }
@@ -176,11 +190,12 @@ RSS_START_KB=$(rss_kb)
 PIDS+=("$!")
 
 FAILED=0
+CLIENT_SCHED=()
 bench() {  # NAME FLAGS... -> $TMP/NAME.json
   local name=$1
   shift
-  log "idgen bench $*"
-  if ! "${CLIENT_CPU[@]}" "$IDGEN" bench --target "127.0.0.1:$GRPC_PORT" --duration "$DURATION" --warmup "$WARMUP" \
+  log "${CLIENT_SCHED[*]} idgen bench $*"
+  if ! "${CLIENT_SCHED[@]}" "${CLIENT_CPU[@]}" "$IDGEN" bench --target "127.0.0.1:$GRPC_PORT" --duration "$DURATION" --warmup "$WARMUP" \
     --threads "$BENCH_THREADS" --connections "$CONNECTIONS" --json "$@" >"$TMP/$name.json" 2>"$TMP/$name.err"; then
     FAILED=1
     cat "$TMP/$name.err" >&2
@@ -194,6 +209,16 @@ bench batch --mode batch --count 1000 --concurrency "$BATCH_CONCURRENCY"
 HALF_RATE=$(python3 -c "print(max(1, int(float('$(json "$TMP/stream.json" rps 2>/dev/null || echo 2)') / 2)))")
 bench half --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipeline "$PACED_PIPELINE" \
   --rate "$HALF_RATE"
+if [[ $RT != 0 ]]; then
+  # Every thread of the running node, then back; the load generator starts
+  # under the same policy. Same node, same rate, same flags as "half".
+  chrt -f -a -p "$RT_PRIO" "$NODE_PID" >/dev/null
+  CLIENT_SCHED=(chrt -f "$RT_PRIO")
+  bench half_rt --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipeline "$PACED_PIPELINE" \
+    --rate "$HALF_RATE"
+  CLIENT_SCHED=()
+  chrt -o -a -p 0 "$NODE_PID" >/dev/null
+fi
 for r in $EXTRA_RATES; do
   bench "rate$r" --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" \
     --pipeline "$PACED_PIPELINE" --rate "$r"
@@ -216,7 +241,7 @@ REDIS2_P99=$(echo "$REDIS2_LINE" | cut -d, -f7 | tr -d '"')
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
-export PIN TMP REDIS_RPS REDIS_P50 REDIS_P99 REDIS2_RPS REDIS2_P50 REDIS2_P99 LOADAVG REDIS_N REDIS_CLIENTS REDIS_RSS_KB CEILING HALF_RATE
+export PIN RT TMP REDIS_RPS REDIS_P50 REDIS_P99 REDIS2_RPS REDIS2_P50 REDIS2_P99 LOADAVG REDIS_N REDIS_CLIENTS REDIS_RSS_KB CEILING HALF_RATE
 export RSS_START_KB RSS_AFTER_KB RSS_MAX_KB SOAK SOAK_START_KB="${SOAK_START_KB:-0}"
 export SOAK_END_KB="${SOAK_END_KB:-0}" DURATION EXTRA_RATES SOAK_T0="${SOAK_T0:-0}" SOAK_T1="${SOAK_T1:-0}"
 export RSS_FILE="$TMP/rss.txt"
@@ -241,6 +266,7 @@ labels = {
     "unary": "idgen NextId (unary)",
     "batch": "idgen NextIds, 1000 IDs/request",
     "half": f"idgen StreamIds at --rate {e['HALF_RATE']}",
+    "half_rt": f"  the same, both sides SCHED_FIFO",
     "soak": f"idgen StreamIds soak {e['SOAK']} s",
 }
 for r in e["EXTRA_RATES"].split():
@@ -283,6 +309,8 @@ if int(e["SOAK"]) > 0:
     print("soak RSS MiB, one sample a minute: " + " ".join(samples))
 print(f"load average at the end: {e['LOADAVG']}; ratios use the better Redis run, {redis_rps:.0f}/s")
 print("servers pinned to CPU 1, load generators to CPU 0" if e["PIN"] != "0" else "nothing pinned (PIN=0)")
+print(f"SCHED_FIFO (priority 10) for node and load generator in the half_rt run only" if e["RT"] != "0"
+      else "no SCHED_FIFO run (RT=0)")
 if os.path.exists(f"{tmp}/stalls.txt"):
     print("machine stalls before the runs (a spinning pinned thread per CPU):")
     for line in open(f"{tmp}/stalls.txt"):
@@ -294,11 +322,12 @@ if "stream" in res:
     s = res["stream"]
     print(f"target stream 1-ID rps > redis INCR: {s['rps']:.0f} vs {redis_rps:.0f} "
           f"({s['rps'] / redis_rps:.2f}x) {verdict(s['rps'] > redis_rps)}")
-if "half" in res:
-    h = res["half"]
-    print(f"target p99 < 1 ms at half load ({h['rps']:.0f} req/s, pipeline {h.get('pipeline', 1)}): "
-          f"p99 {h['p99_us']:.0f} us (from send {h['service_p99_us']:.0f} us) "
-          f"{verdict(h['p99_us'] < 1000)}")
+for name, how in (("half", "normal priority"), ("half_rt", "SCHED_FIFO")):
+    if name in res:
+        h = res[name]
+        print(f"target p99 < 1 ms at half load ({h['rps']:.0f} req/s, pipeline {h.get('pipeline', 1)}, "
+              f"{how}): p99 {h['p99_us']:.0f} us, p999 {h['p999_us']:.0f} us "
+              f"(from send {h['service_p99_us']:.0f} us) {verdict(h['p99_us'] < 1000)}")
 if "batch" in res:
     b = res["batch"]
     print(f"target batch-1000 >= 95% of {ceiling} IDs/s: {b['ids_per_s']:.0f} "
