@@ -111,9 +111,19 @@ log() { echo "[$(date +%T)] $*" >&2; }
 
 # ---------------------------------------------------------------- machine
 if [[ $STALL_PROBE != 0 && -x $STALLS ]]; then
-  log "machine_stalls --seconds $STALL_PROBE"
-  "$STALLS" --seconds "$STALL_PROBE" >"$TMP/stalls.txt"
+  # With perf, who_stalls.sh also names the tasks that ran in the gaps.
+  if command -v perf >/dev/null &&
+    STALLS=$STALLS SECONDS_RUN=$STALL_PROBE "$ROOT/bench/who_stalls.sh" >"$TMP/stalls.txt" 2>/dev/null; then
+    log "who_stalls.sh (machine_stalls under perf) for $STALL_PROBE s"
+  else
+    log "machine_stalls --seconds $STALL_PROBE"
+    "$STALLS" --seconds "$STALL_PROBE" >"$TMP/stalls.txt"
+  fi
 fi
+
+# The hypervisor's "steal" time (ms, all CPUs) from /proc/stat: time a vCPU
+# wanted to run and the host ran something else. Sampled around every run.
+steal_ms() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / {printf "%.0f\n", $9 * 1000 / hz}' /proc/stat; }
 
 # ---------------------------------------------------------------- Redis
 REDIS_PORT=$(free_port)
@@ -195,11 +205,14 @@ bench() {  # NAME FLAGS... -> $TMP/NAME.json
   local name=$1
   shift
   log "${CLIENT_SCHED[*]} idgen bench $*"
+  local steal0
+  steal0=$(steal_ms)
   if ! "${CLIENT_SCHED[@]}" "${CLIENT_CPU[@]}" "$IDGEN" bench --target "127.0.0.1:$GRPC_PORT" --duration "$DURATION" --warmup "$WARMUP" \
     --threads "$BENCH_THREADS" --connections "$CONNECTIONS" --json "$@" >"$TMP/$name.json" 2>"$TMP/$name.err"; then
     FAILED=1
     cat "$TMP/$name.err" >&2
   fi
+  echo $(($(steal_ms) - steal0)) >"$TMP/$name.steal"
   log "  $(cat "$TMP/$name.json")"
 }
 
@@ -241,7 +254,7 @@ REDIS2_P99=$(echo "$REDIS2_LINE" | cut -d, -f7 | tr -d '"')
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
-export PIN RT TMP REDIS_RPS REDIS_P50 REDIS_P99 REDIS2_RPS REDIS2_P50 REDIS2_P99 LOADAVG REDIS_N REDIS_CLIENTS REDIS_RSS_KB CEILING HALF_RATE
+export PIN RT WARMUP TMP REDIS_RPS REDIS_P50 REDIS_P99 REDIS2_RPS REDIS2_P50 REDIS2_P99 LOADAVG REDIS_N REDIS_CLIENTS REDIS_RSS_KB CEILING HALF_RATE
 export RSS_START_KB RSS_AFTER_KB RSS_MAX_KB SOAK SOAK_START_KB="${SOAK_START_KB:-0}"
 export SOAK_END_KB="${SOAK_END_KB:-0}" DURATION EXTRA_RATES SOAK_T0="${SOAK_T0:-0}" SOAK_T1="${SOAK_T1:-0}"
 export RSS_FILE="$TMP/rss.txt"
@@ -260,7 +273,7 @@ rows = []
 for tag, sfx in (("before", ""), ("after", "2")):
     rows.append((f"redis INCR (-c {e['REDIS_CLIENTS']}, -P 1), {tag}", float(e[f"REDIS{sfx}_RPS"]),
                  float(e[f"REDIS{sfx}_RPS"]), float(e[f"REDIS{sfx}_P50"]) * 1000,
-                 float(e[f"REDIS{sfx}_P99"]) * 1000, None, 0, None))
+                 float(e[f"REDIS{sfx}_P99"]) * 1000, None, 0, None, None))
 labels = {
     "stream": "idgen StreamIds, 1 ID/request",
     "unary": "idgen NextId (unary)",
@@ -278,17 +291,23 @@ for name, label in labels.items():
         continue
     res[name] = r
     conc = f"C={r['concurrency']}" + (f"x{r['pipeline']}" if r.get("pipeline", 1) > 1 else "")
+    try:
+        r["steal_ms_per_s"] = int(open(f"{tmp}/{name}.steal").read()) / (r["duration_s"] + float(e["WARMUP"]))
+    except Exception:
+        r["steal_ms_per_s"] = None
     rows.append((f"{label} ({conc})", r["rps"], r["ids_per_s"], r["p50_us"], r["p99_us"],
-                 r["p999_us"], r.get("error_total", 0), r.get("service_p99_us")))
+                 r["p999_us"], r.get("error_total", 0), r.get("service_p99_us"), r["steal_ms_per_s"]))
 print()
 print(f"{'':44} {'requests/s':>11} {'IDs/s':>11} {'p50 us':>8} {'p99 us':>8} {'p999 us':>8}"
-      f" {'req ratio':>9} {'errors':>7}  {'p99 from send':>13}")
+      f" {'req ratio':>9} {'errors':>7}  {'p99 from send':>13} {'steal ms/s':>10}")
 nan = float("nan")
-for name, rps, ids, p50, p99, p999, errors, svc99 in rows:
+opt = lambda v: v if v is not None else nan
+for name, rps, ids, p50, p99, p999, errors, svc99, steal in rows:
     print(f"{name:44} {rps:11.0f} {ids:11.0f} {p50:8.1f} {p99:8.1f} "
-          f"{(p999 if p999 is not None else nan):8.1f} {rps / redis_rps:9.2f} {errors:7d}  "
-          f"{(svc99 if svc99 is not None else nan):13.1f}")
-print("(p99 counts from the intended send time in paced runs, wrk2-style; 'from send' does not)")
+          f"{opt(p999):8.1f} {rps / redis_rps:9.2f} {errors:7d}  "
+          f"{opt(svc99):13.1f} {opt(steal):10.1f}")
+print("(p99 counts from the intended send time in paced runs, wrk2-style; 'from send' does not.")
+print(" steal: ms per second, all CPUs, in which the host ran something else instead of this VM)")
 print()
 for name, r in res.items():
     print(f"{name:7} checked {r['ids_checked']} IDs: {r['duplicates']} duplicates, "
@@ -312,7 +331,7 @@ print("servers pinned to CPU 1, load generators to CPU 0" if e["PIN"] != "0" els
 print(f"SCHED_FIFO (priority 10) for node and load generator in the half_rt run only" if e["RT"] != "0"
       else "no SCHED_FIFO run (RT=0)")
 if os.path.exists(f"{tmp}/stalls.txt"):
-    print("machine stalls before the runs (a spinning pinned thread per CPU):")
+    print("machine stalls before the runs (a spinning pinned thread per CPU, and who ran in the gaps):")
     for line in open(f"{tmp}/stalls.txt"):
         print("  " + line.rstrip())
 print()
