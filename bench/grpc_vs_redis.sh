@@ -23,7 +23,9 @@
 # The node's resident size (VmRSS) is sampled every 0.5 s throughout. Before
 # everything, build/bin/machine_stalls spins a pinned thread per CPU for
 # $STALL_PROBE seconds and reports how often the machine itself stops a
-# running thread: the floor under the tail latencies measured here.
+# running thread: the floor under the tail latencies measured here (with perf,
+# through bench/who_stalls.sh, which also names the tasks that ran instead).
+# Each run's share of the host's steal time is printed beside it.
 #
 # Environment (defaults in brackets):
 #   IDGEN [build/bin/idgen]  DURATION [10]  WARMUP [2]  REDIS_CLIENTS [50]
@@ -39,7 +41,8 @@
 #       0 = skip it. Only the paced run: with both sides SCHED_FIFO at full
 #       load the kernel's own softirq threads starve and throughput collapses]
 #   KEEP [unset; set to keep the temp dir with logs and JSON]
-# Needs: redis-server, redis-benchmark, redis-cli, python3, curl. No internet.
+# Needs: redis-server, redis-benchmark, redis-cli, python3, curl, chrt, taskset;
+# perf (linux-perf) optional, to name the tasks in the stall probe. No internet.
 # Everything started here is stopped by pid on exit.
 set -euo pipefail
 
