@@ -400,6 +400,11 @@ function loadPackages() {
   return packages;
 }
 
+// The idgen.v1.IdGenerator service definition, for fake servers in tests.
+export function idgenServiceDefinition() {
+  return loadPackages().idgen.v1.IdGenerator.service;
+}
+
 // Clients for one node: { idgen, health, close() }. Closed after `t`.
 export function grpcClients(t, address) {
   const pkgs = loadPackages();
