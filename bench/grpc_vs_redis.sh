@@ -282,7 +282,7 @@ labels = {
     "unary": "idgen NextId (unary)",
     "batch": "idgen NextIds, 1000 IDs/request",
     "half": f"idgen StreamIds at --rate {e['HALF_RATE']}",
-    "half_rt": f"  the same, both sides SCHED_FIFO",
+    "half_rt": "  the same, both sides SCHED_FIFO",
     "soak": f"idgen StreamIds soak {e['SOAK']} s",
 }
 for r in e["EXTRA_RATES"].split():
