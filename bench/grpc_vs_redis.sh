@@ -75,8 +75,7 @@ EXTRA_RATES=${EXTRA_RATES:-}
 RT_PRIO=10
 if [[ -z ${RT:-} ]]; then
   if chrt -f "$RT_PRIO" true 2>/dev/null; then RT=1; else RT=0; fi
-fi
-if [[ $RT != 0 ]] && ! chrt -f "$RT_PRIO" true 2>/dev/null; then
+elif [[ $RT != 0 ]] && ! chrt -f "$RT_PRIO" true 2>/dev/null; then
   echo "RT=1 needs chrt -f (root or CAP_SYS_NICE); RT=0 skips the SCHED_FIFO run" >&2
   exit 2
 fi
