@@ -42,11 +42,6 @@ struct ServeArgs {
   int64_t grpc_threads = 1;
 };
 
-// Both servers would reject a bad address too, but later and less clearly.
-absl::Status CheckListen(const std::string& flag, const std::string& value) {
-  return config::CheckHostPort(flag, value);
-}
-
 // CLI11's own number validators print doubles with 300 digits; these say
 // plainly what is allowed.
 CLI::Validator WholeNumberIn(int64_t min, int64_t max) {
@@ -80,7 +75,7 @@ absl::StatusOr<std::vector<std::string>> ParseEtcdEndpoints(const std::string& v
                        "\": TLS to etcd is not supported yet; use http:// on a trusted network"));
     }
     if (absl::StartsWith(url, "http://")) hostport = url.substr(7);
-    if (absl::Status s = CheckListen("--etcd", hostport); !s.ok()) {
+    if (absl::Status s = config::CheckHostPort("--etcd", hostport); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--etcd \"", url, "\": expected http://HOST:PORT or HOST:PORT (comma-separated)"));
     }
@@ -118,9 +113,9 @@ absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(const Se
 }
 
 int RunServe(const ServeArgs& a) {
-  for (const auto& [flag, value] : {std::pair<std::string, std::string>{"--listen", a.listen},
-                                    {"--admin-listen", a.admin_listen}}) {
-    if (absl::Status s = CheckListen(flag, value); !s.ok()) {
+  for (absl::Status s : {config::CheckGrpcListen("--listen", a.listen),
+                         config::CheckHostPort("--admin-listen", a.admin_listen)}) {
+    if (!s.ok()) {
       std::cerr << "idgen serve: " << s.message() << "\n";
       return 2;
     }
@@ -181,11 +176,15 @@ int RunServe(const ServeArgs& a) {
   log.Info(absl::StrCat("idgen serve: ",
                         worker >= 0 ? absl::StrCat("worker ", worker)
                                     : std::string("no worker id yet (not ready, retrying)"),
-                        ", gRPC on port ", (*node)->grpc_port(), ", admin HTTP on port ",
-                        (*node)->admin_port(),
+                        ", gRPC on ",
+                        config::UnixSocketPath(a.listen).has_value()
+                            ? a.listen
+                            : absl::StrCat("port ", (*node)->grpc_port()),
+                        ", admin HTTP on port ", (*node)->admin_port(),
                         a.etcd.empty() ? absl::StrCat(", state dir ", a.state_dir)
                                        : absl::StrCat(", etcd ", a.etcd, " cluster ", a.cluster)),
            {{"idgen.worker.id", worker},
+            {"grpc.listen", a.listen},
             {"grpc.port", int64_t{(*node)->grpc_port()}},
             {"admin.port", int64_t{(*node)->admin_port()}}});
 
@@ -206,7 +205,8 @@ int RunServe(const ServeArgs& a) {
 void AddServeCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* cmd = app.add_subcommand("serve", "Run an ID node (gRPC API + admin HTTP)");
-  cmd->add_option("--listen", args->listen, "gRPC address, HOST:PORT (port 0: any free port)")
+  cmd->add_option("--listen", args->listen,
+                  "gRPC address: HOST:PORT (port 0: any free port) or unix:PATH (a Unix socket)")
       ->envname("IDGEN_LISTEN")
       ->capture_default_str();
   cmd->add_option("--admin-listen", args->admin_listen, "Admin HTTP address (/health, /alive)")

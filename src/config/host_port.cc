@@ -1,8 +1,10 @@
 // Copyright idgen authors.
 #include "src/config/host_port.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace idgen::config {
 
@@ -18,6 +20,40 @@ absl::Status CheckHostPort(const std::string& what, const std::string& value) {
   if (!ok) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " \"", value, "\": expected HOST:PORT with a port in 0..65535"));
+  }
+  return absl::OkStatus();
+}
+
+std::optional<std::string> UnixSocketPath(const std::string& value) {
+  absl::string_view rest = value;
+  if (!absl::ConsumePrefix(&rest, "unix:")) return std::nullopt;
+  // "unix://" starts an authority, which must be empty: "unix:///abs/path".
+  if (absl::StartsWith(rest, "//")) {
+    if (!absl::StartsWith(rest, "///")) return std::nullopt;
+    rest.remove_prefix(2);
+  }
+  if (rest.empty() || rest.find('\0') != absl::string_view::npos) return std::nullopt;
+  return std::string(rest);
+}
+
+absl::Status CheckGrpcListen(const std::string& what, const std::string& value) {
+  if (!absl::StartsWith(value, "unix:")) {
+    if (CheckHostPort(what, value).ok()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " \"", value,
+        "\": expected HOST:PORT with a port in 0..65535, or unix:PATH for a Unix socket"));
+  }
+  std::optional<std::string> path = UnixSocketPath(value);
+  if (!path.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " \"", value,
+                     "\": expected unix:PATH or unix:///ABSOLUTE/PATH (a Unix socket address "
+                     "has no host and a non-empty path)"));
+  }
+  if (path->size() > kMaxUnixSocketPath) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " \"", value, "\": the socket path is ", path->size(),
+                     " bytes; the kernel takes at most ", kMaxUnixSocketPath));
   }
   return absl::OkStatus();
 }

@@ -2,17 +2,21 @@
 #include "src/server/cq_server.h"
 
 #include <iostream>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "idgen/v1/idgen.grpc.pb.h"
+#include "src/config/host_port.h"
 #include "src/server/cq_calls.h"
 #include "src/server/health_state.h"
 #include "src/server/health_watch_call.h"
 #include "src/server/id_service.h"
 #include "src/server/reflection_responder.h"
+#include "src/server/unix_socket.h"
 
 namespace idgen::server {
 namespace {
@@ -148,6 +152,10 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   auto impl = std::make_unique<Impl>();
   impl->services = services;
   impl->DefineMethods();
+  const std::optional<std::string> socket_path = config::UnixSocketPath(options.listen);
+  if (socket_path.has_value()) {
+    if (absl::Status s = PrepareUnixSocket(*socket_path); !s.ok()) return s;
+  }
 
   grpc::ServerBuilder builder;
   if (!options.interceptors.empty()) {

@@ -65,7 +65,8 @@ struct CqServices {
 
 class CqServer {
  public:
-  // UNAVAILABLE naming the address when it cannot listen there.
+  // UNAVAILABLE naming the address when it cannot listen there; for
+  // "unix:PATH", what PrepareUnixSocket (unix_socket.h) returns.
   static absl::StatusOr<std::unique_ptr<CqServer>> Start(CqServerOptions options,
                                                          CqServices services);
   ~CqServer();  // Shutdown(now) unless done

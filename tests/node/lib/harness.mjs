@@ -246,6 +246,8 @@ export async function runIdgen(args, { env, timeoutMs = 10000 } = {}) {
 // Starts `idgen serve` on free ports and waits until it is up.
 //   stateDir     required
 //   workerId     --worker-id N (optional)
+//   listen       gRPC --listen address (default 127.0.0.1 on a free port),
+//                e.g. "unix:/tmp/x/grpc.sock"; it is also node.address
 //   args         extra flags
 //   env          extra environment
 //   faketime     libfaketime offset such as "-1h" (optional)
@@ -257,6 +259,7 @@ export async function startNode(t, opts) {
   const {
     stateDir,
     workerId,
+    listen,
     args = [],
     env,
     faketime,
@@ -269,12 +272,13 @@ export async function startNode(t, opts) {
   // A port from freePort() can be taken by someone else before the node binds
   // it; retry a few times with fresh ports in that case only.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const grpcPort = await freePort();
+    const grpcPort = listen ? undefined : await freePort();
     const adminPort = await freePort();
+    const address = listen ?? `127.0.0.1:${grpcPort}`;
     const fullArgs = [
       'serve',
       '--listen',
-      `127.0.0.1:${grpcPort}`,
+      address,
       '--admin-listen',
       `127.0.0.1:${adminPort}`,
       '--state-dir',
@@ -288,7 +292,7 @@ export async function startNode(t, opts) {
       child,
       grpcPort,
       adminPort,
-      address: `127.0.0.1:${grpcPort}`,
+      address,
       stateDir,
       exited,
       exit: undefined,

@@ -1,0 +1,69 @@
+// Copyright idgen authors.
+#include "src/config/host_port.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace idgen::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Optional;
+
+TEST(CheckHostPort, AcceptsHostPortAndBracketedIpv6) {
+  EXPECT_TRUE(CheckHostPort("--listen", "127.0.0.1:0").ok());
+  EXPECT_TRUE(CheckHostPort("--listen", "[::1]:65535").ok());
+  EXPECT_TRUE(CheckHostPort("--listen", "localhost:50051").ok());
+}
+
+TEST(CheckHostPort, RejectsNonsenseNamingFlagAndValue) {
+  for (const char* bad : {"", "foo", ":80", "host:", "host:65536", "host:-1", "[::1:80", "h:8x"}) {
+    absl::Status s = CheckHostPort("--listen", bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(s.message()),
+                HasSubstr("--listen \"" + std::string(bad) + "\": expected HOST:PORT"));
+  }
+}
+
+TEST(UnixSocketPath, AcceptsPathAndEmptyAuthorityForms) {
+  EXPECT_THAT(UnixSocketPath("unix:/run/idgen/grpc.sock"),
+              Optional(std::string("/run/idgen/grpc.sock")));
+  EXPECT_THAT(UnixSocketPath("unix:///run/idgen.sock"), Optional(std::string("/run/idgen.sock")));
+  EXPECT_THAT(UnixSocketPath("unix:relative.sock"), Optional(std::string("relative.sock")));
+}
+
+TEST(UnixSocketPath, NotAUnixAddress) {
+  EXPECT_EQ(UnixSocketPath("127.0.0.1:50051"), std::nullopt);
+  EXPECT_EQ(UnixSocketPath("unix:"), std::nullopt);
+  EXPECT_EQ(UnixSocketPath("unix://host/path"), std::nullopt);
+  EXPECT_EQ(UnixSocketPath("unix-abstract:name"), std::nullopt);
+  EXPECT_EQ(UnixSocketPath(std::string("unix:/a\0b", 9)), std::nullopt);
+}
+
+TEST(CheckGrpcListen, AcceptsTcpAndUnix) {
+  EXPECT_TRUE(CheckGrpcListen("--listen", "127.0.0.1:50051").ok());
+  EXPECT_TRUE(CheckGrpcListen("--listen", "unix:/tmp/idgen.sock").ok());
+  EXPECT_TRUE(CheckGrpcListen("--listen", "unix:" + std::string(kMaxUnixSocketPath, 'a')).ok());
+}
+
+TEST(CheckGrpcListen, RejectionsSayWhichFormsWork) {
+  absl::Status s = CheckGrpcListen("--listen", "nonsense");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("or unix:PATH"));
+
+  s = CheckGrpcListen("--listen", "unix:");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("non-empty path"));
+
+  s = CheckGrpcListen("--listen", "unix://host/x.sock");
+  EXPECT_THAT(std::string(s.message()), HasSubstr("has no host"));
+
+  s = CheckGrpcListen("--listen", "unix:" + std::string(kMaxUnixSocketPath + 1, 'a'));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("108 bytes; the kernel takes at most 107"));
+}
+
+}  // namespace
+}  // namespace idgen::config

@@ -1,0 +1,113 @@
+// Copyright idgen authors.
+#include "src/server/unix_socket.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace idgen::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0;
+}
+
+// A socket bound at `path`; listening or not. Closed (the file stays) on
+// destruction.
+class BoundSocket {
+ public:
+  BoundSocket(const std::string& path, bool listen) : fd_(socket(AF_UNIX, SOCK_STREAM, 0)) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    ok_ = fd_ >= 0 && bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
+          (!listen || ::listen(fd_, 4) == 0);
+  }
+  ~BoundSocket() {
+    if (fd_ >= 0) close(fd_);
+  }
+  BoundSocket(const BoundSocket&) = delete;
+  BoundSocket& operator=(const BoundSocket&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  int fd_;
+  bool ok_ = false;
+};
+
+class UnixSocketTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/idgen-unix-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/grpc.sock";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(UnixSocketTest, NothingThereIsReady) {
+  EXPECT_TRUE(PrepareUnixSocket(path_).ok());
+  EXPECT_FALSE(Exists(path_));
+}
+
+TEST_F(UnixSocketTest, MissingDirectoryIsNamed) {
+  absl::Status s = PrepareUnixSocket(dir_ + "/no/such/dir/grpc.sock");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("directory \"" + dir_ + "/no/such/dir\" does not exist"));
+}
+
+TEST_F(UnixSocketTest, TooLongPathIsRejected) {
+  absl::Status s = PrepareUnixSocket(dir_ + "/" + std::string(120, 'x'));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("at most 107 fit"));
+}
+
+TEST_F(UnixSocketTest, RegularFileIsLeftAlone) {
+  std::ofstream(path_) << "keep me";
+  absl::Status s = PrepareUnixSocket(path_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("is not a socket"));
+  std::ifstream in(path_);
+  std::string content;
+  std::getline(in, content);
+  EXPECT_EQ(content, "keep me");
+}
+
+TEST_F(UnixSocketTest, SocketSomeoneListensOnIsInUse) {
+  BoundSocket live(path_, /*listen=*/true);
+  ASSERT_TRUE(live.ok());
+  absl::Status s = PrepareUnixSocket(path_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("listening on it already"));
+  EXPECT_TRUE(Exists(path_));
+}
+
+TEST_F(UnixSocketTest, StaleSocketIsRemoved) {
+  {
+    BoundSocket dead(path_, /*listen=*/false);
+    ASSERT_TRUE(dead.ok());
+  }
+  ASSERT_TRUE(Exists(path_));
+  EXPECT_TRUE(PrepareUnixSocket(path_).ok());
+  EXPECT_FALSE(Exists(path_));
+}
+
+}  // namespace
+}  // namespace idgen::server
