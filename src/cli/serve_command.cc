@@ -113,7 +113,7 @@ absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(const Se
 }
 
 int RunServe(const ServeArgs& a) {
-  for (absl::Status s : {config::CheckGrpcListen("--listen", a.listen),
+  for (const absl::Status& s : {config::CheckGrpcListen("--listen", a.listen),
                          config::CheckHostPort("--admin-listen", a.admin_listen)}) {
     if (!s.ok()) {
       std::cerr << "idgen serve: " << s.message() << "\n";
