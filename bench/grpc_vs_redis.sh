@@ -20,6 +20,10 @@
 #      SCHED_FIFO (chrt), so that no ordinary task or kernel thread can take
 #      their CPU while they have work; printed beside 5., never instead of it
 #   7. optional: SOAK=600 runs stream mode that long and samples the node's RSS
+#   8. UDS=1 (default): Unix sockets instead of TCP loopback, for clients on the
+#      same machine: redis-benchmark -s against the same Redis (also listening
+#      on a socket), a second node on --listen unix:PATH, its max stream rate
+#      and the paced run at half of it; their ratios are to Redis on a socket
 # The node's resident size (VmRSS) is sampled every 0.5 s throughout. Before
 # everything, build/bin/machine_stalls spins a pinned thread per CPU for
 # $STALL_PROBE seconds and reports how often the machine itself stops a
@@ -40,6 +44,7 @@
 #   RT [1 when `chrt -f` is allowed here (root or CAP_SYS_NICE): run 6.;
 #       0 = skip it. Only the paced run: with both sides SCHED_FIFO at full
 #       load the kernel's own softirq threads starve and throughput collapses]
+#   UDS [1: run 8.; 0 = TCP only]
 #   KEEP [unset; set to keep the temp dir with logs and JSON]
 # Needs: redis-server, redis-benchmark, redis-cli, python3, curl, chrt, taskset;
 # perf (linux-perf) optional, to name the tasks in the stall probe. No internet.
@@ -72,6 +77,8 @@ if [[ $PIN != 0 ]]; then
   CLIENT_CPU=(taskset -c 0)
 fi
 EXTRA_RATES=${EXTRA_RATES:-}
+UDS=${UDS:-1}
+[[ $UDS == 0 || $UDS == 1 ]] || { echo "UDS must be 0 or 1, not \"$UDS\"" >&2; exit 2; }
 RT_PRIO=10
 if [[ -z ${RT:-} ]]; then
   if chrt -f "$RT_PRIO" true 2>/dev/null; then RT=1; else RT=0; fi
@@ -130,7 +137,9 @@ steal_ms() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / {printf "%.0f\n", $9 * 1000
 # ---------------------------------------------------------------- Redis
 REDIS_PORT=$(free_port)
 mkdir -p "$TMP/redis"
+REDIS_SOCK=$TMP/redis/redis.sock
 "${SERVER_CPU[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  --unixsocket "$REDIS_SOCK" --unixsocketperm 700 \
   --daemonize no --dir "$TMP/redis" --logfile "$TMP/redis/redis.log" &
 REDIS_PID=$!
 PIDS+=("$REDIS_PID")
@@ -141,39 +150,54 @@ done
 [[ $(redis-cli -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] || { echo "redis did not start" >&2; exit 1; }
 
 # redis-benchmark has no duration flag: a short calibration run sizes -n.
-redis_bench() {  # N -> CSV line "INCR",rps,avg,min,p50,p95,p99,max
-  "${CLIENT_CPU[@]}" redis-benchmark -p "$REDIS_PORT" -t incr -n "$1" -c "$REDIS_CLIENTS" -P 1 --csv | grep '^"INCR"'
+redis_bench() {  # N CONNECT-FLAGS... -> CSV line "INCR",rps,avg,min,p50,p95,p99,max
+  local n=$1
+  shift
+  "${CLIENT_CPU[@]}" redis-benchmark "$@" -t incr -n "$n" -c "$REDIS_CLIENTS" -P 1 --csv | grep '^"INCR"'
 }
-log "redis: calibrating"
-CAL=$(redis_bench 100000)
-CAL_RPS=$(echo "$CAL" | cut -d, -f2 | tr -d '"')
-REDIS_N=$(python3 -c "print(max(100000, int(float('$CAL_RPS') * $DURATION)))")
-log "redis: redis-benchmark -t incr -n $REDIS_N -c $REDIS_CLIENTS -P 1"
-REDIS_LINE=$(redis_bench "$REDIS_N")
-REDIS_RPS=$(echo "$REDIS_LINE" | cut -d, -f2 | tr -d '"')
-REDIS_P50=$(echo "$REDIS_LINE" | cut -d, -f5 | tr -d '"')
-REDIS_P99=$(echo "$REDIS_LINE" | cut -d, -f7 | tr -d '"')
+# redis_run NAME CONNECT-FLAGS...: sized by calibration on the first call of
+# NAME, then -n reused; sets NAME_RPS, NAME_P50, NAME_P99 (ms) and NAME_N.
+redis_run() {
+  local name=$1 n_var="${1}_N" line
+  shift
+  if [[ -z ${!n_var:-} ]]; then
+    log "redis: calibrating ($*)"
+    line=$(redis_bench 100000 "$@")
+    printf -v "$n_var" '%s' "$(python3 -c "print(max(100000, int(float('$(echo "$line" | cut -d, -f2 | tr -d '"')') * $DURATION)))")"
+  fi
+  log "redis: redis-benchmark $* -t incr -n ${!n_var} -c $REDIS_CLIENTS -P 1"
+  line=$(redis_bench "${!n_var}" "$@")
+  printf -v "${name}_RPS" '%s' "$(echo "$line" | cut -d, -f2 | tr -d '"')"
+  printf -v "${name}_P50" '%s' "$(echo "$line" | cut -d, -f5 | tr -d '"')"
+  printf -v "${name}_P99" '%s' "$(echo "$line" | cut -d, -f7 | tr -d '"')"
+}
+redis_run REDIS -p "$REDIS_PORT"
 REDIS_RSS_KB=$(awk '/^VmRSS/ {print $2}' "/proc/$REDIS_PID/status")
+if [[ $UDS == 1 ]]; then redis_run UREDIS -s "$REDIS_SOCK"; fi
 # Redis stays up (idle) and is measured again after the idgen runs: on a
 # shared machine the two figures show how much the background moved.
 
 # ---------------------------------------------------------------- idgen node
-GRPC_PORT=$(free_port)
-ADMIN_PORT=$(free_port)
-"${SERVER_CPU[@]}" "$IDGEN" serve --listen "127.0.0.1:$GRPC_PORT" --admin-listen "127.0.0.1:$ADMIN_PORT" \
-  --state-dir "$TMP/state" >"$TMP/serve.log" 2>&1 &
-NODE_PID=$!
-PIDS+=("$NODE_PID")
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$ADMIN_PORT/health" >/dev/null 2>&1 && break
-  kill -0 "$NODE_PID" 2>/dev/null || { cat "$TMP/serve.log" >&2; echo "node exited" >&2; exit 1; }
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$ADMIN_PORT/health" >/dev/null || {
-  cat "$TMP/serve.log" >&2
+# start_node NAME LISTEN: a node with its own state dir and admin port, up
+# and healthy; sets NODE_PID and ADMIN_PORT.
+start_node() {
+  local name=$1 listen=$2
+  ADMIN_PORT=$(free_port)
+  "${SERVER_CPU[@]}" "$IDGEN" serve --listen "$listen" --admin-listen "127.0.0.1:$ADMIN_PORT" \
+    --state-dir "$TMP/$name.state" >"$TMP/$name.log" 2>&1 &
+  NODE_PID=$!
+  PIDS+=("$NODE_PID")
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$ADMIN_PORT/health" >/dev/null 2>&1 && return 0
+    kill -0 "$NODE_PID" 2>/dev/null || { cat "$TMP/$name.log" >&2; echo "node exited" >&2; exit 1; }
+    sleep 0.1
+  done
+  cat "$TMP/$name.log" >&2
   echo "node not healthy after 10 s" >&2
   exit 1
 }
+TARGET=127.0.0.1:$(free_port)
+start_node tcp "$TARGET"
 
 # The default namespace's sequence ceiling (IDs/s), from /info; twitter's
 # 4,096,000 if the layout cannot be read.
@@ -209,7 +233,7 @@ bench() {  # NAME FLAGS... -> $TMP/NAME.json
   log "${CLIENT_SCHED[*]} idgen bench $*"
   local steal0
   steal0=$(steal_ms)
-  if ! "${CLIENT_SCHED[@]}" "${CLIENT_CPU[@]}" "$IDGEN" bench --target "127.0.0.1:$GRPC_PORT" --duration "$DURATION" --warmup "$WARMUP" \
+  if ! "${CLIENT_SCHED[@]}" "${CLIENT_CPU[@]}" "$IDGEN" bench --target "$TARGET" --duration "$DURATION" --warmup "$WARMUP" \
     --threads "$BENCH_THREADS" --connections "$CONNECTIONS" --json "$@" >"$TMP/$name.json" 2>"$TMP/$name.err"; then
     FAILED=1
     cat "$TMP/$name.err" >&2
@@ -248,15 +272,30 @@ if [[ $SOAK -gt 0 ]]; then
   SOAK_T1=$(date +%s)
 fi
 RSS_MAX_KB=$(awk 'BEGIN {m = 0} $2 > m {m = $2} END {print m}' "$TMP/rss.txt")
-log "redis: redis-benchmark -t incr -n $REDIS_N -c $REDIS_CLIENTS -P 1 (again)"
-REDIS2_LINE=$(redis_bench "$REDIS_N")
-REDIS2_RPS=$(echo "$REDIS2_LINE" | cut -d, -f2 | tr -d '"')
-REDIS2_P50=$(echo "$REDIS2_LINE" | cut -d, -f5 | tr -d '"')
-REDIS2_P99=$(echo "$REDIS2_LINE" | cut -d, -f7 | tr -d '"')
+UHALF_RATE=0
+if [[ $UDS == 1 ]]; then
+  # The TCP node is done (its RSS figures above are final): stop it, so the
+  # socket node has the CPU to itself as the TCP node had.
+  kill -TERM "$NODE_PID" && wait "$NODE_PID" 2>/dev/null || true
+  TARGET=unix:$TMP/idgen.sock
+  start_node uds "$TARGET"
+  bench ustream --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipeline "$STREAM_PIPELINE"
+  UHALF_RATE=$(python3 -c "print(max(1, int(float('$(json "$TMP/ustream.json" rps 2>/dev/null || echo 2)') / 2)))")
+  bench uhalf --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipeline "$PACED_PIPELINE" \
+    --rate "$UHALF_RATE"
+fi
+REDIS2_N=$REDIS_N
+redis_run REDIS2 -p "$REDIS_PORT"
+if [[ $UDS == 1 ]]; then
+  UREDIS2_N=$UREDIS_N
+  redis_run UREDIS2 -s "$REDIS_SOCK"
+fi
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
 export PIN RT WARMUP TMP REDIS_RPS REDIS_P50 REDIS_P99 REDIS2_RPS REDIS2_P50 REDIS2_P99 LOADAVG REDIS_N REDIS_CLIENTS REDIS_RSS_KB CEILING HALF_RATE
+export UDS UHALF_RATE UREDIS_RPS="${UREDIS_RPS:-0}" UREDIS_P50="${UREDIS_P50:-0}" UREDIS_P99="${UREDIS_P99:-0}"
+export UREDIS2_RPS="${UREDIS2_RPS:-0}" UREDIS2_P50="${UREDIS2_P50:-0}" UREDIS2_P99="${UREDIS2_P99:-0}"
 export RSS_START_KB RSS_AFTER_KB RSS_MAX_KB SOAK SOAK_START_KB="${SOAK_START_KB:-0}"
 export SOAK_END_KB="${SOAK_END_KB:-0}" DURATION EXTRA_RATES SOAK_T0="${SOAK_T0:-0}" SOAK_T1="${SOAK_T1:-0}"
 export RSS_FILE="$TMP/rss.txt"
@@ -271,11 +310,16 @@ def load(name):
         return None
 # The better of the two Redis runs is the bar: the harder target.
 redis_rps = max(float(e["REDIS_RPS"]), float(e["REDIS2_RPS"]))
+uds = e["UDS"] == "1"
+uredis_rps = max(float(e["UREDIS_RPS"]), float(e["UREDIS2_RPS"]))
 rows = []
-for tag, sfx in (("before", ""), ("after", "2")):
-    rows.append((f"redis INCR (-c {e['REDIS_CLIENTS']}, -P 1), {tag}", float(e[f"REDIS{sfx}_RPS"]),
-                 float(e[f"REDIS{sfx}_RPS"]), float(e[f"REDIS{sfx}_P50"]) * 1000,
-                 float(e[f"REDIS{sfx}_P99"]) * 1000, None, 0, None, None))
+for pfx, how, bar in (("", "", redis_rps), ("U", " on a socket", uredis_rps)):
+    if pfx and not uds:
+        continue
+    for tag, sfx in (("before", ""), ("after", "2")):
+        v = lambda k: float(e[f"{pfx}REDIS{sfx}_{k}"])
+        rows.append((f"redis INCR{how} (-c {e['REDIS_CLIENTS']}, -P 1), {tag}", v("RPS"), v("RPS"),
+                     v("P50") * 1000, v("P99") * 1000, None, 0, None, None, bar))
 labels = {
     "stream": "idgen StreamIds, 1 ID/request",
     "unary": "idgen NextId (unary)",
@@ -283,6 +327,8 @@ labels = {
     "half": f"idgen StreamIds at --rate {e['HALF_RATE']}",
     "half_rt": "  the same, both sides SCHED_FIFO",
     "soak": f"idgen StreamIds soak {e['SOAK']} s",
+    "ustream": "idgen StreamIds on a Unix socket",
+    "uhalf": f"  the same at --rate {e['UHALF_RATE']}",
 }
 for r in e["EXTRA_RATES"].split():
     labels[f"rate{r}"] = f"idgen StreamIds at --rate {r}"
@@ -298,17 +344,20 @@ for name, label in labels.items():
     except Exception:
         r["steal_ms_per_s"] = None
     rows.append((f"{label} ({conc})", r["rps"], r["ids_per_s"], r["p50_us"], r["p99_us"],
-                 r["p999_us"], r.get("error_total", 0), r.get("service_p99_us"), r["steal_ms_per_s"]))
+                 r["p999_us"], r.get("error_total", 0), r.get("service_p99_us"), r["steal_ms_per_s"],
+                 uredis_rps if name.startswith("u") else redis_rps))
 print()
 print(f"{'':44} {'requests/s':>11} {'IDs/s':>11} {'p50 us':>8} {'p99 us':>8} {'p999 us':>8}"
       f" {'req ratio':>9} {'errors':>7}  {'p99 from send':>13} {'steal ms/s':>10}")
 nan = float("nan")
 opt = lambda v: v if v is not None else nan
-for name, rps, ids, p50, p99, p999, errors, svc99, steal in rows:
+for name, rps, ids, p50, p99, p999, errors, svc99, steal, bar in rows:
     print(f"{name:44} {rps:11.0f} {ids:11.0f} {p50:8.1f} {p99:8.1f} "
-          f"{opt(p999):8.1f} {rps / redis_rps:9.2f} {errors:7d}  "
+          f"{opt(p999):8.1f} {rps / bar:9.2f} {errors:7d}  "
           f"{opt(svc99):13.1f} {opt(steal):10.1f}")
 print("(p99 counts from the intended send time in paced runs, wrk2-style; 'from send' does not.")
+if uds:
+    print(" Unix-socket rows are divided by Redis on a socket, the others by Redis on TCP.")
 print(" steal: ms per second, all CPUs, in which the host ran something else instead of this VM)")
 print()
 for name, r in res.items():
@@ -328,7 +377,8 @@ if int(e["SOAK"]) > 0:
             samples.append(f"{int(v) / 1024:.1f}")
             next_t += 60
     print("soak RSS MiB, one sample a minute: " + " ".join(samples))
-print(f"load average at the end: {e['LOADAVG']}; ratios use the better Redis run, {redis_rps:.0f}/s")
+print(f"load average at the end: {e['LOADAVG']}; ratios use the better Redis run, {redis_rps:.0f}/s"
+      + (f" (on a socket {uredis_rps:.0f}/s)" if uds else ""))
 print("servers pinned to CPU 1, load generators to CPU 0" if e["PIN"] != "0" else "nothing pinned (PIN=0)")
 print(f"SCHED_FIFO (priority 10) for node and load generator in the half_rt run only" if e["RT"] != "0"
       else "no SCHED_FIFO run (RT=0)")
@@ -355,9 +405,22 @@ if "batch" in res:
           f"({100 * b['ids_per_s'] / ceiling:.1f}%) {verdict(b['ids_per_s'] >= 0.95 * ceiling)}")
 if "unary" in res:
     print(f"unary NextId / redis INCR: {res['unary']['rps'] / redis_rps:.2f}")
+if "ustream" in res:
+    u = res["ustream"]
+    print(f"on Unix sockets: stream 1-ID rps {u['rps']:.0f} vs redis INCR {uredis_rps:.0f} "
+          f"({u['rps'] / uredis_rps:.2f}x)" + (f"; {u['rps'] / res['stream']['rps']:.2f}x the TCP stream rate"
+                                                if "stream" in res else ""))
+if "uhalf" in res:
+    h = res["uhalf"]
+    print(f"on Unix sockets: p99 at half load ({h['rps']:.0f} req/s): {h['p99_us']:.0f} us, "
+          f"p999 {h['p999_us']:.0f} us (from send {h['service_p99_us']:.0f} us), "
+          f"{'under' if h['p99_us'] < 1000 else 'over'} 1 ms")
 summary = {"redis": {"rps": float(e["REDIS_RPS"]), "p50_us": float(e["REDIS_P50"]) * 1000,
                      "p99_us": float(e["REDIS_P99"]) * 1000, "n": int(e["REDIS_N"]),
                      "rps_after": float(e["REDIS2_RPS"]), "p99_us_after": float(e["REDIS2_P99"]) * 1000},
+           "redis_unix": {"rps": float(e["UREDIS_RPS"]), "p99_us": float(e["UREDIS_P99"]) * 1000,
+                          "rps_after": float(e["UREDIS2_RPS"]),
+                          "p99_us_after": float(e["UREDIS2_P99"]) * 1000} if uds else None,
            "loadavg": e["LOADAVG"],
            "idgen": res, "ceiling_ids_per_s": ceiling,
            "rss_kb": {"start": int(e["RSS_START_KB"]), "max": int(e["RSS_MAX_KB"]),
