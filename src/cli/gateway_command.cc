@@ -124,8 +124,8 @@ void AddGatewayCommand(CLI::App& app, int* exit_code) {
       ->envname("IDGEN_GATEWAY_LISTEN")
       ->capture_default_str();
   cmd->add_option("--backends", args->backends,
-                  "ID nodes: HOST:PORT[,HOST:PORT...] (IPv4, [IPv6], localhost) or "
-                  "dns:///NAME:PORT")
+                  "ID nodes: HOST:PORT[,HOST:PORT...] (IPv4, [IPv6], localhost), "
+                  "unix:PATH[,unix:PATH...] or dns:///NAME:PORT")
       ->envname("IDGEN_BACKENDS")
       ->required();
   cmd->add_option("--threads", args->threads, "HTTP I/O threads")

@@ -114,7 +114,7 @@ absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(const Se
 
 int RunServe(const ServeArgs& a) {
   for (const absl::Status& s : {config::CheckGrpcListen("--listen", a.listen),
-                         config::CheckHostPort("--admin-listen", a.admin_listen)}) {
+                                config::CheckHostPort("--admin-listen", a.admin_listen)}) {
     if (!s.ok()) {
       std::cerr << "idgen serve: " << s.message() << "\n";
       return 2;

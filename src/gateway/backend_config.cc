@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -13,24 +14,45 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "src/config/host_port.h"
 
 namespace idgen::gateway {
 namespace {
 
-enum class Family { kV4, kV6 };
+enum class Family { kV4, kV6, kUnix };
 
 struct Address {
   Family family;
-  std::string text;  // "127.0.0.1:7001" or "[::1]:7001"
+  std::string text;  // "127.0.0.1:7001", "[::1]:7001" or "/run/idgen.sock"
 };
+
+// gRPC's scheme for a list of one family's addresses: "ipv4:a,b".
+std::string SchemeOf(Family f) {
+  switch (f) {
+    case Family::kV4:
+      return "ipv4:";
+    case Family::kV6:
+      return "ipv6:";
+    case Family::kUnix:
+      return "unix:";
+  }
+  return "";
+}
 
 absl::StatusOr<Address> ParseAddress(const std::string& entry) {
   auto bad = [&entry](const std::string& why) {
     return absl::InvalidArgumentError(absl::StrCat("backend \"", entry, "\": ", why));
   };
+  if (entry.rfind("unix:", 0) == 0) {
+    if (absl::Status s = config::CheckGrpcListen("backend", entry); !s.ok()) return s;
+    std::optional<std::string> path = config::UnixSocketPath(entry);
+    // In a list ("unix:/a,/b") a comma would split the path.
+    if (path->find(',') != std::string::npos) return bad("a socket path cannot contain ','");
+    return Address{Family::kUnix, *std::move(path)};
+  }
   const size_t colon = entry.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
-    return bad("expected HOST:PORT, [IPV6]:PORT or dns:///NAME:PORT");
+    return bad("expected HOST:PORT, [IPV6]:PORT, unix:PATH or dns:///NAME:PORT");
   }
   int port = 0;
   if (!absl::SimpleAtoi(absl::string_view(entry).substr(colon + 1), &port) || port < 1 ||
@@ -102,11 +124,12 @@ absl::StatusOr<BackendTargets> ResolveBackends(const std::vector<std::string>& b
     }
     if (!addresses.empty() && addresses.front().family != a->family) {
       return absl::InvalidArgumentError(
-          "--backends: IPv4 and IPv6 addresses cannot be mixed in one list");
+          "--backends: IPv4, IPv6 and unix: addresses cannot be mixed in one list "
+          "(gRPC balances over one kind of address)");
     }
     addresses.push_back(*std::move(a));
   }
-  const std::string scheme = addresses.front().family == Family::kV4 ? "ipv4:" : "ipv6:";
+  const std::string scheme = SchemeOf(addresses.front().family);
   std::vector<std::string> texts;
   for (const Address& a : addresses) {
     texts.push_back(a.text);

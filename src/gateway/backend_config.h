@@ -3,10 +3,11 @@
 // BackendConfig: how the gateway reaches the `idgen serve` nodes, and the
 // gRPC channel target and service config that follow from it.
 //
-// Backends are either a list of HOST:PORT (IPv4, [IPv6] or localhost; all of
-// one family) or a single `dns:///NAME:PORT` target. The list becomes one
-// channel target, "ipv4:127.0.0.1:7001,127.0.0.1:7002" (or "ipv6:..."), so
-// that one gRPC channel balances over every backend.
+// Backends are either a list of HOST:PORT (IPv4, [IPv6] or localhost) or of
+// Unix sockets (unix:PATH), all of one kind, or a single `dns:///NAME:PORT`
+// target. The list becomes one channel target,
+// "ipv4:127.0.0.1:7001,127.0.0.1:7002" (or "ipv6:...", "unix:/a.sock,/b.sock"),
+// so that one gRPC channel balances over every backend.
 //
 // The service config asks gRPC for:
 //   * round_robin over every address (the dns resolver re-resolves);
@@ -51,9 +52,10 @@ struct BackendTargets {
   std::vector<std::string> names;  // each backend as the user wrote it
 };
 
-// INVALID_ARGUMENT naming the bad entry: not HOST:PORT, a port outside
-// 1..65535, a hostname other than localhost (use dns:///), mixed IPv4 and
-// IPv6, a dns:/// target with others, duplicates, an empty list.
+// INVALID_ARGUMENT naming the bad entry: not HOST:PORT or unix:PATH, a port
+// outside 1..65535, a hostname other than localhost (use dns:///), a socket
+// path with a comma, mixed kinds of address, a dns:/// target with others,
+// duplicates, an empty list.
 absl::StatusOr<BackendTargets> ResolveBackends(const std::vector<std::string>& backends);
 
 // Splits "a,b , c" into {"a", "b", "c"} (empty items dropped).

@@ -23,6 +23,21 @@ TEST(BackendConfigTest, AddressListBecomesOneBalancedTarget) {
   EXPECT_EQ(t->balanced, "ipv6:[::1]:7001,[::1]:7002");
 }
 
+TEST(BackendConfigTest, UnixSocketsBecomeOneBalancedTarget) {
+  absl::StatusOr<BackendTargets> t =
+      ResolveBackends({"unix:/run/idgen/a.sock", "unix:///run/idgen/b.sock"});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->balanced, "unix:/run/idgen/a.sock,/run/idgen/b.sock");
+  EXPECT_EQ(t->each,
+            (std::vector<std::string>{"unix:/run/idgen/a.sock", "unix:/run/idgen/b.sock"}));
+  EXPECT_THAT(ResolveBackends({"unix:/a.sock", "127.0.0.1:1"}).status().message(),
+              HasSubstr("cannot be mixed"));
+  EXPECT_THAT(ResolveBackends({"unix:/a.sock", "unix:///a.sock"}).status().message(),
+              HasSubstr("twice"));
+  EXPECT_THAT(ResolveBackends({"unix:"}).status().message(), HasSubstr("non-empty path"));
+  EXPECT_THAT(ResolveBackends({"unix:/a,b.sock"}).status().message(), HasSubstr("','"));
+}
+
 TEST(BackendConfigTest, DnsTargetStandsAlone) {
   absl::StatusOr<BackendTargets> t = ResolveBackends({"dns:///idgen.internal:50051"});
   ASSERT_TRUE(t.ok()) << t.status();

@@ -8,7 +8,8 @@
 //     first keeps serving, no worker id stays claimed); a socket left by a
 //     node killed with -9 is replaced;
 //   - bad addresses exit with a message, and a file that is not a socket is
-//     never removed.
+//     never removed;
+//   - the REST gateway balances over two nodes on Unix sockets.
 // Run: IDGEN_BIN=/path/to/idgen node --test
 import assert from 'node:assert/strict';
 import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,9 @@ import {
   tempDir,
   toBig,
   unary,
+  workerOf,
 } from './lib/harness.mjs';
+import { request, startGateway } from './lib/gateway_harness.mjs';
 
 const isSocket = (p) => {
   try {
@@ -152,4 +155,25 @@ test('unix socket: idgen bench drives a node over it', async (t) => {
   assert.ok(out.ids_received >= out.requests);
   assert.equal(out.duplicates, 0);
   assert.equal(out.order_violations, 0);
+});
+
+test('unix socket: the gateway balances over two nodes on sockets', async (t) => {
+  const dir = tempDir(t);
+  const stateDir = path.join(dir, 'state');
+  const a = await startNode(t, { stateDir, listen: `unix:${path.join(dir, 'a.sock')}` });
+  const b = await startNode(t, { stateDir, listen: `unix:${path.join(dir, 'b.sock')}` });
+  const gw = await startGateway(t, { backends: [a.address, b.address] });
+  const workers = new Set();
+  for (let i = 0; i < 20; i++) {
+    const res = await request(gw.port, 'GET', '/v1/ids?count=2');
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.json.ids.length, 2);
+    for (const id of toBig(res.json.ids)) workers.add(workerOf(id));
+  }
+  assert.deepEqual([...workers].sort(), [0, 1], 'IDs from both nodes');
+
+  const bad = await runIdgen(['gateway', '--listen', '127.0.0.1:0', '--backends',
+    `${a.address},127.0.0.1:1`], { timeoutMs: 10000 });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /cannot be mixed/);
 });
