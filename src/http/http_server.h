@@ -165,7 +165,7 @@ class HttpServer {
   // return once the server has stopped.
   void Stop();
 
-  class Impl;  // implementation detail, defined in http_server.cc
+  class Impl;  // implementation detail, defined in http_server_impl.h
 
  private:
   explicit HttpServer(std::unique_ptr<Impl> impl);

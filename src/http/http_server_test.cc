@@ -1,191 +1,31 @@
 // Copyright idgen authors.
 #include "src/http/http_server.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <future>
-#include <optional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
-
-#include <boost/asio/buffer.hpp>
-#include <boost/asio/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/http/router.h"
+#include "src/http/testing/test_client.h"
 
 namespace idgen::http {
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
+using idgen::http::testing::Echo;
+using idgen::http::testing::Get;
+using idgen::http::testing::HeaderOf;
+using idgen::http::testing::Post;
+using idgen::http::testing::StartServer;
+using idgen::http::testing::TestClient;
 using ::testing::HasSubstr;
-using ClientResponse = bhttp::response<bhttp::string_body>;
-
-// A blocking HTTP/1.1 client on a plain socket. Every read and write gives up
-// after 10 s (SO_RCVTIMEO/SO_SNDTIMEO), so a broken server fails the test
-// instead of hanging it. It is also the SyncReadStream Beast's parser reads.
-class TestClient {
- public:
-  explicit TestClient(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{};
-    tv.tv_sec = 10;
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
-  ~TestClient() { ::close(fd_); }
-  TestClient(const TestClient&) = delete;
-  TestClient& operator=(const TestClient&) = delete;
-
-  bool connected() const { return connected_; }
-
-  bool Send(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // One response, or nullopt on EOF, timeout or a parse error. `head`: the
-  // response answers a HEAD request (has no body whatever it says).
-  std::optional<ClientResponse> Read(bool head = false) {
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(16 << 20);
-    parser.skip(head);
-    beast::error_code ec;
-    bhttp::read(*this, buffer_, parser, ec);
-    if (ec) return std::nullopt;
-    return parser.release();
-  }
-
-  std::optional<ClientResponse> RoundTrip(std::string_view request, bool head = false) {
-    if (!Send(request)) return std::nullopt;
-    return Read(head);
-  }
-
-  // True if the server closes the connection (a read sees EOF or a reset)
-  // before the read timeout; buffered or further data counts as "not closed".
-  bool SeesClose() {
-    if (buffer_.size() > 0) return false;
-    char c;
-    const ssize_t n = ::recv(fd_, &c, 1, 0);
-    return n == 0 || (n < 0 && errno == ECONNRESET);
-  }
-
-  // SyncReadStream for Beast.
-  template <class MutableBufferSequence>
-  size_t read_some(const MutableBufferSequence& buffers, beast::error_code& ec) {
-    ec = {};
-    const net::mutable_buffer b = *net::buffer_sequence_begin(buffers);
-    const ssize_t n = ::recv(fd_, b.data(), b.size(), 0);
-    if (n == 0) ec = net::error::eof;
-    if (n < 0) ec = beast::error_code(errno, boost::system::system_category());
-    return n > 0 ? static_cast<size_t>(n) : 0;
-  }
-  template <class MutableBufferSequence>
-  size_t read_some(const MutableBufferSequence& buffers) {
-    beast::error_code ec;
-    const size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-  beast::flat_buffer buffer_;
-};
-
-std::string Get(std::string_view target, std::string_view extra_headers = "") {
-  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) +
-         "\r\n";
-}
-
-std::string Post(std::string_view target, std::string_view body) {
-  return "POST " + std::string(target) +
-         " HTTP/1.1\r\nHost: test\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-         std::string(body);
-}
-
-std::string HeaderOf(const ClientResponse& r, std::string_view name) {
-  auto it = r.find(beast::string_view(name.data(), name.size()));
-  return it == r.end() ? std::string() : std::string(it->value());
-}
-
-// Echoes the request as text: method, path, then one "name=value" line per
-// query parameter; or the body for POST.
-void Echo(const Request& req, Response& resp) {
-  resp.content_type = "text/plain";
-  if (req.method == "POST") {
-    resp.body = req.body;
-    return;
-  }
-  resp.body = req.method + " " + req.path + "\n";
-  for (const auto& [name, value] : req.query) resp.body += "[" + name + "]=[" + value + "]\n";
-}
-
-std::unique_ptr<HttpServer> StartServer(HttpServer::Options options) {
-  absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(std::move(options));
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(*server) : nullptr;
-}
-
-std::unique_ptr<HttpServer> StartServer(Handler handler) {
-  HttpServer::Options options;
-  options.handler = std::move(handler);
-  return StartServer(std::move(options));
-}
-
-TEST(PercentDecodeTest, DecodesEscapesAndOptionallyPlus) {
-  std::string out;
-  ASSERT_TRUE(PercentDecode("a%20b%2Fc%e2%9C%93", false, &out));
-  EXPECT_EQ(out, "a b/c\xE2\x9C\x93");
-  ASSERT_TRUE(PercentDecode("a+b", false, &out));
-  EXPECT_EQ(out, "a+b");
-  ASSERT_TRUE(PercentDecode("a+b", true, &out));
-  EXPECT_EQ(out, "a b");
-}
-
-TEST(PercentDecodeTest, RejectsBadEscapes) {
-  std::string out;
-  EXPECT_FALSE(PercentDecode("%", false, &out));
-  EXPECT_FALSE(PercentDecode("ab%4", false, &out));
-  EXPECT_FALSE(PercentDecode("%zz", false, &out));
-  EXPECT_FALSE(PercentDecode("%g1", true, &out));
-}
-
-TEST(RequestTest, HeaderLookupIsCaseInsensitive) {
-  Request req;
-  req.headers = {{"Content-Type", "text/plain"}, {"X-Trace", "1"}, {"x-trace", "2"}};
-  EXPECT_EQ(req.Header("content-type"), "text/plain");
-  EXPECT_EQ(req.Header("X-TRACE"), "1");
-  EXPECT_EQ(req.Header("missing"), std::nullopt);
-}
 
 TEST(HttpServerTest, GetDecodesQueryParameters) {
   auto server = StartServer(Echo);
