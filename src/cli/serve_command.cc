@@ -2,11 +2,13 @@
 //
 // `idgen serve`: runs one ID node until SIGTERM/SIGINT.
 #include <csignal>
+#include <cstdint>
 #include <iostream>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -40,7 +42,31 @@ struct ServeArgs {
   std::string cluster = "default";
   int64_t lease_ttl_s = 10;
   int64_t grpc_threads = 1;
+  std::string socket_mode;  // octal, with --listen unix:PATH only
 };
+
+// "--socket-mode": three octal digits (a leading 0 allowed), as chmod takes.
+absl::StatusOr<std::optional<uint32_t>> ParseSocketMode(const std::string& text,
+                                                        const std::string& listen) {
+  if (text.empty()) return std::nullopt;
+  if (!config::UnixSocketPath(listen).has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--socket-mode \"", text, "\" applies only to --listen unix:PATH"));
+  }
+  std::string_view digits = text;
+  if (digits.size() == 4 && digits[0] == '0') digits.remove_prefix(1);
+  uint32_t mode = 0;
+  bool ok = digits.size() == 3;
+  for (char c : digits) {
+    ok = ok && c >= '0' && c <= '7';
+    mode = mode * 8 + static_cast<uint32_t>(c - '0');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--socket-mode \"", text, "\": expected three octal digits, such as 660 or 0600"));
+  }
+  return mode;
+}
 
 // CLI11's own number validators print doubles with 300 digits; these say
 // plainly what is allowed.
@@ -120,6 +146,11 @@ int RunServe(const ServeArgs& a) {
       return 2;
     }
   }
+  absl::StatusOr<std::optional<uint32_t>> socket_mode = ParseSocketMode(a.socket_mode, a.listen);
+  if (!socket_mode.ok()) {
+    std::cerr << "idgen serve: " << socket_mode.status().message() << "\n";
+    return 2;
+  }
 
   // Block the shutdown signals before any thread exists, so every thread
   // inherits the mask and only sigwait below sees them.
@@ -149,6 +180,7 @@ int RunServe(const ServeArgs& a) {
   options.worker_id = a.worker_id;
   options.max_workers = a.max_workers;
   options.grpc_threads = static_cast<int>(a.grpc_threads);
+  options.socket_mode = *socket_mode;
   if (!a.config.empty()) {
     absl::StatusOr<server::ServerConfig> config = server::LoadServerConfig(a.config, absl::Now());
     if (!config.ok()) {
@@ -238,6 +270,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->envname("IDGEN_GRPC_THREADS")
       ->check(WholeNumberIn(1, 64))
       ->capture_default_str();
+  cmd->add_option("--socket-mode", args->socket_mode,
+                  "With --listen unix:PATH: the socket file's permission bits, octal (e.g. 660 "
+                  "lets the group connect); default: as the umask leaves them")
+      ->envname("IDGEN_SOCKET_MODE");
   CLI::Option* etcd =
       cmd->add_option("--etcd", args->etcd,
                       "etcd endpoints, http://HOST:PORT[,...]: cluster coordination instead of "

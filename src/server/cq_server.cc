@@ -1,6 +1,10 @@
 // Copyright idgen authors.
 #include "src/server/cq_server.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -30,6 +34,17 @@ constexpr int kListeners = 4;
 
 // How long Shutdown waits for call objects after the server stopped.
 constexpr std::chrono::seconds kCallObjectsGrace{10};
+
+// Queues must be shut down and drained even when nothing was served on them.
+void ShutDownAndDrain(std::vector<std::unique_ptr<grpc::ServerCompletionQueue>>& cqs) {
+  for (auto& cq : cqs) {
+    cq->Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq->Next(&tag, &ok)) {
+    }
+  }
+}
 
 }  // namespace
 
@@ -169,16 +184,17 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   for (int i = 0; i < options.threads; ++i) impl->cqs.push_back(builder.AddCompletionQueue());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || port == 0) {
-    // The queues must be shut down and drained even though nothing was served.
-    for (auto& cq : impl->cqs) {
-      cq->Shutdown();
-      void* tag = nullptr;
-      bool ok = false;
-      while (cq->Next(&tag, &ok)) {
-      }
-    }
+    ShutDownAndDrain(impl->cqs);
     return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.listen,
                                                " (address in use or invalid?)"));
+  }
+  if (socket_path.has_value() && options.socket_mode.has_value() &&
+      chmod(socket_path->c_str(), static_cast<mode_t>(*options.socket_mode)) != 0) {
+    const int err = errno;
+    impl->server->Shutdown(std::chrono::system_clock::now());
+    ShutDownAndDrain(impl->cqs);
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot set the mode of unix:", *socket_path, ": ", std::strerror(err)));
   }
   for (auto& cq : impl->cqs) {
     impl->Listen(cq.get());

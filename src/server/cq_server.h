@@ -30,7 +30,9 @@
 #define IDGEN_SERVER_CQ_SERVER_H_
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +54,9 @@ struct CqServerOptions {
   // requests per CPU second; more help only with many busy connections on a
   // machine with spare cores.
   int threads = 1;
+  // With a "unix:PATH" listen address: permission bits for the socket file,
+  // set right after it is bound (unset: as the process umask left them).
+  std::optional<uint32_t> socket_mode;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
 };
 

@@ -256,6 +256,7 @@ absl::Status Node::Start() {
   CqServerOptions grpc_opts;
   grpc_opts.listen = options_.listen;
   grpc_opts.threads = options_.grpc_threads;
+  grpc_opts.socket_mode = options_.socket_mode;
   if (tel != nullptr) grpc_opts.interceptors = tel->ServerInterceptors();
   absl::StatusOr<std::unique_ptr<CqServer>> grpc_server = CqServer::Start(
       std::move(grpc_opts), CqServices{service_.get(), health_.get(), reflection_.get()});

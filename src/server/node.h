@@ -72,6 +72,8 @@ struct NodeOptions {
   ServerConfig config = DefaultServerConfig();
   // gRPC completion queues, one thread each (see CqServer).
   int grpc_threads = 1;
+  // Permission bits for the gRPC socket file with "unix:PATH" (CqServer).
+  std::optional<uint32_t> socket_mode;
   // Backoff between claim attempts while the node holds no worker id.
   absl::Duration claim_retry_min = absl::Milliseconds(100);
   absl::Duration claim_retry_max = absl::Seconds(2);

@@ -7,8 +7,9 @@
 //   - a second node on the same path is refused and changes nothing (the
 //     first keeps serving, no worker id stays claimed); a socket left by a
 //     node killed with -9 is replaced;
-//   - bad addresses exit with a message, and a file that is not a socket is
-//     never removed;
+//   - --socket-mode (and IDGEN_SOCKET_MODE) sets the socket's permissions;
+//   - bad addresses and modes exit with a message, and a file that is not a
+//     socket is never removed;
 //   - the REST gateway balances over two nodes on Unix sockets.
 // Run: IDGEN_BIN=/path/to/idgen node --test
 import assert from 'node:assert/strict';
@@ -38,9 +39,9 @@ const isSocket = (p) => {
 };
 
 // `idgen serve` on a Unix socket that must not start: { code, stderr }.
-async function serveFails(listen, stateDir) {
+async function serveFails(listen, stateDir, extra = []) {
   const r = await runIdgen(
-    ['serve', '--listen', listen, '--admin-listen', '127.0.0.1:0', '--state-dir', stateDir],
+    ['serve', '--listen', listen, '--admin-listen', '127.0.0.1:0', '--state-dir', stateDir, ...extra],
     { timeoutMs: 10000 },
   );
   assert.equal(r.timedOut, false, `serve on ${listen} kept running; stderr:\n${r.stderr}`);
@@ -116,6 +117,21 @@ test('unix socket: a second node on a path in use is refused and changes nothing
   assert.equal(isSocket(sock), false);
 });
 
+test('unix socket: --socket-mode and IDGEN_SOCKET_MODE set the permissions of the socket file', async (t) => {
+  const dir = tempDir(t);
+  const stateDir = path.join(dir, 'state');
+  const flag = path.join(dir, 'flag.sock');
+  const a = await startNode(t, { stateDir, listen: `unix:${flag}`, args: ['--socket-mode', '660'] });
+  assert.equal(lstatSync(flag).mode & 0o777, 0o660);
+  const env = path.join(dir, 'env.sock');
+  const b = await startNode(t, { stateDir, listen: `unix:${env}`, env: { IDGEN_SOCKET_MODE: '0600' } });
+  assert.equal(lstatSync(env).mode & 0o777, 0o600);
+  for (const node of [a, b]) {
+    const { health } = grpcClients(t, node.address);
+    assert.equal((await unary(health, 'Check', { service: '' })).status, 'SERVING');
+  }
+});
+
 test('unix socket: bad addresses exit with a message; a file that is not a socket is left alone', async (t) => {
   const dir = tempDir(t);
   const stateDir = path.join(dir, 'state');
@@ -131,6 +147,18 @@ test('unix socket: bad addresses exit with a message; a file that is not a socke
     assert.equal(r.code, code, `${listen}: ${r.stderr}`);
     assert.match(r.stderr, pattern, listen);
   }
+
+  const modes = [
+    ['unix:' + path.join(dir, 'm.sock'), ['--socket-mode', '9a'], /three octal digits/],
+    ['unix:' + path.join(dir, 'm.sock'), ['--socket-mode', '1777'], /three octal digits/],
+    ['127.0.0.1:0', ['--socket-mode', '660'], /applies only to --listen unix:PATH/],
+  ];
+  for (const [listen, extra, pattern] of modes) {
+    const r = await serveFails(listen, stateDir, extra);
+    assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
+  assert.equal(isSocket(path.join(dir, 'm.sock')), false, 'a rejected mode binds nothing');
 
   const file = path.join(dir, 'not-a-socket');
   writeFileSync(file, 'keep me');
