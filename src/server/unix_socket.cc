@@ -25,9 +25,11 @@ std::string DirectoryOf(const std::string& path) {
 }
 
 // Whether a process accepts connections on the socket at `path`: 1 yes,
-// 0 no (refused: nobody listens), -1 cannot tell (errno set).
+// 0 no (refused: nobody listens), -1 cannot tell (errno set). Never blocks:
+// a blocking connect would wait for as long as a hung listener's backlog
+// stays full.
 int Answers(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;

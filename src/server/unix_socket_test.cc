@@ -28,12 +28,13 @@ bool Exists(const std::string& path) {
 // destruction.
 class BoundSocket {
  public:
-  BoundSocket(const std::string& path, bool listen) : fd_(socket(AF_UNIX, SOCK_STREAM, 0)) {
+  BoundSocket(const std::string& path, bool listen, int backlog = 4)
+      : fd_(socket(AF_UNIX, SOCK_STREAM, 0)) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path.data(), path.size());
     ok_ = fd_ >= 0 && bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
-          (!listen || ::listen(fd_, 4) == 0);
+          (!listen || ::listen(fd_, backlog) == 0);
   }
   ~BoundSocket() {
     if (fd_ >= 0) close(fd_);
@@ -97,6 +98,23 @@ TEST_F(UnixSocketTest, SocketSomeoneListensOnIsInUse) {
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(s.message()), HasSubstr("listening on it already"));
   EXPECT_TRUE(Exists(path_));
+}
+
+// A listener that accepts nothing, its backlog full: still in use, and the
+// probe must not wait for room (a blocking connect would hang here).
+TEST_F(UnixSocketTest, ListenerWithFullBacklogIsInUse) {
+  BoundSocket hung(path_, /*listen=*/true, /*backlog=*/0);
+  ASSERT_TRUE(hung.ok());
+  const int queued = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  ASSERT_GE(queued, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path_.data(), path_.size());
+  ASSERT_EQ(connect(queued, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  absl::Status s = PrepareUnixSocket(path_);
+  close(queued);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("listening on it already"));
 }
 
 TEST_F(UnixSocketTest, StaleSocketIsRemoved) {
