@@ -46,6 +46,9 @@
 #       load the kernel's own softirq threads starve and throughput collapses]
 #   UDS [1: run 8.; 0 = TCP only]
 #   KEEP [unset; set to keep the temp dir with logs and JSON]
+# A setting that is not a number (or 0/1) where one is needed exits 2, naming
+# it, before anything starts. tests/node/bench_scripts.test.mjs runs this
+# script with 1-second runs.
 # Needs: redis-server, redis-benchmark, redis-cli, python3, curl, chrt, taskset;
 # perf (linux-perf) optional, to name the tasks in the stall probe. No internet.
 # Everything started here is stopped by pid on exit.
@@ -78,7 +81,31 @@ if [[ $PIN != 0 ]]; then
 fi
 EXTRA_RATES=${EXTRA_RATES:-}
 UDS=${UDS:-1}
-[[ $UDS == 0 || $UDS == 1 ]] || { echo "UDS must be 0 or 1, not \"$UDS\"" >&2; exit 2; }
+
+# Every setting is checked before anything starts: exit 2 naming the bad one.
+bad_setting() { echo "grpc_vs_redis: $1 must be $2, not \"${!1}\"" >&2; exit 2; }
+check_whole() {  # NAME MIN: a whole number >= MIN
+  [[ ${!1} =~ ^[0-9]+$ ]] && ((10#${!1} >= $2)) || bad_setting "$1" "a whole number >= $2"
+}
+check_seconds() {  # NAME MIN: a decimal number of seconds >= MIN
+  if [[ ! ${!1} =~ ^[0-9]+([.][0-9]+)?$ ]] || ! awk -v v="${!1}" -v m="$2" 'BEGIN { exit !(v + 0 >= m) }'; then
+    bad_setting "$1" "a number of seconds >= $2"
+  fi
+}
+check_seconds DURATION 1
+check_seconds WARMUP 0
+for v in REDIS_CLIENTS STREAM_CONCURRENCY STREAM_PIPELINE UNARY_CONCURRENCY BATCH_CONCURRENCY \
+  CONNECTIONS PACED_PIPELINE; do
+  check_whole "$v" 1
+done
+for v in BENCH_THREADS SOAK STALL_PROBE; do check_whole "$v" 0; done
+for r in $EXTRA_RATES; do
+  [[ $r =~ ^[0-9]+$ ]] && ((10#$r >= 1)) ||
+    { echo "grpc_vs_redis: EXTRA_RATES must be whole request rates >= 1, not \"$r\"" >&2; exit 2; }
+done
+[[ $UDS == 0 || $UDS == 1 ]] || bad_setting UDS "0 or 1"
+[[ -z ${PIN:-} || $PIN == 0 || $PIN == 1 ]] || bad_setting PIN "0 or 1"
+[[ -z ${RT:-} || $RT == 0 || $RT == 1 ]] || bad_setting RT "0 or 1"
 RT_PRIO=10
 if [[ -z ${RT:-} ]]; then
   if chrt -f "$RT_PRIO" true 2>/dev/null; then RT=1; else RT=0; fi
@@ -330,6 +357,7 @@ labels = {
     "ustream": "idgen StreamIds on a Unix socket",
     "uhalf": f"  the same at --rate {e['UHALF_RATE']}",
 }
+socket_runs = {"ustream", "uhalf"}  # divided by Redis on a socket ("unary" is TCP)
 for r in e["EXTRA_RATES"].split():
     labels[f"rate{r}"] = f"idgen StreamIds at --rate {r}"
 res = {}
@@ -345,7 +373,7 @@ for name, label in labels.items():
         r["steal_ms_per_s"] = None
     rows.append((f"{label} ({conc})", r["rps"], r["ids_per_s"], r["p50_us"], r["p99_us"],
                  r["p999_us"], r.get("error_total", 0), r.get("service_p99_us"), r["steal_ms_per_s"],
-                 uredis_rps if name.startswith("u") else redis_rps))
+                 uredis_rps if name in socket_runs else redis_rps))
 print()
 print(f"{'':44} {'requests/s':>11} {'IDs/s':>11} {'p50 us':>8} {'p99 us':>8} {'p999 us':>8}"
       f" {'req ratio':>9} {'errors':>7}  {'p99 from send':>13} {'steal ms/s':>10}")
