@@ -16,7 +16,8 @@
 #      ($PACED_PIPELINE requests outstanding per stream at most; with 1, a
 #      request due while its stream waits for an answer goes when the answer
 #      arrives and is charged the wait: coordinated omission corrected)
-#   6. the same paced run again with the node and the load generator under
+#   6. the same paced run again with the node's gRPC threads (as with
+#      `idgen serve --realtime-priority`) and the load generator under
 #      SCHED_FIFO (chrt), so that no ordinary task or kernel thread can take
 #      their CPU while they have work; printed beside 5., never instead of it
 #   7. optional: SOAK=600 runs stream mode that long and samples the node's RSS
@@ -276,14 +277,17 @@ HALF_RATE=$(python3 -c "print(max(1, int(float('$(json "$TMP/stream.json" rps 2>
 bench half --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipeline "$PACED_PIPELINE" \
   --rate "$HALF_RATE"
 if [[ $RT != 0 ]]; then
-  # Every thread of the running node, then back; the load generator starts
-  # under the same policy. Same node, same rate, same flags as "half".
-  chrt -f -a -p "$RT_PRIO" "$NODE_PID" >/dev/null
+  # The running node's gRPC threads (idgen-cq-N), as `idgen serve
+  # --realtime-priority` would start them, then back; the load generator
+  # starts under the same policy. Same node, same rate, same flags as "half".
+  CQ_TIDS=$(grep -l '^idgen-cq-' /proc/"$NODE_PID"/task/*/comm | cut -d/ -f5)
+  [[ -n $CQ_TIDS ]] || { echo "no idgen-cq-N thread in node $NODE_PID" >&2; exit 1; }
+  for tid in $CQ_TIDS; do chrt -f -p "$RT_PRIO" "$tid" >/dev/null; done
   CLIENT_SCHED=(chrt -f "$RT_PRIO")
   bench half_rt --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" --pipeline "$PACED_PIPELINE" \
     --rate "$HALF_RATE"
   CLIENT_SCHED=()
-  chrt -o -a -p 0 "$NODE_PID" >/dev/null
+  for tid in $CQ_TIDS; do chrt -o -p 0 "$tid" >/dev/null; done
 fi
 for r in $EXTRA_RATES; do
   bench "rate$r" --mode stream --count 1 --concurrency "$STREAM_CONCURRENCY" \
@@ -408,7 +412,7 @@ if int(e["SOAK"]) > 0:
 print(f"load average at the end: {e['LOADAVG']}; ratios use the better Redis run, {redis_rps:.0f}/s"
       + (f" (on a socket {uredis_rps:.0f}/s)" if uds else ""))
 print("servers pinned to CPU 1, load generators to CPU 0" if e["PIN"] != "0" else "nothing pinned (PIN=0)")
-print(f"SCHED_FIFO (priority 10) for node and load generator in the half_rt run only" if e["RT"] != "0"
+print(f"SCHED_FIFO (priority 10) for the node's gRPC threads and the load generator in the half_rt run only" if e["RT"] != "0"
       else "no SCHED_FIFO run (RT=0)")
 if os.path.exists(f"{tmp}/stalls.txt"):
     print("machine stalls before the runs (a spinning pinned thread per CPU, and who ran in the gaps):")

@@ -21,6 +21,7 @@
 #include "src/config/host_port.h"
 #include "src/coord/etcd_lease_provider.h"
 #include "src/coord/file_lease_provider.h"
+#include "src/server/cq_server.h"
 #include "src/server/node.h"
 #include "src/telemetry/telemetry.h"
 #include "src/telemetry/telemetry_config.h"
@@ -43,6 +44,7 @@ struct ServeArgs {
   int64_t lease_ttl_s = 10;
   int64_t grpc_threads = 1;
   std::string socket_mode;  // octal, with --listen unix:PATH only
+  int64_t realtime_priority = 0;
 };
 
 // "--socket-mode": three octal digits (a leading 0 allowed), as chmod takes.
@@ -152,6 +154,13 @@ int RunServe(const ServeArgs& a) {
     return 2;
   }
 
+  // Before the state dir or etcd is touched.
+  if (absl::Status s = server::CheckRealtimePriority(static_cast<int>(a.realtime_priority));
+      !s.ok()) {
+    std::cerr << "idgen serve: " << s.message() << "\n";
+    return 1;
+  }
+
   // Block the shutdown signals before any thread exists, so every thread
   // inherits the mask and only sigwait below sees them.
   sigset_t signals;
@@ -181,6 +190,7 @@ int RunServe(const ServeArgs& a) {
   options.max_workers = a.max_workers;
   options.grpc_threads = static_cast<int>(a.grpc_threads);
   options.socket_mode = *socket_mode;
+  options.realtime_priority = static_cast<int>(a.realtime_priority);
   if (!a.config.empty()) {
     absl::StatusOr<server::ServerConfig> config = server::LoadServerConfig(a.config, absl::Now());
     if (!config.ok()) {
@@ -214,7 +224,10 @@ int RunServe(const ServeArgs& a) {
                             : absl::StrCat("port ", (*node)->grpc_port()),
                         ", admin HTTP on port ", (*node)->admin_port(),
                         a.etcd.empty() ? absl::StrCat(", state dir ", a.state_dir)
-                                       : absl::StrCat(", etcd ", a.etcd, " cluster ", a.cluster)),
+                                       : absl::StrCat(", etcd ", a.etcd, " cluster ", a.cluster),
+                        a.realtime_priority > 0
+                            ? absl::StrCat(", gRPC threads SCHED_FIFO ", a.realtime_priority)
+                            : std::string()),
            {{"idgen.worker.id", worker},
             {"grpc.listen", a.listen},
             {"grpc.port", int64_t{(*node)->grpc_port()}},
@@ -274,6 +287,13 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "With --listen unix:PATH: the socket file's permission bits, octal (e.g. 660 "
                   "lets the group connect); default: as the umask leaves them")
       ->envname("IDGEN_SOCKET_MODE");
+  cmd->add_option("--realtime-priority", args->realtime_priority,
+                  "1..99: run the gRPC threads under SCHED_FIFO at this priority (needs root or "
+                  "CAP_SYS_NICE; for a node that shares its CPUs and must keep a short tail, "
+                  "never for one run flat out; see docs/OPERATIONS.md); 0: normal scheduling")
+      ->envname("IDGEN_REALTIME_PRIORITY")
+      ->check(WholeNumberIn(0, server::kMaxRealtimePriority))
+      ->capture_default_str();
   CLI::Option* etcd =
       cmd->add_option("--etcd", args->etcd,
                       "etcd endpoints, http://HOST:PORT[,...]: cluster coordination instead of "

@@ -1,6 +1,8 @@
 // Copyright idgen authors.
 #include "src/server/cq_server.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -11,6 +13,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "idgen/v1/idgen.grpc.pb.h"
@@ -44,6 +47,20 @@ void ShutDownAndDrain(std::vector<std::unique_ptr<grpc::ServerCompletionQueue>>&
     while (cq->Next(&tag, &ok)) {
     }
   }
+}
+
+// SCHED_FIFO at `priority` for `t`, asked by the calling thread (whose
+// privileges decide). PERMISSION_DENIED says what would allow it.
+absl::Status SetRealtimePriority(std::thread& t, int priority) {
+  sched_param param{};
+  param.sched_priority = priority;
+  const int rc = pthread_setschedparam(t.native_handle(), SCHED_FIFO, &param);
+  if (rc == 0) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "cannot run the gRPC threads under SCHED_FIFO priority ", priority, ": ", std::strerror(rc),
+      rc == EPERM ? " (needs root, CAP_SYS_NICE, or an RLIMIT_RTPRIO of at least "
+                    "the priority: `ulimit -r`)"
+                  : ""));
 }
 
 }  // namespace
@@ -164,6 +181,9 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
                                                           CqServices services) {
   if (services.ids == nullptr) return absl::InvalidArgumentError("CqServer needs an IdService");
   if (options.threads < 1) return absl::InvalidArgumentError("CqServer needs at least 1 thread");
+  if (options.realtime_priority < 0 || options.realtime_priority > kMaxRealtimePriority) {
+    return CheckRealtimePriority(options.realtime_priority);  // names the range
+  }
   auto impl = std::make_unique<Impl>();
   impl->services = services;
   impl->DefineMethods();
@@ -198,13 +218,44 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   }
   for (auto& cq : impl->cqs) {
     impl->Listen(cq.get());
-    impl->threads.emplace_back([q = cq.get()] {
+    impl->threads.emplace_back([q = cq.get(), n = impl->threads.size()] {
+      // Named for top -H, perf and chrt: "idgen-cq-0", "idgen-cq-1", ...
+      pthread_setname_np(pthread_self(), absl::StrCat("idgen-cq-", n).c_str());
       void* tag = nullptr;
       bool ok = false;
       while (q->Next(&tag, &ok)) static_cast<CqTag*>(tag)->Complete(ok);
     });
   }
-  return std::unique_ptr<CqServer>(new CqServer(std::move(impl), port));
+  const int realtime_priority = options.realtime_priority;
+  std::unique_ptr<CqServer> server(new CqServer(std::move(impl), port));
+  if (realtime_priority > 0) {
+    // Set from here rather than by each thread, so that a refusal is known
+    // before Start returns; on one, the server is shut down by its destructor.
+    if (absl::Status s = server->UseRealtimePriority(realtime_priority); !s.ok()) return s;
+  }
+  return server;
+}
+
+absl::Status CqServer::UseRealtimePriority(int priority) {
+  for (std::thread& t : impl_->threads) {
+    if (absl::Status s = SetRealtimePriority(t, priority); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRealtimePriority(int priority) {
+  if (priority < 0 || priority > kMaxRealtimePriority) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("realtime priority ", priority, " is outside 0..", kMaxRealtimePriority));
+  }
+  if (priority == 0) return absl::OkStatus();
+  // A thread of no consequence, asked for the policy the way Start asks.
+  absl::Notification done;
+  std::thread probe([&done] { done.WaitForNotification(); });
+  absl::Status s = SetRealtimePriority(probe, priority);
+  done.Notify();
+  probe.join();
+  return s;
 }
 
 CqServer::CqServer(std::unique_ptr<Impl> impl, int port) : impl_(std::move(impl)), port_(port) {}

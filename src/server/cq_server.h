@@ -40,6 +40,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace idgen::server {
@@ -47,6 +48,13 @@ namespace idgen::server {
 class HealthState;
 class IdService;
 class ReflectionResponder;
+
+// The highest SCHED_FIFO priority Linux offers (sched_get_priority_max).
+inline constexpr int kMaxRealtimePriority = 99;
+
+// OK when this process may run threads under SCHED_FIFO at `priority`
+// (0: always); otherwise what CqServer::Start would return. Changes nothing.
+absl::Status CheckRealtimePriority(int priority);
 
 struct CqServerOptions {
   std::string listen;  // host:port; port 0 picks a free one
@@ -57,6 +65,12 @@ struct CqServerOptions {
   // With a "unix:PATH" listen address: permission bits for the socket file,
   // set right after it is bound (unset: as the process umask left them).
   std::optional<uint32_t> socket_mode;
+  // 0: the queue threads run under the normal scheduler. 1..99: they run
+  // under SCHED_FIFO at that priority, so ordinary tasks and most kernel
+  // threads wait while they have work (the tail latency of a node that shares
+  // its CPU; see docs/OPERATIONS.md for the hazard). Only the queue threads:
+  // the admin port, telemetry and gRPC's own timer threads stay normal.
+  int realtime_priority = 0;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
 };
 
@@ -71,7 +85,9 @@ struct CqServices {
 class CqServer {
  public:
   // UNAVAILABLE naming the address when it cannot listen there; for
-  // "unix:PATH", what PrepareUnixSocket (unix_socket.h) returns.
+  // "unix:PATH", what PrepareUnixSocket (unix_socket.h) returns;
+  // PERMISSION_DENIED when the process may not use SCHED_FIFO at
+  // `realtime_priority` (nothing is left serving then).
   static absl::StatusOr<std::unique_ptr<CqServer>> Start(CqServerOptions options,
                                                          CqServices services);
   ~CqServer();  // Shutdown(now) unless done
@@ -85,6 +101,8 @@ class CqServer {
  private:
   struct Impl;
   explicit CqServer(std::unique_ptr<Impl> impl, int port);
+  // SCHED_FIFO at `priority` for every queue thread.
+  absl::Status UseRealtimePriority(int priority);
 
   std::unique_ptr<Impl> impl_;
   const int port_;

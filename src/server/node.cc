@@ -80,6 +80,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
     return absl::InvalidArgumentError(
         absl::StrCat("gRPC threads must be in 1..64, got ", options.grpc_threads));
   }
+  // Before anything is claimed: a node that could not start its gRPC threads
+  // as asked must not leave a reservation or a lock behind.
+  if (absl::Status s = CheckRealtimePriority(options.realtime_priority); !s.ok()) return s;
   if (options.claim_retry_min <= absl::ZeroDuration() ||
       options.claim_retry_max < options.claim_retry_min) {
     return absl::InvalidArgumentError("claim retry backoff must satisfy 0 < min <= max");
@@ -257,6 +260,7 @@ absl::Status Node::Start() {
   grpc_opts.listen = options_.listen;
   grpc_opts.threads = options_.grpc_threads;
   grpc_opts.socket_mode = options_.socket_mode;
+  grpc_opts.realtime_priority = options_.realtime_priority;
   if (tel != nullptr) grpc_opts.interceptors = tel->ServerInterceptors();
   absl::StatusOr<std::unique_ptr<CqServer>> grpc_server = CqServer::Start(
       std::move(grpc_opts), CqServices{service_.get(), health_.get(), reflection_.get()});

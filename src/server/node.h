@@ -74,6 +74,8 @@ struct NodeOptions {
   int grpc_threads = 1;
   // Permission bits for the gRPC socket file with "unix:PATH" (CqServer).
   std::optional<uint32_t> socket_mode;
+  // SCHED_FIFO priority for the gRPC queue threads; 0 = normal (CqServer).
+  int realtime_priority = 0;
   // Backoff between claim attempts while the node holds no worker id.
   absl::Duration claim_retry_min = absl::Milliseconds(100);
   absl::Duration claim_retry_max = absl::Seconds(2);

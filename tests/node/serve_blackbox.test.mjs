@@ -8,11 +8,13 @@
 //   - grpc.health.v1 SERVING, then NOT_SERVING on SIGTERM, exit 0 within the
 //     drain timeout, worker id released;
 //   - bad flags exit with a message naming the problem;
+//   - --realtime-priority puts the gRPC threads, and only they, under SCHED_FIFO;
 //   - restart safety: kill -9, restart under libfaketime with the wall clock an
 //     hour behind (must refuse) or ~1 s behind (must continue above the
 //     previous maximum).
 // Run: IDGEN_BIN=/path/to/idgen node --test
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import test from 'node:test';
 
 import {
@@ -370,12 +372,52 @@ test('bad flags: exit with a message naming the problem', async (t) => {
       /--admin-listen/,
     ),
   );
+  for (const bad of ['100', '-1', 'high']) {
+    await t.test(`--realtime-priority ${bad}`, () =>
+      expectExit(base(['--realtime-priority', bad]), 2, /--realtime-priority.*0\.\.99/),
+    );
+  }
+  await t.test('IDGEN_REALTIME_PRIORITY out of range', async () => {
+    const r = await runIdgen(base([]), { env: { IDGEN_REALTIME_PRIORITY: '120' } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--realtime-priority.*0\.\.99, got "120"/);
+  });
   await t.test('--worker-id already taken', async (tt) => {
     const holder = await startNode(tt, { stateDir, workerId: 3 });
     await expectExit(base(['--worker-id', '3']), 'nonzero', /already held/);
     // The holder is unaffected.
     assert.equal((await holder.health()).status, 200);
   });
+});
+
+// The scheduling policy and priority of each thread of `pid`, by name
+// (/proc/PID/task/TID/stat fields 40 rt_priority and 41 policy).
+function threadSchedules(pid) {
+  const out = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3
+    out.push({ name, priority: Number(fields[40 - 3]), policy: Number(fields[41 - 3]) });
+  }
+  return out;
+}
+
+test('--realtime-priority: the gRPC threads, and only they, run SCHED_FIFO; the node serves', async (t) => {
+  const node = await startNode(t, {
+    stateDir: tempDir(t),
+    args: ['--realtime-priority', '6', '--grpc-threads', '2'],
+  });
+  const threads = threadSchedules(node.pid);
+  const queues = threads.filter((th) => th.name.startsWith('idgen-cq-'));
+  assert.equal(queues.length, 2, JSON.stringify(threads));
+  for (const th of threads) {
+    const fifo = th.name.startsWith('idgen-cq-');
+    assert.deepEqual([th.policy, th.priority], fifo ? [1, 6] : [0, 0], th.name);
+  }
+  const { idgen } = grpcClients(t, node.address);
+  const ids = await takeIds(idgen, 5);
+  assert.equal(ids.length, 5);
 });
 
 // ---------------------------------------------------------------------------
