@@ -49,6 +49,12 @@ void ShutDownAndDrain(std::vector<std::unique_ptr<grpc::ServerCompletionQueue>>&
   }
 }
 
+absl::Status CheckRealtimeRange(int priority) {
+  if (priority >= 0 && priority <= kMaxRealtimePriority) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("realtime priority ", priority, " is outside 0..", kMaxRealtimePriority));
+}
+
 // SCHED_FIFO at `priority` for `t`, asked by the calling thread (whose
 // privileges decide). PERMISSION_DENIED says what would allow it.
 absl::Status SetRealtimePriority(std::thread& t, int priority) {
@@ -181,9 +187,7 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
                                                           CqServices services) {
   if (services.ids == nullptr) return absl::InvalidArgumentError("CqServer needs an IdService");
   if (options.threads < 1) return absl::InvalidArgumentError("CqServer needs at least 1 thread");
-  if (options.realtime_priority < 0 || options.realtime_priority > kMaxRealtimePriority) {
-    return CheckRealtimePriority(options.realtime_priority);  // names the range
-  }
+  if (absl::Status s = CheckRealtimeRange(options.realtime_priority); !s.ok()) return s;
   auto impl = std::make_unique<Impl>();
   impl->services = services;
   impl->DefineMethods();
@@ -244,10 +248,7 @@ absl::Status CqServer::UseRealtimePriority(int priority) {
 }
 
 absl::Status CheckRealtimePriority(int priority) {
-  if (priority < 0 || priority > kMaxRealtimePriority) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("realtime priority ", priority, " is outside 0..", kMaxRealtimePriority));
-  }
+  if (absl::Status s = CheckRealtimeRange(priority); !s.ok()) return s;
   if (priority == 0) return absl::OkStatus();
   // A thread of no consequence, asked for the policy the way Start asks.
   absl::Notification done;
