@@ -222,13 +222,15 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   }
   for (auto& cq : impl->cqs) {
     impl->Listen(cq.get());
-    impl->threads.emplace_back([q = cq.get(), n = impl->threads.size()] {
-      // Named for top -H, perf and chrt: "idgen-cq-0", "idgen-cq-1", ...
-      pthread_setname_np(pthread_self(), absl::StrCat("idgen-cq-", n).c_str());
+    std::thread& t = impl->threads.emplace_back([q = cq.get()] {
       void* tag = nullptr;
       bool ok = false;
       while (q->Next(&tag, &ok)) static_cast<CqTag*>(tag)->Complete(ok);
     });
+    // Named for top -H, perf and chrt ("idgen-cq-0", ...), by this thread so
+    // that the name is there when Start returns.
+    pthread_setname_np(t.native_handle(),
+                       absl::StrCat("idgen-cq-", impl->threads.size() - 1).c_str());
   }
   const int realtime_priority = options.realtime_priority;
   std::unique_ptr<CqServer> server(new CqServer(std::move(impl), port));
