@@ -1,5 +1,6 @@
 // Copyright idgen authors.
 #include "src/coord/file_lease_provider.h"
+#include "src/testing/temp_dir.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,17 +19,14 @@ using ::testing::HasSubstr;
 
 class FileLeaseProviderTest : public ::testing::Test {
  protected:
+  ::idgen::testing::TempDir dir_{"idgen-lease-test-"};  // first: destroyed last
+
   void SetUp() override {
-    char tmpl[] = "/tmp/idgen-lease-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto p = FileLeaseProvider::Create(dir_);
+    auto p = FileLeaseProvider::Create(dir_.path());
     ASSERT_TRUE(p.ok()) << p.status();
     provider_ = std::move(*p);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::string dir_;
   std::unique_ptr<FileLeaseProvider> provider_;
 };
 
@@ -117,7 +115,7 @@ TEST_F(FileLeaseProviderTest, KilledHolderFreesTheIdButKeepsItsReservation) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    auto p = FileLeaseProvider::Create(dir_);
+    auto p = FileLeaseProvider::Create(dir_.path());
     auto lease = (*p)->Acquire({.worker_id = 0});
     if (!lease.ok() || !(*lease)->Reserve(77'000).ok()) ::_exit(1);
     (void)!::write(ready[1], "x", 1);

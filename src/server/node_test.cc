@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <functional>
 #include <set>
 #include <string>
@@ -22,6 +21,7 @@
 #include "idgen/layout.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/coord/file_lease_provider.h"
+#include "src/testing/temp_dir.h"
 
 namespace idgen::server {
 namespace {
@@ -30,11 +30,10 @@ using ::testing::HasSubstr;
 
 class NodeTest : public ::testing::Test {
  protected:
+  ::idgen::testing::TempDir dir_{"idgen-node-test-"};  // first: destroyed last
+
   void SetUp() override {
-    char tmpl[] = "/tmp/idgen-node-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    leases_ = *coord::FileLeaseProvider::Create(dir_);
+    leases_ = *coord::FileLeaseProvider::Create(dir_.path());
     node_ = StartNode();
     ASSERT_NE(node_, nullptr);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", node_->grpc_port()),
@@ -43,7 +42,6 @@ class NodeTest : public ::testing::Test {
   }
   void TearDown() override {
     if (node_) node_->Shutdown(absl::Seconds(1));
-    std::filesystem::remove_all(dir_);
   }
 
   std::unique_ptr<Node> StartNode(std::optional<int64_t> worker = std::nullopt,
@@ -72,7 +70,6 @@ class NodeTest : public ::testing::Test {
     return stub_->NextIds(&ctx, req, resp);
   }
 
-  std::string dir_;
   std::unique_ptr<coord::FileLeaseProvider> leases_;
   std::unique_ptr<Node> node_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -28,6 +28,7 @@
 #include "src/coord/file_lease_provider.h"
 #include "src/server/cq_server.h"
 #include "src/server/node.h"
+#include "src/testing/temp_dir.h"
 
 namespace idgen::server {
 namespace {
@@ -87,13 +88,9 @@ class WithoutRealtimePrivilege {
 
 class RealtimePriorityTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/idgen-rt-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    leases_ = *coord::FileLeaseProvider::Create(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ::idgen::testing::TempDir dir_{"idgen-rt-test-"};  // first: destroyed last
+
+  void SetUp() override { leases_ = *coord::FileLeaseProvider::Create(dir_.path()); }
 
   absl::StatusOr<std::unique_ptr<Node>> Create(int realtime_priority, int grpc_threads = 1) {
     NodeOptions o;
@@ -107,13 +104,12 @@ class RealtimePriorityTest : public ::testing::Test {
   // Files under the state dir's workers/ (locks and reservations).
   std::vector<std::string> WorkerFiles() const {
     std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(dir_ + "/workers")) {
+    for (const auto& e : std::filesystem::directory_iterator(dir_.path() + "/workers")) {
       out.push_back(e.path().filename().string());
     }
     return out;
   }
 
-  std::string dir_;
   std::unique_ptr<coord::FileLeaseProvider> leases_;
 };
 

@@ -1,5 +1,6 @@
 // Copyright idgen authors.
 #include "src/server/unix_socket.h"
+#include "src/testing/temp_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,7 +11,6 @@
 #include <cstdlib>
 
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -50,15 +50,10 @@ class BoundSocket {
 
 class UnixSocketTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/idgen-unix-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/grpc.sock";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ::idgen::testing::TempDir dir_{"idgen-unix-"};  // first: destroyed last
 
-  std::string dir_;
+  void SetUp() override { path_ = dir_.path() + "/grpc.sock"; }
+
   std::string path_;
 };
 
@@ -68,14 +63,14 @@ TEST_F(UnixSocketTest, NothingThereIsReady) {
 }
 
 TEST_F(UnixSocketTest, MissingDirectoryIsNamed) {
-  absl::Status s = PrepareUnixSocket(dir_ + "/no/such/dir/grpc.sock");
+  absl::Status s = PrepareUnixSocket(dir_.path() + "/no/such/dir/grpc.sock");
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(s.message()),
-              HasSubstr("directory \"" + dir_ + "/no/such/dir\" does not exist"));
+              HasSubstr("directory \"" + dir_.path() + "/no/such/dir\" does not exist"));
 }
 
 TEST_F(UnixSocketTest, TooLongPathIsRejected) {
-  absl::Status s = PrepareUnixSocket(dir_ + "/" + std::string(120, 'x'));
+  absl::Status s = PrepareUnixSocket(dir_.path() + "/" + std::string(120, 'x'));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("at most 107 fit"));
 }
