@@ -154,13 +154,6 @@ int RunServe(const ServeArgs& a) {
     return 2;
   }
 
-  // Before the state dir or etcd is touched.
-  if (absl::Status s = server::CheckRealtimePriority(static_cast<int>(a.realtime_priority));
-      !s.ok()) {
-    std::cerr << "idgen serve: " << s.message() << "\n";
-    return 1;
-  }
-
   // Block the shutdown signals before any thread exists, so every thread
   // inherits the mask and only sigwait below sees them.
   sigset_t signals;
@@ -169,6 +162,14 @@ int RunServe(const ServeArgs& a) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+
+  // Before the state dir or etcd is touched (its probe thread, like every
+  // other, starts with the signals blocked).
+  if (absl::Status s = server::CheckRealtimePriority(static_cast<int>(a.realtime_priority));
+      !s.ok()) {
+    std::cerr << "idgen serve: " << s.message() << "\n";
+    return 1;
+  }
 
   // Telemetry from the OTEL_* environment; bad values were turned into
   // warnings, which Create logs once, and defaults.
