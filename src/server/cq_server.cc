@@ -232,12 +232,11 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
     pthread_setname_np(t.native_handle(),
                        absl::StrCat("idgen-cq-", impl->threads.size() - 1).c_str());
   }
-  const int realtime_priority = options.realtime_priority;
   std::unique_ptr<CqServer> server(new CqServer(std::move(impl), port));
-  if (realtime_priority > 0) {
+  if (options.realtime_priority > 0) {
     // Set from here rather than by each thread, so that a refusal is known
     // before Start returns; on one, the server is shut down by its destructor.
-    if (absl::Status s = server->UseRealtimePriority(realtime_priority); !s.ok()) return s;
+    if (absl::Status s = server->UseRealtimePriority(options.realtime_priority); !s.ok()) return s;
   }
   return server;
 }
