@@ -45,7 +45,32 @@ struct ServeArgs {
   int64_t grpc_threads = 1;
   std::string socket_mode;  // octal, with --listen unix:PATH only
   int64_t realtime_priority = 0;
+  int64_t grpc_max_streams = server::GrpcLimits{}.max_concurrent_streams;
+  int64_t grpc_memory_mib = server::GrpcLimits{}.memory_bytes >> 20;
+  bool insecure = false;  // plaintext gRPC beyond loopback, on request only
 };
+
+// gRPC beyond loopback is plaintext and open to anyone who can connect, and
+// gRPC 1.51 cannot bound every HTTP/2 flood (docs/SECURITY.md): only on
+// request, and said loudly.
+absl::Status CheckExposure(const ServeArgs& a, telemetry::Logger* log) {
+  if (config::IsLocalOnly(a.listen)) return absl::OkStatus();
+  if (!a.insecure) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen ", a.listen,
+        " is reachable from other machines, and this node would serve it in plaintext to "
+        "anyone (no TLS or caller authentication yet; gRPC 1.51's HTTP/2 flood weaknesses "
+        "open to every client): listen on loopback or a Unix socket, or accept the exposure "
+        "with --insecure (see docs/SECURITY.md)"));
+  }
+  if (log != nullptr) {
+    log->Warn(absl::StrCat("idgen serve: --insecure: gRPC on ", a.listen,
+                           " is plaintext and unauthenticated, reachable from other machines; "
+                           "any client there can take IDs and can try the HTTP/2 floods gRPC "
+                           "1.51 cannot bound (rapid reset, CONTINUATION; docs/SECURITY.md)"));
+  }
+  return absl::OkStatus();
+}
 
 // "--socket-mode": three octal digits (a leading 0 allowed), as chmod takes.
 absl::StatusOr<std::optional<uint32_t>> ParseSocketMode(const std::string& text,
@@ -153,6 +178,10 @@ int RunServe(const ServeArgs& a) {
     std::cerr << "idgen serve: " << socket_mode.status().message() << "\n";
     return 2;
   }
+  if (absl::Status s = CheckExposure(a, nullptr); !s.ok()) {
+    std::cerr << "idgen serve: " << s.message() << "\n";
+    return 2;
+  }
 
   // Block the shutdown signals before any thread exists, so every thread
   // inherits the mask and only sigwait below sees them.
@@ -181,6 +210,7 @@ int RunServe(const ServeArgs& a) {
       telemetry::ParseTelemetryConfig(telemetry::ProcessEnv(), "idgen-serve"),
       std::move(tel_options));
   telemetry::Logger& log = tel->logger();
+  (void)CheckExposure(a, &log);  // checked above; now the warning, if any
 
   server::NodeOptions options;
   options.telemetry = tel.get();
@@ -192,6 +222,8 @@ int RunServe(const ServeArgs& a) {
   options.grpc_threads = static_cast<int>(a.grpc_threads);
   options.socket_mode = *socket_mode;
   options.realtime_priority = static_cast<int>(a.realtime_priority);
+  options.grpc_limits.max_concurrent_streams = static_cast<int>(a.grpc_max_streams);
+  options.grpc_limits.memory_bytes = a.grpc_memory_mib << 20;
   if (!a.config.empty()) {
     absl::StatusOr<server::ServerConfig> config = server::LoadServerConfig(a.config, absl::Now());
     if (!config.ok()) {
@@ -295,6 +327,22 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->envname("IDGEN_REALTIME_PRIORITY")
       ->check(WholeNumberIn(0, server::kMaxRealtimePriority))
       ->capture_default_str();
+  cmd->add_option("--grpc-max-streams", args->grpc_max_streams,
+                  "Streams one gRPC connection may have open at once (HTTP/2 "
+                  "SETTINGS_MAX_CONCURRENT_STREAMS); more are refused")
+      ->envname("IDGEN_GRPC_MAX_STREAMS")
+      ->check(WholeNumberIn(1, 1'000'000))
+      ->capture_default_str();
+  cmd->add_option("--grpc-memory-mib", args->grpc_memory_mib,
+                  "Memory the gRPC listener's connections may hold, in MiB (a gRPC resource "
+                  "quota: past it, reading stops and the largest holders are closed)")
+      ->envname("IDGEN_GRPC_MEMORY_MIB")
+      ->check(WholeNumberIn(16, 1 << 20))
+      ->capture_default_str();
+  cmd->add_flag("--insecure", args->insecure,
+                "Allow --listen on an address other machines can reach, in plaintext and "
+                "without caller authentication (refused without it; see docs/SECURITY.md)")
+      ->envname("IDGEN_INSECURE");
   CLI::Option* etcd =
       cmd->add_option("--etcd", args->etcd,
                       "etcd endpoints, http://HOST:PORT[,...]: cluster coordination instead of "

@@ -1,6 +1,9 @@
 // Copyright idgen authors.
 #include "src/config/host_port.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -56,6 +59,21 @@ absl::Status CheckGrpcListen(const std::string& what, const std::string& value) 
                      " bytes; the kernel takes at most ", kMaxUnixSocketPath));
   }
   return absl::OkStatus();
+}
+
+bool IsLocalOnly(const std::string& value) {
+  if (UnixSocketPath(value).has_value()) return true;
+  const size_t colon = value.rfind(':');
+  if (colon == std::string::npos) return false;
+  absl::string_view host = absl::string_view(value).substr(0, colon);
+  if (absl::ConsumePrefix(&host, "[")) {
+    if (!absl::ConsumeSuffix(&host, "]")) return false;
+    in6_addr v6{};
+    return inet_pton(AF_INET6, std::string(host).c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 }  // namespace idgen::config

@@ -29,6 +29,13 @@ std::optional<std::string> UnixSocketPath(const std::string& value);
 // message says which forms are accepted.
 absl::Status CheckGrpcListen(const std::string& what, const std::string& value);
 
+// True when a listen address is reachable only from this machine: a Unix
+// socket, or HOST:PORT whose host is an IPv4 loopback address (127.0.0.0/8),
+// [::1], or "localhost". False for wildcards (0.0.0.0, [::], an empty host)
+// and for every other name or address. `value` should have passed
+// CheckGrpcListen or CheckHostPort; anything else is not local.
+bool IsLocalOnly(const std::string& value);
+
 }  // namespace idgen::config
 
 #endif  // IDGEN_CONFIG_HOST_PORT_H_

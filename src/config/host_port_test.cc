@@ -65,5 +65,20 @@ TEST(CheckGrpcListen, RejectionsSayWhichFormsWork) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("108 bytes; the kernel takes at most 107"));
 }
 
+TEST(IsLocalOnly, LoopbackAddressesAndSockets) {
+  for (const char* local : {"127.0.0.1:50051", "127.9.8.7:0", "localhost:1", "LocalHost:1",
+                            "[::1]:50051", "unix:/run/idgen.sock", "unix:///tmp/x"}) {
+    EXPECT_TRUE(IsLocalOnly(local)) << local;
+  }
+}
+
+TEST(IsLocalOnly, WildcardsNamesAndOtherAddressesAreNot) {
+  for (const char* remote : {"0.0.0.0:50051", "[::]:50051", ":50051", "10.0.0.9:50051",
+                             "128.0.0.1:1", "[::ffff:127.0.0.1]:1", "[2001:db8::1]:1",
+                             "idgen.example:50051", "localhost.evil:1", "[::1:1", "nonsense"}) {
+    EXPECT_FALSE(IsLocalOnly(remote)) << remote;
+  }
+}
+
 }  // namespace
 }  // namespace idgen::config

@@ -188,6 +188,7 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   if (services.ids == nullptr) return absl::InvalidArgumentError("CqServer needs an IdService");
   if (options.threads < 1) return absl::InvalidArgumentError("CqServer needs at least 1 thread");
   if (absl::Status s = CheckRealtimeRange(options.realtime_priority); !s.ok()) return s;
+  if (absl::Status s = CheckGrpcLimits(options.limits); !s.ok()) return s;
   auto impl = std::make_unique<Impl>();
   impl->services = services;
   impl->DefineMethods();
@@ -197,6 +198,7 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   }
 
   grpc::ServerBuilder builder;
+  ApplyGrpcLimits(options.limits, &builder);
   if (!options.interceptors.empty()) {
     builder.experimental().SetInterceptorCreators(std::move(options.interceptors));
   }

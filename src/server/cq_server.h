@@ -42,6 +42,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "src/server/grpc_limits.h"
 
 namespace idgen::server {
 
@@ -71,6 +72,8 @@ struct CqServerOptions {
   // its CPU; see docs/OPERATIONS.md for the hazard). Only the queue threads:
   // the admin port, telemetry and gRPC's own timer threads stay normal.
   int realtime_priority = 0;
+  // What one client may make the listener hold (grpc_limits.h).
+  GrpcLimits limits;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
 };
 
@@ -84,6 +87,7 @@ struct CqServices {
 
 class CqServer {
  public:
+  // INVALID_ARGUMENT for limits CheckGrpcLimits refuses;
   // UNAVAILABLE naming the address when it cannot listen there; for
   // "unix:PATH", what PrepareUnixSocket (unix_socket.h) returns;
   // PERMISSION_DENIED when the process may not use SCHED_FIFO at

@@ -80,6 +80,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
     return absl::InvalidArgumentError(
         absl::StrCat("gRPC threads must be in 1..64, got ", options.grpc_threads));
   }
+  if (absl::Status s = CheckGrpcLimits(options.grpc_limits); !s.ok()) return s;
   // Before anything is claimed: a node that could not start its gRPC threads
   // as asked must not leave a reservation or a lock behind.
   if (absl::Status s = CheckRealtimePriority(options.realtime_priority); !s.ok()) return s;
@@ -261,12 +262,15 @@ absl::Status Node::Start() {
   grpc_opts.threads = options_.grpc_threads;
   grpc_opts.socket_mode = options_.socket_mode;
   grpc_opts.realtime_priority = options_.realtime_priority;
+  grpc_opts.limits = options_.grpc_limits;
   if (tel != nullptr) grpc_opts.interceptors = tel->ServerInterceptors();
   absl::StatusOr<std::unique_ptr<CqServer>> grpc_server = CqServer::Start(
       std::move(grpc_opts), CqServices{service_.get(), health_.get(), reflection_.get()});
   if (!grpc_server.ok()) return grpc_server.status();
   grpc_server_ = *std::move(grpc_server);
   grpc_port_ = grpc_server_->port();
+  trimmer_ = std::make_unique<MemoryTrimmer>(options_.memory_trim, MemoryTrimmer::ProcessResident(),
+                                             MemoryTrimmer::AllocatorTrim());
 
   router_ = std::make_unique<http::Router>();
   http::Router& router = *router_;

@@ -41,7 +41,9 @@
 #include "idgen/clock.h"
 #include "idgen/mutex.h"
 #include "src/coord/worker_lease.h"
+#include "src/server/grpc_limits.h"
 #include "src/server/id_namespace.h"
+#include "src/server/memory_trimmer.h"
 #include "src/server/server_config.h"
 #include "src/server/worker_claim.h"
 
@@ -76,6 +78,11 @@ struct NodeOptions {
   std::optional<uint32_t> socket_mode;
   // SCHED_FIFO priority for the gRPC queue threads; 0 = normal (CqServer).
   int realtime_priority = 0;
+  // What one gRPC client may make the listener hold (CqServer, grpc_limits.h).
+  GrpcLimits grpc_limits;
+  // Freed memory handed back to the kernel after a burst (memory_trimmer.h);
+  // a zero period turns it off.
+  MemoryTrimmer::Options memory_trim;
   // Backoff between claim attempts while the node holds no worker id.
   absl::Duration claim_retry_min = absl::Milliseconds(100);
   absl::Duration claim_retry_max = absl::Seconds(2);
@@ -142,6 +149,7 @@ class Node {
   std::unique_ptr<HealthState> health_;
   std::unique_ptr<ReflectionResponder> reflection_;
   std::unique_ptr<CqServer> grpc_server_;
+  std::unique_ptr<MemoryTrimmer> trimmer_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> admin_;
   int grpc_port_ = 0;

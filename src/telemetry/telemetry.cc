@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/telemetry/grpc_client_telemetry.h"
 #include "src/telemetry/grpc_server_telemetry.h"
+#include "src/telemetry/process_metrics.h"
 #include "src/telemetry/prometheus_text.h"
 
 namespace idgen::telemetry {
@@ -141,6 +142,7 @@ Telemetry::Telemetry(TelemetryConfig config, Options options)
 Telemetry::~Telemetry() { Shutdown(); }
 
 void Telemetry::RegisterSelfMetrics() {
+  RegisterProcessMetrics(&meter_);
   meter_.CreateObservableCounter(
       "idgen.telemetry.dropped",
       "Telemetry items dropped because the export queue was full (collector slow or down)",
