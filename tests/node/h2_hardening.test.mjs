@@ -154,3 +154,23 @@ test('bad gRPC limit flags are refused with exit 2', async (t) => {
     assert.match(r.stderr, new RegExp(flag));
   }
 });
+
+// bench/h2_attacks.mjs, the report run by hand: bad flags exit 2 before
+// anything starts; a short run prints the machine and one row per mode.
+test('the attack report refuses bad flags and runs one short attack', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = new URL('../../bench/h2_attacks.mjs', import.meta.url).pathname;
+  for (const bad of [['--duration', '0'], ['--only', 'nope'], ['--loose-only', '--bounded-only'], ['--what']]) {
+    const r = spawnSync('node', [script, ...bad], { encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 2, `${bad.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /usage: h2_attacks\.mjs/);
+  }
+  const r = spawnSync('node', [script, '--only', 'streams', '--duration', '1'], {
+    encoding: 'utf8',
+    timeout: 90000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^machine: .+ cores/m);
+  assert.match(r.stdout, /^streams +bounded +rss/m);
+  assert.match(r.stdout, /^streams +loose +rss/m);
+});

@@ -146,9 +146,12 @@ test('promtool check metrics accepts a live node /metrics', async (t) => {
     'http_server_request_duration_seconds',
     'idgen_reservation_headroom_seconds',
     'idgen_node_ready',
+    'process_memory_usage_bytes',
   ]) {
     assert.match(metrics.body, new RegExp(`^# TYPE ${family} `, 'm'), `${family} missing`);
   }
+  const rss = /^process_memory_usage_bytes (\d+)$/m.exec(metrics.body);
+  assert.ok(rss && Number(rss[1]) > 2 ** 20 && Number(rss[1]) < 2 ** 30, `node RSS: ${rss?.[1]}`);
   assert.match(
     metrics.body,
     /^rpc_server_duration_seconds_count\{rpc_grpc_status_code="0",rpc_method="NextIds",rpc_service="idgen.v1.IdGenerator",rpc_system="grpc"\} 3$/m,
@@ -189,4 +192,41 @@ test('promtool accepts the published alert rules and scrape config', async () =>
   for (const file of [RULES, SCRAPE]) {
     assert.ok(doc.includes(readFileSync(file, 'utf8').trim()), `${file} is not in the doc`);
   }
+});
+
+test('IdgenMemoryHigh fires for a process held above 512 MiB for a minute, not below', async (t) => {
+  const dir = tempDir(t);
+  const spec = path.join(dir, 'memory_test.yml');
+  // promtool compares annotations too; the description is the published one.
+  const rules = readFileSync(RULES, 'utf8');
+  const description = /alert: IdgenMemoryHigh[\s\S]*?description: (".*")/.exec(rules)[1];
+  writeFileSync(
+    spec,
+    [
+      'rule_files:',
+      `  - ${RULES}`,
+      'evaluation_interval: 15s',
+      'tests:',
+      '  - interval: 15s',
+      '    input_series:',
+      `      - series: 'process_memory_usage_bytes{instance="flooded:9464",job="idgen"}'`,
+      "        values: '40000000 700000000x10'",
+      `      - series: 'process_memory_usage_bytes{instance="calm:9464",job="idgen"}'`,
+      "        values: '40000000x10'",
+      '    alert_rule_test:',
+      '      - eval_time: 30s',
+      '        alertname: IdgenMemoryHigh',
+      '        exp_alerts: []',
+      '      - eval_time: 2m',
+      '        alertname: IdgenMemoryHigh',
+      '        exp_alerts:',
+      '          - exp_labels: { severity: page, instance: "flooded:9464", job: idgen }',
+      '            exp_annotations:',
+      '              summary: "idgen process flooded:9464 holds 667.6MiB of memory"',
+      `              description: ${description}`,
+      '',
+    ].join('\n'),
+  );
+  const r = await withTimeout(run('promtool', ['test', 'rules', spec]), 20000, 'promtool test rules');
+  assert.equal(r.code, 0, `promtool test rules:\n${r.stdout}${r.stderr}`);
 });

@@ -196,7 +196,7 @@ function faketimeEnv(offset) {
   };
 }
 
-function spawnIdgen(args, { env = {}, faketime } = {}) {
+function spawnIdgen(args, { env = {}, faketime, bin } = {}) {
   const childEnv = { ...process.env };
   // A stray IDGEN_* variable in the caller's environment must not change what
   // the test asked for.
@@ -205,7 +205,7 @@ function spawnIdgen(args, { env = {}, faketime } = {}) {
   }
   Object.assign(childEnv, env);
   if (faketime !== undefined) Object.assign(childEnv, faketimeEnv(faketime));
-  const child = spawn(idgenBin(), args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin ?? idgenBin(), args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   liveChildren.add(child);
   // A forgotten child must not keep the test process alive (the exit handler
   // above kills it); awaited exits still resolve while the process runs.
@@ -251,6 +251,7 @@ export async function runIdgen(args, { env, timeoutMs = 10000 } = {}) {
 //   args         extra flags
 //   env          extra environment
 //   faketime     libfaketime offset such as "-1h" (optional)
+//   bin          another idgen binary (default: IDGEN_BIN)
 //   waitFor      'health' (default): /health 200; 'alive': /alive 200 (the
 //                node may be not ready); 'none': return at once
 //   pollMs, polls  bounded polling: default 100 ms x 100
@@ -263,6 +264,7 @@ export async function startNode(t, opts) {
     args = [],
     env,
     faketime,
+    bin,
     waitFor = 'health',
     pollMs = 100,
     polls = 100,
@@ -286,7 +288,7 @@ export async function startNode(t, opts) {
       ...(workerId !== undefined ? ['--worker-id', String(workerId)] : []),
       ...args,
     ];
-    const { child, out, exited } = spawnIdgen(fullArgs, { env, faketime });
+    const { child, out, exited } = spawnIdgen(fullArgs, { env, faketime, bin });
     const node = {
       pid: child.pid,
       child,
