@@ -51,6 +51,8 @@ std::pair<std::string, std::string> HttpErrorKind(int status) {
       return {"body-too-large", "Request body too large"};
     case 431:
       return {"header-too-large", "Request header fields too large"};
+    case 501:
+      return {"not-implemented", "Not implemented"};
     default:
       return {"internal", "Internal error"};
   }

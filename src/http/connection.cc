@@ -31,6 +31,10 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // the response before the client reads it.
 constexpr size_t kLingerMaxBytes = 1 << 20;
 constexpr std::chrono::seconds kLingerTime(2);
+// Empty lines (CRLF) ignored before a request line (RFC 9112 2.2); a few are
+// what a sloppy client sends after a body, more is noise and gets a 400.
+constexpr int kMaxEmptyLines = 4;
+constexpr size_t kReadChunk = 4096;
 
 }  // namespace
 
@@ -56,8 +60,30 @@ void Connection::ReadRequest() {
   parser_->body_limit(static_cast<std::uint64_t>(opts.max_body_bytes));
   parser_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
   server_->SetTimeout(stream_);
+  empty_lines_ = 0;
+  ReadHeader();
+}
+
+void Connection::ReadHeader() {
+  while (empty_lines_ < kMaxEmptyLines) {
+    const auto* p = static_cast<const char*>(buffer_.data().data());
+    const size_t n = buffer_.size();
+    if (n == 0 || (n == 1 && p[0] == '\r')) return ReadMore();
+    if (n < 2 || p[0] != '\r' || p[1] != '\n') break;
+    buffer_.consume(2);
+    ++empty_lines_;
+  }
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            beast::bind_front_handler(&Connection::OnHeader, shared_from_this()));
+}
+
+void Connection::ReadMore() {
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          [self = shared_from_this()](error_code ec, size_t n) {
+                            if (ec) return self->OnReadError(ec);
+                            self->buffer_.commit(n);
+                            self->ReadHeader();
+                          });
 }
 
 void Connection::OnHeader(error_code ec, size_t) {
@@ -86,6 +112,9 @@ void Connection::OnBody(error_code ec, size_t) {
 }
 
 void Connection::OnReadError(error_code ec) {
+  if (const RequestParser::Rejection& r = parser_->rejection(); r.status != 0) {
+    return FailRequest(r.status, r.detail);
+  }
   const HttpServer::Options& opts = server_->options();
   if (ec == bhttp::error::body_limit) {
     std::string detail = "request body exceeds ";

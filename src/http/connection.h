@@ -6,7 +6,7 @@
 // asynchronous operations on its io_context: read a request (RequestParser),
 // run the handler through HttpServer::Impl, write the response, repeat. It
 // implements the per-connection protocol behaviour that http_server.h lists
-// (keep-alive, 100-continue, 400/413/431 answers, HEAD/204/304 bodies, the
+// (keep-alive, 100-continue, 400/413/431/501 answers, HEAD/204/304 bodies, the
 // server-owned response headers, timeouts) and reuses its Request, Response
 // and buffers across requests.
 //
@@ -58,6 +58,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using error_code = boost::beast::error_code;
 
   void ReadRequest();
+  // Skips empty lines before the request line, then reads the header.
+  void ReadHeader();
+  void ReadMore();
   void OnHeader(error_code ec, size_t);
   void ReadBody();
   void OnBody(error_code ec, size_t);
@@ -85,6 +88,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Response resp_;
   std::string head_;
   size_t lingered_ = 0;
+  int empty_lines_ = 0;  // skipped before the current request line
   bool in_handler_ = false;        // inside the async handler call
   bool completed_inline_ = false;  // its `done` ran during that call
   bool busy_ = false;              // a request is being read past its header, handled or answered

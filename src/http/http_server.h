@@ -31,6 +31,12 @@
 //     closes the connection after the response.
 //   * A connection idle (or sending a request) for longer than idle_timeout
 //     is closed; so is one whose client does not read a response within it.
+//   * Up to 4 empty lines (CRLF) before a request line are ignored.
+//   * Framing is strict, so that a body can never be read as a request:
+//     a Transfer-Encoding other than `chunked` gets 501, chunked that is not
+//     the final coding 400, Transfer-Encoding with Content-Length 400; an
+//     HTTP/1.1 request without Host, or any request with two, gets 400.
+//     Each closes the connection.
 //
 // Thread-safety: Start, port and Stop may be called from any thread; Stop
 // must not be called from inside a handler (it joins the threads that run
