@@ -134,6 +134,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   http_opts.threads = gw->options_.threads;
   http_opts.max_body_bytes = gw->options_.max_body_bytes;
   http_opts.max_header_bytes = gw->options_.max_header_bytes;
+  http_opts.max_connections = gw->options_.max_connections;
   http_opts.idle_timeout = gw->options_.idle_timeout;
   http_opts.stop_timeout = gw->options_.backend.call_timeout + absl::Seconds(1);
   http_opts.async_handler = gw->router_->AsAsyncHandler();

@@ -61,6 +61,9 @@ struct GatewayOptions {
   size_t max_body_bytes = 16 * 1024;
   size_t max_header_bytes = 16 * 1024;
   absl::Duration idle_timeout = absl::Seconds(60);
+  // HTTP connections open at once; a new one beyond it closes the
+  // longest-idle one (see HttpServer::Options::max_connections). 0: no cap.
+  size_t max_connections = 0;
   std::string swagger_ui_dir;  // empty: see swagger_ui.h
   // Spans, metrics and /metrics (optional; must outlive the Gateway).
   telemetry::Telemetry* telemetry = nullptr;

@@ -36,6 +36,12 @@ constexpr std::chrono::seconds kLingerTime(2);
 constexpr int kMaxEmptyLines = 4;
 constexpr size_t kReadChunk = 4096;
 
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Connection::Connection(HttpServer::Impl* server, Socket socket)
@@ -53,6 +59,7 @@ void Connection::Start() {
 
 void Connection::ReadRequest() {
   busy_ = false;
+  idle_since_.store(NowNanos(), std::memory_order_relaxed);
   if (server_->stopping()) return Close();
   const HttpServer::Options& opts = server_->options();
   req_.body.clear();
@@ -89,6 +96,7 @@ void Connection::ReadMore() {
 void Connection::OnHeader(error_code ec, size_t) {
   if (ec) return OnReadError(ec);
   busy_ = true;
+  idle_since_.store(kNotIdle, std::memory_order_relaxed);
   if (parser_->is_done()) return Dispatch();
   if (parser_->expect_continue() && parser_->version() >= 11) {
     net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
@@ -137,6 +145,7 @@ void Connection::OnReadError(error_code ec) {
 
 void Connection::FailRequest(int status, std::string_view detail) {
   busy_ = true;
+  idle_since_.store(kNotIdle, std::memory_order_relaxed);
   ResetResponse(resp_);
   server_->WriteError(status, detail, resp_);
   WriteResponse(/*close=*/true, /*head=*/false, /*http10_keep_alive=*/false);
@@ -241,6 +250,7 @@ void Connection::OnWrite(bool close, error_code ec, size_t) {
 
 void Connection::LingeringClose() {
   busy_ = false;
+  idle_since_.store(NowNanos(), std::memory_order_relaxed);
   error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec || server_->stopping()) return Close();
@@ -259,8 +269,15 @@ void Connection::Linger() {
                           });
 }
 
+void Connection::OnEvict() {
+  if (!stream_.socket().is_open()) return;  // leaving already; Unregister drops the mark
+  if (busy_) return server_->KeepAfterEviction(this);
+  Close();
+}
+
 void Connection::Close() {
   busy_ = false;
+  idle_since_.store(kNotIdle, std::memory_order_relaxed);
   error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   stream_.close();
