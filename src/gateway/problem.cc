@@ -68,6 +68,10 @@ Problem BatchLimit(std::string detail) {
   return Make(429, "batch-limit", "Too many IDs in one request", std::move(detail));
 }
 
+Problem UnsupportedMediaType(std::string detail) {
+  return Make(415, "unsupported-media-type", "Unsupported media type", std::move(detail));
+}
+
 Problem Overloaded(std::string detail) {
   return Make(429, "overloaded", "Too many requests in flight", std::move(detail));
 }
