@@ -7,6 +7,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "src/cli/commands.h"
+#include "src/cli/file_limit.h"
 
 namespace {
 
@@ -42,6 +43,8 @@ int main(int argc, char** argv) {
   // debugging aid, off in abseil's own optimised builds; our own locks are
   // idgen::Mutex, checked by TSan and the thread-safety analysis instead.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // Servers hold a descriptor per connection: use the whole hard limit.
+  idgen::cli::RaiseFileLimit();
   // Expected failures are statuses; an exception reaching here is a bug or an
   // allocation failure. Say so on one line instead of aborting silently.
   try {

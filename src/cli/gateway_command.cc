@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "src/cli/commands.h"
+#include "src/cli/file_limit.h"
 #include "src/gateway/backend_config.h"
 #include "src/gateway/gateway.h"
 #include "src/telemetry/telemetry.h"
@@ -35,6 +36,7 @@ struct GatewayArgs {
   int64_t max_count = 10000;
   int64_t max_body_bytes = 16 * 1024;
   int64_t idle_timeout_ms = 60'000;
+  int64_t max_connections = 0;  // 0: DefaultMaxConnections of the descriptor limit
   std::string swagger_ui_dir;
 };
 
@@ -70,6 +72,14 @@ int RunGateway(const GatewayArgs& a) {
   o.max_count = static_cast<uint32_t>(a.max_count);
   o.max_body_bytes = static_cast<size_t>(a.max_body_bytes);
   o.idle_timeout = absl::Milliseconds(a.idle_timeout_ms);
+  const uint64_t file_limit = FileLimit();
+  o.max_connections = a.max_connections > 0 ? static_cast<size_t>(a.max_connections)
+                                            : DefaultMaxConnections(file_limit);
+  if (a.max_connections > 0 && static_cast<uint64_t>(a.max_connections) >= file_limit) {
+    std::cerr << "idgen gateway: warning: --max-connections " << a.max_connections
+              << " is not below the file-descriptor limit " << file_limit
+              << "; at that limit the longest-idle connections are closed\n";
+  }
   o.swagger_ui_dir = a.swagger_ui_dir;
 
   // Block the shutdown signals before any thread exists, so every thread
@@ -100,8 +110,8 @@ int RunGateway(const GatewayArgs& a) {
     std::cerr << "idgen gateway: warning: /docs will answer 503: "
               << (*gw)->swagger_ui().status().message() << "\n";
   }
-  std::cerr << "idgen gateway: HTTP on port " << (*gw)->port() << ", backends " << a.backends
-            << ", Swagger UI "
+  std::cerr << "idgen gateway: HTTP on port " << (*gw)->port() << " (at most " << o.max_connections
+            << " connections), backends " << a.backends << ", Swagger UI "
             << ((*gw)->swagger_ui().status().ok() ? (*gw)->swagger_ui().dir() : "missing")
             << std::endl;
 
@@ -190,6 +200,11 @@ void AddGatewayCommand(CLI::App& app, int* exit_code) {
       ->envname("IDGEN_IDLE_TIMEOUT_MS")
       ->check(WholeNumberIn(100, 3'600'000))
       ->capture_default_str();
+  cmd->add_option("--max-connections", args->max_connections,
+                  "Most HTTP connections open at once; a new one beyond it closes the "
+                  "longest-idle one (default: the file-descriptor limit minus a reserve)")
+      ->envname("IDGEN_MAX_CONNECTIONS")
+      ->check(WholeNumberIn(1, 1 << 30));
   cmd->add_option("--swagger-ui-dir", args->swagger_ui_dir,
                   "Directory of npm's swagger-ui-dist for /docs (default: next to the binary, "
                   "see docs/OPERATIONS.md)")

@@ -11,6 +11,7 @@
 #include "src/gateway/backends.h"
 #include "src/gateway/id_render.h"
 #include "src/gateway/id_request.h"
+#include "src/gateway/json_body.h"
 #include "src/gateway/problem.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
@@ -48,24 +49,36 @@ void WriteOverloaded(int limit, Response& resp) {
   resp.headers.emplace_back("Retry-After", "1");
 }
 
+// The public /v1/info answer: each backend's GetInfo by its position in
+// --backends, without what only operators should see (backend addresses,
+// state-dir paths in the lease detail and the not-serving reason, transport
+// errors that name addresses); the node's admin /info has all of it.
 std::string InfoJson(std::vector<Backends::InfoReport>& reports, bool* any_ok) {
   nlohmann::ordered_json backends = nlohmann::ordered_json::array();
   google::protobuf::util::JsonPrintOptions opts;
   opts.preserve_proto_field_names = true;
   opts.always_print_primitive_fields = true;
   *any_ok = false;
-  for (const Backends::InfoReport& r : reports) {
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const Backends::InfoReport& r = reports[i];
     nlohmann::ordered_json b;
-    b["backend"] = r.backend;
+    b["index"] = i;
     b["ok"] = r.status.ok();
     std::string info;
     if (r.status.ok() && google::protobuf::util::MessageToJsonString(r.info, &info, opts).ok()) {
       *any_ok = true;
-      b["info"] = nlohmann::ordered_json::parse(info, nullptr, false);
+      nlohmann::ordered_json j = nlohmann::ordered_json::parse(info, nullptr, false);
+      if (j.is_object()) {
+        j.erase("not_serving_reason");
+        if (auto lease = j.find("lease"); lease != j.end() && lease->is_object()) {
+          lease->erase("detail");
+        }
+      }
+      b["info"] = std::move(j);
     } else {
       b["ok"] = false;
       b["error"] = {{"grpc_status", GrpcCodeName(static_cast<int>(r.status.error_code()))},
-                    {"message", r.status.error_message()}};
+                    {"message", "the backend did not answer GetInfo"}};
     }
     backends.push_back(std::move(b));
   }
@@ -134,6 +147,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   http_opts.threads = gw->options_.threads;
   http_opts.max_body_bytes = gw->options_.max_body_bytes;
   http_opts.max_header_bytes = gw->options_.max_header_bytes;
+  http_opts.max_connections = gw->options_.max_connections;
   http_opts.idle_timeout = gw->options_.idle_timeout;
   http_opts.stop_timeout = gw->options_.backend.call_timeout + absl::Seconds(1);
   http_opts.async_handler = gw->router_->AsAsyncHandler();
@@ -278,24 +292,33 @@ absl::Status Gateway::AddRoutes() {
         issue(*ids, resp, done);
       });
   if (s.ok()) {
-    s = r.AddAsync("POST", "/v1/ids",
-                   [issue, max_count](const Request& req, const PathParams&, Response& resp,
-                                      const Done& done) {
-                     if (!req.query.empty()) {
-                       WriteProblem(
-                           BadParameter("POST /v1/ids takes its parameters in the JSON body, "
-                                        "not in the query"),
-                           resp);
-                       return done();
-                     }
-                     absl::StatusOr<IdsRequest> ids = ParseIdsBody(req.body, max_count);
-                     if (!ids.ok()) {
-                       WriteRequestError(ids.status(), resp);
-                       return done();
-                     }
-                     issue(*ids, resp, done);
-                   });
+    s = r.AddAsync(
+        "POST", "/v1/ids",
+        [issue, max_count](const Request& req, const PathParams&, Response& resp,
+                           const Done& done) {
+          if (!IsJsonMediaType(req.Header("content-type"))) {
+            WriteProblem(UnsupportedMediaType("POST /v1/ids takes a JSON body: send Content-Type: "
+                                              "application/json"),
+                         resp);
+            resp.headers.emplace_back("Accept-Post", "application/json");
+            return done();
+          }
+          if (!req.query.empty()) {
+            WriteProblem(BadParameter("POST /v1/ids takes its parameters in the JSON body, "
+                                      "not in the query"),
+                         resp);
+            return done();
+          }
+          absl::StatusOr<IdsRequest> ids = ParseIdsBody(req.body, max_count);
+          if (!ids.ok()) {
+            WriteRequestError(ids.status(), resp);
+            return done();
+          }
+          issue(*ids, resp, done);
+        });
   }
+  // HEAD must not issue IDs (a safe method): 405, Allow: GET, POST.
+  if (s.ok()) s = r.DisableHead("/v1/ids");
   if (s.ok()) {
     s = r.AddAsync(
         "GET", "/v1/ids/{id}/decode",

@@ -6,10 +6,13 @@
 // thread, so many connections are served by a few threads.
 //
 // Routes (contract: src/gateway/openapi.json, served as /openapi.json):
-//   GET  /v1/ids                  IDs, parameters in the query
+//   GET  /v1/ids                  IDs, parameters in the query (HEAD: 405,
+//                                 as it would issue IDs)
 //   POST /v1/ids                  IDs, parameters in a JSON body
+//                                 (Content-Type application/json, else 415)
 //   GET  /v1/ids/{id}/decode      timestamp, worker, sequence of an ID
-//   GET  /v1/info                 every backend's GetInfo
+//   GET  /v1/info                 every backend's GetInfo, without addresses
+//                                 and paths (those stay on the nodes' admin /info)
 //   GET  /health                  200 if at least one backend is SERVING
 //   GET  /alive                   200 while the process runs
 //   GET  /openapi.json            the OpenAPI 3.1 document
@@ -61,6 +64,9 @@ struct GatewayOptions {
   size_t max_body_bytes = 16 * 1024;
   size_t max_header_bytes = 16 * 1024;
   absl::Duration idle_timeout = absl::Seconds(60);
+  // HTTP connections open at once; a new one beyond it closes the
+  // longest-idle one (see HttpServer::Options::max_connections). 0: no cap.
+  size_t max_connections = 0;
   std::string swagger_ui_dir;  // empty: see swagger_ui.h
   // Spans, metrics and /metrics (optional; must outlive the Gateway).
   telemetry::Telemetry* telemetry = nullptr;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "idgen/ulid_generator.h"
 #include "idgen/uuidv7_generator.h"
+#include "src/gateway/json_body.h"
 
 namespace idgen::gateway {
 namespace {
@@ -118,7 +119,9 @@ absl::StatusOr<IdsRequest> ParseIdsQuery(const QueryParams& query, uint32_t max_
 }
 
 absl::StatusOr<IdsRequest> ParseIdsBody(std::string_view body, uint32_t max_count) {
-  const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  absl::StatusOr<nlohmann::json> parsed = ParseJsonBody(body);
+  if (!parsed.ok()) return parsed.status();
+  const nlohmann::json& j = *parsed;
   if (j.is_discarded() || !j.is_object()) {
     return absl::InvalidArgumentError(
         "request body must be a JSON object such as {\"namespace\": \"default\", \"count\": 2}");

@@ -13,8 +13,8 @@
 //   format     decimal | hex | base62 | base32 (case-insensitive); default
 //              decimal. Applies to 64-bit IDs; 128-bit IDs are always in
 //              their canonical text (UUID text, 26-char ULID).
-// Unknown or repeated parameters (JSON: unknown keys) are rejected, so that
-// a typo is an error rather than a silent default.
+// Unknown or repeated parameters (JSON: unknown or duplicate keys) are
+// rejected, so that a typo is an error rather than a silent default.
 //
 // Errors: INVALID_ARGUMENT (-> 400) naming the parameter and what is allowed;
 // RESOURCE_EXHAUSTED (-> 429) for a count above max_count.

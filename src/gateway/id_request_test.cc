@@ -84,6 +84,14 @@ TEST(IdRequestTest, BadBodiesAreRejectedWithReasons) {
               HasSubstr("unknown field \"extra\""));
 }
 
+TEST(IdRequestTest, BodyWithDuplicateKeyIsRejectedNamingIt) {
+  // A plain JSON parse would keep the last value (a count of 5000).
+  absl::StatusOr<IdsRequest> r = ParseIdsBody(R"({"count":1,"count":5000})", 10000);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("\"count\" appears more than once"));
+}
+
 TEST(IdRequestTest, DecodeTellsIdKindsApartByShape) {
   absl::StatusOr<DecodeRequest> d = ParseDecode("255", {{"namespace", "default"}});
   ASSERT_TRUE(d.ok()) << d.status();

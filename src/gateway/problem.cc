@@ -51,6 +51,8 @@ std::pair<std::string, std::string> HttpErrorKind(int status) {
       return {"body-too-large", "Request body too large"};
     case 431:
       return {"header-too-large", "Request header fields too large"};
+    case 501:
+      return {"not-implemented", "Not implemented"};
     default:
       return {"internal", "Internal error"};
   }
@@ -64,6 +66,10 @@ Problem BadParameter(std::string detail) {
 
 Problem BatchLimit(std::string detail) {
   return Make(429, "batch-limit", "Too many IDs in one request", std::move(detail));
+}
+
+Problem UnsupportedMediaType(std::string detail) {
+  return Make(415, "unsupported-media-type", "Unsupported media type", std::move(detail));
 }
 
 Problem Overloaded(std::string detail) {

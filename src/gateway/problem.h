@@ -36,9 +36,10 @@ struct Problem {
 };
 
 // The problem for a client error found by the gateway itself.
-Problem BadParameter(std::string detail);  // 400 invalid-parameter
-Problem BatchLimit(std::string detail);    // 429 batch-limit
-Problem Overloaded(std::string detail);    // 429 overloaded (too many calls in flight)
+Problem BadParameter(std::string detail);          // 400 invalid-parameter
+Problem BatchLimit(std::string detail);            // 429 batch-limit
+Problem Overloaded(std::string detail);            // 429 overloaded (too many calls in flight)
+Problem UnsupportedMediaType(std::string detail);  // 415 unsupported-media-type
 
 // The problem for a failed backend call with gRPC code `grpc_code` (0..16)
 // and message `message`.
@@ -57,7 +58,7 @@ std::string ProblemJson(const Problem& p);
 void WriteProblem(const Problem& p, http::Response& resp);
 
 // An http::ErrorWriter for the errors HttpServer and Router answer
-// themselves (400, 404, 405, 413, 431, 500), as problem+json.
+// themselves (400, 404, 405, 413, 431, 500, 501), as problem+json.
 void WriteHttpError(int status, std::string_view detail, http::Response& resp);
 
 }  // namespace idgen::gateway

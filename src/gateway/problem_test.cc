@@ -64,6 +64,21 @@ TEST(ProblemTest, HttpErrorsBecomeProblemsAndKeepHeaders) {
   }
 }
 
+TEST(ProblemTest, UnimplementedTransferCodingIsNotImplemented) {
+  http::Response resp;
+  WriteHttpError(501, "Transfer-Encoding: only chunked is implemented", resp);
+  const nlohmann::json j = nlohmann::json::parse(resp.body);
+  EXPECT_EQ(resp.status, 501);
+  EXPECT_EQ(j["type"], "urn:idgen:problem:not-implemented");
+  EXPECT_EQ(j["title"], "Not implemented");
+}
+
+TEST(ProblemTest, UnsupportedMediaTypeIs415) {
+  const Problem p = UnsupportedMediaType("send application/json");
+  EXPECT_EQ(p.status, 415);
+  EXPECT_EQ(p.slug, "unsupported-media-type");
+}
+
 TEST(ProblemTest, LimitsAre429) {
   EXPECT_EQ(BatchLimit("x").status, 429);
   EXPECT_EQ(Overloaded("x").status, 429);

@@ -31,6 +31,16 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // the response before the client reads it.
 constexpr size_t kLingerMaxBytes = 1 << 20;
 constexpr std::chrono::seconds kLingerTime(2);
+// Empty lines (CRLF) ignored before a request line (RFC 9112 2.2); a few are
+// what a sloppy client sends after a body, more is noise and gets a 400.
+constexpr int kMaxEmptyLines = 4;
+constexpr size_t kReadChunk = 4096;
+
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -49,6 +59,7 @@ void Connection::Start() {
 
 void Connection::ReadRequest() {
   busy_ = false;
+  idle_since_.store(NowNanos(), std::memory_order_relaxed);
   if (server_->stopping()) return Close();
   const HttpServer::Options& opts = server_->options();
   req_.body.clear();
@@ -56,13 +67,36 @@ void Connection::ReadRequest() {
   parser_->body_limit(static_cast<std::uint64_t>(opts.max_body_bytes));
   parser_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
   server_->SetTimeout(stream_);
+  empty_lines_ = 0;
+  ReadHeader();
+}
+
+void Connection::ReadHeader() {
+  while (empty_lines_ < kMaxEmptyLines) {
+    const auto* p = static_cast<const char*>(buffer_.data().data());
+    const size_t n = buffer_.size();
+    if (n == 0 || (n == 1 && p[0] == '\r')) return ReadMore();
+    if (n < 2 || p[0] != '\r' || p[1] != '\n') break;
+    buffer_.consume(2);
+    ++empty_lines_;
+  }
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            beast::bind_front_handler(&Connection::OnHeader, shared_from_this()));
+}
+
+void Connection::ReadMore() {
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          [self = shared_from_this()](error_code ec, size_t n) {
+                            if (ec) return self->OnReadError(ec);
+                            self->buffer_.commit(n);
+                            self->ReadHeader();
+                          });
 }
 
 void Connection::OnHeader(error_code ec, size_t) {
   if (ec) return OnReadError(ec);
   busy_ = true;
+  idle_since_.store(kNotIdle, std::memory_order_relaxed);
   if (parser_->is_done()) return Dispatch();
   if (parser_->expect_continue() && parser_->version() >= 11) {
     net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
@@ -86,6 +120,9 @@ void Connection::OnBody(error_code ec, size_t) {
 }
 
 void Connection::OnReadError(error_code ec) {
+  if (const RequestParser::Rejection& r = parser_->rejection(); r.status != 0) {
+    return FailRequest(r.status, r.detail);
+  }
   const HttpServer::Options& opts = server_->options();
   if (ec == bhttp::error::body_limit) {
     std::string detail = "request body exceeds ";
@@ -108,6 +145,7 @@ void Connection::OnReadError(error_code ec) {
 
 void Connection::FailRequest(int status, std::string_view detail) {
   busy_ = true;
+  idle_since_.store(kNotIdle, std::memory_order_relaxed);
   ResetResponse(resp_);
   server_->WriteError(status, detail, resp_);
   WriteResponse(/*close=*/true, /*head=*/false, /*http10_keep_alive=*/false);
@@ -212,6 +250,7 @@ void Connection::OnWrite(bool close, error_code ec, size_t) {
 
 void Connection::LingeringClose() {
   busy_ = false;
+  idle_since_.store(NowNanos(), std::memory_order_relaxed);
   error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec || server_->stopping()) return Close();
@@ -230,8 +269,15 @@ void Connection::Linger() {
                           });
 }
 
+void Connection::OnEvict() {
+  if (!stream_.socket().is_open()) return;  // leaving already; Unregister drops the mark
+  if (busy_) return server_->KeepAfterEviction(this);
+  Close();
+}
+
 void Connection::Close() {
   busy_ = false;
+  idle_since_.store(kNotIdle, std::memory_order_relaxed);
   error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   stream_.close();

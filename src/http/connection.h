@@ -6,7 +6,7 @@
 // asynchronous operations on its io_context: read a request (RequestParser),
 // run the handler through HttpServer::Impl, write the response, repeat. It
 // implements the per-connection protocol behaviour that http_server.h lists
-// (keep-alive, 100-continue, 400/413/431 answers, HEAD/204/304 bodies, the
+// (keep-alive, 100-continue, 400/413/431/501 answers, HEAD/204/304 bodies, the
 // server-owned response headers, timeouts) and reuses its Request, Response
 // and buffers across requests.
 //
@@ -21,7 +21,10 @@
 #ifndef IDGEN_HTTP_CONNECTION_H_
 #define IDGEN_HTTP_CONNECTION_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,10 +57,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!busy_) Close();
   }
 
+  // Since when the connection has been idle: no request in progress, only
+  // waiting for (or receiving) a request header, or lingering after a final
+  // response. Steady-clock nanoseconds; kNotIdle while a request is handled
+  // or answered, before Start and after Close. May be read from any thread.
+  static constexpr int64_t kNotIdle = std::numeric_limits<int64_t>::max();
+  int64_t idle_since() const { return idle_since_.load(std::memory_order_relaxed); }
+
+  // The server needs this connection's slot (connection cap, out of file
+  // descriptors): close now if still idle, else tell the server it stays.
+  void OnEvict();
+
  private:
   using error_code = boost::beast::error_code;
 
   void ReadRequest();
+  // Skips empty lines before the request line, then reads the header.
+  void ReadHeader();
+  void ReadMore();
   void OnHeader(error_code ec, size_t);
   void ReadBody();
   void OnBody(error_code ec, size_t);
@@ -85,6 +102,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Response resp_;
   std::string head_;
   size_t lingered_ = 0;
+  int empty_lines_ = 0;  // skipped before the current request line
+  std::atomic<int64_t> idle_since_{kNotIdle};
   bool in_handler_ = false;        // inside the async handler call
   bool completed_inline_ = false;  // its `done` ran during that call
   bool busy_ = false;              // a request is being read past its header, handled or answered

@@ -1,6 +1,7 @@
 // Copyright idgen authors.
 #include "src/http/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -159,22 +160,81 @@ void HttpServer::Impl::OnAccept(error_code ec, Socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
       ec == net::error::no_memory || ec.value() == ENFILE) {
-    // Out of file descriptors or memory: retrying at once would spin.
+    // Out of file descriptors or memory: make room by closing some of the
+    // longest-idle connections (1/64 of them, at least one), then retry
+    // shortly; retrying at once would spin before they are closed.
+    const size_t evicted = EvictIdle(1 + Staying() / 64);
     if (!logged_accept_failure_.exchange(true)) {
-      std::fprintf(stderr, "idgen http: accept on %s failed: %s (retrying every 100 ms)\n",
+      std::fprintf(stderr,
+                   "idgen http: accept on %s failed: %s (closing idle connections and "
+                   "retrying)\n",
                    options_.listen.c_str(), ec.message().c_str());
     }
-    accept_retry_.expires_after(std::chrono::milliseconds(100));
+    accept_retry_.expires_after(std::chrono::milliseconds(evicted > 0 ? 5 : 100));
     accept_retry_.async_wait([this](error_code wait_ec) {
       if (!wait_ec && acceptor_.is_open()) Accept();
     });
     return;
   }
   if (!ec && !stopping()) {
+    const size_t cap = options_.max_connections;
+    if (cap > 0) {
+      const size_t staying = Staying();
+      if (staying >= cap && EvictIdle(staying - cap + 1) == 0) {
+        // Every connection is busy with a request: refuse this one.
+        error_code ignored;
+        socket.close(ignored);
+        return Accept();
+      }
+    }
     auto conn = std::make_shared<Connection>(this, std::move(socket));
     net::dispatch(conn->executor(), [conn] { conn->Start(); });
   }
   Accept();
+}
+
+size_t HttpServer::Impl::Staying() {
+  MutexLock lock(&mu_);
+  return conns_.size() - evicting_.size();
+}
+
+size_t HttpServer::Impl::EvictIdle(size_t n) {
+  std::vector<std::shared_ptr<Connection>> chosen;
+  {
+    MutexLock lock(&mu_);
+    std::vector<std::pair<int64_t, Connection*>> idle;
+    for (Connection* c : conns_) {
+      const int64_t since = c->idle_since();
+      if (since != Connection::kNotIdle && !evicting_.contains(c)) idle.emplace_back(since, c);
+    }
+    n = std::min(n, idle.size());
+    std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(n), idle.end());
+    for (size_t i = 0; i < n; ++i) {
+      Connection* c = idle[i].second;
+      // Null while `c` is being destroyed; it is leaving anyway.
+      if (std::shared_ptr<Connection> conn = c->weak_from_this().lock()) {
+        evicting_.insert(c);
+        chosen.push_back(std::move(conn));
+      }
+    }
+  }
+  if (!chosen.empty() && !logged_eviction_.exchange(true)) {
+    std::fprintf(stderr,
+                 "idgen http (%s): connection limit reached, closing the longest-idle "
+                 "connections (logged once)\n",
+                 options_.listen.c_str());
+  }
+  // Told outside mu_: dropping the last reference runs the destructor,
+  // which takes mu_.
+  for (std::shared_ptr<Connection>& conn : chosen) {
+    net::post(conn->executor(), [conn] { conn->OnEvict(); });
+  }
+  return chosen.size();
+}
+
+void HttpServer::Impl::KeepAfterEviction(Connection* c) {
+  MutexLock lock(&mu_);
+  evicting_.erase(c);
 }
 
 void HttpServer::Impl::Register(Connection* c) {
@@ -185,6 +245,7 @@ void HttpServer::Impl::Register(Connection* c) {
 void HttpServer::Impl::Unregister(Connection* c) {
   MutexLock lock(&mu_);
   conns_.erase(c);
+  evicting_.erase(c);
 }
 
 void HttpServer::Impl::Answer(const Request& req, Response& resp) {

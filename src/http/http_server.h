@@ -31,6 +31,19 @@
 //     closes the connection after the response.
 //   * A connection idle (or sending a request) for longer than idle_timeout
 //     is closed; so is one whose client does not read a response within it.
+//   * Up to 4 empty lines (CRLF) before a request line are ignored.
+//   * Framing is strict, so that a body can never be read as a request:
+//     a Transfer-Encoding other than `chunked` gets 501, chunked that is not
+//     the final coding 400, Transfer-Encoding with Content-Length 400; an
+//     HTTP/1.1 request without Host, or any request with two, gets 400.
+//     Each closes the connection.
+//   * Connection cap: with max_connections set, a connection accepted while
+//     that many are open makes the server close the connection that has been
+//     idle the longest (idle: no request in progress: waiting for or reading
+//     a request header, or lingering after a final response). If none is
+//     idle, the new connection is closed at once. Running out of file
+//     descriptors in accept (EMFILE, ENFILE) closes the longest-idle ones too,
+//     with or without a cap, and accepting goes on.
 //
 // Thread-safety: Start, port and Stop may be called from any thread; Stop
 // must not be called from inside a handler (it joins the threads that run
@@ -142,6 +155,8 @@ class HttpServer {
     size_t max_body_bytes = 64 * 1024;
     size_t max_header_bytes = 16 * 1024;  // request line and fields
     absl::Duration idle_timeout = absl::Seconds(60);
+    // Most open connections (see the connection cap above); 0: no cap.
+    size_t max_connections = 0;
     // How long Stop() waits for in-flight requests before cutting them off.
     absl::Duration stop_timeout = absl::Seconds(10);
     Handler handler;             // exactly one of handler and async_handler

@@ -80,6 +80,8 @@ class HttpServer::Impl {
   }
   void Register(Connection* c) ABSL_LOCKS_EXCLUDED(mu_);
   void Unregister(Connection* c) ABSL_LOCKS_EXCLUDED(mu_);
+  // `c` was asked to leave by EvictIdle but had a request by then: it stays.
+  void KeepAfterEviction(Connection* c) ABSL_LOCKS_EXCLUDED(mu_);
   // Runs the handler; on an exception or an invalid response, resp is a 500.
   void Answer(const Request& req, Response& resp);
   // Runs the asynchronous handler; false (logged) if it threw.
@@ -92,6 +94,11 @@ class HttpServer::Impl {
  private:
   void Accept();
   void OnAccept(boost::beast::error_code ec, Socket socket);
+  // Asks up to `n` connections, the longest idle first, to close (each
+  // closes on its own thread if still idle). Returns how many were asked.
+  size_t EvictIdle(size_t n) ABSL_LOCKS_EXCLUDED(mu_);
+  // Open connections not already asked to close.
+  size_t Staying() ABSL_LOCKS_EXCLUDED(mu_);
   bool RunningInIoThread() const;
   void LogHandlerFailureOnce(std::string_view what);
 
@@ -105,6 +112,8 @@ class HttpServer::Impl {
   // io_context is destroyed: mu_ and conns_ are declared before iocs_.
   Mutex mu_;
   std::unordered_set<Connection*> conns_ ABSL_GUARDED_BY(mu_);
+  std::unordered_set<Connection*> evicting_ ABSL_GUARDED_BY(mu_);  // asked to close
+  std::atomic<bool> logged_eviction_{false};
 
   Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;

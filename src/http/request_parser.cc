@@ -42,6 +42,12 @@ void RequestParser::on_field_impl(bhttp::field name, string_view name_string, st
                                   error_code&) {
   if (name == bhttp::field::expect && EqualsIgnoreCase(View(value), "100-continue")) {
     expect_continue_ = true;
+  } else if (name == bhttp::field::host) {
+    ++hosts_;
+  } else if (name == bhttp::field::content_length) {
+    content_length_ = true;
+  } else if (name == bhttp::field::transfer_encoding) {
+    OnTransferEncoding(value);
   }
   auto& slot = Slot(req_->headers, fields_);
   slot.first.assign(name_string.data(), name_string.size());
@@ -49,7 +55,61 @@ void RequestParser::on_field_impl(bhttp::field name, string_view name_string, st
   ++fields_;
 }
 
-void RequestParser::on_header_impl(error_code&) { req_->headers.resize(fields_); }
+void RequestParser::OnTransferEncoding(string_view value) {
+  transfer_encoding_ = true;
+  std::string_view rest = View(value);
+  do {
+    // A transfer-coding is a token with optional ";param" parts; a list
+    // element may be empty (RFC 9110 5.6.1), but a field with no coding at
+    // all is not a framing this server understands.
+    const size_t comma = rest.find(',');
+    std::string_view coding = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    coding = coding.substr(0, coding.find(';'));
+    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
+      coding.remove_prefix(1);
+    }
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
+      coding.remove_suffix(1);
+    }
+    if (coding.empty()) {
+      if (comma != std::string_view::npos) continue;
+      empty_coding_ = true;
+      break;
+    }
+    if (chunked_final_) chunked_not_final_ = true;
+    chunked_final_ = EqualsIgnoreCase(coding, "chunked");
+    if (!chunked_final_) unknown_coding_ = true;
+  } while (!rest.empty());
+}
+
+void RequestParser::Reject(int status, std::string_view detail, error_code& ec) {
+  rejection_ = {status, detail};
+  // Any parse error stops Beast; the connection answers from rejection().
+  ec = bhttp::error::bad_value;
+}
+
+void RequestParser::on_header_impl(error_code& ec) {
+  req_->headers.resize(fields_);
+  if (transfer_encoding_) {
+    if (content_length_) {
+      return Reject(400, "a request must not carry both Transfer-Encoding and Content-Length", ec);
+    }
+    if (empty_coding_ || (!chunked_final_ && !unknown_coding_)) {
+      return Reject(400, "Transfer-Encoding names no transfer coding", ec);
+    }
+    if (chunked_not_final_) {
+      return Reject(400, "Transfer-Encoding: chunked must be the final transfer coding", ec);
+    }
+    if (unknown_coding_) {
+      return Reject(501, "Transfer-Encoding: only chunked is implemented", ec);
+    }
+  }
+  if (hosts_ > 1) return Reject(400, "a request must carry at most one Host header", ec);
+  if (hosts_ == 0 && version_ >= 11) {
+    return Reject(400, "an HTTP/1.1 request must carry a Host header", ec);
+  }
+}
 
 void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) {
   // The parser has already checked `length` against the body limit.

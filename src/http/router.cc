@@ -176,7 +176,17 @@ const Router::Entry* Router::Find(const Pattern& pattern, std::string_view metho
     if (m == method) return &handler;
     if (m == "GET") get = &handler;
   }
-  return method == "HEAD" ? get : nullptr;
+  return method == "HEAD" && pattern.head_from_get ? get : nullptr;
+}
+
+absl::Status Router::DisableHead(std::string_view pattern) {
+  for (Pattern& p : patterns_) {
+    if (p.text == pattern) {
+      p.head_from_get = false;
+      return absl::OkStatus();
+    }
+  }
+  return absl::NotFoundError("no route has the pattern " + Quoted(pattern));
 }
 
 void Router::Dispatch(const Request& req, Response& resp) const {
@@ -227,7 +237,7 @@ const Router::Entry* Router::Resolve(const Request& req, PathParams& params, Res
     if (!Match(pattern, req.path, &params)) continue;
     for (const auto& method : pattern.methods) {
       allowed.push_back(method.first);
-      if (method.first == "GET") allowed.emplace_back("HEAD");
+      if (method.first == "GET" && pattern.head_from_get) allowed.emplace_back("HEAD");
     }
   }
   std::sort(allowed.begin(), allowed.end());

@@ -13,7 +13,8 @@
 // Choosing a route: among the patterns that match the path, the one with a
 // literal at the first segment where they differ wins (/v1/ids/next beats
 // /v1/ids/{id}); the most specific pattern that has a route for the method
-// is used. HEAD falls back to GET (HttpServer drops the body).
+// is used. HEAD falls back to GET (HttpServer drops the body), except on
+// patterns given to DisableHead.
 //
 // Errors, written through the ErrorWriter given at construction:
 //   404 - no pattern matches the path;
@@ -111,6 +112,12 @@ class Router {
   absl::Status AddAsync(std::string_view method, std::string_view pattern,
                         AsyncRouteHandler handler);
 
+  // HEAD on `pattern` (as given to Add) stops falling back to its GET route:
+  // it gets 405, and Allow no longer lists HEAD there. For GET routes that
+  // are not safe to run just for their headers (they issue IDs). NOT_FOUND if
+  // no route has that pattern. Not thread-safe, like Add.
+  absl::Status DisableHead(std::string_view pattern);
+
   // Runs the handler for `req`, or writes 400/404/405 into `resp`. An
   // asynchronous route reached here is answered with 500 (use DispatchAsync).
   void Dispatch(const Request& req, Response& resp) const;
@@ -145,6 +152,7 @@ class Router {
     std::string text;
     std::vector<Segment> segments;
     std::vector<std::pair<std::string, Entry>> methods;
+    bool head_from_get = true;  // HEAD is served by the GET route
   };
 
   absl::Status AddEntry(std::string_view method, std::string_view pattern, Entry entry);

@@ -114,6 +114,24 @@ TEST(RouterTest, HeadFallsBackToGet) {
   EXPECT_EQ(Route(router, "HEAD", "/x").body, "head");
 }
 
+TEST(RouterTest, DisableHeadGives405WithoutHeadInAllow) {
+  Router router;
+  int gets = 0;
+  ASSERT_TRUE(
+      router
+          .Add("GET", "/v1/ids", [&gets](const Request&, const PathParams&, Response&) { ++gets; })
+          .ok());
+  ASSERT_TRUE(router.Add("POST", "/v1/ids", Named("post")).ok());
+  ASSERT_TRUE(router.DisableHead("/v1/ids").ok());
+  const Response resp = Route(router, "HEAD", "/v1/ids");
+  EXPECT_EQ(resp.status, 405);
+  EXPECT_EQ(AllowOf(resp), "GET, POST");
+  EXPECT_EQ(gets, 0);
+  EXPECT_EQ(AllowOf(Route(router, "PUT", "/v1/ids")), "GET, POST");
+  EXPECT_EQ(router.RouteOf("HEAD", "/v1/ids"), "");
+  EXPECT_EQ(router.DisableHead("/v1/nope").code(), absl::StatusCode::kNotFound);
+}
+
 TEST(RouterTest, LiteralSegmentBeatsParameter) {
   Router router;
   ASSERT_TRUE(router.Add("GET", "/v1/ids/{id}", Named("param")).ok());
