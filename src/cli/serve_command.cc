@@ -21,6 +21,7 @@
 #include "src/config/host_port.h"
 #include "src/coord/etcd_lease_provider.h"
 #include "src/coord/file_lease_provider.h"
+#include "src/security/tls_server_config.h"
 #include "src/server/cq_server.h"
 #include "src/server/node.h"
 #include "src/telemetry/telemetry.h"
@@ -48,26 +49,63 @@ struct ServeArgs {
   int64_t grpc_max_streams = server::GrpcLimits{}.max_concurrent_streams;
   int64_t grpc_memory_mib = server::GrpcLimits{}.memory_bytes >> 20;
   bool insecure = false;  // plaintext gRPC beyond loopback, on request only
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  std::string tls_client_auth;  // empty: "require" with a client CA, else "none"
+  int64_t tls_reload_s = 10;
 };
+
+// The TLS flags as a TlsServerConfig (files are checked by Node::Create).
+absl::StatusOr<security::TlsServerConfig> TlsFromFlags(const ServeArgs& a) {
+  security::TlsServerConfig tls;
+  tls.cert_file = a.tls_cert;
+  tls.key_file = a.tls_key;
+  tls.client_ca_file = a.tls_client_ca;
+  tls.reload_interval = absl::Seconds(a.tls_reload_s);
+  if (a.tls_client_auth.empty()) {
+    tls.client_auth =
+        a.tls_client_ca.empty() ? security::ClientAuth::kNone : security::ClientAuth::kRequire;
+  } else {
+    absl::StatusOr<security::ClientAuth> auth = security::ParseClientAuth(a.tls_client_auth);
+    if (!auth.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--tls-client-auth \"", a.tls_client_auth,
+                                                     "\": expected none, request or require"));
+    }
+    tls.client_auth = *auth;
+  }
+  if (config::UnixSocketPath(a.listen).has_value() && tls.enabled()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert applies to a TCP --listen; a Unix socket is guarded by --socket-mode");
+  }
+  return tls;
+}
 
 // gRPC beyond loopback is plaintext and open to anyone who can connect, and
 // gRPC 1.51 cannot bound every HTTP/2 flood (docs/SECURITY.md): only on
 // request, and said loudly.
-absl::Status CheckExposure(const ServeArgs& a, telemetry::Logger* log) {
-  if (config::IsLocalOnly(a.listen)) return absl::OkStatus();
+// With mutual TLS only clients holding a certificate from the client CA get
+// as far as HTTP/2.
+absl::Status CheckExposure(const ServeArgs& a, const security::TlsServerConfig& tls,
+                           telemetry::Logger* log) {
+  if (config::IsLocalOnly(a.listen) || tls.requires_client_certificates()) {
+    return absl::OkStatus();
+  }
+  const std::string exposure = tls.enabled() ? "over TLS to any client, without client certificates"
+                                             : "in plaintext to any client";
   if (!a.insecure) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--listen ", a.listen,
-        " is reachable from other machines, and this node would serve it in plaintext to "
-        "anyone (no TLS or caller authentication yet; gRPC 1.51's HTTP/2 flood weaknesses "
-        "open to every client): listen on loopback or a Unix socket, or accept the exposure "
-        "with --insecure (see docs/SECURITY.md)"));
+        "--listen ", a.listen, " is reachable from other machines, and this node would serve it ",
+        exposure,
+        " (gRPC 1.51's HTTP/2 flood weaknesses open to every client): listen on loopback or a "
+        "Unix socket, require client certificates (--tls-client-ca with --tls-client-auth "
+        "require), or accept the exposure with --insecure (see docs/SECURITY.md)"));
   }
   if (log != nullptr) {
-    log->Warn(absl::StrCat("idgen serve: --insecure: gRPC on ", a.listen,
-                           " is plaintext and unauthenticated, reachable from other machines; "
-                           "any client there can take IDs and can try the HTTP/2 floods gRPC "
-                           "1.51 cannot bound (rapid reset, CONTINUATION; docs/SECURITY.md)"));
+    log->Warn(absl::StrCat("idgen serve: --insecure: gRPC on ", a.listen, " is served ", exposure,
+                           ", reachable from other machines; any client there can take IDs and "
+                           "can try the HTTP/2 floods gRPC 1.51 cannot bound (rapid reset, "
+                           "CONTINUATION; docs/SECURITY.md)"));
   }
   return absl::OkStatus();
 }
@@ -178,7 +216,12 @@ int RunServe(const ServeArgs& a) {
     std::cerr << "idgen serve: " << socket_mode.status().message() << "\n";
     return 2;
   }
-  if (absl::Status s = CheckExposure(a, nullptr); !s.ok()) {
+  absl::StatusOr<security::TlsServerConfig> tls = TlsFromFlags(a);
+  if (!tls.ok()) {
+    std::cerr << "idgen serve: " << tls.status().message() << "\n";
+    return 2;
+  }
+  if (absl::Status s = CheckExposure(a, *tls, nullptr); !s.ok()) {
     std::cerr << "idgen serve: " << s.message() << "\n";
     return 2;
   }
@@ -210,7 +253,7 @@ int RunServe(const ServeArgs& a) {
       telemetry::ParseTelemetryConfig(telemetry::ProcessEnv(), "idgen-serve"),
       std::move(tel_options));
   telemetry::Logger& log = tel->logger();
-  (void)CheckExposure(a, &log);  // checked above; now the warning, if any
+  (void)CheckExposure(a, *tls, &log);  // checked above; now the warning, if any
 
   server::NodeOptions options;
   options.telemetry = tel.get();
@@ -224,6 +267,7 @@ int RunServe(const ServeArgs& a) {
   options.realtime_priority = static_cast<int>(a.realtime_priority);
   options.grpc_limits.max_concurrent_streams = static_cast<int>(a.grpc_max_streams);
   options.grpc_limits.memory_bytes = a.grpc_memory_mib << 20;
+  options.tls = *tls;
   if (!a.config.empty()) {
     absl::StatusOr<server::ServerConfig> config = server::LoadServerConfig(a.config, absl::Now());
     if (!config.ok()) {
@@ -340,9 +384,28 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->check(WholeNumberIn(16, 1 << 20))
       ->capture_default_str();
   cmd->add_flag("--insecure", args->insecure,
-                "Allow --listen on an address other machines can reach, in plaintext and "
-                "without caller authentication (refused without it; see docs/SECURITY.md)")
+                "Allow --listen on an address other machines can reach without mutual TLS "
+                "(plaintext, or TLS without client certificates); refused without it (see "
+                "docs/SECURITY.md)")
       ->envname("IDGEN_INSECURE");
+  cmd->add_option("--tls-cert", args->tls_cert,
+                  "PEM certificate chain for the gRPC listener (TLS); reloaded when it changes")
+      ->envname("IDGEN_TLS_CERT");
+  cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert")
+      ->envname("IDGEN_TLS_KEY");
+  cmd->add_option("--tls-client-ca", args->tls_client_ca,
+                  "PEM CA bundle that client certificates must chain to (mutual TLS)")
+      ->envname("IDGEN_TLS_CLIENT_CA");
+  cmd->add_option("--tls-client-auth", args->tls_client_auth,
+                  "none|request|require: whether clients must present a certificate (default: "
+                  "require with --tls-client-ca, else none)")
+      ->envname("IDGEN_TLS_CLIENT_AUTH");
+  cmd->add_option("--tls-reload-seconds", args->tls_reload_s,
+                  "How often the TLS files are read again (a renewed certificate is served "
+                  "without a restart)")
+      ->envname("IDGEN_TLS_RELOAD_SECONDS")
+      ->check(WholeNumberIn(1, 86400))
+      ->capture_default_str();
   CLI::Option* etcd =
       cmd->add_option("--etcd", args->etcd,
                       "etcd endpoints, http://HOST:PORT[,...]: cluster coordination instead of "

@@ -203,7 +203,10 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
     builder.experimental().SetInterceptorCreators(std::move(options.interceptors));
   }
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(
+      options.listen,
+      options.credentials != nullptr ? options.credentials : grpc::InsecureServerCredentials(),
+      &port);
   builder.RegisterService(&impl->ids_service);
   if (services.health != nullptr) builder.RegisterService(&impl->health_service);
   if (services.reflection != nullptr) builder.RegisterService(&impl->reflection_service);

@@ -74,6 +74,8 @@ struct CqServerOptions {
   int realtime_priority = 0;
   // What one client may make the listener hold (grpc_limits.h).
   GrpcLimits limits;
+  // TLS or mutual TLS (src/security/grpc_tls.h); null: plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
 };
 

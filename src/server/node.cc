@@ -16,6 +16,8 @@
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
+#include "src/security/certificate_metrics.h"
+#include "src/security/grpc_tls.h"
 #include "src/server/cq_server.h"
 #include "src/server/health_state.h"
 #include "src/server/id_service.h"
@@ -81,6 +83,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
         absl::StrCat("gRPC threads must be in 1..64, got ", options.grpc_threads));
   }
   if (absl::Status s = CheckGrpcLimits(options.grpc_limits); !s.ok()) return s;
+  if (absl::Status s = security::CheckTlsServerConfig(options.tls, clock->WallNow()); !s.ok()) {
+    return s;
+  }
   // Before anything is claimed: a node that could not start its gRPC threads
   // as asked must not leave a reservation or a lock behind.
   if (absl::Status s = CheckRealtimePriority(options.realtime_priority); !s.ok()) return s;
@@ -117,7 +122,10 @@ Node::Node(NodeOptions options, coord::LeaseProvider* leases, coord::AcquireOpti
   SetWaiting("claiming a worker id");
 }
 
-Node::~Node() { Shutdown(absl::ZeroDuration()); }
+Node::~Node() {
+  Shutdown(absl::ZeroDuration());
+  if (options_.telemetry != nullptr) options_.telemetry->meter().Unregister(this);
+}
 
 void Node::Log(const std::string& message, bool warning) const {
   if (options_.telemetry == nullptr) {
@@ -263,6 +271,13 @@ absl::Status Node::Start() {
   grpc_opts.socket_mode = options_.socket_mode;
   grpc_opts.realtime_priority = options_.realtime_priority;
   grpc_opts.limits = options_.grpc_limits;
+  if (options_.tls.enabled()) {
+    grpc_opts.credentials = security::GrpcServerCredentials(options_.tls);
+    if (tel != nullptr) {
+      security::RegisterCertificateExpiry(&tel->meter(), clock_, "grpc", options_.tls.cert_file,
+                                          this);
+    }
+  }
   if (tel != nullptr) grpc_opts.interceptors = tel->ServerInterceptors();
   absl::StatusOr<std::unique_ptr<CqServer>> grpc_server = CqServer::Start(
       std::move(grpc_opts), CqServices{service_.get(), health_.get(), reflection_.get()});

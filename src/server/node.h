@@ -41,6 +41,7 @@
 #include "idgen/clock.h"
 #include "idgen/mutex.h"
 #include "src/coord/worker_lease.h"
+#include "src/security/tls_server_config.h"
 #include "src/server/grpc_limits.h"
 #include "src/server/id_namespace.h"
 #include "src/server/memory_trimmer.h"
@@ -80,6 +81,9 @@ struct NodeOptions {
   int realtime_priority = 0;
   // What one gRPC client may make the listener hold (CqServer, grpc_limits.h).
   GrpcLimits grpc_limits;
+  // TLS for the gRPC listener (off unless tls.cert_file is set); checked by
+  // Create, served with certificates reloaded from the files.
+  security::TlsServerConfig tls;
   // Freed memory handed back to the kernel after a burst (memory_trimmer.h);
   // a zero period turns it off.
   MemoryTrimmer::Options memory_trim;

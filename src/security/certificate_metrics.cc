@@ -1,0 +1,25 @@
+// Copyright idgen authors.
+#include "src/security/certificate_metrics.h"
+
+#include <utility>
+
+#include "src/security/tls_server_config.h"
+#include "src/telemetry/meter.h"
+
+namespace idgen::security {
+
+void RegisterCertificateExpiry(telemetry::Meter* meter, Clock* clock, std::string listener,
+                               std::string cert_file, const void* owner) {
+  meter->CreateObservableGauge(
+      "idgen.tls.certificate.expiry", "Time left until the served TLS certificate expires", "s",
+      [clock, listener = std::move(listener),
+       cert_file = std::move(cert_file)](telemetry::Observer& o) {
+        absl::StatusOr<absl::Time> not_after = CertificateNotAfter(cert_file);
+        if (!not_after.ok()) return;
+        o.Observe(absl::ToInt64Seconds(*not_after - clock->WallNow()),
+                  {{"idgen.listener", listener}});
+      },
+      owner);
+}
+
+}  // namespace idgen::security

@@ -1,0 +1,150 @@
+// Copyright idgen authors.
+#include "src/security/tls_server_config.h"
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <ctime>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+
+namespace idgen::security {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
+
+// OpenSSL's reason for the last failure, and the error queue emptied.
+std::string OpenSslReason() {
+  const unsigned long code = ERR_peek_last_error();  // NOLINT(google-runtime-int)
+  ERR_clear_error();
+  if (code == 0) return "no PEM data found";
+  const char* reason = ERR_reason_error_string(code);
+  return reason != nullptr ? reason : "unknown OpenSSL error";
+}
+
+absl::StatusOr<BioPtr> OpenFile(absl::string_view what, const std::string& path) {
+  BioPtr bio(BIO_new_file(path.c_str(), "r"));
+  if (bio == nullptr) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " \"", path, "\": cannot be read (missing or no permission)"));
+  }
+  return bio;
+}
+
+absl::StatusOr<X509Ptr> FirstCertificate(absl::string_view what, const std::string& path) {
+  absl::StatusOr<BioPtr> bio = OpenFile(what, path);
+  if (!bio.ok()) return bio.status();
+  X509Ptr cert(PEM_read_bio_X509(bio->get(), nullptr, nullptr, nullptr));
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " \"", path, "\": no PEM certificate in it (", OpenSslReason(), ")"));
+  }
+  return cert;
+}
+
+absl::StatusOr<absl::Time> NotAfter(const X509* cert) {
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("certificate has an unreadable notAfter time");
+  }
+  return absl::FromTM(tm, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+absl::StatusOr<ClientAuth> ParseClientAuth(absl::string_view text) {
+  if (text == "none") return ClientAuth::kNone;
+  if (text == "request") return ClientAuth::kRequest;
+  if (text == "require") return ClientAuth::kRequire;
+  return absl::InvalidArgumentError(
+      absl::StrCat("client auth \"", text, "\": expected none, request or require"));
+}
+
+absl::string_view ClientAuthName(ClientAuth auth) {
+  switch (auth) {
+    case ClientAuth::kNone:
+      return "none";
+    case ClientAuth::kRequest:
+      return "request";
+    case ClientAuth::kRequire:
+      return "require";
+  }
+  return "none";
+}
+
+absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& pem_file) {
+  absl::StatusOr<X509Ptr> cert = FirstCertificate("certificate", pem_file);
+  if (!cert.ok()) return cert.status();
+  return NotAfter(cert->get());
+}
+
+absl::Status CheckTlsServerConfig(const TlsServerConfig& config, absl::Time now) {
+  if (!config.enabled()) {
+    if (!config.key_file.empty() || !config.client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls-key and --tls-client-ca need --tls-cert (the certificate to serve)");
+    }
+    return absl::OkStatus();
+  }
+  if (config.key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert needs --tls-key (the certificate's private key)");
+  }
+  if (config.client_auth != ClientAuth::kNone && config.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-client-auth ", ClientAuthName(config.client_auth),
+                     " needs --tls-client-ca (the CA that client certificates chain to)"));
+  }
+  if (config.reload_interval < absl::Seconds(1) || config.reload_interval > absl::Hours(24)) {
+    return absl::InvalidArgumentError("the TLS reload interval must be between 1 s and 24 h");
+  }
+  absl::StatusOr<X509Ptr> cert = FirstCertificate("--tls-cert", config.cert_file);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<absl::Time> not_after = NotAfter(cert->get());
+  if (!not_after.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-cert \"", config.cert_file, "\": ", not_after.status().message()));
+  }
+  if (*not_after <= now) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls-cert \"", config.cert_file, "\": expired at ", absl::FormatTime(*not_after)));
+  }
+  absl::StatusOr<BioPtr> key_bio = OpenFile("--tls-key", config.key_file);
+  if (!key_bio.ok()) return key_bio.status();
+  KeyPtr key(PEM_read_bio_PrivateKey(key_bio->get(), nullptr, nullptr, nullptr));
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("--tls-key \"", config.key_file,
+                                                   "\": no unencrypted PEM private key in it (",
+                                                   OpenSslReason(), ")"));
+  }
+  if (X509_check_private_key(cert->get(), key.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(absl::StrCat("--tls-key \"", config.key_file,
+                                                   "\" does not belong to the certificate in \"",
+                                                   config.cert_file, "\""));
+  }
+  if (!config.client_ca_file.empty()) {
+    absl::StatusOr<X509Ptr> ca = FirstCertificate("--tls-client-ca", config.client_ca_file);
+    if (!ca.ok()) return ca.status();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace idgen::security
