@@ -1,0 +1,157 @@
+// Copyright idgen authors.
+//
+// `idgen serve` with TLS and mutual TLS on its gRPC listener, against real
+// clients: @grpc/grpc-js over TLS, Node's tls module for the handshake, and
+// plaintext. Certificates come from the openssl command (lib/certs.mjs).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
+import path from 'node:path';
+import tls from 'node:tls';
+
+import { grpc, httpGet, idgenServiceDefinition, runIdgen, startNode, tempDir, unary, waitUntil } from './lib/harness.mjs';
+import { makeCa, makeLeaf, pem } from './lib/certs.mjs';
+
+function pki(t) {
+  const dir = tempDir(t, 'idgen-tls-');
+  const ca = makeCa(dir);
+  const server = makeLeaf(dir, ca, 'server');
+  const client = makeLeaf(dir, ca, 'client', { cn: 'gateway-1', kind: 'client' });
+  const other = makeCa(dir, 'other-ca', 'someone else');
+  const stranger = makeLeaf(dir, other, 'stranger', { kind: 'client' });
+  return { dir, ca, server, client, stranger };
+}
+
+function tlsArgs(p, extra = []) {
+  return ['--tls-cert', p.server.cert, '--tls-key', p.server.key, '--tls-client-ca', p.ca.cert, ...extra];
+}
+
+function client(t, address, creds) {
+  const Client = grpc.makeGenericClientConstructor(idgenServiceDefinition());
+  const c = new Client(address, creds, { 'grpc.ssl_target_name_override': 'localhost' });
+  t.after(() => c.close());
+  return c;
+}
+
+async function nextIds(c) {
+  return unary(c, 'NextIds', { count: 2 }, { deadlineMs: 3000 });
+}
+
+// The serial number of the certificate the node presents on a new handshake.
+function servedSerial(port, p) {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({
+      host: '127.0.0.1',
+      port,
+      ca: pem(p.ca.cert),
+      cert: pem(p.client.cert),
+      key: pem(p.client.key),
+      servername: 'localhost',
+      ALPNProtocols: ['h2'],
+    });
+    s.setTimeout(3000, () => s.destroy(new Error('TLS handshake timed out')));
+    s.once('secureConnect', () => {
+      const serial = s.getPeerCertificate().serialNumber;
+      s.end();
+      resolve(serial);
+    });
+    s.once('error', reject);
+  });
+}
+
+test('mutual TLS: a client with a certificate from the client CA gets IDs', async (t) => {
+  const p = pki(t);
+  const node = await startNode(t, { stateDir: tempDir(t), args: tlsArgs(p) });
+  const c = client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert), pem(p.client.key), pem(p.client.cert)));
+  const res = await nextIds(c);
+  assert.equal(res.ids.length, 2);
+  // The certificate's expiry is a metric.
+  const metrics = await httpGet(node.adminPort, '/metrics');
+  const m = /^idgen_tls_certificate_expiry_seconds\{idgen_listener="grpc"\} (-?\d+)$/m.exec(metrics.body);
+  assert.ok(m, 'idgen_tls_certificate_expiry_seconds is exported');
+  assert.ok(Number(m[1]) > 0 && Number(m[1]) <= 86400, `expiry in ${m[1]} s`);
+});
+
+test('mutual TLS: no certificate, a stranger certificate, or plaintext is refused', async (t) => {
+  const p = pki(t);
+  const node = await startNode(t, { stateDir: tempDir(t), args: tlsArgs(p) });
+  for (const [what, creds] of [
+    ['no client certificate', grpc.credentials.createSsl(pem(p.ca.cert))],
+    ['a certificate from another CA', grpc.credentials.createSsl(pem(p.ca.cert), pem(p.stranger.key), pem(p.stranger.cert))],
+    ['plaintext', grpc.credentials.createInsecure()],
+  ]) {
+    await assert.rejects(nextIds(client(t, node.address, creds)), (err) => {
+      assert.equal(err.code, grpc.status.UNAVAILABLE, `${what}: ${err.message}`);
+      return true;
+    }, what);
+  }
+});
+
+test('server-only TLS (--tls-client-auth none) serves clients without certificates', async (t) => {
+  const p = pki(t);
+  const node = await startNode(t, {
+    stateDir: tempDir(t),
+    args: ['--tls-cert', p.server.cert, '--tls-key', p.server.key],
+  });
+  const res = await nextIds(client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert))));
+  assert.equal(res.ids.length, 2);
+  await assert.rejects(nextIds(client(t, node.address, grpc.credentials.createInsecure())));
+});
+
+test('a renewed certificate is served without a restart', async (t) => {
+  const p = pki(t);
+  // The node reads copies that the test replaces.
+  const live = { cert: path.join(p.dir, 'live.pem'), key: path.join(p.dir, 'live.key') };
+  copyFileSync(p.server.cert, live.cert);
+  copyFileSync(p.server.key, live.key);
+  const node = await startNode(t, {
+    stateDir: tempDir(t),
+    args: ['--tls-cert', live.cert, '--tls-key', live.key, '--tls-client-ca', p.ca.cert, '--tls-reload-seconds', '1'],
+  });
+  const before = await servedSerial(node.grpcPort, p);
+  assert.equal(before.toUpperCase(), p.server.serial.toUpperCase());
+  const renewed = makeLeaf(p.dir, p.ca, 'renewed');
+  copyFileSync(renewed.key, live.key);
+  copyFileSync(renewed.cert, live.cert);
+  await waitUntil(async () => (await servedSerial(node.grpcPort, p)).toUpperCase() === renewed.serial.toUpperCase(), {
+    pollMs: 250,
+    polls: 40,
+    what: 'the renewed certificate on a new handshake',
+  });
+  // And calls still work on it.
+  const c = client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert), pem(p.client.key), pem(p.client.cert)));
+  assert.equal((await nextIds(c)).ids.length, 2);
+});
+
+test('beyond loopback: mutual TLS needs no --insecure; TLS without client certificates does', async (t) => {
+  const p = pki(t);
+  const dir = tempDir(t);
+  const node = await startNode(t, { stateDir: dir, listen: '0.0.0.0:0', args: tlsArgs(p) });
+  assert.doesNotMatch(node.stderr, /--insecure/);
+  await node.stop();
+  const r = await runIdgen(['serve', '--listen', '0.0.0.0:0', '--admin-listen', '127.0.0.1:0', '--state-dir', dir,
+    '--tls-cert', p.server.cert, '--tls-key', p.server.key]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /over TLS to any client, without client certificates.*--insecure/s);
+});
+
+test('unusable TLS files and flags are refused at start with exit 2 naming them', async (t) => {
+  const p = pki(t);
+  const dir = tempDir(t);
+  const cases = [
+    [['--tls-cert', p.server.cert], /--tls-cert needs --tls-key/],
+    [['--tls-key', p.server.key], /need --tls-cert/],
+    [['--tls-cert', p.server.cert, '--tls-key', p.client.key], /does not belong to the certificate/],
+    [['--tls-cert', path.join(dir, 'missing.pem'), '--tls-key', p.server.key], /--tls-cert ".*missing\.pem": cannot be read/],
+    [['--tls-cert', p.server.key, '--tls-key', p.server.key], /--tls-cert ".*": no PEM certificate/],
+    [['--tls-cert', p.server.cert, '--tls-key', p.server.key, '--tls-client-auth', 'require'], /needs --tls-client-ca/],
+    [['--tls-cert', p.server.cert, '--tls-key', p.server.key, '--tls-client-auth', 'maybe'], /--tls-client-auth "maybe": expected none, request or require/],
+    [['--tls-reload-seconds', '0'], /--tls-reload-seconds/],
+    [['--listen', `unix:${path.join(dir, 's.sock')}`, '--tls-cert', p.server.cert, '--tls-key', p.server.key], /Unix socket/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await runIdgen(['serve', '--admin-listen', '127.0.0.1:0', '--state-dir', dir, ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
+    assert.match(r.stderr, pattern, args.join(' '));
+  }
+});
