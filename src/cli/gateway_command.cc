@@ -10,10 +10,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "src/cli/commands.h"
 #include "src/cli/file_limit.h"
 #include "src/gateway/backend_config.h"
 #include "src/gateway/gateway.h"
+#include "src/security/tls_client_config.h"
 #include "src/telemetry/telemetry.h"
 #include "src/telemetry/telemetry_config.h"
 
@@ -38,6 +40,10 @@ struct GatewayArgs {
   int64_t idle_timeout_ms = 60'000;
   int64_t max_connections = 0;  // 0: DefaultMaxConnections of the descriptor limit
   std::string swagger_ui_dir;
+  std::string backend_tls_ca;
+  std::string backend_tls_cert;
+  std::string backend_tls_key;
+  std::string backend_tls_server_name;
 };
 
 // A whole-number validator whose message says plainly what is allowed
@@ -81,6 +87,15 @@ int RunGateway(const GatewayArgs& a) {
               << "; at that limit the longest-idle connections are closed\n";
   }
   o.swagger_ui_dir = a.swagger_ui_dir;
+  o.backend.tls.ca_file = a.backend_tls_ca;
+  o.backend.tls.cert_file = a.backend_tls_cert;
+  o.backend.tls.key_file = a.backend_tls_key;
+  o.backend.tls.server_name = a.backend_tls_server_name;
+  if (absl::Status s = security::CheckTlsClientConfig(o.backend.tls, absl::Now(), "--backend-tls-");
+      !s.ok()) {
+    std::cerr << "idgen gateway: " << s.message() << "\n";
+    return 2;
+  }
 
   // Block the shutdown signals before any thread exists, so every thread
   // inherits the mask and only sigwait below sees them.
@@ -209,6 +224,19 @@ void AddGatewayCommand(CLI::App& app, int* exit_code) {
                   "Directory of npm's swagger-ui-dist for /docs (default: next to the binary, "
                   "see docs/OPERATIONS.md)")
       ->envname("IDGEN_SWAGGER_UI_DIR");
+  cmd->add_option("--backend-tls-ca", args->backend_tls_ca,
+                  "PEM CA bundle the nodes' certificates chain to: call the nodes over TLS")
+      ->envname("IDGEN_BACKEND_TLS_CA");
+  cmd->add_option("--backend-tls-cert", args->backend_tls_cert,
+                  "PEM client certificate for nodes that require one (mutual TLS)")
+      ->envname("IDGEN_BACKEND_TLS_CERT");
+  cmd->add_option("--backend-tls-key", args->backend_tls_key,
+                  "PEM private key of --backend-tls-cert")
+      ->envname("IDGEN_BACKEND_TLS_KEY");
+  cmd->add_option("--backend-tls-server-name", args->backend_tls_server_name,
+                  "Name to check the nodes' certificates against (default: the host of each "
+                  "backend address)")
+      ->envname("IDGEN_BACKEND_TLS_SERVER_NAME");
   cmd->callback([args, exit_code] { *exit_code = RunGateway(*args); });
 }
 

@@ -30,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "src/security/tls_client_config.h"
 
 namespace idgen::gateway {
 
@@ -41,6 +42,9 @@ struct BackendConfig {
   absl::Duration retry_backoff = absl::Milliseconds(50);
   bool health_check = true;
   int max_in_flight = 1024;  // backend calls at once before 429
+  // TLS toward the nodes (off unless tls.ca_file is set); the files are
+  // checked by the caller (CheckTlsClientConfig), not by CheckBackendConfig.
+  security::TlsClientConfig tls;
 };
 
 // The load-balanced channel target and one target per backend (for

@@ -71,14 +71,16 @@ Backends::Backends(BackendConfig config, BackendTargets targets, telemetry::Tele
   // Reconnect to a restarted backend within a second, not gRPC's default 20 s+.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  security::ApplyServerName(config_.tls, &args);
+  const std::shared_ptr<grpc::ChannelCredentials> creds =
+      security::GrpcChannelCredentials(config_.tls);
   if (telemetry_ != nullptr) {
     std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> tracing;
     tracing.push_back(telemetry_->ClientInterceptor());
-    balanced_ = grpc::experimental::CreateCustomChannelWithInterceptors(
-        targets_.balanced, grpc::InsecureChannelCredentials(), args, std::move(tracing));
+    balanced_ = grpc::experimental::CreateCustomChannelWithInterceptors(targets_.balanced, creds,
+                                                                        args, std::move(tracing));
   } else {
-    balanced_ =
-        grpc::CreateCustomChannel(targets_.balanced, grpc::InsecureChannelCredentials(), args);
+    balanced_ = grpc::CreateCustomChannel(targets_.balanced, creds, args);
   }
   balanced_->GetState(/*try_to_connect=*/true);
   stub_ = v1::IdGenerator::NewStub(balanced_);
@@ -97,10 +99,10 @@ Backends::Backends(BackendConfig config, BackendTargets targets, telemetry::Tele
     grpc::ChannelArguments node_args;
     node_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     node_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    security::ApplyServerName(config_.tls, &node_args);
     auto node = std::make_unique<Node>();
     node->name = targets_.names[i];
-    node->channel =
-        grpc::CreateCustomChannel(targets_.each[i], grpc::InsecureChannelCredentials(), node_args);
+    node->channel = grpc::CreateCustomChannel(targets_.each[i], creds, node_args);
     node->stub = v1::IdGenerator::NewStub(node->channel);
     node->health = grpc::health::v1::Health::NewStub(node->channel);
     nodes_.push_back(std::move(node));

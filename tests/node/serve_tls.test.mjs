@@ -11,6 +11,7 @@ import tls from 'node:tls';
 
 import { grpc, httpGet, idgenServiceDefinition, runIdgen, startNode, tempDir, unary, waitUntil } from './lib/harness.mjs';
 import { makeCa, makeLeaf, pem } from './lib/certs.mjs';
+import { request, runGateway, startGateway } from './lib/gateway_harness.mjs';
 
 function pki(t) {
   const dir = tempDir(t, 'idgen-tls-');
@@ -153,5 +154,37 @@ test('unusable TLS files and flags are refused at start with exit 2 naming them'
     const r = await runIdgen(['serve', '--admin-listen', '127.0.0.1:0', '--state-dir', dir, ...args]);
     assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
     assert.match(r.stderr, pattern, args.join(' '));
+  }
+});
+
+test('a gateway calls mutual-TLS nodes with --backend-tls-*; without them it answers 503 saying why', async (t) => {
+  const p = pki(t);
+  const node = await startNode(t, { stateDir: tempDir(t), args: tlsArgs(p) });
+  const gw = await startGateway(t, {
+    backends: [node.address],
+    args: ['--backend-tls-ca', p.ca.cert, '--backend-tls-cert', p.client.cert, '--backend-tls-key', p.client.key,
+      '--backend-tls-server-name', 'localhost'],
+  });
+  const ok = await request(gw.port, 'GET', '/v1/ids?count=3');
+  assert.equal(ok.status, 200, ok.body);
+  assert.equal(ok.json.ids.length, 3);
+
+  const plain = await startGateway(t, { backends: [node.address], args: ['--health-check', 'false'] });
+  const refused = await request(plain.port, 'GET', '/v1/ids?count=3');
+  assert.equal(refused.status, 503, refused.body);
+  assert.match(refused.headers['content-type'], /application\/problem\+json/);
+});
+
+test('bad --backend-tls-* flags exit 2 naming them', async (t) => {
+  const p = pki(t);
+  for (const [args, pattern] of [
+    [['--backend-tls-cert', p.client.cert], /need --backend-tls-ca/],
+    [['--backend-tls-ca', p.ca.cert, '--backend-tls-cert', p.client.cert], /--backend-tls-cert and --backend-tls-key go together/],
+    [['--backend-tls-ca', p.client.key], /--backend-tls-ca ".*client\.key"/],
+    [['--backend-tls-ca', p.ca.cert, '--backend-tls-cert', p.client.cert, '--backend-tls-key', p.server.key], /--backend-tls-key ".*" does not belong/],
+  ]) {
+    const r = await runGateway(['--listen', '127.0.0.1:0', '--backends', '127.0.0.1:1', ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
   }
 });

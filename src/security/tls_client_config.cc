@@ -1,0 +1,83 @@
+// Copyright idgen authors.
+#include "src/security/tls_client_config.h"
+
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "src/security/tls_server_config.h"
+
+namespace idgen::security {
+namespace {
+
+// Server-side messages name --tls-cert etc.; say the client's flags instead.
+absl::Status Renamed(const absl::Status& s, const std::string& prefix) {
+  if (s.ok()) return s;
+  return absl::InvalidArgumentError(
+      absl::StrReplaceAll(s.message(), {{"--tls-client-ca", prefix + "ca"},
+                                        {"--tls-cert", prefix + "cert"},
+                                        {"--tls-key", prefix + "key"}}));
+}
+
+}  // namespace
+
+absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
+                                  const std::string& flag_prefix) {
+  if (!config.enabled()) {
+    if (!config.cert_file.empty() || !config.key_file.empty() || !config.server_name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(flag_prefix, "cert, ", flag_prefix, "key and ",
+                                                     flag_prefix, "server-name need ", flag_prefix,
+                                                     "ca (the CA the server's certificate "
+                                                     "chains to)"));
+    }
+    return absl::OkStatus();
+  }
+  if (config.cert_file.empty() != config.key_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag_prefix, "cert and ", flag_prefix,
+                                                   "key go together (a client certificate and "
+                                                   "its key)"));
+  }
+  // The listener's checks cover the same files: a CA that parses, a key that
+  // belongs to its certificate, a certificate not yet expired.
+  if (!config.cert_file.empty()) {
+    TlsServerConfig as_server;
+    as_server.cert_file = config.cert_file;
+    as_server.key_file = config.key_file;
+    as_server.client_ca_file = config.ca_file;
+    return Renamed(CheckTlsServerConfig(as_server, now), flag_prefix);
+  }
+  absl::StatusOr<absl::Time> ca = CertificateNotAfter(config.ca_file);
+  if (!ca.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag_prefix, "ca \"", config.ca_file, "\": ", ca.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> GrpcChannelCredentials(const TlsClientConfig& config) {
+  if (!config.enabled()) return grpc::InsecureChannelCredentials();
+  const auto refresh = static_cast<unsigned int>(absl::ToInt64Seconds(config.reload_interval));
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface> provider;
+  if (config.cert_file.empty()) {
+    provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(config.ca_file,
+                                                                                    refresh);
+  } else {
+    provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        config.key_file, config.cert_file, config.ca_file, refresh);
+  }
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(provider);
+  options.watch_root_certs();
+  if (!config.cert_file.empty()) options.watch_identity_key_cert_pairs();
+  return grpc::experimental::TlsCredentials(options);
+}
+
+void ApplyServerName(const TlsClientConfig& config, grpc::ChannelArguments* args) {
+  if (config.enabled() && !config.server_name.empty()) {
+    args->SetSslTargetNameOverride(config.server_name);
+  }
+}
+
+}  // namespace idgen::security

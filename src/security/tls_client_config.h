@@ -1,0 +1,58 @@
+// Copyright idgen authors.
+//
+// TlsClientConfig: how an idgen process calls a TLS server (a gateway
+// calling its nodes; later the CLI and the client library).
+//
+//   ca_file      PEM CA bundle the server's certificate must chain to
+//   cert_file    PEM client certificate, for servers that require one
+//   key_file     its private key (both or neither)
+//   server_name  the name checked against the server's certificate instead
+//                of the host in the target (e.g. targets by IP address,
+//                certificates by name); empty: the target's host
+//   reload_interval  how often the files are read again
+//
+// CheckTlsClientConfig reads every file with OpenSSL and says which one is
+// unusable, as CheckTlsServerConfig does for listeners.
+//
+// Thread-safety: plain values and pure functions.
+#ifndef IDGEN_SECURITY_TLS_CLIENT_CONFIG_H_
+#define IDGEN_SECURITY_TLS_CLIENT_CONFIG_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace idgen::security {
+
+struct TlsClientConfig {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string server_name;
+  absl::Duration reload_interval = absl::Seconds(10);
+
+  bool enabled() const { return !ca_file.empty(); }
+};
+
+// OK when disabled with no file named, or when every named file is usable.
+// INVALID_ARGUMENT naming the flag (`flag_prefix` + "ca", "cert", "key") and
+// the file otherwise. `flag_prefix` is e.g. "--backend-tls-".
+absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
+                                  const std::string& flag_prefix);
+
+// Insecure credentials when disabled; else TLS verifying the server against
+// ca_file, presenting cert_file when set, files reloaded.
+std::shared_ptr<grpc::ChannelCredentials> GrpcChannelCredentials(const TlsClientConfig& config);
+
+// Sets the channel argument that checks `server_name` instead of the
+// target's host, when one is configured.
+void ApplyServerName(const TlsClientConfig& config, grpc::ChannelArguments* args);
+
+}  // namespace idgen::security
+
+#endif  // IDGEN_SECURITY_TLS_CLIENT_CONFIG_H_
