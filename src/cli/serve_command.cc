@@ -21,6 +21,7 @@
 #include "src/config/host_port.h"
 #include "src/coord/etcd_lease_provider.h"
 #include "src/coord/file_lease_provider.h"
+#include "src/security/peer_identity.h"
 #include "src/security/tls_server_config.h"
 #include "src/server/cq_server.h"
 #include "src/server/node.h"
@@ -54,6 +55,7 @@ struct ServeArgs {
   std::string tls_client_ca;
   std::string tls_client_auth;  // empty: "require" with a client CA, else "none"
   int64_t tls_reload_s = 10;
+  std::string tls_allowed_clients;  // comma-separated CN/SAN names
 };
 
 // The TLS flags as a TlsServerConfig (files are checked by Node::Create).
@@ -268,6 +270,15 @@ int RunServe(const ServeArgs& a) {
   options.grpc_limits.max_concurrent_streams = static_cast<int>(a.grpc_max_streams);
   options.grpc_limits.memory_bytes = a.grpc_memory_mib << 20;
   options.tls = *tls;
+  if (!a.tls_allowed_clients.empty()) {
+    absl::StatusOr<std::vector<std::string>> allowed =
+        security::ParseAllowList("--tls-allowed-clients", a.tls_allowed_clients);
+    if (!allowed.ok()) {
+      std::cerr << "idgen serve: " << allowed.status().message() << "\n";
+      return 2;
+    }
+    options.tls_allowed_clients = *std::move(allowed);
+  }
   if (!a.config.empty()) {
     absl::StatusOr<server::ServerConfig> config = server::LoadServerConfig(a.config, absl::Now());
     if (!config.ok()) {
@@ -400,6 +411,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "none|request|require: whether clients must present a certificate (default: "
                   "require with --tls-client-ca, else none)")
       ->envname("IDGEN_TLS_CLIENT_AUTH");
+  cmd->add_option("--tls-allowed-clients", args->tls_allowed_clients,
+                  "With mutual TLS: client certificate names (CN or SAN, comma-separated) that "
+                  "may take IDs; others get PERMISSION_DENIED (default: any certificate from "
+                  "--tls-client-ca)")
+      ->envname("IDGEN_TLS_ALLOWED_CLIENTS");
   cmd->add_option("--tls-reload-seconds", args->tls_reload_s,
                   "How often the TLS files are read again (a renewed certificate is served "
                   "without a restart)")

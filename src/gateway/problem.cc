@@ -90,9 +90,8 @@ int HttpStatusForGrpc(int grpc_code) {
     case 11:  // OUT_OF_RANGE
       return 400;
     case 16:  // UNAUTHENTICATED
-      return 401;
-    case 7:  // PERMISSION_DENIED
-      return 403;
+    case 7:   // PERMISSION_DENIED
+      return 502;
     case 5:  // NOT_FOUND
       return 404;
     case 6:   // ALREADY_EXISTS
@@ -124,6 +123,10 @@ Problem FromGrpc(int grpc_code, std::string_view message) {
     case 429:
       slug = "backend-limit";
       title = "A limit of the ID service was hit";
+      break;
+    case 502:
+      slug = "backend-refused";
+      title = "An ID service node refused the gateway";
       break;
     case 503:
       slug = "backend-unavailable";

@@ -10,9 +10,11 @@
 //
 // The gRPC mapping follows google.rpc's HTTP mapping (AIP-193):
 //   INVALID_ARGUMENT, OUT_OF_RANGE, FAILED_PRECONDITION -> 400
-//   NOT_FOUND 404, ALREADY_EXISTS/ABORTED 409, PERMISSION_DENIED 403,
-//   UNAUTHENTICATED 401, RESOURCE_EXHAUSTED 429, UNIMPLEMENTED 501,
-//   UNAVAILABLE and CANCELLED 503, DEADLINE_EXCEEDED 504, anything else 500.
+//   NOT_FOUND 404, ALREADY_EXISTS/ABORTED 409, RESOURCE_EXHAUSTED 429,
+//   UNIMPLEMENTED 501, PERMISSION_DENIED and UNAUTHENTICATED 502 (a node
+//   refused the gateway itself, e.g. its certificate is not among the node's
+//   --tls-allowed-clients: nothing the caller can fix), UNAVAILABLE and
+//   CANCELLED 503, DEADLINE_EXCEEDED 504, anything else 500.
 //
 // Thread-safety: pure functions.
 #ifndef IDGEN_GATEWAY_PROBLEM_H_

@@ -14,6 +14,9 @@ TEST(ProblemTest, GrpcCodesMapToHttpStatuses) {
   EXPECT_EQ(HttpStatusForGrpc(9), 400);   // FAILED_PRECONDITION
   EXPECT_EQ(HttpStatusForGrpc(11), 400);  // OUT_OF_RANGE
   EXPECT_EQ(HttpStatusForGrpc(5), 404);   // NOT_FOUND
+  EXPECT_EQ(HttpStatusForGrpc(7), 502);   // PERMISSION_DENIED: the node refused the gateway
+  EXPECT_EQ(HttpStatusForGrpc(16), 502);  // UNAUTHENTICATED: likewise
+  EXPECT_EQ(FromGrpc(7, "not allowed").slug, "backend-refused");
   EXPECT_EQ(HttpStatusForGrpc(6), 409);   // ALREADY_EXISTS
   EXPECT_EQ(HttpStatusForGrpc(8), 429);   // RESOURCE_EXHAUSTED
   EXPECT_EQ(HttpStatusForGrpc(12), 501);  // UNIMPLEMENTED

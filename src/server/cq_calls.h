@@ -71,6 +71,8 @@ struct UnaryMethod {
                      grpc::ServerCompletionQueue*, void*)>
       request;
   std::function<grpc::Status(const Req&, Resp*)> handle;
+  // Who may call (empty: everyone); a non-OK status is the answer.
+  std::function<grpc::Status(const grpc::ServerContext&)> authorize;
 };
 
 template <class Req, class Resp>
@@ -90,6 +92,12 @@ class UnaryCall final : public CqTag {
     }
     Listen(method_, cq_);
     finishing_ = true;
+    if (method_->authorize) {
+      if (const grpc::Status refused = method_->authorize(ctx_); !refused.ok()) {
+        writer_.FinishWithError(refused, this);
+        return;
+      }
+    }
     if (ctx_.deadline() < std::chrono::system_clock::now()) {
       writer_.FinishWithError(
           grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before the call ran"),
@@ -126,6 +134,8 @@ struct ChatMethod {
                      grpc::ServerCompletionQueue*, void*)>
       request;
   std::function<void(const Req&, Resp*)> answer;
+  // As UnaryMethod::authorize, checked once when the stream opens.
+  std::function<grpc::Status(const grpc::ServerContext&)> authorize;
 };
 
 template <class Req, class Resp>
@@ -141,6 +151,12 @@ class ChatCall final : public CqTag {
       case State::kRequested:
         if (!ok) break;  // shutting down
         Listen(method_, cq_);
+        if (method_->authorize) {
+          if (const grpc::Status refused = method_->authorize(ctx_); !refused.ok()) {
+            Finish(refused);
+            return;
+          }
+        }
         Read();
         return;
       case State::kReading:

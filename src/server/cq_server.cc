@@ -13,11 +13,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/config/host_port.h"
+#include "src/security/peer_identity.h"
 #include "src/server/cq_calls.h"
 #include "src/server/health_state.h"
 #include "src/server/health_watch_call.h"
@@ -87,6 +89,8 @@ struct CqServer::Impl {
       reflection_info;
 
   CallTracker tracker;
+  std::vector<std::string> allowed_clients;
+  std::function<void(const std::string&)> on_refused;
   std::unique_ptr<grpc::Server> server;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs;
   std::vector<std::thread> threads;
@@ -100,6 +104,27 @@ void CqServer::Impl::DefineMethods() {
   for (CallTracker** t : {&next_ids.tracker, &next_id.tracker, &decode.tracker, &get_info.tracker,
                           &stream_ids.tracker, &health_check.tracker, &reflection_info.tracker}) {
     *t = &tracker;
+  }
+  if (!allowed_clients.empty()) {
+    auto authorize = [this](const grpc::ServerContext& ctx) {
+      const std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+      const std::vector<std::string> presented =
+          auth != nullptr ? security::PeerIdentities(*auth) : std::vector<std::string>{};
+      if (security::IdentityAllowed(presented, allowed_clients)) return grpc::Status::OK;
+      const std::string message =
+          absl::StrCat("client certificate (CN/SAN: ",
+                       presented.empty() ? std::string("none") : absl::StrJoin(presented, ", "),
+                       ") is not among this node's --tls-allowed-clients");
+      if (on_refused)
+        on_refused(absl::StrCat("PERMISSION_DENIED from ", ctx.peer(), ": ", message));
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, message);
+    };
+    next_ids.authorize = authorize;
+    next_id.authorize = authorize;
+    decode.authorize = authorize;
+    get_info.authorize = authorize;
+    stream_ids.authorize = authorize;
+    reflection_info.authorize = authorize;
   }
   const IdService* ids = services.ids;
   v1::IdGenerator::AsyncService* svc = &ids_service;
@@ -191,6 +216,8 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   if (absl::Status s = CheckGrpcLimits(options.limits); !s.ok()) return s;
   auto impl = std::make_unique<Impl>();
   impl->services = services;
+  impl->allowed_clients = options.allowed_clients;
+  impl->on_refused = options.on_refused;
   impl->DefineMethods();
   const std::optional<std::string> socket_path = config::UnixSocketPath(options.listen);
   if (socket_path.has_value()) {

@@ -31,6 +31,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,13 @@ struct CqServerOptions {
   GrpcLimits limits;
   // TLS or mutual TLS (src/security/grpc_tls.h); null: plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // With mutual TLS: the certificate names (CN or SAN) that may call
+  // idgen.v1.IdGenerator and reflection; empty: every verified client.
+  // Others get PERMISSION_DENIED naming what they presented, and
+  // `on_refused` (optional) hears the same message. Health stays open to
+  // every client that completed the handshake (load balancers).
+  std::vector<std::string> allowed_clients;
+  std::function<void(const std::string&)> on_refused;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
 };
 

@@ -86,6 +86,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   if (absl::Status s = security::CheckTlsServerConfig(options.tls, clock->WallNow()); !s.ok()) {
     return s;
   }
+  if (!options.tls_allowed_clients.empty() && !options.tls.requires_client_certificates()) {
+    return absl::InvalidArgumentError(
+        "--tls-allowed-clients needs mutual TLS (--tls-client-ca with --tls-client-auth require)");
+  }
   // Before anything is claimed: a node that could not start its gRPC threads
   // as asked must not leave a reservation or a lock behind.
   if (absl::Status s = CheckRealtimePriority(options.realtime_priority); !s.ok()) return s;
@@ -271,6 +275,8 @@ absl::Status Node::Start() {
   grpc_opts.socket_mode = options_.socket_mode;
   grpc_opts.realtime_priority = options_.realtime_priority;
   grpc_opts.limits = options_.grpc_limits;
+  grpc_opts.allowed_clients = options_.tls_allowed_clients;
+  grpc_opts.on_refused = [this](const std::string& message) { Log(message, /*warning=*/true); };
   if (options_.tls.enabled()) {
     grpc_opts.credentials = security::GrpcServerCredentials(options_.tls);
     if (tel != nullptr) {

@@ -84,6 +84,9 @@ struct NodeOptions {
   // TLS for the gRPC listener (off unless tls.cert_file is set); checked by
   // Create, served with certificates reloaded from the files.
   security::TlsServerConfig tls;
+  // With mutual TLS: the client certificate names (CN or SAN) allowed to
+  // take IDs; empty: any certificate from the client CA (CqServer).
+  std::vector<std::string> tls_allowed_clients;
   // Freed memory handed back to the kernel after a burst (memory_trimmer.h);
   // a zero period turns it off.
   MemoryTrimmer::Options memory_trim;

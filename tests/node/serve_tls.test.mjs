@@ -188,3 +188,65 @@ test('bad --backend-tls-* flags exit 2 naming them', async (t) => {
     assert.match(r.stderr, pattern);
   }
 });
+
+test('--tls-allowed-clients: only named certificates take IDs; a refused gateway answers 502 saying why', async (t) => {
+  const p = pki(t);
+  const intruder = makeLeaf(p.dir, p.ca, 'intruder', { cn: 'gateway-2', kind: 'client' });
+  const node = await startNode(t, { stateDir: tempDir(t), args: [...tlsArgs(p), '--tls-allowed-clients', 'gateway-1, other'] });
+  const allowed = client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert), pem(p.client.key), pem(p.client.cert)));
+  assert.equal((await nextIds(allowed)).ids.length, 2);
+  const refused = client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert), pem(intruder.key), pem(intruder.cert)));
+  await assert.rejects(nextIds(refused), (err) => {
+    assert.equal(err.code, grpc.status.PERMISSION_DENIED);
+    assert.match(err.details, /CN\/SAN: gateway-2\) is not among this node's --tls-allowed-clients/);
+    return true;
+  });
+  await waitUntil(() => /PERMISSION_DENIED from .*gateway-2/.test(node.stderr), {
+    pollMs: 100,
+    polls: 30,
+    what: 'the node logs the refused identity',
+  });
+  // The health service stays open to any verified client (load balancers).
+  const Health = grpc.makeGenericClientConstructor({
+    Check: {
+      path: '/grpc.health.v1.Health/Check',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: () => Buffer.alloc(0),
+      requestDeserialize: () => ({}),
+      responseSerialize: () => Buffer.alloc(0),
+      responseDeserialize: (b) => b,
+    },
+  });
+  const health = new Health(node.address, grpc.credentials.createSsl(pem(p.ca.cert), pem(intruder.key), pem(intruder.cert)), {
+    'grpc.ssl_target_name_override': 'localhost',
+  });
+  t.after(() => health.close());
+  const answer = await new Promise((resolve, reject) =>
+    health.Check({}, { deadline: Date.now() + 3000 }, (e, r) => (e ? reject(e) : resolve(r))),
+  );
+  assert.deepEqual([...answer], [0x08, 0x01], 'SERVING');
+
+  const gw = await startGateway(t, {
+    backends: [node.address],
+    args: ['--backend-tls-ca', p.ca.cert, '--backend-tls-cert', intruder.cert, '--backend-tls-key', intruder.key,
+      '--backend-tls-server-name', 'localhost', '--retry-attempts', '1'],
+  });
+  const res = await request(gw.port, 'GET', '/v1/ids?count=1');
+  assert.equal(res.status, 502, res.body);
+  assert.equal(res.json.type, 'urn:idgen:problem:backend-refused');
+  assert.match(res.json.detail, /gateway-2\) is not among this node's --tls-allowed-clients/);
+});
+
+test('--tls-allowed-clients without mutual TLS, or empty entries, exit 2', async (t) => {
+  const p = pki(t);
+  const dir = tempDir(t);
+  for (const [args, pattern] of [
+    [['--tls-cert', p.server.cert, '--tls-key', p.server.key, '--tls-allowed-clients', 'gw'], /needs mutual TLS/],
+    [[...tlsArgs(p), '--tls-allowed-clients', 'a,,b'], /--tls-allowed-clients "a,,b": expected a comma-separated list/],
+  ]) {
+    const r = await runIdgen(['serve', '--admin-listen', '127.0.0.1:0', '--state-dir', dir, ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
+});
