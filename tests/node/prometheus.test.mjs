@@ -230,3 +230,36 @@ test('IdgenMemoryHigh fires for a process held above 512 MiB for a minute, not b
   const r = await withTimeout(run('promtool', ['test', 'rules', spec]), 20000, 'promtool test rules');
   assert.equal(r.code, 0, `promtool test rules:\n${r.stdout}${r.stderr}`);
 });
+
+test('IdgenTlsCertificateExpiresSoon fires below 7 days left, not above', async (t) => {
+  const dir = tempDir(t);
+  const spec = path.join(dir, 'tls_test.yml');
+  const rules = readFileSync(RULES, 'utf8');
+  const description = /alert: IdgenTlsCertificateExpiresSoon[\s\S]*?description: (".*")/.exec(rules)[1];
+  writeFileSync(
+    spec,
+    [
+      'rule_files:',
+      `  - ${RULES}`,
+      'evaluation_interval: 1m',
+      'tests:',
+      '  - interval: 1m',
+      '    input_series:',
+      `      - series: 'idgen_tls_certificate_expiry_seconds{instance="old:9464",idgen_listener="grpc"}'`,
+      "        values: '518400x3'",
+      `      - series: 'idgen_tls_certificate_expiry_seconds{instance="fresh:9464",idgen_listener="grpc"}'`,
+      "        values: '2592000x3'",
+      '    alert_rule_test:',
+      '      - eval_time: 1m',
+      '        alertname: IdgenTlsCertificateExpiresSoon',
+      '        exp_alerts:',
+      '          - exp_labels: { severity: ticket, instance: "old:9464", idgen_listener: grpc }',
+      '            exp_annotations:',
+      '              summary: "idgen old:9464: the grpc TLS certificate expires in 6d 0h 0m 0s"',
+      `              description: ${description}`,
+      '',
+    ].join('\n'),
+  );
+  const r = await withTimeout(run('promtool', ['test', 'rules', spec]), 20000, 'promtool test rules');
+  assert.equal(r.code, 0, `promtool test rules:\n${r.stdout}${r.stderr}`);
+});
