@@ -22,7 +22,7 @@ const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 class TlsServerConfigTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = dir_.path() + "/" + name;
+    std::string path = dir_.path() + "/" + name;
     std::ofstream(path) << text;
     return path;
   }
