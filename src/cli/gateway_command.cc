@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "src/cli/commands.h"
 #include "src/cli/file_limit.h"
+#include "src/cli/tls_flags.h"
 #include "src/gateway/backend_config.h"
 #include "src/gateway/gateway.h"
 #include "src/security/tls_client_config.h"
@@ -40,6 +41,7 @@ struct GatewayArgs {
   int64_t idle_timeout_ms = 60'000;
   int64_t max_connections = 0;  // 0: DefaultMaxConnections of the descriptor limit
   std::string swagger_ui_dir;
+  TlsServerFlags tls;
   std::string backend_tls_ca;
   std::string backend_tls_cert;
   std::string backend_tls_key;
@@ -87,6 +89,12 @@ int RunGateway(const GatewayArgs& a) {
               << "; at that limit the longest-idle connections are closed\n";
   }
   o.swagger_ui_dir = a.swagger_ui_dir;
+  absl::StatusOr<security::TlsServerConfig> tls = TlsServerConfigFrom(a.tls);
+  if (!tls.ok()) {
+    std::cerr << "idgen gateway: " << tls.status().message() << "\n";
+    return 2;
+  }
+  o.tls = *std::move(tls);
   o.backend.tls.ca_file = a.backend_tls_ca;
   o.backend.tls.cert_file = a.backend_tls_cert;
   o.backend.tls.key_file = a.backend_tls_key;
@@ -224,6 +232,7 @@ void AddGatewayCommand(CLI::App& app, int* exit_code) {
                   "Directory of npm's swagger-ui-dist for /docs (default: next to the binary, "
                   "see docs/OPERATIONS.md)")
       ->envname("IDGEN_SWAGGER_UI_DIR");
+  AddTlsServerFlags(cmd, &args->tls, "the HTTP listener (HTTPS)");
   cmd->add_option("--backend-tls-ca", args->backend_tls_ca,
                   "PEM CA bundle the nodes' certificates chain to: call the nodes over TLS")
       ->envname("IDGEN_BACKEND_TLS_CA");

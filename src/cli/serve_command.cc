@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "src/cli/commands.h"
+#include "src/cli/tls_flags.h"
 #include "src/config/host_port.h"
 #include "src/coord/etcd_lease_provider.h"
 #include "src/coord/file_lease_provider.h"
@@ -50,33 +51,15 @@ struct ServeArgs {
   int64_t grpc_max_streams = server::GrpcLimits{}.max_concurrent_streams;
   int64_t grpc_memory_mib = server::GrpcLimits{}.memory_bytes >> 20;
   bool insecure = false;  // plaintext gRPC beyond loopback, on request only
-  std::string tls_cert;
-  std::string tls_key;
-  std::string tls_client_ca;
-  std::string tls_client_auth;  // empty: "require" with a client CA, else "none"
-  int64_t tls_reload_s = 10;
+  TlsServerFlags tls;
   std::string tls_allowed_clients;  // comma-separated CN/SAN names
 };
 
 // The TLS flags as a TlsServerConfig (files are checked by Node::Create).
 absl::StatusOr<security::TlsServerConfig> TlsFromFlags(const ServeArgs& a) {
-  security::TlsServerConfig tls;
-  tls.cert_file = a.tls_cert;
-  tls.key_file = a.tls_key;
-  tls.client_ca_file = a.tls_client_ca;
-  tls.reload_interval = absl::Seconds(a.tls_reload_s);
-  if (a.tls_client_auth.empty()) {
-    tls.client_auth =
-        a.tls_client_ca.empty() ? security::ClientAuth::kNone : security::ClientAuth::kRequire;
-  } else {
-    absl::StatusOr<security::ClientAuth> auth = security::ParseClientAuth(a.tls_client_auth);
-    if (!auth.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--tls-client-auth \"", a.tls_client_auth,
-                                                     "\": expected none, request or require"));
-    }
-    tls.client_auth = *auth;
-  }
-  if (config::UnixSocketPath(a.listen).has_value() && tls.enabled()) {
+  absl::StatusOr<security::TlsServerConfig> tls = TlsServerConfigFrom(a.tls);
+  if (!tls.ok()) return tls.status();
+  if (config::UnixSocketPath(a.listen).has_value() && tls->enabled()) {
     return absl::InvalidArgumentError(
         "--tls-cert applies to a TCP --listen; a Unix socket is guarded by --socket-mode");
   }
@@ -399,29 +382,12 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                 "(plaintext, or TLS without client certificates); refused without it (see "
                 "docs/SECURITY.md)")
       ->envname("IDGEN_INSECURE");
-  cmd->add_option("--tls-cert", args->tls_cert,
-                  "PEM certificate chain for the gRPC listener (TLS); reloaded when it changes")
-      ->envname("IDGEN_TLS_CERT");
-  cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert")
-      ->envname("IDGEN_TLS_KEY");
-  cmd->add_option("--tls-client-ca", args->tls_client_ca,
-                  "PEM CA bundle that client certificates must chain to (mutual TLS)")
-      ->envname("IDGEN_TLS_CLIENT_CA");
-  cmd->add_option("--tls-client-auth", args->tls_client_auth,
-                  "none|request|require: whether clients must present a certificate (default: "
-                  "require with --tls-client-ca, else none)")
-      ->envname("IDGEN_TLS_CLIENT_AUTH");
+  AddTlsServerFlags(cmd, &args->tls, "the gRPC and admin listeners");
   cmd->add_option("--tls-allowed-clients", args->tls_allowed_clients,
                   "With mutual TLS: client certificate names (CN or SAN, comma-separated) that "
                   "may take IDs; others get PERMISSION_DENIED (default: any certificate from "
                   "--tls-client-ca)")
       ->envname("IDGEN_TLS_ALLOWED_CLIENTS");
-  cmd->add_option("--tls-reload-seconds", args->tls_reload_s,
-                  "How often the TLS files are read again (a renewed certificate is served "
-                  "without a restart)")
-      ->envname("IDGEN_TLS_RELOAD_SECONDS")
-      ->check(WholeNumberIn(1, 86400))
-      ->capture_default_str();
   CLI::Option* etcd =
       cmd->add_option("--etcd", args->etcd,
                       "etcd endpoints, http://HOST:PORT[,...]: cluster coordination instead of "

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "src/gateway/backends.h"
 #include "src/gateway/id_render.h"
 #include "src/gateway/id_request.h"
@@ -15,6 +16,7 @@
 #include "src/gateway/problem.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
+#include "src/http/tls_context.h"
 #include "src/telemetry/prometheus_text.h"
 #include "src/telemetry/telemetry.h"
 
@@ -122,6 +124,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   if (options.pool.max_age < absl::Milliseconds(1) || options.pool.max_age > absl::Minutes(1)) {
     return absl::InvalidArgumentError("--prefetch-max-age-ms must be in 1..60000");
   }
+  if (absl::Status s = security::CheckTlsServerConfig(options.tls, absl::Now()); !s.ok()) return s;
+  std::shared_ptr<http::TlsContextSource> tls;
+  if (options.tls.enabled()) {
+    absl::StatusOr<std::shared_ptr<http::TlsContextSource>> source =
+        http::TlsContextSource::Create(options.tls, SystemClock::Get());
+    if (!source.ok()) return source.status();
+    tls = *std::move(source);
+  }
   std::unique_ptr<Gateway> gw(new Gateway(std::move(options)));
   absl::StatusOr<std::unique_ptr<Backends>> backends =
       Backends::Create(gw->options_.backend, gw->options_.telemetry);
@@ -158,6 +168,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
         [router](const http::Request& req) { return router->RouteOf(req.method, req.path); });
   }
   http_opts.error_writer = WriteHttpError;
+  if (tls != nullptr) http_opts.tls = [tls] { return tls->Current(); };
   absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
       http::HttpServer::Start(std::move(http_opts));
   if (!server.ok()) return server.status();

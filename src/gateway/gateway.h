@@ -39,6 +39,7 @@
 #include "src/gateway/backend_config.h"
 #include "src/gateway/id_pool.h"
 #include "src/gateway/swagger_ui.h"
+#include "src/security/tls_server_config.h"
 
 namespace idgen::http {
 class HttpServer;
@@ -68,6 +69,9 @@ struct GatewayOptions {
   // longest-idle one (see HttpServer::Options::max_connections). 0: no cap.
   size_t max_connections = 0;
   std::string swagger_ui_dir;  // empty: see swagger_ui.h
+  // HTTPS on `listen` (off unless tls.cert_file is set): files checked by
+  // Start, reloaded as src/http/tls_context.h says.
+  security::TlsServerConfig tls;
   // Spans, metrics and /metrics (optional; must outlive the Gateway).
   telemetry::Telemetry* telemetry = nullptr;
 };

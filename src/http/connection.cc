@@ -5,6 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/buffer.hpp>
@@ -13,7 +16,9 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "src/http/request_parser.h"
 #include "src/http/wire.h"
 
 namespace idgen::http {
@@ -23,6 +28,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
+using SslStream = beast::ssl_stream<Stream>;
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // After a response that closes the connection, the server reads and drops
@@ -44,20 +50,88 @@ int64_t NowNanos() {
 
 }  // namespace
 
-Connection::Connection(HttpServer::Impl* server, Socket socket)
-    : server_(server), stream_(std::move(socket)) {
-  server_->Register(this);
-}
+// The connection over stream type S: Stream (plain TCP) or SslStream.
+template <class S>
+class BasicConnection final : public Connection {
+ public:
+  BasicConnection(HttpServer::Impl* server, S stream)
+      : server_(server), stream_(std::move(stream)) {
+    server_->Register(this);
+  }
+  ~BasicConnection() override { server_->Unregister(this); }
 
-Connection::~Connection() { server_->Unregister(this); }
+  Executor executor() override { return Tcp().get_executor(); }
+  void Start() override;
+  void OnServerStop() override {
+    if (!busy_) Close();
+  }
+  void OnEvict() override;
 
-void Connection::Start() {
+ private:
+  using error_code = boost::beast::error_code;
+  static constexpr bool kTls = !std::is_same_v<S, Stream>;
+
+  Stream& Tcp() { return beast::get_lowest_layer(stream_); }
+  std::shared_ptr<BasicConnection> Self() {
+    return std::static_pointer_cast<BasicConnection>(shared_from_this());
+  }
+
+  void ReadRequest();
+  // Skips empty lines before the request line, then reads the header.
+  void ReadHeader();
+  void ReadMore();
+  void OnHeader(error_code ec, size_t);
+  void ReadBody();
+  void OnBody(error_code ec, size_t);
+  void OnReadError(error_code ec);
+  // Answers a request that could not be read and closes the connection.
+  void FailRequest(int status, std::string_view detail);
+  void Dispatch();
+  // Runs the asynchronous handler. Its `done` may run inline (inside the
+  // handler call, on this thread) or later on any thread; the first call
+  // wins, and the response is written on this connection's thread.
+  void DispatchAsync();
+  void AfterAsyncAnswer();
+  void Respond();
+  void WriteResponse(bool close, bool head, bool http10_keep_alive);
+  void OnWrite(bool close, error_code ec, size_t);
+  void LingeringClose();
+  void Linger();
+  void Close();
+
+  HttpServer::Impl* const server_;
+  S stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<RequestParser> parser_;
+  Request req_;
+  Response resp_;
+  std::string head_;
+  size_t lingered_ = 0;
+  int empty_lines_ = 0;            // skipped before the current request line
+  bool in_handler_ = false;        // inside the async handler call
+  bool completed_inline_ = false;  // its `done` ran during that call
+  bool busy_ = false;              // a request is being read past its header, handled or answered
+};
+
+template <class S>
+void BasicConnection<S>::Start() {
   error_code ignored;
-  stream_.socket().set_option(tcp::no_delay(true), ignored);
-  ReadRequest();
+  Tcp().socket().set_option(tcp::no_delay(true), ignored);
+  if constexpr (kTls) {
+    // The handshake counts as reading a request: idle, under the idle timeout.
+    idle_since_.store(NowNanos(), std::memory_order_relaxed);
+    server_->SetTimeout(Tcp());
+    stream_.async_handshake(net::ssl::stream_base::server, [self = Self()](error_code ec) {
+      if (ec) return self->Close();
+      self->ReadRequest();
+    });
+  } else {
+    ReadRequest();
+  }
 }
 
-void Connection::ReadRequest() {
+template <class S>
+void BasicConnection<S>::ReadRequest() {
   busy_ = false;
   idle_since_.store(NowNanos(), std::memory_order_relaxed);
   if (server_->stopping()) return Close();
@@ -66,12 +140,13 @@ void Connection::ReadRequest() {
   parser_.emplace(&req_);
   parser_->body_limit(static_cast<std::uint64_t>(opts.max_body_bytes));
   parser_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-  server_->SetTimeout(stream_);
+  server_->SetTimeout(Tcp());
   empty_lines_ = 0;
   ReadHeader();
 }
 
-void Connection::ReadHeader() {
+template <class S>
+void BasicConnection<S>::ReadHeader() {
   while (empty_lines_ < kMaxEmptyLines) {
     const auto* p = static_cast<const char*>(buffer_.data().data());
     const size_t n = buffer_.size();
@@ -81,26 +156,27 @@ void Connection::ReadHeader() {
     ++empty_lines_;
   }
   bhttp::async_read_header(stream_, buffer_, *parser_,
-                           beast::bind_front_handler(&Connection::OnHeader, shared_from_this()));
+                           beast::bind_front_handler(&BasicConnection::OnHeader, Self()));
 }
 
-void Connection::ReadMore() {
-  stream_.async_read_some(buffer_.prepare(kReadChunk),
-                          [self = shared_from_this()](error_code ec, size_t n) {
-                            if (ec) return self->OnReadError(ec);
-                            self->buffer_.commit(n);
-                            self->ReadHeader();
-                          });
+template <class S>
+void BasicConnection<S>::ReadMore() {
+  stream_.async_read_some(buffer_.prepare(kReadChunk), [self = Self()](error_code ec, size_t n) {
+    if (ec) return self->OnReadError(ec);
+    self->buffer_.commit(n);
+    self->ReadHeader();
+  });
 }
 
-void Connection::OnHeader(error_code ec, size_t) {
+template <class S>
+void BasicConnection<S>::OnHeader(error_code ec, size_t) {
   if (ec) return OnReadError(ec);
   busy_ = true;
   idle_since_.store(kNotIdle, std::memory_order_relaxed);
   if (parser_->is_done()) return Dispatch();
   if (parser_->expect_continue() && parser_->version() >= 11) {
     net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
-                     [self = shared_from_this()](error_code wec, size_t) {
+                     [self = Self()](error_code wec, size_t) {
                        if (wec) return self->Close();
                        self->ReadBody();
                      });
@@ -109,17 +185,20 @@ void Connection::OnHeader(error_code ec, size_t) {
   ReadBody();
 }
 
-void Connection::ReadBody() {
+template <class S>
+void BasicConnection<S>::ReadBody() {
   bhttp::async_read(stream_, buffer_, *parser_,
-                    beast::bind_front_handler(&Connection::OnBody, shared_from_this()));
+                    beast::bind_front_handler(&BasicConnection::OnBody, Self()));
 }
 
-void Connection::OnBody(error_code ec, size_t) {
+template <class S>
+void BasicConnection<S>::OnBody(error_code ec, size_t) {
   if (ec) return OnReadError(ec);
   Dispatch();
 }
 
-void Connection::OnReadError(error_code ec) {
+template <class S>
+void BasicConnection<S>::OnReadError(error_code ec) {
   if (const RequestParser::Rejection& r = parser_->rejection(); r.status != 0) {
     return FailRequest(r.status, r.detail);
   }
@@ -143,7 +222,8 @@ void Connection::OnReadError(error_code ec) {
   FailRequest(400, "malformed request: " + ec.message());
 }
 
-void Connection::FailRequest(int status, std::string_view detail) {
+template <class S>
+void BasicConnection<S>::FailRequest(int status, std::string_view detail) {
   busy_ = true;
   idle_since_.store(kNotIdle, std::memory_order_relaxed);
   ResetResponse(resp_);
@@ -151,7 +231,8 @@ void Connection::FailRequest(int status, std::string_view detail) {
   WriteResponse(/*close=*/true, /*head=*/false, /*http10_keep_alive=*/false);
 }
 
-void Connection::Dispatch() {
+template <class S>
+void BasicConnection<S>::Dispatch() {
   if (const std::string_view bad = ParseTarget(req_); !bad.empty()) {
     return FailRequest(400, bad);
   }
@@ -161,11 +242,12 @@ void Connection::Dispatch() {
   Respond();
 }
 
-void Connection::DispatchAsync() {
+template <class S>
+void BasicConnection<S>::DispatchAsync() {
   auto fired = std::make_shared<std::atomic<bool>>(false);
   in_handler_ = true;
   completed_inline_ = false;
-  Done done = [self = shared_from_this(), fired] {
+  Done done = [self = Self(), fired] {
     if (fired->exchange(true)) return;
     if (self->executor().running_in_this_thread() && self->in_handler_) {
       self->completed_inline_ = true;
@@ -186,12 +268,14 @@ void Connection::DispatchAsync() {
   if (completed_inline_) AfterAsyncAnswer();
 }
 
-void Connection::AfterAsyncAnswer() {
+template <class S>
+void BasicConnection<S>::AfterAsyncAnswer() {
   server_->CheckResponse(resp_);
   Respond();
 }
 
-void Connection::Respond() {
+template <class S>
+void BasicConnection<S>::Respond() {
   const bool keep_alive = parser_->keep_alive();
   const bool http10 = parser_->version() < 11;
   bool close = !keep_alive || server_->stopping();
@@ -201,7 +285,8 @@ void Connection::Respond() {
   WriteResponse(close, req_.method == "HEAD", http10 && !close);
 }
 
-void Connection::WriteResponse(bool close, bool head, bool http10_keep_alive) {
+template <class S>
+void BasicConnection<S>::WriteResponse(bool close, bool head, bool http10_keep_alive) {
   const int status = resp_.status;
   head_.clear();
   head_.append("HTTP/1.1 ");
@@ -237,50 +322,70 @@ void Connection::WriteResponse(bool close, bool head, bool http10_keep_alive) {
   const bool send_body = !no_body && !head && !resp_.body.empty();
   const std::array<net::const_buffer, 2> buffers = {
       net::buffer(head_), send_body ? net::buffer(resp_.body) : net::const_buffer()};
-  server_->SetTimeout(stream_);
+  server_->SetTimeout(Tcp());
   net::async_write(stream_, buffers,
-                   beast::bind_front_handler(&Connection::OnWrite, shared_from_this(), close));
+                   beast::bind_front_handler(&BasicConnection::OnWrite, Self(), close));
 }
 
-void Connection::OnWrite(bool close, error_code ec, size_t) {
+template <class S>
+void BasicConnection<S>::OnWrite(bool close, error_code ec, size_t) {
   if (ec) return Close();
   if (close) return LingeringClose();
   ReadRequest();
 }
 
-void Connection::LingeringClose() {
+template <class S>
+void BasicConnection<S>::LingeringClose() {
   busy_ = false;
   idle_since_.store(NowNanos(), std::memory_order_relaxed);
+  if constexpr (kTls) {
+    // TLS ends with close_notify; what the client still sends is read by
+    // the shutdown, for at most kLingerTime.
+    if (server_->stopping()) return Close();
+    Tcp().expires_after(kLingerTime);
+    stream_.async_shutdown([self = Self()](error_code) { self->Close(); });
+    return;
+  }
   error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec || server_->stopping()) return Close();
-  stream_.expires_after(kLingerTime);
+  Tcp().expires_after(kLingerTime);
   buffer_.consume(buffer_.size());
   lingered_ = 0;
   Linger();
 }
 
-void Connection::Linger() {
-  stream_.async_read_some(buffer_.prepare(4096),
-                          [self = shared_from_this()](error_code ec, size_t n) {
-                            self->lingered_ += n;
-                            if (ec || self->lingered_ > kLingerMaxBytes) return self->Close();
-                            self->Linger();
-                          });
+template <class S>
+void BasicConnection<S>::Linger() {
+  stream_.async_read_some(buffer_.prepare(4096), [self = Self()](error_code ec, size_t n) {
+    self->lingered_ += n;
+    if (ec || self->lingered_ > kLingerMaxBytes) return self->Close();
+    self->Linger();
+  });
 }
 
-void Connection::OnEvict() {
-  if (!stream_.socket().is_open()) return;  // leaving already; Unregister drops the mark
+template <class S>
+void BasicConnection<S>::OnEvict() {
+  if (!Tcp().socket().is_open()) return;  // leaving already; Unregister drops the mark
   if (busy_) return server_->KeepAfterEviction(this);
   Close();
 }
 
-void Connection::Close() {
+template <class S>
+void BasicConnection<S>::Close() {
   busy_ = false;
   idle_since_.store(kNotIdle, std::memory_order_relaxed);
   error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.close();
+  Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  Tcp().close();
+}
+
+std::shared_ptr<Connection> MakeConnection(HttpServer::Impl* server, Socket socket,
+                                           std::shared_ptr<net::ssl::context> tls) {
+  if (tls == nullptr)
+    return std::make_shared<BasicConnection<Stream>>(server, Stream(std::move(socket)));
+  return std::make_shared<BasicConnection<SslStream>>(server,
+                                                      SslStream(Stream(std::move(socket)), *tls));
 }
 
 }  // namespace idgen::http

@@ -3,7 +3,8 @@
 // Internal to src/http; not part of the library's API (see http_server.h).
 //
 // Connection: one accepted client connection of an HttpServer, as a chain of
-// asynchronous operations on its io_context: read a request (RequestParser),
+// asynchronous operations on its io_context: a TLS handshake when the server
+// serves TLS, then read a request (RequestParser),
 // run the handler through HttpServer::Impl, write the response, repeat. It
 // implements the per-connection protocol behaviour that http_server.h lists
 // (keep-alive, 100-continue, 400/413/431/501 answers, HEAD/204/304 bodies, the
@@ -26,36 +27,30 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
 
-#include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "src/http/http_server.h"
 #include "src/http/http_server_impl.h"
-#include "src/http/request_parser.h"
 
 namespace idgen::http {
 
 // One client connection: reads a request, runs the handler, writes the
-// response, repeats. Every member is touched only from the thread that runs
-// the connection's io_context.
+// response, repeats; over plain TCP or TLS (the implementations live in
+// connection.cc). The server keeps the base for its connection set, the
+// connection cap and Stop().
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(HttpServer::Impl* server, Socket socket);
-  ~Connection();
+  virtual ~Connection() = default;
 
-  Executor executor() { return stream_.get_executor(); }
+  virtual Executor executor() = 0;
 
-  void Start();
+  // Runs the TLS handshake when there is one, then serves requests.
+  virtual void Start() = 0;
 
   // The server is stopping: close now unless a request is in flight (then
-  // ReadRequest closes after its response).
-  void OnServerStop() {
-    if (!busy_) Close();
-  }
+  // the connection closes after its response).
+  virtual void OnServerStop() = 0;
 
   // Since when the connection has been idle: no request in progress, only
   // waiting for (or receiving) a request header, or lingering after a final
@@ -66,48 +61,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // The server needs this connection's slot (connection cap, out of file
   // descriptors): close now if still idle, else tell the server it stays.
-  void OnEvict();
+  virtual void OnEvict() = 0;
 
- private:
-  using error_code = boost::beast::error_code;
-
-  void ReadRequest();
-  // Skips empty lines before the request line, then reads the header.
-  void ReadHeader();
-  void ReadMore();
-  void OnHeader(error_code ec, size_t);
-  void ReadBody();
-  void OnBody(error_code ec, size_t);
-  void OnReadError(error_code ec);
-  // Answers a request that could not be read and closes the connection.
-  void FailRequest(int status, std::string_view detail);
-  void Dispatch();
-  // Runs the asynchronous handler. Its `done` may run inline (inside the
-  // handler call, on this thread) or later on any thread; the first call
-  // wins, and the response is written on this connection's thread.
-  void DispatchAsync();
-  void AfterAsyncAnswer();
-  void Respond();
-  void WriteResponse(bool close, bool head, bool http10_keep_alive);
-  void OnWrite(bool close, error_code ec, size_t);
-  void LingeringClose();
-  void Linger();
-  void Close();
-
-  HttpServer::Impl* const server_;
-  Stream stream_;
-  boost::beast::flat_buffer buffer_;
-  std::optional<RequestParser> parser_;
-  Request req_;
-  Response resp_;
-  std::string head_;
-  size_t lingered_ = 0;
-  int empty_lines_ = 0;  // skipped before the current request line
+ protected:
+  Connection() = default;
   std::atomic<int64_t> idle_since_{kNotIdle};
-  bool in_handler_ = false;        // inside the async handler call
-  bool completed_inline_ = false;  // its `done` ran during that call
-  bool busy_ = false;              // a request is being read past its header, handled or answered
 };
+
+// A connection on `socket`, registered with `server` until destroyed; TLS
+// with `tls` when it is not null. Call Start() on its executor.
+std::shared_ptr<Connection> MakeConnection(HttpServer::Impl* server, Socket socket,
+                                           std::shared_ptr<boost::asio::ssl::context> tls);
 
 }  // namespace idgen::http
 

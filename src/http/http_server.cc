@@ -187,7 +187,8 @@ void HttpServer::Impl::OnAccept(error_code ec, Socket socket) {
         return Accept();
       }
     }
-    auto conn = std::make_shared<Connection>(this, std::move(socket));
+    std::shared_ptr<Connection> conn =
+        MakeConnection(this, std::move(socket), options_.tls ? options_.tls() : nullptr);
     net::dispatch(conn->executor(), [conn] { conn->Start(); });
   }
   Accept();

@@ -84,6 +84,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace idgen::http {
 
 struct Request {
@@ -162,6 +166,11 @@ class HttpServer {
     Handler handler;             // exactly one of handler and async_handler
     AsyncHandler async_handler;  // is required
     ErrorWriter error_writer;    // empty: WritePlainError
+    // TLS: called for each accepted connection, returns the context to
+    // serve it with (so a context rebuilt from renewed certificate files
+    // applies to new connections); empty, or returning null: plain TCP.
+    // See tls_context.h.
+    std::function<std::shared_ptr<boost::asio::ssl::context>()> tls;
   };
 
   // Binds, listens and starts serving. Errors: INVALID_ARGUMENT for bad

@@ -16,6 +16,7 @@
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
+#include "src/http/tls_context.h"
 #include "src/security/certificate_metrics.h"
 #include "src/security/grpc_tls.h"
 #include "src/server/cq_server.h"
@@ -334,6 +335,17 @@ absl::Status Node::Start() {
       }
       return std::string();
     });
+  }
+  if (options_.tls.enabled()) {
+    // The admin port serves the same certificate, with the same client
+    // authentication, as the gRPC port.
+    absl::StatusOr<std::shared_ptr<http::TlsContextSource>> tls =
+        http::TlsContextSource::Create(options_.tls, clock_);
+    if (!tls.ok()) {
+      grpc_server_->Shutdown(std::chrono::system_clock::now());
+      return tls.status();
+    }
+    http_opts.tls = [source = *std::move(tls)] { return source->Current(); };
   }
   absl::StatusOr<std::unique_ptr<http::HttpServer>> admin = http::HttpServer::Start(http_opts);
   if (!admin.ok()) {

@@ -20,7 +20,10 @@ function pki(t) {
   const client = makeLeaf(dir, ca, 'client', { cn: 'gateway-1', kind: 'client' });
   const other = makeCa(dir, 'other-ca', 'someone else');
   const stranger = makeLeaf(dir, other, 'stranger', { kind: 'client' });
-  return { dir, ca, server, client, stranger };
+  // What the harness uses to reach a TLS node's admin port (HTTPS, same
+  // certificate and client authentication as gRPC).
+  const adminTls = { ca: pem(ca.cert), cert: pem(client.cert), key: pem(client.key) };
+  return { dir, ca, server, client, stranger, adminTls };
 }
 
 function tlsArgs(p, extra = []) {
@@ -62,12 +65,12 @@ function servedSerial(port, p) {
 
 test('mutual TLS: a client with a certificate from the client CA gets IDs', async (t) => {
   const p = pki(t);
-  const node = await startNode(t, { stateDir: tempDir(t), args: tlsArgs(p) });
+  const node = await startNode(t, { stateDir: tempDir(t), args: tlsArgs(p), adminTls: p.adminTls });
   const c = client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert), pem(p.client.key), pem(p.client.cert)));
   const res = await nextIds(c);
   assert.equal(res.ids.length, 2);
   // The certificate's expiry is a metric.
-  const metrics = await httpGet(node.adminPort, '/metrics');
+  const metrics = await httpGet(node.adminPort, '/metrics', 2000, p.adminTls);
   const m = /^idgen_tls_certificate_expiry_seconds\{idgen_listener="grpc"\} (-?\d+)$/m.exec(metrics.body);
   assert.ok(m, 'idgen_tls_certificate_expiry_seconds is exported');
   assert.ok(Number(m[1]) > 0 && Number(m[1]) <= 86400, `expiry in ${m[1]} s`);
@@ -75,7 +78,7 @@ test('mutual TLS: a client with a certificate from the client CA gets IDs', asyn
 
 test('mutual TLS: no certificate, a stranger certificate, or plaintext is refused', async (t) => {
   const p = pki(t);
-  const node = await startNode(t, { stateDir: tempDir(t), args: tlsArgs(p) });
+  const node = await startNode(t, { stateDir: tempDir(t), args: tlsArgs(p), adminTls: p.adminTls });
   for (const [what, creds] of [
     ['no client certificate', grpc.credentials.createSsl(pem(p.ca.cert))],
     ['a certificate from another CA', grpc.credentials.createSsl(pem(p.ca.cert), pem(p.stranger.key), pem(p.stranger.cert))],
@@ -93,6 +96,7 @@ test('server-only TLS (--tls-client-auth none) serves clients without certificat
   const node = await startNode(t, {
     stateDir: tempDir(t),
     args: ['--tls-cert', p.server.cert, '--tls-key', p.server.key],
+    adminTls: { ca: pem(p.ca.cert) },
   });
   const res = await nextIds(client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert))));
   assert.equal(res.ids.length, 2);
@@ -108,17 +112,20 @@ test('a renewed certificate is served without a restart', async (t) => {
   const node = await startNode(t, {
     stateDir: tempDir(t),
     args: ['--tls-cert', live.cert, '--tls-key', live.key, '--tls-client-ca', p.ca.cert, '--tls-reload-seconds', '1'],
+    adminTls: p.adminTls,
   });
   const before = await servedSerial(node.grpcPort, p);
   assert.equal(before.toUpperCase(), p.server.serial.toUpperCase());
   const renewed = makeLeaf(p.dir, p.ca, 'renewed');
   copyFileSync(renewed.key, live.key);
   copyFileSync(renewed.cert, live.cert);
-  await waitUntil(async () => (await servedSerial(node.grpcPort, p)).toUpperCase() === renewed.serial.toUpperCase(), {
-    pollMs: 250,
-    polls: 40,
-    what: 'the renewed certificate on a new handshake',
-  });
+  for (const port of [node.grpcPort, node.adminPort]) {
+    await waitUntil(async () => (await servedSerial(port, p)).toUpperCase() === renewed.serial.toUpperCase(), {
+      pollMs: 250,
+      polls: 40,
+      what: `the renewed certificate on a new handshake with port ${port}`,
+    });
+  }
   // And calls still work on it.
   const c = client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert), pem(p.client.key), pem(p.client.cert)));
   assert.equal((await nextIds(c)).ids.length, 2);
@@ -127,7 +134,7 @@ test('a renewed certificate is served without a restart', async (t) => {
 test('beyond loopback: mutual TLS needs no --insecure; TLS without client certificates does', async (t) => {
   const p = pki(t);
   const dir = tempDir(t);
-  const node = await startNode(t, { stateDir: dir, listen: '0.0.0.0:0', args: tlsArgs(p) });
+  const node = await startNode(t, { stateDir: dir, listen: '0.0.0.0:0', args: tlsArgs(p), adminTls: p.adminTls });
   assert.doesNotMatch(node.stderr, /--insecure/);
   await node.stop();
   const r = await runIdgen(['serve', '--listen', '0.0.0.0:0', '--admin-listen', '127.0.0.1:0', '--state-dir', dir,
@@ -159,7 +166,7 @@ test('unusable TLS files and flags are refused at start with exit 2 naming them'
 
 test('a gateway calls mutual-TLS nodes with --backend-tls-*; without them it answers 503 saying why', async (t) => {
   const p = pki(t);
-  const node = await startNode(t, { stateDir: tempDir(t), args: tlsArgs(p) });
+  const node = await startNode(t, { stateDir: tempDir(t), args: tlsArgs(p), adminTls: p.adminTls });
   const gw = await startGateway(t, {
     backends: [node.address],
     args: ['--backend-tls-ca', p.ca.cert, '--backend-tls-cert', p.client.cert, '--backend-tls-key', p.client.key,
@@ -192,7 +199,11 @@ test('bad --backend-tls-* flags exit 2 naming them', async (t) => {
 test('--tls-allowed-clients: only named certificates take IDs; a refused gateway answers 502 saying why', async (t) => {
   const p = pki(t);
   const intruder = makeLeaf(p.dir, p.ca, 'intruder', { cn: 'gateway-2', kind: 'client' });
-  const node = await startNode(t, { stateDir: tempDir(t), args: [...tlsArgs(p), '--tls-allowed-clients', 'gateway-1, other'] });
+  const node = await startNode(t, {
+    stateDir: tempDir(t),
+    args: [...tlsArgs(p), '--tls-allowed-clients', 'gateway-1, other'],
+    adminTls: p.adminTls,
+  });
   const allowed = client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert), pem(p.client.key), pem(p.client.cert)));
   assert.equal((await nextIds(allowed)).ids.length, 2);
   const refused = client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert), pem(intruder.key), pem(intruder.cert)));
@@ -249,4 +260,65 @@ test('--tls-allowed-clients without mutual TLS, or empty entries, exit 2', async
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
   }
+});
+
+test('the admin port of a TLS node is HTTPS with the same client authentication', async (t) => {
+  const p = pki(t);
+  const node = await startNode(t, { stateDir: tempDir(t), args: tlsArgs(p), adminTls: p.adminTls });
+  const ok = await httpGet(node.adminPort, '/health', 2000, p.adminTls);
+  assert.equal(ok.status, 200);
+  await assert.rejects(httpGet(node.adminPort, '/health', 2000), 'plain HTTP is not answered');
+  await assert.rejects(httpGet(node.adminPort, '/health', 2000, { ca: pem(p.ca.cert) }), 'no client certificate');
+  await assert.rejects(
+    httpGet(node.adminPort, '/health', 2000, { ca: pem(p.ca.cert), cert: pem(p.stranger.cert), key: pem(p.stranger.key) }),
+    'a certificate from another CA',
+  );
+});
+
+function tlsHandshake(port, opts) {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ...opts });
+    s.setTimeout(3000, () => s.destroy(new Error('TLS handshake timed out')));
+    s.once('secureConnect', () => {
+      const info = { alpn: s.alpnProtocol, protocol: s.getProtocol() };
+      s.end();
+      resolve(info);
+    });
+    s.once('error', reject);
+  });
+}
+
+test('gateway HTTPS: TLS 1.2+, ALPN http/1.1, IDs over HTTPS, plain HTTP refused', async (t) => {
+  const p = pki(t);
+  const node = await startNode(t, { stateDir: tempDir(t) });
+  const gw = await startGateway(t, {
+    backends: [node.address],
+    args: ['--tls-cert', p.server.cert, '--tls-key', p.server.key],
+    tls: { ca: pem(p.ca.cert) },
+  });
+  const res = await httpGet(gw.port, '/v1/ids?count=2', 3000, { ca: pem(p.ca.cert) });
+  assert.equal(res.status, 200, res.body);
+  assert.equal(res.json.ids.length, 2);
+  const h = await tlsHandshake(gw.port, { ca: pem(p.ca.cert), ALPNProtocols: ['h2', 'http/1.1'] });
+  assert.equal(h.alpn, 'http/1.1');
+  assert.match(h.protocol, /^TLSv1\.[23]$/);
+  await assert.rejects(
+    // The client lowers its own floor (OpenSSL 3 refuses 1.1 at its default level), so a
+    // refusal here is the server's.
+    tlsHandshake(gw.port, { ca: pem(p.ca.cert), minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }),
+    'TLS 1.1 is refused',
+  );
+  await assert.rejects(httpGet(gw.port, '/alive', 2000), 'plain HTTP is not answered');
+});
+
+test('gateway HTTPS with client certificates required refuses clients without one', async (t) => {
+  const p = pki(t);
+  const node = await startNode(t, { stateDir: tempDir(t) });
+  const gw = await startGateway(t, {
+    backends: [node.address],
+    args: ['--tls-cert', p.server.cert, '--tls-key', p.server.key, '--tls-client-ca', p.ca.cert],
+    tls: p.adminTls,
+  });
+  assert.equal((await httpGet(gw.port, '/v1/ids?count=1', 3000, p.adminTls)).status, 200);
+  await assert.rejects(httpGet(gw.port, '/v1/ids?count=1', 3000, { ca: pem(p.ca.cert) }));
 });

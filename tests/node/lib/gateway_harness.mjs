@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 
-import { freePort, idgenBin, sleep, startNode, tempDir, withTimeout } from './harness.mjs';
+import { freePort, httpGet, idgenBin, sleep, startNode, tempDir, withTimeout } from './harness.mjs';
 
 const live = new Set();
 process.on('exit', () => {
@@ -61,9 +61,10 @@ function spawnClean(args, env) {
   return child;
 }
 
-// Starts a gateway in front of `backends` (addresses) and waits for /alive.
+// Starts a gateway in front of `backends` (addresses) and waits for /alive
+// (over HTTPS with `tls`: { ca, cert, key } as for harness httpGet).
 // Returns { port, pid, base, stderr, exited, stop(), kill9() }.
-export async function startGateway(t, { backends, args = [], env = {} } = {}) {
+export async function startGateway(t, { backends, args = [], env = {}, tls } = {}) {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const child = spawnClean(
@@ -113,7 +114,9 @@ export async function startGateway(t, { backends, args = [], env = {} } = {}) {
     t.after(() => gw.stop());
     for (let i = 0; i < 100 && !exit; i++) {
       try {
-        const res = await request(port, 'GET', '/alive', { timeoutMs: 1000 });
+        const res = tls
+          ? await httpGet(port, '/alive', 1000, tls)
+          : await request(port, 'GET', '/alive', { timeoutMs: 1000 });
         if (res.status === 200) return gw;
       } catch {
         // not yet listening

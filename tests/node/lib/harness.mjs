@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -155,10 +156,20 @@ export function writeJson(dir, name, value) {
 // ---------------------------------------------------------------------------
 // Admin HTTP.
 
-export function httpGet(port, urlPath, timeoutMs = 2000) {
+// `tls` ({ ca, cert, key } as PEM buffers): HTTPS, checking the server's
+// certificate for "localhost" against `ca`, presenting cert/key if given.
+export function httpGet(port, urlPath, timeoutMs = 2000, tls = undefined) {
   return new Promise((resolve, reject) => {
-    const req = http.get(
-      { host: '127.0.0.1', port, path: urlPath, timeout: timeoutMs, agent: false },
+    const get = tls ? https.get : http.get;
+    const req = get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        timeout: timeoutMs,
+        agent: false,
+        ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, servername: 'localhost' } : {}),
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -252,6 +263,8 @@ export async function runIdgen(args, { env, timeoutMs = 10000 } = {}) {
 //   env          extra environment
 //   faketime     libfaketime offset such as "-1h" (optional)
 //   bin          another idgen binary (default: IDGEN_BIN)
+//   adminTls     { ca, cert, key } (PEM): the admin port serves HTTPS (a node
+//                with --tls-cert); health polls and node.health/info use it
 //   waitFor      'health' (default): /health 200; 'alive': /alive 200 (the
 //                node may be not ready); 'none': return at once
 //   pollMs, polls  bounded polling: default 100 ms x 100
@@ -265,6 +278,7 @@ export async function startNode(t, opts) {
     env,
     faketime,
     bin,
+    adminTls,
     waitFor = 'health',
     pollMs = 100,
     polls = 100,
@@ -301,8 +315,8 @@ export async function startNode(t, opts) {
       get stderr() {
         return out.stderr;
       },
-      health: () => httpGet(adminPort, '/health'),
-      info: async () => (await httpGet(adminPort, '/info')).json,
+      health: () => httpGet(adminPort, '/health', 2000, adminTls),
+      info: async () => (await httpGet(adminPort, '/info', 2000, adminTls)).json,
       stop: (o) => stopNode(node, o),
       kill9: async () => {
         try {
@@ -321,7 +335,7 @@ export async function startNode(t, opts) {
     for (let i = 0; i < polls; i++) {
       if (node.exit) break;
       try {
-        const res = await httpGet(adminPort, urlPath, 1000);
+        const res = await httpGet(adminPort, urlPath, 1000, adminTls);
         if (res.status === 200) return node;
       } catch {
         // not listening yet

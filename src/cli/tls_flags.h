@@ -1,0 +1,38 @@
+// Copyright idgen authors.
+//
+// The TLS flags of a listening command (serve, gateway), one definition for
+// both: --tls-cert, --tls-key, --tls-client-ca, --tls-client-auth,
+// --tls-reload-seconds, each with its IDGEN_* variable.
+#ifndef IDGEN_CLI_TLS_FLAGS_H_
+#define IDGEN_CLI_TLS_FLAGS_H_
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/status/statusor.h"
+#include "src/security/tls_server_config.h"
+
+namespace idgen::cli {
+
+struct TlsServerFlags {
+  std::string cert;
+  std::string key;
+  std::string client_ca;
+  std::string client_auth;  // empty: "require" with a client CA, else "none"
+  int64_t reload_s = 10;
+};
+
+// Adds the flags to `cmd`; `listeners` says what they secure ("the gRPC and
+// admin listeners").
+void AddTlsServerFlags(CLI::App* cmd, TlsServerFlags* flags, const std::string& listeners);
+
+// The flags as a TlsServerConfig; INVALID_ARGUMENT for a --tls-client-auth
+// other than none/request/require. The files are checked later
+// (security::CheckTlsServerConfig).
+absl::StatusOr<security::TlsServerConfig> TlsServerConfigFrom(const TlsServerFlags& flags);
+
+}  // namespace idgen::cli
+
+#endif  // IDGEN_CLI_TLS_FLAGS_H_
