@@ -323,13 +323,17 @@ int RunServe(const ServeArgs& a) {
 
   int sig = 0;
   sigwait(&signals, &sig);
+  // The drain timeout is the graceful-shutdown time of the whole process:
+  // draining, then the last telemetry export in what is left of it.
+  const absl::Duration shutdown_end =
+      SystemClock::Get()->MonotonicNow() + absl::Milliseconds(a.drain_ms);
   log.Info(absl::StrCat("idgen serve: ", (sig == SIGTERM ? "SIGTERM" : "SIGINT"),
                         ", draining (up to ", a.drain_ms, " ms)"));
   (*node)->Shutdown(absl::Milliseconds(a.drain_ms));
   log.Info("idgen serve: stopped, worker id released");
   // Last metrics export and span/log flush, while the node's metric
   // callbacks can still be read.
-  tel->Shutdown();
+  tel->Shutdown(shutdown_end - SystemClock::Get()->MonotonicNow());
   return 0;
 }
 
