@@ -228,6 +228,18 @@ int RunServe(const ServeArgs& a) {
     return 2;
   }
 
+  // Read while SIGTERM/SIGINT still stop the process: a FIFO nobody writes
+  // would otherwise hold it.
+  std::optional<server::ServerConfig> server_config;
+  if (!a.config.empty()) {
+    absl::StatusOr<server::ServerConfig> loaded = server::LoadServerConfig(a.config, absl::Now());
+    if (!loaded.ok()) {
+      std::cerr << "idgen serve: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    server_config = *std::move(loaded);
+  }
+
   // Block the shutdown signals before any thread exists, so every thread
   // inherits the mask and only sigwait below sees them.
   sigset_t signals;
@@ -279,14 +291,7 @@ int RunServe(const ServeArgs& a) {
     }
     options.tls_allowed_clients = *std::move(allowed);
   }
-  if (!a.config.empty()) {
-    absl::StatusOr<server::ServerConfig> config = server::LoadServerConfig(a.config, absl::Now());
-    if (!config.ok()) {
-      std::cerr << "idgen serve: " << config.status().message() << "\n";
-      return 2;
-    }
-    options.config = *std::move(config);
-  }
+  if (server_config) options.config = *std::move(server_config);
   absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> leases = MakeLeaseProvider(a, tel.get());
   if (!leases.ok()) {
     std::cerr << "idgen serve: " << leases.status().message() << "\n";
