@@ -31,18 +31,36 @@ function listeningInode(port) {
   return undefined;
 }
 
-// The socket inodes among the open descriptors of `pid`.
-function socketInodes(pid) {
+// The inodes of every TCP socket in LISTEN state (IPv4 and IPv6).
+function listeningInodes() {
   const out = new Set();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A') out.add(f[9]);
+    }
+  }
+  return out;
+}
+
+// inode -> fd number of the sockets among the open descriptors of `pid`.
+function socketFds(pid) {
+  const out = new Map();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) out.add(m[1]);
+      if (m) out.set(m[1], fd);
     } catch {
       // closed meanwhile
     }
   }
   return out;
+}
+
+// Whether descriptor `fd` of `pid` is close-on-exec (O_CLOEXEC in fdinfo).
+function closeOnExec(pid, fd) {
+  const flags = /^flags:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))[1];
+  return (parseInt(flags, 8) & 0o2000000) !== 0;
 }
 
 // Resolves once 127.0.0.1:port can be listened on; false after `ms`.
@@ -100,11 +118,19 @@ test('after kill -9 of idgen up its dashboard port is free at once and its child
     }
   });
 
-  // No child holds the AppHost's listening socket.
+  // Every listening socket of the AppHost (dashboard with OTLP/HTTP,
+  // OTLP/gRPC) is close-on-exec, and no child holds one.
   const inode = listeningInode(dashPort);
   assert.ok(inode, `no LISTEN socket on ${dashPort}`);
-  for (const pid of pids) {
-    assert.ok(!socketInodes(pid).has(inode), `child ${pid} holds the dashboard's listening socket`);
+  const listening = listeningInodes();
+  const hostListeners = [...socketFds(up.child.pid)].filter(([ino]) => listening.has(ino));
+  assert.ok(hostListeners.some(([ino]) => ino === inode), 'the dashboard socket is the AppHost\'s');
+  assert.ok(hostListeners.length >= 2, `listeners: ${JSON.stringify(hostListeners)}`);
+  for (const [ino, fd] of hostListeners) {
+    assert.ok(closeOnExec(up.child.pid, fd), `listening socket ${ino} (fd ${fd}) is not close-on-exec`);
+    for (const pid of pids) {
+      assert.ok(!socketFds(pid).has(ino), `child ${pid} holds the AppHost's listening socket ${ino}`);
+    }
   }
 
   up.child.kill('SIGKILL');
