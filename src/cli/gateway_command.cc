@@ -23,9 +23,10 @@
 namespace idgen::cli {
 namespace {
 
-// At shutdown, the longest the last telemetry export may take (a collector
-// that accepts but never answers must not hold the gateway).
-constexpr absl::Duration kTelemetryFlushBudget = absl::Seconds(5);
+// At shutdown, the longest the last telemetry export may take: a collector
+// that accepts but never answers must not hold the gateway past the stop
+// grace of whatever runs it (the AppHost gives 10 s).
+constexpr absl::Duration kTelemetryFlushBudget = absl::Seconds(3);
 
 struct GatewayArgs {
   std::string listen = "127.0.0.1:8080";

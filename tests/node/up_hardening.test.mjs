@@ -151,7 +151,7 @@ test('after kill -9 of idgen up its dashboard port is free at once and its child
   assert.ok(Date.now() - killedAt < 10000, `orphans took ${Date.now() - killedAt} ms`);
 });
 
-test('a node exits within its drain timeout after SIGTERM although its collector never answers', async (t) => {
+test('a node and a gateway exit within their shutdown bounds after SIGTERM although the collector never answers', async (t) => {
   const silent = await silentServer(t);
   for (const protocol of ['http/protobuf', 'grpc']) {
     const node = await startNode(t, {
@@ -169,6 +169,28 @@ test('a node exits within its drain timeout after SIGTERM although its collector
     assert.equal(exit.code, 0, `${protocol}: ${JSON.stringify(exit)}\n${node.stderr}`);
     assert.ok(took < 1500 + 2000, `${protocol}: SIGTERM to exit took ${took} ms (drain 1500 ms)`);
   }
+  // The gateway: its last export gets 3 s.
+  const gw = spawn(idgenBin(), ['gateway', '--listen', `127.0.0.1:${await freePort()}`,
+    '--backends', `127.0.0.1:${await freePort()}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${silent}`,
+      OTEL_METRIC_EXPORT_INTERVAL: '60000' },
+  });
+  let stderr = '';
+  gw.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
+  const exited = new Promise((resolve) => gw.on('close', (code, signal) => resolve({ code, signal })));
+  const killer = setTimeout(() => gw.kill('SIGKILL'), 30000);
+  t.after(() => {
+    clearTimeout(killer);
+    gw.kill('SIGKILL');
+  });
+  await waitUntil(async () => /HTTP on port/.test(stderr), { polls: 100, what: 'gateway up' });
+  const start = Date.now();
+  gw.kill('SIGTERM');
+  const exit = await exited;
+  const took = Date.now() - start;
+  assert.equal(exit.code, 0, `gateway: ${JSON.stringify(exit)}\n${stderr}`);
+  assert.ok(took < 3000 + 2000, `gateway: SIGTERM to exit took ${took} ms`);
 });
 
 test('a port in use is a configuration error: exit 2 naming the port', async (t) => {
