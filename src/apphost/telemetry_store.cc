@@ -141,6 +141,10 @@ void TelemetryStore::EvictOldestTrace() {
 void TelemetryStore::Evict(const std::string* keep) {
   while (!trace_order_.empty() && span_count_ > limits_.max_spans) EvictOldestTrace();
   while (span_bytes_ + metric_bytes_ > limits_.max_bytes) {
+    if (!trace_order_.empty() && span_bytes_ >= metric_bytes_) {
+      EvictOldestTrace();
+      continue;
+    }
     // The instance updated longest ago, other than the one just updated.
     auto stalest = instances_.end();
     for (auto it = instances_.begin(); it != instances_.end(); ++it) {
@@ -149,12 +153,12 @@ void TelemetryStore::Evict(const std::string* keep) {
         stalest = it;
       }
     }
-    if (!trace_order_.empty() && (span_bytes_ >= metric_bytes_ || stalest == instances_.end())) {
-      EvictOldestTrace();
-    } else if (stalest != instances_.end()) {
+    if (stalest != instances_.end()) {
       metric_bytes_ -= stalest->second.bytes;
       ++instances_dropped_;
       instances_.erase(stalest);
+    } else if (!trace_order_.empty()) {
+      EvictOldestTrace();
     } else {
       break;  // only what was just added is left
     }
