@@ -135,8 +135,7 @@ absl::StatusOr<AppModel> ParseAppModel(const std::string& json_text, AppModel m)
 
 absl::StatusOr<AppModel> LoadAppModel(const std::string& path, AppModel base) {
   absl::StatusOr<std::string> text = config::ReadTextFile(path);
-  if (!text.ok())
-    return absl::InvalidArgumentError(absl::StrCat("app file ", path, " cannot be read"));
+  if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("app ", text.status().message()));
   absl::StatusOr<AppModel> m = ParseAppModel(*text, std::move(base));
   if (!m.ok()) {
     return absl::Status(m.status().code(),

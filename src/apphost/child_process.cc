@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -22,6 +24,14 @@ namespace {
 
 bool Wired(const char* entry) {
   return absl::StartsWith(entry, "IDGEN_") || absl::StartsWith(entry, "OTEL_");
+}
+
+// Closes every descriptor from `first` up to `last` (inclusive). Runs in the
+// child between fork and exec: async-signal-safe calls only.
+void CloseRange(int first, int last) {
+  if (first > last) return;
+  if (close_range(static_cast<unsigned>(first), static_cast<unsigned>(last), 0) == 0) return;
+  for (int fd = first; fd <= last; ++fd) close(fd);  // kernels before 5.9
 }
 
 }  // namespace
@@ -56,6 +66,11 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnOpt
     for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
     return absl::InternalError("pipe failed");
   }
+  // The highest descriptor the loop fallback of CloseRange must reach.
+  rlimit files{};
+  const int max_fd = getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY
+                         ? static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1 << 20)) - 1
+                         : 65535;
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
@@ -74,6 +89,17 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnOpt
     dup2(err[1], STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    // Nothing of the AppHost's reaches the program but stdin/out/err and the
+    // exec report pipe (closed on exec): a descriptor opened without
+    // O_CLOEXEC (a listening socket of a library, an accepted connection)
+    // would otherwise outlive the AppHost in its children and keep its
+    // ports bound after it is killed.
+    if (report[1] > STDERR_FILENO) {
+      CloseRange(STDERR_FILENO + 1, report[1] - 1);
+      CloseRange(report[1] + 1, max_fd);
+    } else {
+      CloseRange(STDERR_FILENO + 1, max_fd);
+    }
     execvpe(argv[0], argv.data(), envp.data());
     const int e = errno;
     (void)!write(report[1], &e, sizeof(e));

@@ -8,6 +8,9 @@
 //     mask and SIGPIPE disposition reset to defaults, and with
 //     PR_SET_PDEATHSIG = SIGTERM: if the thread that spawned it dies (the
 //     AppHost killed with SIGKILL), the child is told to stop too.
+//   * The child gets stdin (/dev/null), stdout and stderr (pipes to the
+//     reader) and no other descriptor of the AppHost: its listening sockets
+//     must not stay bound in children after the AppHost is gone.
 //   * Spawn fails cleanly (no child left) when the program cannot be
 //     executed, with the reason (e.g. "No such file or directory").
 //

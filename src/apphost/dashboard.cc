@@ -56,6 +56,7 @@ absl::StatusOr<std::unique_ptr<Dashboard>> Dashboard::Start(const std::string& l
   http::HttpServer::Options opts;
   opts.listen = listen;
   opts.threads = 2;
+  opts.max_body_bytes = kMaxOtlpMessageBytes;  // the OTLP/HTTP receiver's limit
   opts.handler = d->router_.AsHandler();
   absl::StatusOr<std::unique_ptr<http::HttpServer>> server = http::HttpServer::Start(opts);
   if (!server.ok()) {

@@ -116,6 +116,7 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcReceiver>> OtlpGrpcReceiver::Start(const 
   r->logs_ = std::make_unique<LogsService>(store);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &r->port_);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxOtlpMessageBytes));
   builder.RegisterService(r->traces_.get());
   builder.RegisterService(r->metrics_.get());
   builder.RegisterService(r->logs_.get());

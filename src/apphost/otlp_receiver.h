@@ -7,10 +7,13 @@
 //     to the dashboard's router (AddOtlpHttpRoutes). JSON bodies get 415.
 //   * OTLP/gRPC: the three collector services on their own port.
 //
-// Everything received goes to a TelemetryStore.
+// Both take messages of at most kMaxOtlpMessageBytes: a larger HTTP body
+// gets 413, a larger gRPC message RESOURCE_EXHAUSTED. Everything received
+// goes to a TelemetryStore.
 #ifndef IDGEN_APPHOST_OTLP_RECEIVER_H_
 #define IDGEN_APPHOST_OTLP_RECEIVER_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -24,6 +27,10 @@ class Service;
 }  // namespace grpc
 
 namespace idgen::apphost {
+
+// The largest OTLP export accepted, over HTTP (the dashboard's body limit)
+// and gRPC alike. The services' batches stay far below it.
+inline constexpr size_t kMaxOtlpMessageBytes = 64 * 1024;
 
 void AddOtlpHttpRoutes(http::Router& router, TelemetryStore* store);
 

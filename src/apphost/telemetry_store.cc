@@ -77,56 +77,139 @@ double Quantile(const std::vector<double>& bounds, const std::vector<uint64_t>& 
   return bounds.back();
 }
 
+// Per map/deque entry: node pointers, allocator header (an estimate).
+constexpr size_t kEntryOverhead = 64;
+
+TelemetryStore::Limits Sanitize(TelemetryStore::Limits l) {
+  l.max_spans = std::max<size_t>(1, l.max_spans);
+  l.max_points = std::max<size_t>(2, l.max_points);
+  l.max_value_bytes = std::max<size_t>(16, l.max_value_bytes);
+  return l;
+}
+
 }  // namespace
 
+TelemetryStore::TelemetryStore(Limits limits) : limits_(Sanitize(limits)) {}
+
 TelemetryStore::TelemetryStore(size_t max_spans, size_t max_points)
-    : max_spans_(std::max<size_t>(1, max_spans)), max_points_(std::max<size_t>(2, max_points)) {}
+    : TelemetryStore(Limits{.max_spans = max_spans, .max_points = max_points}) {}
 
 void TelemetryStore::Append(std::deque<Point>& series, Point p) const {
   series.push_back(p);
-  while (series.size() > max_points_) series.pop_front();
+  while (series.size() > limits_.max_points) series.pop_front();
+}
+
+std::string TelemetryStore::Bounded(const std::string& s) {
+  if (s.size() <= limits_.max_value_bytes) return s;
+  ++values_truncated_;
+  size_t cut = limits_.max_value_bytes;
+  // Not inside a UTF-8 sequence: back up over continuation bytes.
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(s.substr(0, cut), "...[truncated from ", s.size(), " bytes]");
+}
+
+size_t TelemetryStore::SpanBytes(const Span& s) {
+  size_t n = sizeof(Span) + s.span_id.size() + s.parent_span_id.size() + s.name.size() +
+             s.kind.size() + s.service.size() + s.instance.size() + s.status_message.size();
+  for (const auto& [k, v] : s.attributes) {
+    n += sizeof(std::pair<std::string, std::string>) + k.size() + v.size();
+  }
+  return n;
+}
+
+size_t TelemetryStore::InstanceBytes(const std::string& name, const Instance& inst) {
+  size_t n = sizeof(Instance) + kEntryOverhead + name.size() + inst.service.size();
+  for (const auto& [k, points] : inst.series) {
+    n += kEntryOverhead + k.size() + points.size() * sizeof(Point);
+  }
+  for (const auto& [k, v] : inst.latest) n += kEntryOverhead + k.size() + sizeof(v);
+  n += (inst.last_latency.bounds.size() + inst.last_latency.counts.size()) * sizeof(double);
+  return n;
+}
+
+void TelemetryStore::EvictOldestTrace() {
+  auto it = traces_.find(trace_order_.front());
+  if (it != traces_.end()) {
+    span_count_ -= it->second.spans.size();
+    span_bytes_ -= it->second.bytes;
+    spans_dropped_ += static_cast<int64_t>(it->second.spans.size());
+    traces_.erase(it);
+  }
+  trace_order_.pop_front();
+}
+
+void TelemetryStore::Evict(const std::string* keep) {
+  while (!trace_order_.empty() && span_count_ > limits_.max_spans) EvictOldestTrace();
+  while (span_bytes_ + metric_bytes_ > limits_.max_bytes) {
+    if (!trace_order_.empty() && span_bytes_ >= metric_bytes_) {
+      EvictOldestTrace();
+      continue;
+    }
+    // The instance updated longest ago, other than the one just updated.
+    auto stalest = instances_.end();
+    for (auto it = instances_.begin(); it != instances_.end(); ++it) {
+      if (keep != nullptr && it->first == *keep) continue;
+      if (stalest == instances_.end() || it->second.updated < stalest->second.updated) {
+        stalest = it;
+      }
+    }
+    if (stalest != instances_.end()) {
+      metric_bytes_ -= stalest->second.bytes;
+      ++instances_dropped_;
+      instances_.erase(stalest);
+    } else if (!trace_order_.empty()) {
+      EvictOldestTrace();
+    } else {
+      break;  // only what was just added is left
+    }
+  }
+}
+
+size_t TelemetryStore::bytes() const {
+  idgen::MutexLock lock(&mu_);
+  return span_bytes_ + metric_bytes_;
 }
 
 void TelemetryStore::AddTraces(
     const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& req) {
   idgen::MutexLock lock(&mu_);
   for (const otlp_trace::ResourceSpans& rs : req.resource_spans()) {
-    const std::string service = Attr(rs.resource().attributes(), "service.name");
-    std::string instance = Attr(rs.resource().attributes(), "service.instance.id");
+    const std::string service = Bounded(Attr(rs.resource().attributes(), "service.name"));
+    std::string instance = Bounded(Attr(rs.resource().attributes(), "service.instance.id"));
     if (instance.empty()) instance = service;
     for (const otlp_trace::ScopeSpans& ss : rs.scope_spans()) {
       for (const otlp_trace::Span& s : ss.spans()) {
         Span out;
-        out.span_id = Hex(s.span_id());
-        out.parent_span_id = Hex(s.parent_span_id());
-        out.name = s.name();
+        out.span_id = Bounded(Hex(s.span_id()));
+        out.parent_span_id = Bounded(Hex(s.parent_span_id()));
+        out.name = Bounded(s.name());
         out.kind = KindName(s.kind());
         out.service = service;
         out.instance = instance;
         out.start_ns = s.start_time_unix_nano();
         out.end_ns = s.end_time_unix_nano();
         out.error = s.status().code() == otlp_trace::Status::STATUS_CODE_ERROR;
-        out.status_message = s.status().message();
+        out.status_message = Bounded(s.status().message());
         for (const otlp_common::KeyValue& kv : s.attributes()) {
-          out.attributes.emplace_back(kv.key(), ValueText(kv.value()));
+          out.attributes.emplace_back(Bounded(kv.key()), Bounded(ValueText(kv.value())));
         }
-        const std::string trace_id = Hex(s.trace_id());
+        const std::string trace_id = Bounded(Hex(s.trace_id()));
         auto [it, inserted] = traces_.try_emplace(trace_id);
-        if (inserted) trace_order_.push_back(trace_id);
-        it->second.push_back(std::move(out));
+        if (inserted) {
+          trace_order_.push_back(trace_id);
+          it->second.bytes = 2 * (kEntryOverhead + trace_id.size());  // map and order
+          span_bytes_ += it->second.bytes;
+        }
+        const size_t bytes = SpanBytes(out);
+        it->second.spans.push_back(std::move(out));
+        it->second.bytes += bytes;
+        span_bytes_ += bytes;
         ++span_count_;
         ++spans_received_;
       }
     }
   }
-  while (span_count_ > max_spans_ && !trace_order_.empty()) {
-    auto it = traces_.find(trace_order_.front());
-    if (it != traces_.end()) {
-      span_count_ -= it->second.size();
-      traces_.erase(it);
-    }
-    trace_order_.pop_front();
-  }
+  Evict(nullptr);
 }
 
 void TelemetryStore::AddMetrics(
@@ -134,11 +217,13 @@ void TelemetryStore::AddMetrics(
   idgen::MutexLock lock(&mu_);
   ++metric_exports_;
   for (const otlp_metrics::ResourceMetrics& rm : req.resource_metrics()) {
-    const std::string service = Attr(rm.resource().attributes(), "service.name");
-    std::string name = Attr(rm.resource().attributes(), "service.instance.id");
+    const std::string service = Bounded(Attr(rm.resource().attributes(), "service.name"));
+    std::string name = Bounded(Attr(rm.resource().attributes(), "service.instance.id"));
     if (name.empty()) name = service;
     Instance& inst = instances_[name];
     inst.service = service;
+    // Re-estimated once the resource's metrics are in (below).
+    metric_bytes_ -= inst.bytes;
     for (const otlp_metrics::ScopeMetrics& sm : rm.scope_metrics()) {
       for (const otlp_metrics::Metric& m : sm.metrics()) {
         if (m.has_sum() || m.has_gauge()) {
@@ -151,7 +236,7 @@ void TelemetryStore::AddMetrics(
           }
           if (points.empty()) continue;
           const int64_t ms = static_cast<int64_t>(t_ns / 1'000'000);
-          inst.latest[m.name()] = total;
+          inst.latest[Bounded(m.name())] = total;
           if (m.name() == "idgen.ids.issued") {
             Append(inst.series["ids_total"], {ms, total});
           } else if (m.name() == "idgen.lease.ttl_left" || m.name() == "idgen.clock.lag" ||
@@ -192,6 +277,10 @@ void TelemetryStore::AddMetrics(
         }
       }
     }
+    inst.bytes = InstanceBytes(name, inst);
+    inst.updated = ++update_seq_;
+    metric_bytes_ += inst.bytes;
+    Evict(&name);
   }
 }
 
@@ -210,8 +299,8 @@ Json TelemetryStore::TraceList(size_t limit) const {
   Json out = Json::array();
   for (auto it = trace_order_.rbegin(); it != trace_order_.rend() && out.size() < limit; ++it) {
     auto t = traces_.find(*it);
-    if (t == traces_.end() || t->second.empty()) continue;
-    const std::vector<Span>& spans = t->second;
+    if (t == traces_.end() || t->second.spans.empty()) continue;
+    const std::vector<Span>& spans = t->second.spans;
     std::set<std::string> span_ids;
     for (const Span& s : spans) span_ids.insert(s.span_id);
     // The root: the earliest span whose parent is absent or never arrived.
@@ -244,7 +333,7 @@ Json TelemetryStore::Trace(const std::string& trace_id_hex) const {
   idgen::MutexLock lock(&mu_);
   auto it = traces_.find(trace_id_hex);
   if (it == traces_.end()) return nullptr;
-  std::vector<Span> spans = it->second;
+  std::vector<Span> spans = it->second.spans;
   std::sort(spans.begin(), spans.end(),
             [](const Span& a, const Span& b) { return a.start_ns < b.start_ns; });
   Json list = Json::array();
@@ -303,7 +392,13 @@ Json TelemetryStore::Metrics() const {
               {"received",
                {{"spans", spans_received_},
                 {"metric_exports", metric_exports_},
-                {"log_records", log_records_}}}};
+                {"log_records", log_records_}}},
+              {"store",
+               {{"bytes", span_bytes_ + metric_bytes_},
+                {"max_bytes", limits_.max_bytes},
+                {"spans_dropped", spans_dropped_},
+                {"instances_dropped", instances_dropped_},
+                {"values_truncated", values_truncated_}}}};
 }
 
 }  // namespace idgen::apphost

@@ -11,6 +11,16 @@
 //     value of every metric received. At most max_points per series.
 //   * Logs: counted (the console logs already show every line).
 //
+// Memory is bounded whatever a sender does (any local process can export):
+//   * Every stored string (span and metric names, attribute keys and values,
+//     service and instance names, status messages) longer than
+//     max_value_bytes is cut there and ends in "...[truncated from N bytes]".
+//   * The estimated size of what is kept (spans with their strings, metric
+//     instances with their series) stays under max_bytes: past it the oldest
+//     trace goes, or the instance updated longest ago, whichever kind holds
+//     more bytes.
+//   * What was dropped or cut is counted (Metrics()["store"]).
+//
 // Thread-safety: all methods may be called concurrently.
 #ifndef IDGEN_APPHOST_TELEMETRY_STORE_H_
 #define IDGEN_APPHOST_TELEMETRY_STORE_H_
@@ -34,6 +44,14 @@ namespace idgen::apphost {
 
 class TelemetryStore {
  public:
+  struct Limits {
+    size_t max_spans = 20000;
+    size_t max_points = 300;              // per chart series
+    size_t max_bytes = 64 * 1024 * 1024;  // estimated, spans and metrics together
+    size_t max_value_bytes = 1024;        // longest string kept whole
+  };
+
+  explicit TelemetryStore(Limits limits);
   explicit TelemetryStore(size_t max_spans = 20000, size_t max_points = 300);
 
   void AddTraces(const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& req);
@@ -50,8 +68,13 @@ class TelemetryStore {
   nlohmann::json Trace(const std::string& trace_id_hex) const;
   // {instances: [{instance, service, series: {ids_per_s: [[ms, v]...],
   // p99_ms: [...], lease_ttl_left_ms, clock_lag_ms, reservation_headroom_ms,
-  // ready}, latest: {metric: value}}], received: {...counts}}
+  // ready}, latest: {metric: value}}], received: {...counts},
+  // store: {bytes, max_bytes, spans_dropped, instances_dropped,
+  // values_truncated}}
   nlohmann::json Metrics() const;
+
+  // The estimated bytes kept now (what max_bytes bounds).
+  size_t bytes() const;
 
  private:
   struct Span {
@@ -81,20 +104,39 @@ class TelemetryStore {
     std::map<std::string, std::deque<Point>> series;
     std::map<std::string, double> latest;
     Histogram last_latency;
+    size_t bytes = 0;      // estimated, as of the last update
+    uint64_t updated = 0;  // update sequence number, for eviction
+  };
+  struct StoredTrace {
+    std::vector<Span> spans;
+    size_t bytes = 0;  // estimated
   };
 
   void Append(std::deque<Point>& series, Point p) const;
+  // `s` cut to max_value_bytes (and counted) if longer.
+  std::string Bounded(const std::string& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static size_t SpanBytes(const Span& s);
+  static size_t InstanceBytes(const std::string& name, const Instance& inst);
+  // Drops the oldest traces / stalest instances (never `keep`) while over
+  // the caps.
+  void Evict(const std::string* keep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EvictOldestTrace() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const size_t max_spans_;
-  const size_t max_points_;
+  const Limits limits_;
   mutable idgen::Mutex mu_;
-  std::map<std::string, std::vector<Span>> traces_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, StoredTrace> traces_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> trace_order_ ABSL_GUARDED_BY(mu_);  // oldest first
   size_t span_count_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t span_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, Instance> instances_ ABSL_GUARDED_BY(mu_);
+  size_t metric_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t update_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t spans_received_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t metric_exports_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t log_records_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t spans_dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t instances_dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t values_truncated_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace idgen::apphost

@@ -138,5 +138,59 @@ TEST(TelemetryStoreTest, ACounterThatDropsIsARestartNotANegativeRate) {
   EXPECT_DOUBLE_EQ(rate[0][1].get<double>(), 300.0);
 }
 
+// One span whose attribute "blob" holds `value_bytes` bytes.
+trace_v1::ExportTraceServiceRequest FatSpan(char trace, size_t value_bytes) {
+  trace_v1::ExportTraceServiceRequest req;
+  AddSpan(&req, "s", Id(trace, 16), Id('\x01', 8), "", "a", 1, 2);
+  auto* kv =
+      req.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0)->add_attributes();
+  kv->set_key("blob");
+  kv->mutable_value()->set_string_value(std::string(value_bytes, 'x'));
+  return req;
+}
+
+TEST(TelemetryStoreTest, ByteBudgetDropsTheOldestTraces) {
+  TelemetryStore store(TelemetryStore::Limits{.max_bytes = 20'000, .max_value_bytes = 1024});
+  for (char c = 1; c <= 100; ++c) store.AddTraces(FatSpan(c, 1000));
+  EXPECT_LE(store.bytes(), 20'000u);
+  nlohmann::json list = store.TraceList(1000);
+  ASSERT_GT(list.size(), 5u);                                          // the budget holds some
+  ASSERT_LT(list.size(), 30u);                                         // but not all 100
+  EXPECT_EQ(list[0]["trace_id"], "64646464646464646464646464646464");  // the newest stays
+  const nlohmann::json stats = store.Metrics()["store"];
+  EXPECT_EQ(stats["spans_dropped"].get<int64_t>(), 100 - static_cast<int64_t>(list.size()));
+  EXPECT_EQ(stats["max_bytes"], 20'000);
+}
+
+TEST(TelemetryStoreTest, LongValuesAreTruncatedSayingSoAndCounted) {
+  TelemetryStore store(TelemetryStore::Limits{.max_value_bytes = 1024});
+  store.AddTraces(FatSpan('\x07', 64 * 1024));
+  nlohmann::json t = store.Trace("07070707070707070707070707070707");
+  ASSERT_EQ(t["spans"].size(), 1u);
+  const std::string blob = t["spans"][0]["attributes"]["blob"];
+  EXPECT_EQ(blob, std::string(1024, 'x') + "...[truncated from 65536 bytes]");
+  EXPECT_EQ(store.Metrics()["store"]["values_truncated"], 1);
+  EXPECT_LT(store.bytes(), 4096u);
+}
+
+TEST(TelemetryStoreTest, ByteBudgetDropsTheStalestMetricInstances) {
+  TelemetryStore store(TelemetryStore::Limits{.max_bytes = 50'000});
+  for (int i = 0; i < 1000; ++i) {
+    metrics_v1::ExportMetricsServiceRequest req = Export(1000, 10'000, {1, 0, 0, 0});
+    auto* attrs = req.mutable_resource_metrics(0)->mutable_resource()->mutable_attributes();
+    attrs->Mutable(1)->mutable_value()->set_string_value("node-" + std::to_string(i));
+    store.AddMetrics(req);
+  }
+  EXPECT_LE(store.bytes(), 50'000u);
+  nlohmann::json m = store.Metrics();
+  ASSERT_GT(m["instances"].size(), 0u);
+  ASSERT_LT(m["instances"].size(), 1000u);
+  EXPECT_EQ(m["store"]["instances_dropped"].get<size_t>(), 1000 - m["instances"].size());
+  bool newest_kept = false;
+  for (const auto& inst : m["instances"])
+    newest_kept = newest_kept || inst["instance"] == "node-999";
+  EXPECT_TRUE(newest_kept);
+}
+
 }  // namespace
 }  // namespace idgen::apphost

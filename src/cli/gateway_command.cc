@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "src/cli/commands.h"
 #include "src/cli/file_limit.h"
 #include "src/cli/tls_flags.h"
@@ -22,6 +23,11 @@
 
 namespace idgen::cli {
 namespace {
+
+// At shutdown, the longest the last telemetry export may take: a collector
+// that accepts but never answers must not hold the gateway past the stop
+// grace of whatever runs it (the AppHost gives 10 s).
+constexpr absl::Duration kTelemetryFlushBudget = absl::Seconds(3);
 
 struct GatewayArgs {
   std::string listen = "127.0.0.1:8080";
@@ -143,7 +149,7 @@ int RunGateway(const GatewayArgs& a) {
   std::cerr << "idgen gateway: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping"
             << std::endl;
   (*gw)->Stop();
-  tel->Shutdown();  // last metrics, queued spans
+  tel->Shutdown(kTelemetryFlushBudget);  // last metrics, queued spans
   std::cerr << "idgen gateway: stopped" << std::endl;
   return 0;
 }

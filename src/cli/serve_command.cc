@@ -211,6 +211,18 @@ int RunServe(const ServeArgs& a) {
     return 2;
   }
 
+  // Read while SIGTERM/SIGINT still stop the process: a FIFO nobody writes
+  // would otherwise hold it.
+  std::optional<server::ServerConfig> server_config;
+  if (!a.config.empty()) {
+    absl::StatusOr<server::ServerConfig> loaded = server::LoadServerConfig(a.config, absl::Now());
+    if (!loaded.ok()) {
+      std::cerr << "idgen serve: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    server_config = *std::move(loaded);
+  }
+
   // Block the shutdown signals before any thread exists, so every thread
   // inherits the mask and only sigwait below sees them.
   sigset_t signals;
@@ -262,14 +274,7 @@ int RunServe(const ServeArgs& a) {
     }
     options.tls_allowed_clients = *std::move(allowed);
   }
-  if (!a.config.empty()) {
-    absl::StatusOr<server::ServerConfig> config = server::LoadServerConfig(a.config, absl::Now());
-    if (!config.ok()) {
-      std::cerr << "idgen serve: " << config.status().message() << "\n";
-      return 2;
-    }
-    options.config = *std::move(config);
-  }
+  if (server_config) options.config = *std::move(server_config);
   absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> leases = MakeLeaseProvider(a, tel.get());
   if (!leases.ok()) {
     std::cerr << "idgen serve: " << leases.status().message() << "\n";
@@ -306,13 +311,17 @@ int RunServe(const ServeArgs& a) {
 
   int sig = 0;
   sigwait(&signals, &sig);
+  // The drain timeout is the graceful-shutdown time of the whole process:
+  // draining, then the last telemetry export in what is left of it.
+  const absl::Duration shutdown_end =
+      SystemClock::Get()->MonotonicNow() + absl::Milliseconds(a.drain_ms);
   log.Info(absl::StrCat("idgen serve: ", (sig == SIGTERM ? "SIGTERM" : "SIGINT"),
                         ", draining (up to ", a.drain_ms, " ms)"));
   (*node)->Shutdown(absl::Milliseconds(a.drain_ms));
   log.Info("idgen serve: stopped, worker id released");
   // Last metrics export and span/log flush, while the node's metric
   // callbacks can still be read.
-  tel->Shutdown();
+  tel->Shutdown(shutdown_end - SystemClock::Get()->MonotonicNow());
   return 0;
 }
 

@@ -63,6 +63,16 @@ absl::StatusOr<int> BindablePort(int port) {
   return static_cast<int>(ntohs(addr.sin_port));
 }
 
+// OK unless `listen` ("HOST:PORT", validated) names a port other than 0
+// that cannot be bound on loopback; then UNAVAILABLE naming the port.
+absl::Status CheckPortFree(const std::string& what, const std::string& listen,
+                           const std::string& flag) {
+  const std::string port = listen.substr(listen.rfind(':') + 1);
+  if (port == "0" || BindablePort(std::stoi(port)).ok()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(what, " address ", listen, " (port ", port,
+                                             ") is in use; pass ", flag, " or stop what uses it"));
+}
+
 // The ports of the previous run in this state dir, kept where still free
 // (etcd's members must find each other where their data says they are).
 absl::StatusOr<apphost::PortPlan> LoadPorts(const std::string& file) {
@@ -147,13 +157,17 @@ int RunUp(const UpArgs& a) {
                     "\" not found (install Debian's prometheus or leave it disabled)")),
                 2);
   }
+  // A port in use is a configuration error (exit 2), found before anything
+  // starts.
   if (model.gateway) {
-    const std::string port = model.gateway_listen.substr(model.gateway_listen.rfind(':') + 1);
-    if (port != "0" && !BindablePort(std::stoi(port)).ok()) {
-      return Fail(absl::UnavailableError(absl::StrCat("gateway address ", model.gateway_listen,
-                                                      " is in use; pass --gateway-listen")),
-                  1);
+    if (absl::Status s = CheckPortFree("gateway", model.gateway_listen, "--gateway-listen");
+        !s.ok()) {
+      return Fail(s, 2);
     }
+  }
+  if (absl::Status s = CheckPortFree("dashboard", model.dashboard_listen, "--dashboard-listen");
+      !s.ok()) {
+    return Fail(s, 2);
   }
 
   std::error_code ec;
@@ -166,7 +180,7 @@ int RunUp(const UpArgs& a) {
   model.state_dir = std::filesystem::absolute(model.state_dir).string();
   const std::string ports_file = model.state_dir + "/ports.json";
   absl::StatusOr<apphost::PortPlan> plan = LoadPorts(ports_file);
-  if (!plan.ok()) return Fail(plan.status(), 1);
+  if (!plan.ok()) return Fail(plan.status(), 2);
   // The dashboard's port is needed before it listens: every service sends
   // its telemetry there (OTLP/HTTP).
   if (model.dashboard_listen.substr(model.dashboard_listen.rfind(':') + 1) == "0") {
@@ -208,7 +222,7 @@ int RunUp(const UpArgs& a) {
   apphost::TelemetryStore telemetry;
   absl::StatusOr<std::unique_ptr<apphost::Dashboard>> dash =
       apphost::Dashboard::Start(model.dashboard_listen, sup->get(), &telemetry);
-  if (!dash.ok()) return Fail(dash.status(), 1);
+  if (!dash.ok()) return Fail(dash.status(), 2);  // its port taken since the check above
   // OTLP/gRPC too, for services configured that way (port shown in /api).
   absl::StatusOr<std::unique_ptr<apphost::OtlpGrpcReceiver>> otlp_grpc =
       apphost::OtlpGrpcReceiver::Start("127.0.0.1:0", &telemetry);

@@ -1,8 +1,12 @@
 // Copyright idgen authors.
 #include "src/config/json_fields.h"
 
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -13,25 +17,136 @@ absl::Status KeyError(const std::string& path, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat(path.empty() ? "(root)" : path, ": ", what));
 }
 
-absl::StatusOr<Json> ParseJson(const std::string& text) {
-  Json root = Json::parse(text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
-  if (!root.is_discarded()) return root;
-  // Parse again with exceptions to get the position of the error.
-  try {
-    const Json again = Json::parse(text, nullptr, true, true);
-    (void)again;
-  } catch (const Json::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not valid JSON: ", e.what()));
+namespace {
+
+// Follows the parse through nlohmann's callback to know the key path of the
+// value being read: for refusing a key given twice in one object, and for
+// naming where a value is wrong when the parse fails (a number out of
+// range). One frame per open object or array.
+class KeyPathTracker {
+ public:
+  // Thrown by OnEvent past kMaxDepth open objects/arrays (no configuration
+  // nests that deep; a file of '[' would cost memory for nothing).
+  struct TooDeep {};
+  static constexpr size_t kMaxDepth = 64;
+
+  // The parser callback; never discards anything.
+  bool OnEvent(int /*depth*/, Json::parse_event_t event, const Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        if (frames_.size() >= kMaxDepth) throw TooDeep{};
+        frames_.push_back(Frame{event == Json::parse_event_t::object_start, {}, {}, 0});
+        break;
+      case Json::parse_event_t::key: {
+        Frame& top = frames_.back();
+        top.key = parsed.get<std::string>();
+        if (!top.keys.insert(top.key).second && duplicate_.empty()) duplicate_ = Path();
+        break;
+      }
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        frames_.pop_back();
+        ValueDone();
+        break;
+      case Json::parse_event_t::value:
+        ValueDone();
+        break;
+    }
+    return true;
   }
-  return absl::InvalidArgumentError("not valid JSON");
+
+  // The path of the first key given twice ("" if none).
+  const std::string& duplicate() const { return duplicate_; }
+
+  // Where the parser is: "a.b" (after key b of object a), "list[2]".
+  std::string Path() const {
+    std::string path;
+    for (const Frame& f : frames_) {
+      if (f.object) {
+        path = Child(path, f.key);
+      } else {
+        absl::StrAppend(&path, "[", f.index, "]");
+      }
+    }
+    return path;
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    std::set<std::string> keys;  // objects: the keys seen so far
+    std::string key;             // objects: the key being read
+    size_t index;                // arrays: the element being read
+  };
+
+  void ValueDone() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+  }
+
+  std::vector<Frame> frames_;
+  std::string duplicate_;
+};
+
+absl::StatusOr<std::string> ReadAll(int fd, const std::string& path, size_t max_bytes) {
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::NotFoundError(
+          absl::StrCat("file ", path, " cannot be read: ", std::strerror(errno)));
+    }
+    if (n == 0) return text;
+    if (text.size() + static_cast<size_t>(n) > max_bytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("file ", path, " is larger than ", max_bytes, " bytes (the limit)"));
+    }
+    text.append(buf, static_cast<size_t>(n));
+  }
 }
 
-absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("file ", path, " cannot be read"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+}  // namespace
+
+absl::StatusOr<Json> ParseJson(const std::string& text) {
+  KeyPathTracker tracker;
+  const Json::parser_callback_t callback = [&tracker](int depth, Json::parse_event_t event,
+                                                      Json& parsed) {
+    return tracker.OnEvent(depth, event, parsed);
+  };
+  // With exceptions, for the position of an error; none leaves this function.
+  try {
+    Json root = Json::parse(text, callback, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    if (!tracker.duplicate().empty()) {
+      return KeyError(tracker.duplicate(), "key given twice in one object");
+    }
+    return root;
+  } catch (const KeyPathTracker::TooDeep&) {
+    return KeyError(tracker.Path(), absl::StrCat("nested deeper than ", KeyPathTracker::kMaxDepth,
+                                                 " objects or arrays"));
+  } catch (const Json::out_of_range& e) {
+    // A number too large for a double (1e400).
+    return KeyError(tracker.Path(), absl::StrCat("number out of range: ", e.what()));
+  } catch (const Json::exception& e) {
+    const std::string where = tracker.Path();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not valid JSON", where.empty() ? "" : absl::StrCat(" (at ", where, ")"), ": ", e.what()));
+  }
+}
+
+absl::StatusOr<std::string> ReadTextFile(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK is not used: a FIFO or a pipe from a shell (<(...)) is a
+  // fine source, and waiting on one is cut short by SIGTERM (callers read
+  // before blocking the signal).
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(
+        absl::StrCat("file ", path, " cannot be read: ", std::strerror(errno)));
+  }
+  absl::StatusOr<std::string> text = ReadAll(fd, path, max_bytes);
+  close(fd);
+  return text;
 }
 
 std::string Child(const std::string& path, const std::string& key) {

@@ -1,6 +1,8 @@
 // Copyright idgen authors.
 #include "src/http/http_server.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -116,6 +118,11 @@ absl::Status HttpServer::Impl::Listen(const tcp::endpoint& endpoint) {
   error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (ec) return fail("socket", ec);
+  // Not inherited by programs the process starts (asio opens without
+  // SOCK_CLOEXEC): a child holding it would keep the port bound.
+  if (fcntl(acceptor_.native_handle(), F_SETFD, FD_CLOEXEC) != 0) {
+    return fail("fcntl", error_code(errno, boost::system::system_category()));
+  }
   acceptor_.set_option(net::socket_base::reuse_address(true), ec);
   if (ec) return fail("setsockopt", ec);
   acceptor_.bind(endpoint, ec);

@@ -207,7 +207,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& json_text, abs
 
 absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path, absl::Time now) {
   absl::StatusOr<std::string> text = config::ReadTextFile(path);
-  if (!text.ok()) return absl::NotFoundError(absl::StrCat("config file ", path, " cannot be read"));
+  if (!text.ok()) {
+    return absl::Status(text.status().code(), absl::StrCat("config ", text.status().message()));
+  }
   absl::StatusOr<ServerConfig> c = ParseServerConfig(*text, now);
   if (!c.ok()) {
     return absl::Status(c.status().code(), absl::StrCat(path, ": ", c.status().message()));

@@ -1,6 +1,9 @@
 // Copyright idgen authors.
 #include "src/telemetry/http_post.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -52,7 +55,7 @@ absl::StatusOr<HttpUrl> ParseHttpUrl(const std::string& url) {
 absl::StatusOr<HttpResult> HttpPost(const std::string& url,
                                     const std::vector<std::pair<std::string, std::string>>& headers,
                                     const std::string& content_type, std::string body,
-                                    absl::Duration timeout) {
+                                    absl::Duration timeout, const AbandonFn& abandon) {
   absl::StatusOr<HttpUrl> parsed = ParseHttpUrl(url);
   if (!parsed.ok()) return parsed.status();
   const HttpUrl& u = *parsed;
@@ -99,7 +102,23 @@ absl::StatusOr<HttpResult> HttpPost(const std::string& url,
           });
         });
       });
-  ioc.run_for(chrono_timeout + std::chrono::milliseconds(100));
+  // In slices, so that `abandon` is heard while the collector is silent.
+  const auto end =
+      std::chrono::steady_clock::now() + chrono_timeout + std::chrono::milliseconds(100);
+  bool abandoned = false;
+  while (!ioc.stopped()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= end) break;
+    if (abandon && abandon()) {
+      abandoned = true;
+      break;
+    }
+    ioc.run_for(
+        std::min<std::chrono::steady_clock::duration>(end - now, std::chrono::milliseconds(20)));
+  }
+  if (!done && abandoned) {
+    return absl::CancelledError(absl::StrCat("POST ", url, ": abandoned (shutting down)"));
+  }
   if (!done) {
     if (!failure || failure == beast::error::timeout || failure == asio::error::operation_aborted) {
       return absl::DeadlineExceededError(

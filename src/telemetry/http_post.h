@@ -8,6 +8,7 @@
 #ifndef IDGEN_TELEMETRY_HTTP_POST_H_
 #define IDGEN_TELEMETRY_HTTP_POST_H_
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,12 +33,17 @@ struct HttpResult {
   std::string body;
 };
 
+// Asked every few milliseconds while a POST runs; once it returns true the
+// exchange is abandoned (the connection closed). Empty: never.
+using AbandonFn = std::function<bool()>;
+
 // POSTs `body` to `url`. Errors: INVALID_ARGUMENT (bad URL),
-// DEADLINE_EXCEEDED (timeout), UNAVAILABLE (connection failed).
+// DEADLINE_EXCEEDED (timeout), CANCELLED (`abandon` said so), UNAVAILABLE
+// (connection failed).
 absl::StatusOr<HttpResult> HttpPost(const std::string& url,
                                     const std::vector<std::pair<std::string, std::string>>& headers,
                                     const std::string& content_type, std::string body,
-                                    absl::Duration timeout);
+                                    absl::Duration timeout, const AbandonFn& abandon = {});
 
 }  // namespace idgen::telemetry
 

@@ -1,6 +1,11 @@
 // Copyright idgen authors.
 #include "src/telemetry/otlp_exporter.h"
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
@@ -24,41 +29,91 @@ std::string GrpcTarget(const std::string& endpoint) {
   return std::string(rest.substr(0, rest.find('/')));
 }
 
-OtlpExporter::OtlpExporter(Signal signal, SignalExportConfig config)
-    : signal_(signal), config_(std::move(config)) {
+OtlpExporter::OtlpExporter(Signal signal, SignalExportConfig config, Clock* clock)
+    : signal_(signal),
+      config_(std::move(config)),
+      clock_(clock != nullptr ? clock : SystemClock::Get()) {
   if (config_.protocol == OtlpProtocol::kGrpc) {
     channel_ =
         grpc::CreateChannel(GrpcTarget(config_.endpoint), grpc::InsecureChannelCredentials());
   }
 }
 
-absl::Status OtlpExporter::Export(const google::protobuf::Message& request) {
-  return config_.protocol == OtlpProtocol::kGrpc ? ExportGrpc(request) : ExportHttp(request);
+void OtlpExporter::SetCutoff(absl::Duration monotonic_cutoff) {
+  cutoff_ns_.store(absl::ToInt64Nanoseconds(monotonic_cutoff), std::memory_order_relaxed);
 }
 
-absl::Status OtlpExporter::ExportGrpc(const google::protobuf::Message& request) {
+bool OtlpExporter::PastCutoff() {
+  return absl::ToInt64Nanoseconds(clock_->MonotonicNow()) >=
+         cutoff_ns_.load(std::memory_order_relaxed);
+}
+
+absl::Status OtlpExporter::Export(const google::protobuf::Message& request) {
+  absl::Duration timeout = config_.timeout;
+  const int64_t cutoff = cutoff_ns_.load(std::memory_order_relaxed);
+  if (cutoff != INT64_MAX) {
+    const absl::Duration left = absl::Nanoseconds(cutoff) - clock_->MonotonicNow();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("OTLP export to ", config_.endpoint, ": shutdown deadline passed"));
+    }
+    timeout = std::min(timeout, left);
+  }
+  return config_.protocol == OtlpProtocol::kGrpc ? ExportGrpc(request, timeout)
+                                                 : ExportHttp(request, timeout);
+}
+
+absl::Status OtlpExporter::ExportGrpc(const google::protobuf::Message& request,
+                                      absl::Duration timeout) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(config_.timeout));
+  ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
   for (const auto& [k, v] : config_.headers) ctx.AddMetadata(k, v);
+  // The callback API, waited for in slices: a cutoff set while the call
+  // runs cancels it.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
   grpc::Status s;
+  auto on_done = [&](grpc::Status status) {
+    std::lock_guard<std::mutex> lock(mu);
+    s = std::move(status);
+    finished = true;
+    cv.notify_one();
+  };
+  ctrace::ExportTraceServiceResponse trace_resp;
+  cmetrics::ExportMetricsServiceResponse metrics_resp;
+  clogs::ExportLogsServiceResponse logs_resp;
+  std::unique_ptr<ctrace::TraceService::Stub> trace_stub;
+  std::unique_ptr<cmetrics::MetricsService::Stub> metrics_stub;
+  std::unique_ptr<clogs::LogsService::Stub> logs_stub;
   switch (signal_) {
-    case Signal::kTraces: {
-      ctrace::ExportTraceServiceResponse resp;
-      s = ctrace::TraceService::NewStub(channel_)->Export(
-          &ctx, static_cast<const ctrace::ExportTraceServiceRequest&>(request), &resp);
+    case Signal::kTraces:
+      trace_stub = ctrace::TraceService::NewStub(channel_);
+      trace_stub->async()->Export(&ctx,
+                                  &static_cast<const ctrace::ExportTraceServiceRequest&>(request),
+                                  &trace_resp, on_done);
       break;
-    }
-    case Signal::kMetrics: {
-      cmetrics::ExportMetricsServiceResponse resp;
-      s = cmetrics::MetricsService::NewStub(channel_)->Export(
-          &ctx, static_cast<const cmetrics::ExportMetricsServiceRequest&>(request), &resp);
+    case Signal::kMetrics:
+      metrics_stub = cmetrics::MetricsService::NewStub(channel_);
+      metrics_stub->async()->Export(
+          &ctx, &static_cast<const cmetrics::ExportMetricsServiceRequest&>(request), &metrics_resp,
+          on_done);
       break;
-    }
-    case Signal::kLogs: {
-      clogs::ExportLogsServiceResponse resp;
-      s = clogs::LogsService::NewStub(channel_)->Export(
-          &ctx, static_cast<const clogs::ExportLogsServiceRequest&>(request), &resp);
+    case Signal::kLogs:
+      logs_stub = clogs::LogsService::NewStub(channel_);
+      logs_stub->async()->Export(
+          &ctx, &static_cast<const clogs::ExportLogsServiceRequest&>(request), &logs_resp, on_done);
       break;
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    bool cancelled = false;
+    // Bounded: the deadline ends the call, and so does a cancel.
+    while (!cv.wait_for(lock, std::chrono::milliseconds(20), [&] { return finished; })) {
+      if (!cancelled && PastCutoff()) {
+        ctx.TryCancel();
+        cancelled = true;
+      }
     }
   }
   if (s.ok()) return absl::OkStatus();
@@ -67,10 +122,11 @@ absl::Status OtlpExporter::ExportGrpc(const google::protobuf::Message& request) 
       absl::StrCat("OTLP/gRPC export to ", config_.endpoint, ": ", s.error_message()));
 }
 
-absl::Status OtlpExporter::ExportHttp(const google::protobuf::Message& request) {
+absl::Status OtlpExporter::ExportHttp(const google::protobuf::Message& request,
+                                      absl::Duration timeout) {
   absl::StatusOr<HttpResult> res =
       HttpPost(config_.endpoint, config_.headers, "application/x-protobuf",
-               request.SerializeAsString(), config_.timeout);
+               request.SerializeAsString(), timeout, [this] { return PastCutoff(); });
   if (!res.ok()) return res.status();
   if (res->status < 200 || res->status > 299) {
     return absl::UnavailableError(

@@ -1,6 +1,7 @@
 // Copyright idgen authors.
 #include "src/telemetry/telemetry.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -92,7 +93,7 @@ Telemetry::Telemetry(TelemetryConfig config, Options options)
   if (config_.traces.exporter == ExporterKind::kOtlp) {
     SignalExportConfig sc = config_.traces;
     sc.timeout = std::min(sc.timeout, config_.span_export_timeout);
-    span_exporter_ = std::make_unique<OtlpExporter>(Signal::kTraces, sc);
+    span_exporter_ = std::make_unique<OtlpExporter>(Signal::kTraces, sc, clock_);
   }
   if (config_.traces.exporter != ExporterKind::kNone) {
     span_batch_ = std::make_unique<BatchProcessor<SpanData>>(
@@ -115,7 +116,7 @@ Telemetry::Telemetry(TelemetryConfig config, Options options)
   if (config_.logs.exporter == ExporterKind::kOtlp) {
     SignalExportConfig sc = config_.logs;
     sc.timeout = std::min(sc.timeout, config_.log_export_timeout);
-    log_exporter_ = std::make_unique<OtlpExporter>(Signal::kLogs, sc);
+    log_exporter_ = std::make_unique<OtlpExporter>(Signal::kLogs, sc, clock_);
     log_batch_ = std::make_unique<BatchProcessor<LogRecord>>(
         config_.log_batch, [this](std::vector<LogRecord>& batch) -> absl::Status {
           opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest req;
@@ -132,7 +133,7 @@ Telemetry::Telemetry(TelemetryConfig config, Options options)
   if (config_.metrics.exporter == ExporterKind::kOtlp) {
     SignalExportConfig sc = config_.metrics;
     sc.timeout = std::min(sc.timeout, config_.metric_export_timeout);
-    metric_exporter_ = std::make_unique<OtlpExporter>(Signal::kMetrics, sc);
+    metric_exporter_ = std::make_unique<OtlpExporter>(Signal::kMetrics, sc, clock_);
   }
   if (config_.metrics.exporter != ExporterKind::kNone) {
     metric_thread_ = std::thread([this] { MetricLoop(); });
@@ -194,8 +195,16 @@ void Telemetry::MetricLoop() {
   }
 }
 
-void Telemetry::Shutdown() {
-  std::call_once(shutdown_once_, [this] {
+void Telemetry::Shutdown(absl::Duration budget) {
+  std::call_once(shutdown_once_, [this, budget] {
+    if (budget < absl::InfiniteDuration()) {
+      // One instant for all three signals: the final metrics, spans and logs
+      // are exported one after the other, and together they get `budget`.
+      const absl::Duration cutoff = clock_->MonotonicNow() + std::max(budget, absl::ZeroDuration());
+      for (OtlpExporter* e : {span_exporter_.get(), metric_exporter_.get(), log_exporter_.get()}) {
+        if (e != nullptr) e->SetCutoff(cutoff);
+      }
+    }
     {
       std::lock_guard<std::mutex> lock(metric_mu_);
       stopping_ = true;

@@ -11,9 +11,13 @@
 // and span is listed in docs/OBSERVABILITY.md.
 //
 // Life cycle: Create() never fails (bad configuration values were already
-// turned into warnings, which it logs once). Shutdown() (also from the
-// destructor) exports the last metrics and flushes queued spans and logs;
-// servers using the interceptors must be stopped first.
+// turned into warnings, which it logs once). Shutdown(budget) (also from the
+// destructor, without a budget) exports the last metrics and flushes queued
+// spans and logs, all of it within `budget` on the clock: exports still
+// running then are abandoned and what is left is dropped. Processes pass
+// their graceful-shutdown time, so that a collector that accepts but never
+// answers cannot hold them. Servers using the interceptors must be stopped
+// first.
 //
 // Thread-safety: everything may be used concurrently after Create.
 //
@@ -62,8 +66,10 @@ class Telemetry {
   Telemetry(const Telemetry&) = delete;
   Telemetry& operator=(const Telemetry&) = delete;
 
-  // Idempotent.
-  void Shutdown();
+  // Idempotent (the first call's budget counts); a concurrent second caller
+  // returns once the first is done. Without a budget each export is bounded
+  // by its configured timeout only.
+  void Shutdown(absl::Duration budget = absl::InfiniteDuration());
 
   const TelemetryConfig& config() const { return config_; }
   Meter& meter() { return meter_; }

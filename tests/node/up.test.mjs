@@ -133,8 +133,9 @@ test('bad flags and app files: a clear error before anything starts', async (t) 
     [['--app', badApp], 2, /nodes\.colour: unknown key/],
     [['--app', notJson], 2, /not valid JSON/],
     [['--gateway-listen', 'nowhere'], 2, /gateway\.listen "nowhere": expected HOST:PORT/],
-    [['--dashboard-listen', `127.0.0.1:${busyPort}`, '--gateway-listen', '127.0.0.1:0'], 1, /dashboard: .*/],
-    [['--gateway-listen', `127.0.0.1:${busyPort}`], 1, /gateway address .* is in use/],
+    [['--dashboard-listen', `127.0.0.1:${busyPort}`, '--gateway-listen', '127.0.0.1:0'], 2,
+      /dashboard address .* is in use/],
+    [['--gateway-listen', `127.0.0.1:${busyPort}`], 2, /gateway address .* is in use/],
   ]) {
     const r = await runIdgen(['up', '--state-dir', dir, ...args], { timeoutMs: 20000 });
     assert.equal(r.code, code, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
