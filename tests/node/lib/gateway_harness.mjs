@@ -31,15 +31,15 @@ export async function runGateway(args, { env = {}, timeoutMs = 10000 } = {}) {
 }
 
 // Starts a gateway in front of `backends` (addresses) and waits for /alive.
-// `prefix` as for startNode (e.g. taskset). Stopped after the test `t`
+// `prefix` and `bin` as for startNode. Stopped after the test `t`
 // (without `t`, by the caller, or on exit as a last resort).
 // Returns { port, pid, base, stderr, exited, stop() }.
-export async function startGateway(t, { backends, args = [], env = {}, prefix } = {}) {
+export async function startGateway(t, { backends, args = [], env = {}, prefix, bin } = {}) {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const { child, out, exited: spawned } = spawnIdgen(
       ['gateway', '--listen', `127.0.0.1:${port}`, '--backends', backends.join(','), ...args],
-      { env, prefix },
+      { env, prefix, bin },
     );
     let exit;
     const exited = spawned.then((e) => (exit = e));
