@@ -37,6 +37,7 @@ import {
   spawnProcess,
   startNode,
   stopProcess,
+  tempDir,
   trackExit,
 } from '../tests/node/lib/harness.mjs';
 import { startGateway } from '../tests/node/lib/gateway_harness.mjs';
@@ -74,7 +75,8 @@ if (!nginx) {
 }
 if (!existsSync(nginx)) usageExit(NAME, USAGE, `--nginx ${nginx}: not found (apt-get install nginx-light)`);
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'idgen-gw-vs-nginx-'));
+// Removed at the end, or on exit (^C) by the harness, unless --keep.
+const tmp = flags.keep ? mkdtempSync(path.join(os.tmpdir(), 'idgen-gw-vs-nginx-')) : tempDir(null, 'idgen-gw-vs-nginx-');
 const started = [];
 let failed = false;
 

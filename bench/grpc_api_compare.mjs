@@ -34,7 +34,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { IDGEN_BIN, sleep, spawnProcess, stopProcess, trackExit } from '../tests/node/lib/harness.mjs';
+import { IDGEN_BIN, sleep, spawnProcess, stopProcess, tempDir, trackExit } from '../tests/node/lib/harness.mjs';
 import { machine, RATIO_COLUMN, renderMachine, renderTable, withRatios, writeReport } from './lib/report.mjs';
 import { cpuSeconds, idgenBench, load1, log as logAs, parseFlags, usageExit } from './lib/run.mjs';
 
@@ -67,7 +67,8 @@ if (!existsSync(flags.idgen)) usageExit(NAME, USAGE, `--idgen ${flags.idgen}: no
 if (!existsSync(serverBin)) usageExit(NAME, USAGE, `--server ${serverBin}: not built (cmake --build build --target grpc_api_server)`);
 if (flags.modes.includes('unary') && flags.count !== 1) usageExit(NAME, USAGE, '--count must be 1 with --modes unary');
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'idgen-api-compare-'));
+// Removed at the end, or on exit (^C) by the harness, unless --keep.
+const tmp = flags.keep ? mkdtempSync(path.join(os.tmpdir(), 'idgen-api-compare-')) : tempDir(null, 'idgen-api-compare-');
 const idgen = path.join(tmp, 'idgen');
 const server = path.join(tmp, 'grpc_api_server');
 copyFileSync(flags.idgen, idgen);

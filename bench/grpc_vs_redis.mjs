@@ -57,6 +57,7 @@ import {
   spawnProcess,
   startNode,
   stopProcess,
+  tempDir,
   trackExit,
 } from '../tests/node/lib/harness.mjs';
 import { betterOf, machine, RATIO_COLUMN, ratio, renderMachine, renderTable, verdict, withRatios, writeReport } from './lib/report.mjs';
@@ -107,7 +108,8 @@ requireTools(NAME, ['redis-server', 'redis-benchmark', 'redis-cli', ...(pin ? ['
 
 const SERVER_CPU = pin ? ['taskset', '-c', '1'] : [];
 const CLIENT_CPU = pin ? ['taskset', '-c', '0'] : [];
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'idgen-vs-redis-'));
+// Removed at the end, or on exit (^C) by the harness, unless --keep.
+const tmp = flags.keep ? mkdtempSync(path.join(os.tmpdir(), 'idgen-vs-redis-')) : tempDir(null, 'idgen-vs-redis-');
 const started = []; // every process started here, stopped by pid at the end
 let failed = false;
 

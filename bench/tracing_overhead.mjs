@@ -17,12 +17,11 @@
 //   --json FILE
 // A bad flag exits 2 naming it, before anything starts; exit 1 when a run
 // failed. Every node started here is stopped by pid.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 
-import { httpGet, IDGEN_BIN, sleep, startNode, stopNode } from '../tests/node/lib/harness.mjs';
+import { httpGet, IDGEN_BIN, sleep, startNode, stopNode, tempDir } from '../tests/node/lib/harness.mjs';
 import { machine, RATIO_COLUMN, renderMachine, renderTable, withRatios, writeReport } from './lib/report.mjs';
 import { idgenBench, log as logAs, parseFlags, usageExit } from './lib/run.mjs';
 
@@ -43,7 +42,8 @@ const flags = parseFlags(NAME, USAGE, {
 }, process.argv.slice(2));
 if (!existsSync(flags.idgen)) usageExit(NAME, USAGE, `--idgen ${flags.idgen}: not built`);
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'idgen-tracing-'));
+// Removed at the end, or on exit (^C) by the harness.
+const tmp = tempDir(null, 'idgen-tracing-');
 let failed = false;
 let node = null;
 
