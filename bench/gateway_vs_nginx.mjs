@@ -41,7 +41,17 @@ import {
   trackExit,
 } from '../tests/node/lib/harness.mjs';
 import { startGateway } from '../tests/node/lib/gateway_harness.mjs';
-import { betterOf, machine, RATIO_COLUMN, ratio, renderMachine, renderTable, verdict, withRatios, writeReport } from './lib/report.mjs';
+import {
+  betterOf,
+  machine,
+  RATIO_COLUMN,
+  ratio,
+  renderMachine,
+  renderTable,
+  verdict,
+  withRatios,
+  writeReport,
+} from './lib/report.mjs';
 import { log as logAs, parseFlags, requireTools, rssKib, usageExit } from './lib/run.mjs';
 
 const NAME = 'gateway_vs_nginx';
@@ -76,7 +86,9 @@ if (!nginx) {
 if (!existsSync(nginx)) usageExit(NAME, USAGE, `--nginx ${nginx}: not found (apt-get install nginx-light)`);
 
 // Removed at the end, or on exit (^C) by the harness, unless --keep.
-const tmp = flags.keep ? mkdtempSync(path.join(os.tmpdir(), 'idgen-gw-vs-nginx-')) : tempDir(null, 'idgen-gw-vs-nginx-');
+const tmp = flags.keep
+  ? mkdtempSync(path.join(os.tmpdir(), 'idgen-gw-vs-nginx-'))
+  : tempDir(null, 'idgen-gw-vs-nginx-');
 const started = [];
 let failed = false;
 
@@ -190,7 +202,8 @@ async function poolLine(port) {
     const requests = Number(text.match(/^idgen_gateway_pool_requests_total\S*pooled\S* (\S+)$/m)?.[1]);
     const calls = Number(text.match(/^idgen_gateway_pool_calls_total\S* (\S+)$/m)?.[1]);
     const per = ratio(requests, calls);
-    return per === null ? 'no pooled calls' : `${requests} requests in ${calls} backend calls (${per.toFixed(1)} per call)`;
+    if (per === null) return 'no pooled calls';
+    return `${requests} requests in ${calls} backend calls (${per.toFixed(1)} per call)`;
   } catch (err) {
     return `metrics not read: ${err.message}`;
   }
@@ -267,7 +280,8 @@ async function main() {
   const m = machine();
   console.log(renderMachine(m, [
     ['Peer', `nginx ${flags['nginx-workers']} workers, static JSON of the same shape`],
-    ['Load', `wrk -t${flags['wrk-threads']} -c${flags.connections} -d${flags.duration}s; gateway --threads ${flags['gateway-threads']}`],
+    ['Load', `wrk -t${flags['wrk-threads']} -c${flags.connections} -d${flags.duration}s; ` +
+      `gateway --threads ${flags['gateway-threads']}`],
   ]));
   console.log();
   console.log(renderTable([
@@ -284,23 +298,28 @@ async function main() {
   const gwRatio = rows[1].ratio;
   const targets = [
     {
-      line: `target gateway (default) >= 0.50 of nginx (better run, ${peers.nginx.toFixed(0)}/s): ${gwRatio === null ? 'n/a' : gwRatio.toFixed(2)}`,
+      line: `target gateway (default) >= 0.50 of nginx (better run, ${peers.nginx.toFixed(0)}/s): ` +
+        `${gwRatio === null ? 'n/a' : gwRatio.toFixed(2)}`,
       met: gwRatio !== null && gwRatio >= 0.5,
     },
   ];
   if (rssIdle !== null) {
     targets.push({
-      line: `target gateway RSS < ${RSS_TARGET_MIB} MiB with ${flags.idle} idle keep-alive connections: ${mib(rssIdle)} MiB`,
+      line: `target gateway RSS < ${RSS_TARGET_MIB} MiB with ${flags.idle} idle keep-alive connections: ` +
+        `${mib(rssIdle)} MiB`,
       met: rssIdle < RSS_TARGET_MIB * 1024,
     });
   }
   console.log(`default gateway's pool: ${pool}`);
-  console.log(`RSS after the runs: default ${mib(rssLoad)} MiB, prefetch ${mib(rssPrefetch)} MiB, no coalescing ${mib(rssNoCoalesce)} MiB`);
+  console.log(`RSS after the runs: default ${mib(rssLoad)} MiB, prefetch ${mib(rssPrefetch)} MiB, ` +
+    `no coalescing ${mib(rssNoCoalesce)} MiB`);
   if (rssIdle !== null) {
-    console.log(`default gateway RSS: ${mib(rssIdle)} MiB with ${flags.idle} idle keep-alive connections, ${mib(rssAfter)} MiB after closing them`);
+    console.log(`default gateway RSS: ${mib(rssIdle)} MiB with ${flags.idle} idle keep-alive connections, ` +
+      `${mib(rssAfter)} MiB after closing them`);
   }
   if (soak) {
-    console.log(`soak: ${soak.rps.toFixed(0)} req/s, non-2xx ${soak.non2xx}; RSS MiB every 10 s: ${soak.rss_kib_every_10s.map(mib).join(' ')}`);
+    console.log(`soak: ${soak.rps.toFixed(0)} req/s, non-2xx ${soak.non2xx}; ` +
+      `RSS MiB every 10 s: ${soak.rss_kib_every_10s.map(mib).join(' ')}`);
   }
   for (const t of targets) console.log(`${t.line} ${verdict(t.met)}`);
 
@@ -311,7 +330,13 @@ async function main() {
     peers,
     rows,
     pool,
-    rss_kib: { default_after_run: rssLoad, prefetch: rssPrefetch, nocoalesce: rssNoCoalesce, idle: rssIdle, after_idle: rssAfter },
+    rss_kib: {
+      default_after_run: rssLoad,
+      prefetch: rssPrefetch,
+      nocoalesce: rssNoCoalesce,
+      idle: rssIdle,
+      after_idle: rssAfter,
+    },
     soak,
     targets,
   });

@@ -46,7 +46,12 @@ const USAGE =
 const log = (msg) => logAs(NAME, msg);
 
 const flags = parseFlags(NAME, USAGE, {
-  apis: { kind: 'words', values: ['callback', 'sync', /^cq[1-9]\d?$/], what: 'callback, sync or cqN (N = 1..99)', def: ['callback', 'cq1', 'cq2'] },
+  apis: {
+    kind: 'words',
+    values: ['callback', 'sync', /^cq[1-9]\d?$/],
+    what: 'callback, sync or cqN (N = 1..99)',
+    def: ['callback', 'cq1', 'cq2'],
+  },
   modes: { kind: 'words', values: ['stream', 'unary', 'batch'], def: ['stream', 'unary'] },
   concurrency: { kind: 'ints', min: 1, max: 10000, def: [4, 16, 64] },
   count: { kind: 'int', min: 1, max: 100000, def: 1 },
@@ -64,11 +69,15 @@ const flags = parseFlags(NAME, USAGE, {
 }, process.argv.slice(2));
 const serverBin = flags.server ?? path.join(path.dirname(flags.idgen), 'grpc_api_server');
 if (!existsSync(flags.idgen)) usageExit(NAME, USAGE, `--idgen ${flags.idgen}: not built`);
-if (!existsSync(serverBin)) usageExit(NAME, USAGE, `--server ${serverBin}: not built (cmake --build build --target grpc_api_server)`);
+if (!existsSync(serverBin)) {
+  usageExit(NAME, USAGE, `--server ${serverBin}: not built (cmake --build build --target grpc_api_server)`);
+}
 if (flags.modes.includes('unary') && flags.count !== 1) usageExit(NAME, USAGE, '--count must be 1 with --modes unary');
 
 // Removed at the end, or on exit (^C) by the harness, unless --keep.
-const tmp = flags.keep ? mkdtempSync(path.join(os.tmpdir(), 'idgen-api-compare-')) : tempDir(null, 'idgen-api-compare-');
+const tmp = flags.keep
+  ? mkdtempSync(path.join(os.tmpdir(), 'idgen-api-compare-'))
+  : tempDir(null, 'idgen-api-compare-');
 const idgen = path.join(tmp, 'idgen');
 const server = path.join(tmp, 'grpc_api_server');
 copyFileSync(flags.idgen, idgen);
@@ -177,7 +186,8 @@ async function main() {
   const m = machine();
   console.log(renderMachine(m, [
     ['Peer', `${flags.apis[0]} API in each cell`],
-    ['Runs', `${flags.rounds} x ${flags.duration} s per row, order reversed every other round; idgen bench --count ${flags.count} --threads ${flags['bench-threads']}`],
+    ['Runs', `${flags.rounds} x ${flags.duration} s per row, order reversed every other round; ` +
+      `idgen bench --count ${flags.count} --threads ${flags['bench-threads']}`],
   ]));
   console.log();
   console.log(renderTable([

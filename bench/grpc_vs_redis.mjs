@@ -60,8 +60,27 @@ import {
   tempDir,
   trackExit,
 } from '../tests/node/lib/harness.mjs';
-import { betterOf, machine, RATIO_COLUMN, ratio, renderMachine, renderTable, verdict, withRatios, writeReport } from './lib/report.mjs';
-import { canRealtime, idgenBench, log as logAs, parseFlags, requireTools, rssKib, stealMs, usageExit } from './lib/run.mjs';
+import {
+  betterOf,
+  machine,
+  RATIO_COLUMN,
+  ratio,
+  renderMachine,
+  renderTable,
+  verdict,
+  withRatios,
+  writeReport,
+} from './lib/report.mjs';
+import {
+  canRealtime,
+  idgenBench,
+  log as logAs,
+  parseFlags,
+  requireTools,
+  rssKib,
+  stealMs,
+  usageExit,
+} from './lib/run.mjs';
 
 const NAME = 'grpc_vs_redis';
 const USAGE =
@@ -363,9 +382,12 @@ async function main() {
   const m = machine();
   console.log(renderMachine(m, [
     ['Peer', `redis-server, redis-benchmark -t incr -c ${flags['redis-clients']} -P 1`],
-    ['Runs', `${flags.duration} s each after ${flags.warmup} s warmup; idgen bench --threads ${flags['bench-threads']} --connections ${flags.connections}`],
+    ['Runs', `${flags.duration} s each after ${flags.warmup} s warmup; ` +
+      `idgen bench --threads ${flags['bench-threads']} --connections ${flags.connections}`],
     ['Pinning', pin ? 'servers on CPU 1, load generators on CPU 0' : 'none (--pin off)'],
-    ['SCHED_FIFO', rt ? `priority ${RT_PRIO}, node gRPC threads and load generator, half_rt run only` : 'no run (--rt off)'],
+    ['SCHED_FIFO', rt
+      ? `priority ${RT_PRIO}, node gRPC threads and load generator, half_rt run only`
+      : 'no run (--rt off)'],
   ]));
   console.log();
   console.log(renderTable([
@@ -385,10 +407,12 @@ async function main() {
   console.log(' steal: ms per second, all CPUs, in which the host ran something else instead of this VM)');
   console.log();
   for (const [run, r] of Object.entries(results)) {
-    console.log(`${run.padEnd(7)} checked ${r.ids_checked} IDs: ${r.duplicates} duplicates, ${r.order_violations} order violations`);
+    console.log(`${run.padEnd(7)} checked ${r.ids_checked} IDs: ${r.duplicates} duplicates, ` +
+      `${r.order_violations} order violations`);
   }
   const mib = (k) => (k / 1024).toFixed(1);
-  console.log(`node RSS MiB: start ${mib(rss.start)}, max ${mib(rss.max)}, after runs ${mib(rss.after)}   (redis after its run: ${mib(redisRssKib)})`);
+  console.log(`node RSS MiB: start ${mib(rss.start)}, max ${mib(rss.max)}, after runs ${mib(rss.after)}   ` +
+    `(redis after its run: ${mib(redisRssKib)})`);
   if (flags.soak > 0) {
     console.log(`soak RSS MiB: ${mib(rss.soakStart)} -> ${mib(rss.soakEnd)}`);
     const perMinute = [];
@@ -401,7 +425,8 @@ async function main() {
     }
     console.log(`soak RSS MiB, one sample a minute: ${perMinute.join(' ')}`);
   }
-  console.log(`load average at the end: ${loadEnd}; ratios use the better Redis run, ${peers['redis-tcp'].toFixed(0)}/s` +
+  console.log(`load average at the end: ${loadEnd}; ` +
+    `ratios use the better Redis run, ${peers['redis-tcp'].toFixed(0)}/s` +
     (uds ? ` (on a socket ${peers['redis-unix'].toFixed(0)}/s)` : ''));
   if (stalls) {
     console.log('machine stalls before the runs (a spinning pinned thread per CPU, and who ran in the gaps):');
@@ -418,27 +443,34 @@ async function main() {
   const tcpBar = peers['redis-tcp'];
   if (results.stream) {
     const q = ratio(results.stream.rps, tcpBar);
-    target(`target stream 1-ID rps > redis INCR: ${results.stream.rps.toFixed(0)} vs ${tcpBar.toFixed(0)} (${x(q)})`, q !== null && q > 1);
+    target(`target stream 1-ID rps > redis INCR: ${results.stream.rps.toFixed(0)} vs ${tcpBar.toFixed(0)} (${x(q)})`,
+      q !== null && q > 1);
   }
   for (const [run, how] of [['half', 'normal priority'], ['half_rt', 'SCHED_FIFO']]) {
     const h = results[run];
     if (!h) continue;
     target(`target p99 < 1 ms at half load (${h.rps.toFixed(0)} req/s, pipeline ${h.pipeline ?? 1}, ${how}): ` +
-      `p99 ${h.p99_us.toFixed(0)} us, p999 ${h.p999_us.toFixed(0)} us (from send ${h.service_p99_us.toFixed(0)} us)`, h.p99_us < 1000);
+      `p99 ${h.p99_us.toFixed(0)} us, p999 ${h.p999_us.toFixed(0)} us (from send ${h.service_p99_us.toFixed(0)} us)`,
+    h.p99_us < 1000);
   }
   if (results.batch) {
     const share = ratio(results.batch.ids_per_s, ceiling);
-    target(`target batch-1000 >= 95% of ${ceiling} IDs/s: ${results.batch.ids_per_s.toFixed(0)} (${(100 * (share ?? 0)).toFixed(1)}%)`, share !== null && share >= 0.95);
+    const pct = (100 * (share ?? 0)).toFixed(1);
+    target(`target batch-1000 >= 95% of ${ceiling} IDs/s: ${results.batch.ids_per_s.toFixed(0)} (${pct}%)`,
+      share !== null && share >= 0.95);
   }
   if (results.unary) target(`unary NextId / redis INCR: ${x(ratio(results.unary.rps, tcpBar))}`);
   if (results.ustream) {
     const u = results.ustream;
     const vsTcp = results.stream ? `; ${x(ratio(u.rps, results.stream.rps))} the TCP stream rate` : '';
-    target(`on Unix sockets: stream 1-ID rps ${u.rps.toFixed(0)} vs redis INCR ${peers['redis-unix'].toFixed(0)} (${x(ratio(u.rps, peers['redis-unix']))})${vsTcp}`);
+    const bar = peers['redis-unix'];
+    target(`on Unix sockets: stream 1-ID rps ${u.rps.toFixed(0)} vs redis INCR ${bar.toFixed(0)} ` +
+      `(${x(ratio(u.rps, bar))})${vsTcp}`);
   }
   if (results.uhalf) {
     const h = results.uhalf;
-    target(`on Unix sockets: p99 at half load (${h.rps.toFixed(0)} req/s): ${h.p99_us.toFixed(0)} us, p999 ${h.p999_us.toFixed(0)} us ` +
+    target(`on Unix sockets: p99 at half load (${h.rps.toFixed(0)} req/s): ${h.p99_us.toFixed(0)} us, ` +
+      `p999 ${h.p999_us.toFixed(0)} us ` +
       `(from send ${h.service_p99_us.toFixed(0)} us), ${h.p99_us < 1000 ? 'under' : 'over'} 1 ms`);
   }
 

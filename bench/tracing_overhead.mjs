@@ -77,7 +77,10 @@ function nodeEnv(side, sinkPort) {
 // Spans the node dropped (queue full), from its /metrics.
 async function spansDropped(n) {
   const { body } = await httpGet(n.adminPort, '/metrics');
-  const line = body.split('\n').filter((l) => l.startsWith('idgen_telemetry_dropped_total') && l.includes('traces')).pop();
+  const line = body
+    .split('\n')
+    .filter((l) => l.startsWith('idgen_telemetry_dropped_total') && l.includes('traces'))
+    .pop();
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
@@ -125,14 +128,17 @@ async function main() {
   for (const mode of flags.modes) {
     const { off, on } = results[mode];
     peers[`${mode} off`] = median(off);
-    rows.push({ name: `${mode}, tracing off`, mode, side: 'off', runs: off.map((x) => x.toFixed(0)).join(' / '), rps: median(off), peer: `${mode} off` });
-    rows.push({ name: `${mode}, every call traced`, mode, side: 'on', runs: on.map((x) => x.toFixed(0)).join(' / '), rps: median(on), peer: `${mode} off` });
+    const each = (xs) => xs.map((x) => x.toFixed(0)).join(' / ');
+    const peer = `${mode} off`;
+    rows.push({ name: `${mode}, tracing off`, mode, side: 'off', runs: each(off), rps: median(off), peer });
+    rows.push({ name: `${mode}, every call traced`, mode, side: 'on', runs: each(on), rps: median(on), peer });
   }
   const table = withRatios(rows, peers);
   const m = machine();
   console.log(renderMachine(m, [
     ['Peer', 'the same node with OTEL_SDK_DISABLED=true'],
-    ['Runs', `idgen bench --count 1 (1000 in batch mode) --concurrency ${flags.concurrency} --duration ${flags.duration}, ${flags.rounds} x (off on on off), a fresh node each`],
+    ['Runs', `idgen bench --count 1 (1000 in batch mode) --concurrency ${flags.concurrency} ` +
+      `--duration ${flags.duration}, ${flags.rounds} x (off on on off), a fresh node each`],
   ]));
   console.log();
   console.log(renderTable([
@@ -141,8 +147,17 @@ async function main() {
     { key: 'rps', title: 'median' },
     { ...RATIO_COLUMN, title: 'vs off' },
   ], table));
-  console.log(`traced runs: spans dropped (queue full) ${dropped}; the OTLP sink got ${sinkStats.requests} exports, ${sinkStats.bytes} bytes`);
-  writeReport(flags.json, { benchmark: NAME, machine: m, flags, peers, rows: table, spans_dropped: dropped, sink: sinkStats });
+  console.log(`traced runs: spans dropped (queue full) ${dropped}; ` +
+    `the OTLP sink got ${sinkStats.requests} exports, ${sinkStats.bytes} bytes`);
+  writeReport(flags.json, {
+    benchmark: NAME,
+    machine: m,
+    flags,
+    peers,
+    rows: table,
+    spans_dropped: dropped,
+    sink: sinkStats,
+  });
 }
 
 try {

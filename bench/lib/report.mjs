@@ -67,7 +67,8 @@ export function withRatios(rows, peers, { field = 'rps' } = {}) {
   return rows.map((row) => {
     if (row.peer === undefined) return { ...row, ratio: null };
     if (!Object.hasOwn(peers, row.peer)) {
-      throw new Error(`row "${row.name}" names peer "${row.peer}", which is not one of: ${Object.keys(peers).join(', ')}`);
+      const known = Object.keys(peers).join(', ');
+      throw new Error(`row "${row.name}" names peer "${row.peer}", which is not one of: ${known}`);
     }
     return { ...row, ratio: ratio(row[field], peers[row.peer]) };
   });

@@ -72,7 +72,8 @@ export function parseFlags(name, usage, spec, argv) {
         break;
       case 'words':
         out[flag] = raw.split(',').map((x) => {
-          if (!/^[\w.-]+$/.test(x) || (s.values && !s.values.some((v) => (v instanceof RegExp ? v.test(x) : v === x)))) {
+          const allowed = (v) => (v instanceof RegExp ? v.test(x) : v === x);
+          if (!/^[\w.-]+$/.test(x) || (s.values && !s.values.some(allowed))) {
             bad(flag, s.what ?? `one of ${s.values.join(', ')}`, x);
           }
           return x;
