@@ -26,7 +26,7 @@
 //   8. --uds on (default): a second node on a Unix socket, its max stream
 //      rate and the paced run at half of it, divided by Redis on a socket
 // The node's resident size is sampled every 0.5 s. Before everything,
-// machine_stalls (under perf through bench/who_stalls.sh when perf is there)
+// machine_stalls (under perf through bench/who_stalls.mjs when perf is there)
 // spins a pinned thread per CPU for --stall-probe seconds: how often the
 // machine itself stops a running thread, the floor under the tails measured
 // here. Each run's share of the host's steal time is printed beside it.
@@ -47,7 +47,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import {
   freePort,
@@ -81,6 +80,7 @@ import {
   stealMs,
   usageExit,
 } from './lib/run.mjs';
+import { whoStalls } from './who_stalls.mjs';
 
 const NAME = 'grpc_vs_redis';
 const USAGE =
@@ -137,15 +137,13 @@ async function stallProbe() {
   const seconds = flags['stall-probe'];
   const stalls = path.join(path.dirname(bin), 'machine_stalls');
   if (seconds === 0 || !existsSync(stalls)) return null;
-  const whoStalls = fileURLToPath(new URL('./who_stalls.sh', import.meta.url));
-  const hasPerf = (await runProcess('sh', ['-c', 'command -v perf'])).code === 0;
-  if (hasPerf) {
-    log(`who_stalls.sh (machine_stalls under perf) for ${seconds} s`);
-    const r = await runProcess('bash', [whoStalls], {
-      env: { ...process.env, STALLS: stalls, SECONDS_RUN: String(seconds) },
-      timeoutMs: (seconds + 60) * 1000,
-    });
-    if (r.code === 0) return r.stdout.trimEnd();
+  if ((await runProcess('sh', ['-c', 'command -v perf'])).code === 0) {
+    log(`who_stalls (machine_stalls under perf) for ${seconds} s`);
+    try {
+      return whoStalls({ stalls, seconds });
+    } catch (err) {
+      log(`perf failed, machine_stalls alone: ${err.message.split('\n')[0]}`);
+    }
   }
   log(`machine_stalls --seconds ${seconds}`);
   const r = await runProcess(stalls, ['--seconds', String(seconds)], { timeoutMs: (seconds + 30) * 1000 });

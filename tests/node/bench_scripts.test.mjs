@@ -1,6 +1,6 @@
 // Copyright idgen authors.
 //
-// Black-box tests of the peer benchmarks (bench/*.mjs): each run for real (a
+// Black-box tests of the benchmarks (bench/*.mjs): each run for real (a
 // real Redis, nginx, nodes, gateways, `idgen bench`), with 1-second runs and
 // no SCHED_FIFO or stall probe, so that it is a check of the program, not a
 // measurement.
@@ -8,20 +8,22 @@
 //     row and target line, checks every ID, and divides each row by the right
 //     Redis figure (the Unix-socket rows by Redis on a socket, all others, the
 //     unary row included, by Redis on TCP); TCP only prints no socket rows;
-//   - gateway_vs_nginx, grpc_api_compare and tracing_overhead end with exit
-//     0, a table with every row, and a JSON report whose ratios are the rows'
-//     figures over their peer's;
+//   - gateway_vs_nginx, grpc_api_compare, tracing_overhead and core_bench end
+//     with exit 0, a table with every row, and a JSON report whose ratios are
+//     the rows' figures over their peer's; who_stalls (with perf) reports;
 //   - every bad flag exits 2 naming the flag, before starting anything.
 // The ratio arithmetic itself is tested in bench_report.test.mjs.
 // Run: IDGEN_BIN=/path/to/idgen node --test
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { idgenBin, tempDir } from './lib/harness.mjs';
+
+const hasPerf = () => spawnSync('sh', ['-c', 'command -v perf'], { stdio: 'ignore' }).status === 0;
 
 const BENCH = fileURLToPath(new URL('../../bench/', import.meta.url));
 
@@ -185,6 +187,27 @@ test('tracing_overhead: off and traced runs, the traced median over the untraced
   assert.match(r.stdout, /^unary, every call traced\s/m);
 });
 
+test('core_bench: ours beside the naive snowflake of the same run, divided by it', async (t) => {
+  const { r, report } = await runWithReport(t, 'core_bench', [
+    '--benchmark_filter=BM_Next/twitter/threads:1|BM_NaiveMutexNext/twitter/threads:1|BM_Next/wide/threads:1',
+    '--benchmark_min_time=0.05',
+  ]);
+  const twitter = report.rows.find((x) => x.name === 'Next(), twitter, 1 thread');
+  assert.ok(twitter.ids_per_s > 0 && twitter.naive_ids_per_s > 0);
+  assert.ok(close(twitter.ratio, twitter.ids_per_s / twitter.naive_ids_per_s));
+  const wide = report.rows.find((x) => x.name === 'Next(), wide, 1 thread');
+  assert.equal(wide.ratio, null, 'no naive wide run in the filter: n/a, not a crash');
+  assert.match(r.stdout, /^target >= 95% of the ceiling/m);
+  assert.match(r.stdout, /^target < 20 ns per ID \(wide, 1 thread\)/m);
+});
+
+test('who_stalls: the machine_stalls report and who ran in the gaps', { skip: !hasPerf() && 'no perf' }, async () => {
+  const r = await runBench('who_stalls', ['--seconds', '1'], { timeoutMs: 90000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^cpu 0: stalls per second over 0\.2 ms/m);
+  assert.match(r.stdout, /^tasks that ran in spinner gaps over 300 us \(1 s traced\):$/m);
+});
+
 test('bad flags exit 2 naming the flag, before anything starts', async () => {
   const cases = [
     ['grpc_vs_redis', ['--duration', 'abc'], /--duration must be a number of seconds in 1\.\.3600, not "abc"/],
@@ -207,6 +230,11 @@ test('bad flags exit 2 naming the flag, before anything starts', async () => {
     ['grpc_api_compare', ['--max-load', 'low'], /--max-load must be a number >= 0, not "low"/],
     ['tracing_overhead', ['--rounds', '0'], /--rounds must be a whole number in 1\.\.100, not "0"/],
     ['tracing_overhead', ['--modes', 'all'], /--modes must be one of unary, stream, batch, not "all"/],
+    ['core_bench', ['--bin', '/nonexistent/core_bench'], /--bin \/nonexistent\/core_bench: not built/],
+    ['core_bench', ['--benchmark_out=x.json'], /--benchmark_out is set by this program/],
+    ['core_bench', ['--repetitions', '3'], /Unknown option '--repetitions'/],
+    ['who_stalls', ['--seconds', '0'], /--seconds must be a whole number in 1\.\.600, not "0"/],
+    ['who_stalls', ['--min-us', 'x'], /--min-us must be a whole number/],
   ];
   for (const [name, args, message] of cases) {
     const what = `${name} ${args.join(' ')}`;
