@@ -17,7 +17,7 @@
 // the wall clock's millisecond; include/idgen/cached_clock.h), whose read is
 // BM_CachedClockRead; BM_CachedClockTicker measures the ticker's own cost.
 //
-// Run: bench/run_core_bench.sh (builds, runs and summarises), or
+// Run: node bench/core_bench.mjs [--build] (runs and summarises), or
 //      build/bin/core_bench --benchmark_filter=Next
 #include <benchmark/benchmark.h>
 

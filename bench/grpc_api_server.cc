@@ -17,7 +17,7 @@
 // sync modes; the benchmark does not call them.
 //
 // Prints "listening on PORT" once serving, then runs until SIGTERM/SIGINT.
-// Run by bench/grpc_api_compare.sh; figures are in docs/BENCHMARKS.md.
+// Run by bench/grpc_api_compare.mjs; figures are in docs/BENCHMARKS.md.
 #include <pthread.h>
 #include <csignal>
 

@@ -22,7 +22,6 @@
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 
 import { idgenBin, sleep, startNode, stopNode, tempDir } from '../tests/node/lib/harness.mjs';
 import {
@@ -34,6 +33,7 @@ import {
   UNKNOWN_METHOD,
   unreadAnswers,
 } from '../tests/node/lib/h2_attack.mjs';
+import { machine, renderMachine } from './lib/report.mjs';
 
 const ATTACKS = {
   'rapid-reset': (port, ms) => rapidReset(port, { durationMs: ms }),
@@ -85,18 +85,6 @@ function parseFlags(argv) {
     usage(`--baseline-bin ${values['baseline-bin']}: no such file`);
   }
   return { duration, only, modes, json: values.json, baseline: values['baseline-bin'] };
-}
-
-// The machine, as leveldb's db_bench prints it.
-export function machineHeader() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    kernel: `${os.type()} ${os.release()}`,
-    load: os.loadavg().map((l) => l.toFixed(2)).join(' '),
-    memory_gib: (os.totalmem() / 2 ** 30).toFixed(1),
-  };
 }
 
 // `idgen bench` as the legitimate client, in its own process.
@@ -166,9 +154,11 @@ async function runOne(name, mode, seconds, baseline) {
 
 async function main() {
   const flags = parseFlags(process.argv.slice(2));
-  const header = machineHeader();
-  console.log(`machine: ${header.cpu}, ${header.cores} cores, ${header.memory_gib} GiB, ${header.kernel}, load ${header.load}`);
-  console.log(`node:    ${idgenBin()}; attack ${flags.duration} s per row; legitimate client: idgen bench unary, 200/s`);
+  const header = machine();
+  console.log(renderMachine(header, [
+    ['Node', idgenBin()],
+    ['Runs', `attack ${flags.duration} s per row; legitimate client: idgen bench unary, 200/s`],
+  ]));
   const rows = [];
   for (const name of flags.only) {
     for (const mode of flags.modes) {

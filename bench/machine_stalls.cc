@@ -10,7 +10,7 @@
 //   machine_stalls [--seconds S (default 5)] [--json]
 //
 // Prints one line per CPU (or one JSON object): gaps over 0.2, 0.5, 1 and
-// 5 ms per second, and the longest gap. Run by bench/grpc_vs_redis.sh before
+// 5 ms per second, and the longest gap. Run by bench/grpc_vs_redis.mjs before
 // its loads; figures in docs/BENCHMARKS.md.
 #include <pthread.h>
 #include <sched.h>

@@ -1,33 +1,37 @@
 // Copyright idgen authors.
 //
-// Black-box tests of bench/grpc_vs_redis.sh, the script that measures a node
-// beside Redis: run for real (a real Redis, real nodes, `idgen bench`), with
-// 1-second runs and no SCHED_FIFO or stall probe, so that it is a check of
-// the script, not a measurement.
-//   - over TCP and Unix sockets it ends with exit 0, prints every row and
-//     every target line, checks every ID, and divides each row by the right
-//     Redis figure (the Unix-socket rows by Redis on a socket, all others,
-//     the unary row included, by Redis on TCP);
-//   - TCP only (UDS=0) prints no socket rows and still reports;
-//   - every bad setting exits 2 naming the setting, before starting anything.
+// Black-box tests of the benchmarks (bench/*.mjs): each run for real (a
+// real Redis, nginx, nodes, gateways, `idgen bench`), with 1-second runs and
+// no SCHED_FIFO or stall probe, so that it is a check of the program, not a
+// measurement.
+//   - grpc_vs_redis over TCP and Unix sockets ends with exit 0, prints every
+//     row and target line, checks every ID, and divides each row by the right
+//     Redis figure (the Unix-socket rows by Redis on a socket, all others, the
+//     unary row included, by Redis on TCP); TCP only prints no socket rows;
+//   - gateway_vs_nginx, grpc_api_compare, tracing_overhead and core_bench end
+//     with exit 0, a table with every row, and a JSON report whose ratios are
+//     the rows' figures over their peer's; who_stalls (with perf) reports;
+//   - every bad flag exits 2 naming the flag, before starting anything.
+// The ratio arithmetic itself is tested in bench_report.test.mjs.
 // Run: IDGEN_BIN=/path/to/idgen node --test
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { idgenBin } from './lib/harness.mjs';
+import { idgenBin, tempDir } from './lib/harness.mjs';
 
-const SCRIPT = fileURLToPath(new URL('../../bench/grpc_vs_redis.sh', import.meta.url));
+const hasPerf = () => spawnSync('sh', ['-c', 'command -v perf'], { stdio: 'ignore' }).status === 0;
 
-// Runs the script with `env` added; kills its process group after timeoutMs.
-function runScript(env, { timeoutMs = 150000 } = {}) {
+const BENCH = fileURLToPath(new URL('../../bench/', import.meta.url));
+
+// Runs bench/NAME.mjs ARGS; kills it after timeoutMs (TERM, then KILL).
+function runBench(name, args, { timeoutMs = 150000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [SCRIPT], {
-      env: { ...process.env, IDGEN: idgenBin(), ...env },
-      detached: true,
+    const child = spawn(process.execPath, [path.join(BENCH, `${name}.mjs`), ...args], {
+      env: { ...process.env, IDGEN_BIN: idgenBin() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -37,15 +41,9 @@ function runScript(env, { timeoutMs = 150000 } = {}) {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      // TERM first: the script's trap stops what it started.
-      process.kill(-child.pid, 'SIGTERM');
-      setTimeout(() => {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, 5000).unref();
+      // TERM first: the program stops what it started.
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -55,25 +53,31 @@ function runScript(env, { timeoutMs = 150000 } = {}) {
   });
 }
 
-const QUICK = { DURATION: '1', WARMUP: '0', STALL_PROBE: '0', RT: '0', KEEP: '1' };
-
-// The kept summary.json (KEEP=1 names it on stderr); removes the kept dir.
-function takeSummary(t, stderr) {
-  const m = stderr.match(/JSON in (\S+summary\.json)/);
-  assert.ok(m, `no summary path on stderr:\n${stderr}`);
-  t.after(() => fs.rmSync(path.dirname(m[1]), { recursive: true, force: true }));
-  return JSON.parse(fs.readFileSync(m[1], 'utf8'));
+// Runs a benchmark with --json into a temp dir; asserts exit 0; returns the
+// run and its report.
+async function runWithReport(t, name, args) {
+  const file = path.join(tempDir(t, 'idgen-bench-test-'), 'report.json');
+  const r = await runBench(name, [...args, '--json', file]);
+  assert.equal(r.timedOut, false, `timed out:\n${r.stderr}`);
+  assert.equal(r.code, 0, `exit ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  // Every report starts with the machine, as the printed header does.
+  for (const key of ['cpu', 'cores', 'kernel', 'load', 'memory_gib']) assert.ok(key in report.machine, key);
+  for (const label of ['CPU:', 'Kernel:', 'Load average:', 'Memory:']) {
+    assert.match(r.stdout, new RegExp(`^${label}`, 'm'), `no "${label}" in the header`);
+  }
+  return { r, report };
 }
 
-// The "req ratio" column of the table row starting with `label`.
-function ratioOf(stdout, label) {
+// The number in column `index` (0 = first after the label) of the table row
+// starting with `label`.
+function columnOf(stdout, label, index) {
   const line = stdout.split('\n').find((l) => l.startsWith(label));
   assert.ok(line, `no row "${label}" in:\n${stdout}`);
-  const numbers = line.slice(label.length).replace(/\(C=[^)]*\)/, '').trim().split(/\s+/);
-  // requests/s, IDs/s, p50, p99, p999, req ratio, ...
-  const ratio = Number(numbers[5]);
-  assert.ok(Number.isFinite(ratio), `ratio of "${label}" is not a number: ${line}`);
-  return ratio;
+  const cells = line.slice(label.length).trim().split(/\s+/);
+  const value = Number(cells[index]);
+  assert.ok(Number.isFinite(value), `column ${index} of "${label}" is not a number: ${line}`);
+  return value;
 }
 
 function assertEveryIdChecked(stdout, runs) {
@@ -87,18 +91,23 @@ function assertEveryIdChecked(stdout, runs) {
 
 const close = (a, b) => Math.abs(a - b) <= 0.011;
 const better = (r) => Math.max(r.rps, r.rps_after);
+const rowOf = (report, run) => {
+  const row = report.rows.find((x) => x.run === run);
+  assert.ok(row, `no row for ${run} in the report`);
+  return row;
+};
 
-test('over TCP and Unix sockets: every row, every target, the right bar for each ratio', async (t) => {
-  const r = await runScript({ ...QUICK, UDS: '1' });
-  assert.equal(r.timedOut, false, `timed out:\n${r.stderr}`);
-  assert.equal(r.code, 0, `exit ${r.code}:\n${r.stdout}\n${r.stderr}`);
-  const summary = takeSummary(t, r.stderr);
-  const { idgen } = summary;
-  for (const run of ['stream', 'unary', 'batch', 'half', 'ustream', 'uhalf']) {
-    assert.ok(idgen[run], `no ${run} result in summary.json`);
+const QUICK_REDIS = ['--duration', '1', '--warmup', '0', '--stall-probe', '0', '--rt', 'off'];
+
+test('grpc_vs_redis over TCP and Unix sockets: every row, every target, the right bar for each ratio', async (t) => {
+  const { r, report } = await runWithReport(t, 'grpc_vs_redis', [...QUICK_REDIS, '--uds', 'on']);
+  const { idgen } = report;
+  const runs = ['stream', 'unary', 'batch', 'half', 'ustream', 'uhalf'];
+  for (const run of runs) {
+    assert.ok(idgen[run], `no ${run} result in the report`);
     assert.equal(idgen[run].error_total, 0, `${run} had errors`);
   }
-  assertEveryIdChecked(r.stdout, ['stream', 'unary', 'batch', 'half', 'ustream', 'uhalf']);
+  assertEveryIdChecked(r.stdout, runs);
   for (const target of [
     'target stream 1-ID rps > redis INCR:',
     'target p99 < 1 ms at half load',
@@ -109,48 +118,132 @@ test('over TCP and Unix sockets: every row, every target, the right bar for each
   ]) {
     assert.ok(r.stdout.includes(target), `no "${target}" line in:\n${r.stdout}`);
   }
-  const tcp = better(summary.redis);
-  const unix = better(summary.redis_unix);
+  const tcp = better(report.redis);
+  const unix = better(report.redis_unix);
   assert.ok(tcp > 0 && unix > 0, 'Redis figures missing');
   // TCP rows by Redis on TCP; NextId is TCP even though its name starts with "u".
-  assert.ok(close(ratioOf(r.stdout, 'idgen NextId (unary)'), idgen.unary.rps / tcp));
-  assert.ok(close(ratioOf(r.stdout, 'idgen StreamIds, 1 ID/request'), idgen.stream.rps / tcp));
-  assert.ok(close(ratioOf(r.stdout, 'idgen StreamIds on a Unix socket'), idgen.ustream.rps / unix));
+  assert.ok(close(rowOf(report, 'unary').ratio, idgen.unary.rps / tcp));
+  assert.ok(close(rowOf(report, 'stream').ratio, idgen.stream.rps / tcp));
+  assert.ok(close(rowOf(report, 'ustream').ratio, idgen.ustream.rps / unix));
+  assert.ok(close(rowOf(report, 'uhalf').ratio, idgen.uhalf.rps / unix));
+  // The printed table says the same: requests/s, IDs/s, p50, p99, p999, ratio.
+  assert.ok(close(columnOf(r.stdout, 'idgen NextId (unary) (C=64)', 5), idgen.unary.rps / tcp));
+  assert.ok(close(columnOf(r.stdout, 'idgen StreamIds on a Unix socket (C=64)', 5), idgen.ustream.rps / unix));
   assert.match(r.stdout, /^node RSS MiB: start \d/m);
 });
 
-test('TCP only (UDS=0): no socket rows, the report still complete', async (t) => {
-  const r = await runScript({ ...QUICK, UDS: '0' });
-  assert.equal(r.timedOut, false, `timed out:\n${r.stderr}`);
-  assert.equal(r.code, 0, `exit ${r.code}:\n${r.stdout}\n${r.stderr}`);
-  const summary = takeSummary(t, r.stderr);
-  assert.equal(summary.redis_unix, null);
-  assert.equal(summary.idgen.ustream, undefined);
-  assert.doesNotMatch(r.stdout, /Unix socket/);
+test('grpc_vs_redis TCP only (--uds off): no socket rows, the report still complete', async (t) => {
+  const { r, report } = await runWithReport(t, 'grpc_vs_redis', [...QUICK_REDIS, '--uds', 'off']);
+  assert.equal(report.redis_unix, null);
+  assert.equal(report.idgen.ustream, undefined);
+  assert.doesNotMatch(r.stdout, /Unix socket|on a socket/);
   assertEveryIdChecked(r.stdout, ['stream', 'unary', 'batch', 'half']);
-  assert.ok(close(ratioOf(r.stdout, 'idgen NextId (unary)'), summary.idgen.unary.rps / better(summary.redis)));
+  assert.ok(close(rowOf(report, 'unary').ratio, report.idgen.unary.rps / better(report.redis)));
   assert.match(r.stdout, /^target p99 < 1 ms at half load/m);
 });
 
-test('bad settings exit 2 naming the setting, before anything starts', async () => {
+test('gateway_vs_nginx: nginx twice, three gateways, ratios to the better nginx run, the RSS lines', async (t) => {
+  const { r, report } = await runWithReport(t, 'gateway_vs_nginx', ['--duration', '1', '--idle', '100']);
+  const bar = Math.max(rowOf(report, 'nginx1').rps, rowOf(report, 'nginx2').rps);
+  assert.ok(bar > 0);
+  for (const run of ['gateway', 'prefetch', 'nocoalesce']) {
+    const row = rowOf(report, run);
+    assert.ok(row.rps > 0, `${run} served nothing`);
+    assert.equal(row.non2xx, 0, `${run} answered non-2xx`);
+    assert.ok(close(row.ratio, row.rps / bar), `${run}: ${row.ratio} vs ${row.rps / bar}`);
+  }
+  assert.ok(close(columnOf(r.stdout, 'gateway, default (coalescing)', 4), rowOf(report, 'gateway').rps / bar));
+  assert.match(r.stdout, /^target gateway \(default\) >= 0\.50 of nginx/m);
+  assert.match(r.stdout, /^default gateway RSS: \d+ MiB with 100 idle keep-alive connections/m);
+  assert.match(r.stdout, /^default gateway's pool: \d+ requests in \d+ backend calls/m);
+});
+
+test('grpc_api_compare: one row per API in each cell, each divided by the first API of the cell', async (t) => {
+  const { r, report } = await runWithReport(t, 'grpc_api_compare', [
+    '--duration', '1', '--warmup', '0', '--rounds', '1', '--concurrency', '4',
+    '--apis', 'callback,cq1', '--max-load', '1000', '--load-wait', '0',
+  ]);
+  assert.equal(report.bad, 0);
+  assert.equal(report.rows.length, 4, 'stream and unary, two APIs each');
+  for (const mode of ['stream', 'unary']) {
+    const base = report.rows.find((x) => x.mode === mode && x.api === 'callback');
+    const cq = report.rows.find((x) => x.mode === mode && x.api === 'cq1');
+    assert.equal(base.ratio, 1);
+    assert.ok(close(cq.ratio, cq.rps / base.rps), `${mode}: ${cq.ratio}`);
+  }
+  assert.match(r.stdout, /^unary C=4 cq1\s/m);
+  assert.match(r.stdout, /^errors \+ duplicates \+ order violations over all runs: 0$/m);
+});
+
+test('tracing_overhead: off and traced runs, the traced median over the untraced one', async (t) => {
+  const { r, report } = await runWithReport(t, 'tracing_overhead', [
+    '--modes', 'unary', '--duration', '1', '--warmup', '0', '--rounds', '1',
+  ]);
+  const off = report.rows.find((x) => x.side === 'off');
+  const on = report.rows.find((x) => x.side === 'on');
+  assert.ok(off.rps > 0 && on.rps > 0);
+  assert.ok(close(on.ratio, on.rps / off.rps));
+  assert.ok(report.sink.requests > 0, 'the traced runs exported nothing');
+  assert.match(r.stdout, /^unary, every call traced\s/m);
+});
+
+test('core_bench: ours beside the naive snowflake of the same run, divided by it', async (t) => {
+  const { r, report } = await runWithReport(t, 'core_bench', [
+    '--benchmark_filter=BM_Next/twitter/threads:1|BM_NaiveMutexNext/twitter/threads:1|BM_Next/wide/threads:1',
+    '--benchmark_min_time=0.05',
+  ]);
+  const twitter = report.rows.find((x) => x.name === 'Next(), twitter, 1 thread');
+  assert.ok(twitter.ids_per_s > 0 && twitter.naive_ids_per_s > 0);
+  assert.ok(close(twitter.ratio, twitter.ids_per_s / twitter.naive_ids_per_s));
+  const wide = report.rows.find((x) => x.name === 'Next(), wide, 1 thread');
+  assert.equal(wide.ratio, null, 'no naive wide run in the filter: n/a, not a crash');
+  assert.match(r.stdout, /^target >= 95% of the ceiling/m);
+  assert.match(r.stdout, /^target < 20 ns per ID \(wide, 1 thread\)/m);
+});
+
+test('who_stalls: the machine_stalls report and who ran in the gaps', { skip: !hasPerf() && 'no perf' }, async () => {
+  const r = await runBench('who_stalls', ['--seconds', '1'], { timeoutMs: 90000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^cpu 0: stalls per second over 0\.2 ms/m);
+  assert.match(r.stdout, /^tasks that ran in spinner gaps over 300 us \(1 s traced\):$/m);
+});
+
+test('bad flags exit 2 naming the flag, before anything starts', async () => {
   const cases = [
-    [{ DURATION: 'abc' }, /DURATION must be a number of seconds >= 1, not "abc"/],
-    [{ DURATION: '0.5' }, /DURATION must be a number of seconds >= 1/],
-    [{ WARMUP: '-1' }, /WARMUP must be a number of seconds >= 0/],
-    [{ STREAM_CONCURRENCY: '0' }, /STREAM_CONCURRENCY must be a whole number >= 1, not "0"/],
-    [{ REDIS_CLIENTS: 'many' }, /REDIS_CLIENTS must be a whole number >= 1/],
-    [{ SOAK: '1e3' }, /SOAK must be a whole number >= 0/],
-    [{ EXTRA_RATES: '1000 fast' }, /EXTRA_RATES must be whole request rates >= 1, not "fast"/],
-    [{ UDS: '2' }, /UDS must be 0 or 1, not "2"/],
-    [{ PIN: 'yes' }, /PIN must be 0 or 1/],
-    [{ RT: 'on' }, /RT must be 0 or 1/],
+    ['grpc_vs_redis', ['--duration', 'abc'], /--duration must be a number of seconds in 1\.\.3600, not "abc"/],
+    ['grpc_vs_redis', ['--duration', '0.5'], /--duration must be a number of seconds/],
+    ['grpc_vs_redis', ['--warmup', '-1'], /--warmup/],
+    ['grpc_vs_redis', ['--stream-concurrency', '0'], /--stream-concurrency must be a whole number in 1\.\.10000, not "0"/],
+    ['grpc_vs_redis', ['--redis-clients', 'many'], /--redis-clients must be a whole number/],
+    ['grpc_vs_redis', ['--soak', '1e3'], /--soak must be a whole number/],
+    ['grpc_vs_redis', ['--extra-rates', '1000,fast'], /--extra-rates must be whole numbers >= 1, comma-separated, not "fast"/],
+    ['grpc_vs_redis', ['--uds', '2'], /--uds must be on or off, not "2"/],
+    ['grpc_vs_redis', ['--pin', 'yes'], /--pin must be on or off/],
+    ['grpc_vs_redis', ['--rt', '1'], /--rt must be on or off/],
+    ['grpc_vs_redis', ['--speed', 'max'], /Unknown option '--speed'/],
+    ['gateway_vs_nginx', ['--duration', '0'], /--duration must be a whole number in 1\.\.3600, not "0"/],
+    ['gateway_vs_nginx', ['--idle', 'lots'], /--idle must be a whole number/],
+    ['gateway_vs_nginx', ['--nginx', '/nonexistent/nginx'], /--nginx \/nonexistent\/nginx: not found/],
+    ['grpc_api_compare', ['--apis', 'callback,cqx'], /--apis must be callback, sync or cqN \(N = 1\.\.99\), not "cqx"/],
+    ['grpc_api_compare', ['--modes', 'stream,bidi'], /--modes must be one of stream, unary, batch, not "bidi"/],
+    ['grpc_api_compare', ['--concurrency', '4,,16'], /--concurrency must be whole numbers in 1\.\.10000, comma-separated, not ""/],
+    ['grpc_api_compare', ['--max-load', 'low'], /--max-load must be a number >= 0, not "low"/],
+    ['tracing_overhead', ['--rounds', '0'], /--rounds must be a whole number in 1\.\.100, not "0"/],
+    ['tracing_overhead', ['--modes', 'all'], /--modes must be one of unary, stream, batch, not "all"/],
+    ['core_bench', ['--bin', '/nonexistent/core_bench'], /--bin \/nonexistent\/core_bench: not built/],
+    ['core_bench', ['--benchmark_out=x.json'], /--benchmark_out is set by this program/],
+    ['core_bench', ['--repetitions', '3'], /Unknown option '--repetitions'/],
+    ['who_stalls', ['--seconds', '0'], /--seconds must be a whole number in 1\.\.600, not "0"/],
+    ['who_stalls', ['--min-us', 'x'], /--min-us must be a whole number/],
   ];
-  for (const [env, message] of cases) {
-    const r = await runScript(env, { timeoutMs: 20000 });
-    assert.equal(r.code, 2, `${JSON.stringify(env)}: exit ${r.code}\n${r.stderr}`);
-    assert.match(r.stderr, message, JSON.stringify(env));
+  for (const [name, args, message] of cases) {
+    const what = `${name} ${args.join(' ')}`;
+    const r = await runBench(name, args, { timeoutMs: 20000 });
+    assert.equal(r.code, 2, `${what}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, message, what);
+    assert.match(r.stderr, /usage: /, what);
     // Nothing ran: no log line, no table.
-    assert.doesNotMatch(r.stderr, /\] redis:|\] idgen bench/, JSON.stringify(env));
-    assert.equal(r.stdout, '');
+    assert.doesNotMatch(r.stderr, /\] \w+: /, what);
+    assert.equal(r.stdout, '', what);
   }
 });

@@ -10,12 +10,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import test from 'node:test';
 
-import { sleep, waitUntil } from './lib/harness.mjs';
+import { sleep, startNode, waitUntil } from './lib/harness.mjs';
 import {
   assertProblem,
   request,
   startGateway,
-  startNodeAt,
   startNodes,
 } from './lib/gateway_harness.mjs';
 
@@ -122,7 +121,7 @@ test('both backends killed: 503 problem+json within the deadline; a restarted on
   assert.equal((await request(gw.port, 'GET', '/alive')).status, 200, 'alive while backends are down');
 
   // A node back on one of the addresses is picked up again.
-  await startNodeAt(t, { address: a.address, stateDir: a.stateDir, workerId: 1 });
+  await startNode(t, { listen: a.address, stateDir: a.stateDir, workerId: 1 });
   await waitUntil(async () => (await request(gw.port, 'GET', '/v1/ids')).status === 200, {
     pollMs: 100,
     polls: 50,

@@ -170,7 +170,8 @@ test('the attack report refuses bad flags and runs one short attack', async () =
     timeout: 90000,
   });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^machine: .+ cores/m);
+  assert.match(r.stdout, /^CPU:\s+\d+ \* /m);
+  assert.match(r.stdout, /^Load average:\s+\d/m);
   assert.match(r.stdout, /^streams +bounded +rss/m);
   assert.match(r.stdout, /^streams +loose +rss/m);
 });

@@ -6,21 +6,9 @@
 // Every process is stopped by pid after the test (t.after) and, as a last
 // resort, on process exit; every wait is bounded.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 
-import { freePort, httpGet, idgenBin, sleep, startNode, tempDir, withTimeout } from './harness.mjs';
-
-const live = new Set();
-process.on('exit', () => {
-  for (const child of live) {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
+import { freePort, httpGet, sleep, spawnIdgen, startNode, tempDir, withTimeout } from './harness.mjs';
 
 // Starts `count` nodes sharing one state dir (so each claims its own worker
 // id: their IDs can never collide) with worker ids 1..count.
@@ -35,55 +23,27 @@ export async function startNodes(t, count, opts = {}) {
 
 // Runs `idgen gateway ARGS` and returns { code, stderr } (killed after timeoutMs).
 export async function runGateway(args, { env = {}, timeoutMs = 10000 } = {}) {
-  const child = spawnClean(['gateway', ...args], env);
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
+  const { child, out, exited } = spawnIdgen(['gateway', ...args], { env });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code, signal] = await new Promise((resolve) =>
-    child.on('close', (c, s) => resolve([c, s])),
-  );
+  const { code, signal } = await exited;
   clearTimeout(timer);
-  return { code, signal, stderr };
-}
-
-function spawnClean(args, env) {
-  const childEnv = { ...process.env };
-  for (const key of Object.keys(childEnv)) {
-    if (key.startsWith('IDGEN_') && key !== 'IDGEN_BIN') delete childEnv[key];
-  }
-  Object.assign(childEnv, env);
-  const child = spawn(idgenBin(), args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(child);
-  child.on('close', () => live.delete(child));
-  child.unref();
-  child.stdout.unref();
-  child.stderr.unref();
-  return child;
+  return { code, signal, stderr: out.stderr };
 }
 
 // Starts a gateway in front of `backends` (addresses) and waits for /alive
 // (over HTTPS with `tls`: { ca, cert, key } as for harness httpGet).
-// Returns { port, pid, base, stderr, exited, stop(), kill9() }.
-export async function startGateway(t, { backends, args = [], env = {}, tls } = {}) {
+// `prefix` and `bin` as for startNode. Stopped after the test `t`
+// (without `t`, by the caller, or on exit as a last resort).
+// Returns { port, pid, base, stderr, exited, stop() }.
+export async function startGateway(t, { backends, args = [], env = {}, prefix, bin, tls } = {}) {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const child = spawnClean(
+    const { child, out, exited: spawned } = spawnIdgen(
       ['gateway', '--listen', `127.0.0.1:${port}`, '--backends', backends.join(','), ...args],
-      env,
+      { env, prefix, bin },
     );
-    const out = { stderr: '' };
-    child.stderr.setEncoding('utf8').on('data', (c) => {
-      out.stderr += c;
-      if (out.stderr.length > 256 * 1024) out.stderr = out.stderr.slice(-128 * 1024);
-    });
-    child.stdout.resume();
     let exit;
-    const exited = new Promise((resolve) =>
-      child.on('close', (code, signal) => {
-        exit = { code, signal };
-        resolve(exit);
-      }),
-    );
+    const exited = spawned.then((e) => (exit = e));
     const gw = {
       port,
       pid: child.pid,
@@ -111,7 +71,7 @@ export async function startGateway(t, { backends, args = [], env = {}, tls } = {
         return e;
       },
     };
-    t.after(() => gw.stop());
+    if (t) t.after(() => gw.stop());
     for (let i = 0; i < 100 && !exit; i++) {
       try {
         const res = tls
@@ -176,69 +136,4 @@ export function assertProblem(res, status, slug, detailPattern) {
   assert.match(res.json.type, /^urn:idgen:problem:[a-z0-9-]+$/, where);
   if (slug) assert.equal(res.json.type, `urn:idgen:problem:${slug}`, where);
   if (detailPattern) assert.match(res.json.detail, detailPattern, where);
-}
-
-// Starts `idgen serve` on a given gRPC address (e.g. the one of a killed
-// node, which the gateway still lists) and waits for its /health 200.
-// Returns { pid, address, stop() }, stopped after the test.
-export async function startNodeAt(t, { address, stateDir, workerId }) {
-  const adminPort = await freePort();
-  const child = spawnClean(
-    [
-      'serve',
-      '--listen',
-      address,
-      '--admin-listen',
-      `127.0.0.1:${adminPort}`,
-      '--state-dir',
-      stateDir,
-      '--worker-id',
-      String(workerId),
-    ],
-    {},
-  );
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
-  child.stdout.resume();
-  let exit;
-  const exited = new Promise((resolve) =>
-    child.on('close', (code, signal) => {
-      exit = { code, signal };
-      resolve(exit);
-    }),
-  );
-  const node = {
-    pid: child.pid,
-    address,
-    stop: async () => {
-      if (exit) return exit;
-      try {
-        process.kill(child.pid, 'SIGTERM');
-      } catch {
-        // gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }, 5000);
-      const e = await withTimeout(exited, 10000, `exit of node ${child.pid}`);
-      clearTimeout(timer);
-      return e;
-    },
-  };
-  t.after(() => node.stop());
-  for (let i = 0; i < 100 && !exit; i++) {
-    try {
-      const res = await request(adminPort, 'GET', '/health', { timeoutMs: 1000 });
-      if (res.status === 200) return node;
-    } catch {
-      // not yet
-    }
-    await sleep(100);
-  }
-  await node.stop();
-  throw new Error(`idgen serve on ${address} did not become healthy; stderr:\n${stderr}`);
 }

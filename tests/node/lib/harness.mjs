@@ -207,7 +207,11 @@ function faketimeEnv(offset) {
   };
 }
 
-function spawnIdgen(args, { env = {}, faketime, bin } = {}) {
+// Spawns `idgen ARGS` (or `bin`) with a clean IDGEN_* environment, its output
+// kept (the last 128-256 KiB of each stream), killed on exit as a last resort.
+// `prefix` runs it through a command that execs it, e.g. ['taskset', '-c',
+// '1'], so that the pid is still idgen's. Returns { child, out, exited }.
+export function spawnIdgen(args, { env = {}, faketime, bin, prefix = [] } = {}) {
   const childEnv = { ...process.env };
   // A stray IDGEN_* variable in the caller's environment must not change what
   // the test asked for.
@@ -216,7 +220,15 @@ function spawnIdgen(args, { env = {}, faketime, bin } = {}) {
   }
   Object.assign(childEnv, env);
   if (faketime !== undefined) Object.assign(childEnv, faketimeEnv(faketime));
-  const child = spawn(bin ?? idgenBin(), args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnProcess(bin ?? idgenBin(), args, { env: childEnv, prefix });
+}
+
+// Spawns any program the same way (Redis, nginx, wrk for the benchmarks):
+// output kept, killed on exit as a last resort. `env` is the whole
+// environment (default: this process's). Returns { child, out, exited }.
+export function spawnProcess(command, args, { env = process.env, prefix = [], cwd } = {}) {
+  const argv = [...prefix, command, ...args];
+  const child = spawn(argv[0], argv.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   liveChildren.add(child);
   // A forgotten child must not keep the test process alive (the exit handler
   // above kills it); awaited exits still resolve while the process runs.
@@ -245,8 +257,16 @@ function spawnIdgen(args, { env = {}, faketime, bin } = {}) {
 
 // Runs `idgen ARGS` to completion (killed after timeoutMs) and returns
 // { code, signal, stdout, stderr }.
-export async function runIdgen(args, { env, timeoutMs = 10000 } = {}) {
-  const { child, out, exited } = spawnIdgen(args, { env });
+export async function runIdgen(args, { env, timeoutMs = 10000, bin, prefix } = {}) {
+  return settle(spawnIdgen(args, { env, bin, prefix }), timeoutMs);
+}
+
+// Runs any program to completion (killed after timeoutMs), as runIdgen.
+export async function runProcess(command, args, { env, timeoutMs = 10000, prefix, cwd } = {}) {
+  return settle(spawnProcess(command, args, { env, prefix, cwd }), timeoutMs);
+}
+
+async function settle({ child, out, exited }, timeoutMs) {
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const { code, signal, error } = await exited;
   clearTimeout(timer);
@@ -258,17 +278,21 @@ export async function runIdgen(args, { env, timeoutMs = 10000 } = {}) {
 //   stateDir     required
 //   workerId     --worker-id N (optional)
 //   listen       gRPC --listen address (default 127.0.0.1 on a free port),
-//                e.g. "unix:/tmp/x/grpc.sock"; it is also node.address
+//                e.g. "unix:/tmp/x/grpc.sock" or the address of a node that
+//                was stopped (a gateway still lists it); it is also
+//                node.address
 //   args         extra flags
 //   env          extra environment
 //   faketime     libfaketime offset such as "-1h" (optional)
 //   bin          another idgen binary (default: IDGEN_BIN)
 //   adminTls     { ca, cert, key } (PEM): the admin port serves HTTPS (a node
 //                with --tls-cert); health polls and node.health/info use it
+//   prefix       a command that execs the node, e.g. ['taskset', '-c', '1']
 //   waitFor      'health' (default): /health 200; 'alive': /alive 200 (the
 //                node may be not ready); 'none': return at once
 //   pollMs, polls  bounded polling: default 100 ms x 100
-// Returns a node handle; it is stopped after the test `t`.
+// Returns a node handle; it is stopped after the test `t` (without `t`, by
+// the caller, or on exit as a last resort).
 export async function startNode(t, opts) {
   const {
     stateDir,
@@ -279,6 +303,7 @@ export async function startNode(t, opts) {
     faketime,
     bin,
     adminTls,
+    prefix,
     waitFor = 'health',
     pollMs = 100,
     polls = 100,
@@ -288,7 +313,8 @@ export async function startNode(t, opts) {
   // A port from freePort() can be taken by someone else before the node binds
   // it; retry a few times with fresh ports in that case only.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const grpcPort = listen ? undefined : await freePort();
+    const tcpPort = listen?.match(/^127\.0\.0\.1:(\d+)$/)?.[1];
+    const grpcPort = listen ? (tcpPort ? Number(tcpPort) : undefined) : await freePort();
     const adminPort = await freePort();
     const address = listen ?? `127.0.0.1:${grpcPort}`;
     const fullArgs = [
@@ -302,7 +328,7 @@ export async function startNode(t, opts) {
       ...(workerId !== undefined ? ['--worker-id', String(workerId)] : []),
       ...args,
     ];
-    const { child, out, exited } = spawnIdgen(fullArgs, { env, faketime, bin });
+    const { child, out, exited } = spawnIdgen(fullArgs, { env, faketime, bin, prefix });
     const node = {
       pid: child.pid,
       child,
@@ -356,7 +382,8 @@ export async function startNode(t, opts) {
 }
 
 // SIGTERM (or `signal`), then SIGKILL after timeoutMs. Resolves to
-// { code, signal } of the exit.
+// { code, signal } of the exit. Any { pid, exited, exit } will do: a node,
+// or a process from spawnProcess with `exit` kept (see trackExit).
 export async function stopNode(node, { signal = 'SIGTERM', timeoutMs = 5000 } = {}) {
   if (node.exit) return node.exit;
   try {
@@ -378,6 +405,17 @@ export async function stopNode(node, { signal = 'SIGTERM', timeoutMs = 5000 } = 
   await Promise.race([node.exited, killed]);
   clearTimeout(timer);
   return withTimeout(node.exited, 5000, `exit of node ${node.pid}`);
+}
+
+export const stopProcess = stopNode;
+
+// { pid, child, out, exited, exit, stop() } from spawnProcess's answer, with
+// `exit` set once the process is gone.
+export function trackExit({ child, out, exited }) {
+  const proc = { pid: child.pid, child, out, exited, exit: undefined };
+  exited.then((e) => (proc.exit = e));
+  proc.stop = (o) => stopNode(proc, o);
+  return proc;
 }
 
 // Polls `fn` (async, returns truthy when done) every pollMs, at most polls
