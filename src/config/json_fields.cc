@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "src/config/json_key_path.h"
 
 namespace idgen::config {
 
@@ -18,75 +19,6 @@ absl::Status KeyError(const std::string& path, const std::string& what) {
 }
 
 namespace {
-
-// Follows the parse through nlohmann's callback to know the key path of the
-// value being read: for refusing a key given twice in one object, and for
-// naming where a value is wrong when the parse fails (a number out of
-// range). One frame per open object or array.
-class KeyPathTracker {
- public:
-  // Thrown by OnEvent past kMaxDepth open objects/arrays (no configuration
-  // nests that deep; a file of '[' would cost memory for nothing).
-  struct TooDeep {};
-  static constexpr size_t kMaxDepth = 64;
-
-  // The parser callback; never discards anything.
-  bool OnEvent(int /*depth*/, Json::parse_event_t event, const Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        if (frames_.size() >= kMaxDepth) throw TooDeep{};
-        frames_.push_back(Frame{event == Json::parse_event_t::object_start, {}, {}, 0});
-        break;
-      case Json::parse_event_t::key: {
-        Frame& top = frames_.back();
-        top.key = parsed.get<std::string>();
-        if (!top.keys.insert(top.key).second && duplicate_.empty()) duplicate_ = Path();
-        break;
-      }
-      case Json::parse_event_t::object_end:
-      case Json::parse_event_t::array_end:
-        frames_.pop_back();
-        ValueDone();
-        break;
-      case Json::parse_event_t::value:
-        ValueDone();
-        break;
-    }
-    return true;
-  }
-
-  // The path of the first key given twice ("" if none).
-  const std::string& duplicate() const { return duplicate_; }
-
-  // Where the parser is: "a.b" (after key b of object a), "list[2]".
-  std::string Path() const {
-    std::string path;
-    for (const Frame& f : frames_) {
-      if (f.object) {
-        path = Child(path, f.key);
-      } else {
-        absl::StrAppend(&path, "[", f.index, "]");
-      }
-    }
-    return path;
-  }
-
- private:
-  struct Frame {
-    bool object;
-    std::set<std::string> keys;  // objects: the keys seen so far
-    std::string key;             // objects: the key being read
-    size_t index;                // arrays: the element being read
-  };
-
-  void ValueDone() {
-    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
-  }
-
-  std::vector<Frame> frames_;
-  std::string duplicate_;
-};
 
 absl::StatusOr<std::string> ReadAll(int fd, const std::string& path, size_t max_bytes) {
   std::string text;
@@ -110,7 +42,7 @@ absl::StatusOr<std::string> ReadAll(int fd, const std::string& path, size_t max_
 }  // namespace
 
 absl::StatusOr<Json> ParseJson(const std::string& text) {
-  KeyPathTracker tracker;
+  JsonKeyPath tracker;
   const Json::parser_callback_t callback = [&tracker](int depth, Json::parse_event_t event,
                                                       Json& parsed) {
     return tracker.OnEvent(depth, event, parsed);
@@ -122,8 +54,8 @@ absl::StatusOr<Json> ParseJson(const std::string& text) {
       return KeyError(tracker.duplicate(), "key given twice in one object");
     }
     return root;
-  } catch (const KeyPathTracker::TooDeep&) {
-    return KeyError(tracker.Path(), absl::StrCat("nested deeper than ", KeyPathTracker::kMaxDepth,
+  } catch (const JsonKeyPath::TooDeep&) {
+    return KeyError(tracker.Path(), absl::StrCat("nested deeper than ", JsonKeyPath::kMaxDepth,
                                                  " objects or arrays"));
   } catch (const Json::out_of_range& e) {
     // A number too large for a double (1e400).

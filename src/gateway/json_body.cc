@@ -1,13 +1,13 @@
 // Copyright idgen authors.
 #include "src/gateway/json_body.h"
 
-#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "idgen/codec.h"
+#include "src/config/json_key_path.h"
 
 namespace idgen::gateway {
 namespace {
@@ -32,25 +32,16 @@ bool IsJsonMediaType(std::optional<std::string_view> content_type) {
 }
 
 absl::StatusOr<nlohmann::json> ParseJsonBody(std::string_view body) {
-  using Json = nlohmann::json;
-  // The keys seen so far in each object being parsed, innermost last.
-  std::vector<std::set<std::string>> open;
-  std::optional<std::string> duplicate;
-  const Json::parser_callback_t note_keys = [&open, &duplicate](int, Json::parse_event_t event,
-                                                                Json& parsed) {
-    if (event == Json::parse_event_t::object_start) {
-      open.emplace_back();
-    } else if (event == Json::parse_event_t::object_end) {
-      if (!open.empty()) open.pop_back();
-    } else if (event == Json::parse_event_t::key && !open.empty() && parsed.is_string()) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (!open.back().insert(key).second && !duplicate) duplicate = key;
-    }
-    return true;
-  };
-  Json j = Json::parse(body, note_keys, /*allow_exceptions=*/false);
-  if (duplicate && !j.is_discarded()) {
-    return absl::InvalidArgumentError(absl::StrCat("key ", QuoteForMessage(*duplicate),
+  config::JsonKeyPath path;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(body, path.Callback(), /*allow_exceptions=*/false);
+  } catch (const config::JsonKeyPath::TooDeep&) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request body nests deeper than ", config::JsonKeyPath::kMaxDepth, " objects or arrays"));
+  }
+  if (!path.duplicate().empty() && !j.is_discarded()) {
+    return absl::InvalidArgumentError(absl::StrCat("key ", QuoteForMessage(path.duplicate()),
                                                    " appears more than once in one object of "
                                                    "the request body"));
   }

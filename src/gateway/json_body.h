@@ -12,9 +12,12 @@
 // (text that is not JSON gives a value whose is_discarded() is true, for the
 // caller to explain) but refuses a key that appears twice in one object: a
 // plain parse keeps the last one, so a body could mean one thing to the
-// gateway and another to whatever logged or checked it first. That error is
-// INVALID_ARGUMENT, for a 400:
+// gateway and another to whatever logged or checked it first (the check is
+// config::JsonKeyPath's, shared with configuration files). That error, and
+// nesting deeper than config::JsonKeyPath::kMaxDepth, are INVALID_ARGUMENT,
+// for a 400:
 //   key "count" appears more than once in one object of the request body
+//   (a nested key by its path: "a.x")
 //
 // Thread-safety: pure functions.
 #ifndef IDGEN_GATEWAY_JSON_BODY_H_

@@ -4,6 +4,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include <string>
+
 namespace idgen::gateway {
 namespace {
 
@@ -45,7 +47,13 @@ TEST(ParseJsonBodyTest, RefusesDuplicateKeyNamingIt) {
 TEST(ParseJsonBodyTest, RefusesDuplicateKeyInNestedObject) {
   absl::StatusOr<nlohmann::json> j = ParseJsonBody(R"({"a": {"x": 1, "x": 2}})");
   ASSERT_FALSE(j.ok());
-  EXPECT_THAT(j.status().message(), HasSubstr("\"x\""));
+  EXPECT_THAT(j.status().message(), HasSubstr("\"a.x\""));
+}
+
+TEST(ParseJsonBodyTest, RefusesDeepNesting) {
+  absl::StatusOr<nlohmann::json> j = ParseJsonBody(std::string(100, '[') + std::string(100, ']'));
+  ASSERT_FALSE(j.ok());
+  EXPECT_THAT(j.status().message(), HasSubstr("nests deeper than 64"));
 }
 
 TEST(ParseJsonBodyTest, NotJsonIsDiscardedNotAnError) {
