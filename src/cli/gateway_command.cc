@@ -105,6 +105,7 @@ int RunGateway(const GatewayArgs& a) {
   o.backend.tls.cert_file = a.backend_tls_cert;
   o.backend.tls.key_file = a.backend_tls_key;
   o.backend.tls.server_name = a.backend_tls_server_name;
+  o.backend.tls.check_key_permissions = !SkipKeyPermissionCheck();
   if (absl::Status s = security::CheckTlsClientConfig(o.backend.tls, absl::Now(), "--backend-tls-");
       !s.ok()) {
     std::cerr << "idgen gateway: " << s.message() << "\n";

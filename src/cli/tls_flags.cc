@@ -1,6 +1,9 @@
 // Copyright idgen authors.
 #include "src/cli/tls_flags.h"
 
+#include <cstdlib>
+#include <string_view>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -36,12 +39,18 @@ void AddTlsServerFlags(CLI::App* cmd, TlsServerFlags* flags, const std::string& 
       ->capture_default_str();
 }
 
+bool SkipKeyPermissionCheck() {
+  const char* skip = std::getenv("IDGEN_SKIP_KEY_PERMISSION_CHECK");
+  return skip != nullptr && std::string_view(skip) == "1";
+}
+
 absl::StatusOr<security::TlsServerConfig> TlsServerConfigFrom(const TlsServerFlags& flags) {
   security::TlsServerConfig tls;
   tls.cert_file = flags.cert;
   tls.key_file = flags.key;
   tls.client_ca_file = flags.client_ca;
   tls.reload_interval = absl::Seconds(flags.reload_s);
+  tls.check_key_permissions = !SkipKeyPermissionCheck();
   if (flags.client_auth.empty()) {
     tls.client_auth =
         flags.client_ca.empty() ? security::ClientAuth::kNone : security::ClientAuth::kRequire;

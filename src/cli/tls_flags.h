@@ -21,12 +21,16 @@ struct TlsServerFlags {
   std::string key;
   std::string client_ca;
   std::string client_auth;  // empty: "require" with a client CA, else "none"
-  int64_t reload_s = 10;
+  int64_t reload_s = 5;
 };
 
 // Adds the flags to `cmd`; `listeners` says what they secure ("the gRPC and
 // admin listeners").
 void AddTlsServerFlags(CLI::App* cmd, TlsServerFlags* flags, const std::string& listeners);
+
+// IDGEN_SKIP_KEY_PERMISSION_CHECK=1: accept private key files that group or
+// others may read (refused otherwise, by security::CheckTlsServerConfig).
+bool SkipKeyPermissionCheck();
 
 // The flags as a TlsServerConfig; INVALID_ARGUMENT for a --tls-client-auth
 // other than none/request/require. The files are checked later

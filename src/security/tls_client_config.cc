@@ -46,6 +46,7 @@ absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
     as_server.cert_file = config.cert_file;
     as_server.key_file = config.key_file;
     as_server.client_ca_file = config.ca_file;
+    as_server.check_key_permissions = config.check_key_permissions;
     return Renamed(CheckTlsServerConfig(as_server, now), flag_prefix);
   }
   absl::StatusOr<absl::Time> ca = CertificateNotAfter(config.ca_file);

@@ -34,7 +34,8 @@ struct TlsClientConfig {
   std::string cert_file;
   std::string key_file;
   std::string server_name;
-  absl::Duration reload_interval = absl::Seconds(10);
+  absl::Duration reload_interval = absl::Seconds(5);
+  bool check_key_permissions = true;  // as TlsServerConfig's
 
   bool enabled() const { return !ca_file.empty(); }
 };

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -22,6 +23,9 @@ class TlsClientConfigTest : public ::testing::Test {
   std::string Write(const std::string& name, const std::string& text) {
     std::string path = dir_.path() + "/" + name;
     std::ofstream(path) << text;
+    // Keys as an operator should keep them (the check refuses others).
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return path;
   }
   idgen::testing::TempDir dir_{"idgen-tls-client-test-"};

@@ -8,10 +8,13 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <sys/stat.h>
+
 #include <ctime>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace idgen::security {
 namespace {
@@ -125,6 +128,15 @@ absl::Status CheckTlsServerConfig(const TlsServerConfig& config, absl::Time now)
   if (*not_after <= now) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--tls-cert \"", config.cert_file, "\": expired at ", absl::FormatTime(*not_after)));
+  }
+  if (config.check_key_permissions) {
+    struct stat st {};
+    if (::stat(config.key_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tls-key \"", config.key_file, "\" may be read by group or others (mode ",
+                       absl::StrFormat("%04o", st.st_mode & 07777),
+                       "): chmod 600 it, or set IDGEN_SKIP_KEY_PERMISSION_CHECK=1 to accept that"));
+    }
   }
   absl::StatusOr<BioPtr> key_bio = OpenFile("--tls-key", config.key_file);
   if (!key_bio.ok()) return key_bio.status();

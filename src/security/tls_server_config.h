@@ -16,7 +16,8 @@
 // CheckTlsServerConfig reads and parses every file with OpenSSL, so that a
 // listener refuses to start on a certificate its clients would never accept,
 // with a message naming the file: missing or unreadable, not PEM, a key that
-// does not belong to the certificate, a certificate already expired, a
+// does not belong to the certificate, a key file readable by group or others
+// (unless check_key_permissions is off), a certificate already expired, a
 // client CA file with no certificate, kRequest/kRequire without a client CA.
 //
 // Thread-safety: plain values and pure functions.
@@ -43,7 +44,10 @@ struct TlsServerConfig {
   std::string key_file;
   std::string client_ca_file;
   ClientAuth client_auth = ClientAuth::kNone;
-  absl::Duration reload_interval = absl::Seconds(10);
+  absl::Duration reload_interval = absl::Seconds(5);
+  // Refuse a private key file that group or others may read (off only on
+  // request: IDGEN_SKIP_KEY_PERMISSION_CHECK=1 in the CLI).
+  bool check_key_permissions = true;
 
   bool enabled() const { return !cert_file.empty(); }
   // Mutual TLS: every client presents a certificate that chains to the CA.

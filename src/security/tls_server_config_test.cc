@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -24,6 +25,9 @@ class TlsServerConfigTest : public ::testing::Test {
   std::string Write(const std::string& name, const std::string& text) {
     std::string path = dir_.path() + "/" + name;
     std::ofstream(path) << text;
+    // Keys as an operator should keep them (the check refuses others).
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return path;
   }
   // A CA and a server certificate it signed, valid until kNow + 1 day.
@@ -104,6 +108,30 @@ TEST(ClientAuthTest, ParsesTheThreeNamesOnly) {
   EXPECT_THAT(ParseClientAuth("yes").status().message(),
               HasSubstr("expected none, request or require"));
   EXPECT_EQ(ClientAuthName(ClientAuth::kRequest), "request");
+}
+
+}  // namespace
+}  // namespace idgen::security
+
+namespace idgen::security {
+namespace {
+
+TEST(TlsKeyPermissionsTest, RefusesAKeyOthersMayReadUnlessTold) {
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  idgen::testing::TempDir dir("idgen-tls-perm-");
+  testing::TestCert cert = testing::MakeCert("node", now + absl::Hours(1));
+  TlsServerConfig c;
+  c.cert_file = dir.path() + "/node.pem";
+  c.key_file = dir.path() + "/node.key";
+  std::ofstream(c.cert_file) << cert.cert_pem;
+  std::ofstream(c.key_file) << cert.key_pem;
+  std::filesystem::permissions(c.key_file, std::filesystem::perms::owner_read |
+                                               std::filesystem::perms::owner_write |
+                                               std::filesystem::perms::group_read);
+  absl::Status s = CheckTlsServerConfig(c, now);
+  EXPECT_THAT(s.message(), HasSubstr("may be read by group or others (mode 0640)"));
+  c.check_key_permissions = false;
+  EXPECT_TRUE(CheckTlsServerConfig(c, now).ok());
 }
 
 }  // namespace

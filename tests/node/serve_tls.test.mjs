@@ -5,7 +5,7 @@
 // plaintext. Certificates come from the openssl command (lib/certs.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { chmodSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 
@@ -146,6 +146,9 @@ test('beyond loopback: mutual TLS needs no --insecure; TLS without client certif
 test('unusable TLS files and flags are refused at start with exit 2 naming them', async (t) => {
   const p = pki(t);
   const dir = tempDir(t);
+  const shared = path.join(p.dir, 'shared.key');
+  copyFileSync(p.server.key, shared);
+  chmodSync(shared, 0o644);
   const cases = [
     [['--tls-cert', p.server.cert], /--tls-cert needs --tls-key/],
     [['--tls-key', p.server.key], /need --tls-cert/],
@@ -156,6 +159,7 @@ test('unusable TLS files and flags are refused at start with exit 2 naming them'
     [['--tls-cert', p.server.cert, '--tls-key', p.server.key, '--tls-client-auth', 'maybe'], /--tls-client-auth "maybe": expected none, request or require/],
     [['--tls-reload-seconds', '0'], /--tls-reload-seconds/],
     [['--listen', `unix:${path.join(dir, 's.sock')}`, '--tls-cert', p.server.cert, '--tls-key', p.server.key], /Unix socket/],
+    [['--tls-cert', p.server.cert, '--tls-key', shared], /--tls-key ".*shared\.key" may be read by group or others \(mode 0644\)/],
   ];
   for (const [args, pattern] of cases) {
     const r = await runIdgen(['serve', '--admin-listen', '127.0.0.1:0', '--state-dir', dir, ...args]);
@@ -321,4 +325,19 @@ test('gateway HTTPS with client certificates required refuses clients without on
   });
   assert.equal((await httpGet(gw.port, '/v1/ids?count=1', 3000, p.adminTls)).status, 200);
   await assert.rejects(httpGet(gw.port, '/v1/ids?count=1', 3000, { ca: pem(p.ca.cert) }));
+});
+
+test('IDGEN_SKIP_KEY_PERMISSION_CHECK=1 accepts a key file others may read', async (t) => {
+  const p = pki(t);
+  const shared = path.join(p.dir, 'shared.key');
+  copyFileSync(p.server.key, shared);
+  chmodSync(shared, 0o644);
+  const node = await startNode(t, {
+    stateDir: tempDir(t),
+    args: ['--tls-cert', p.server.cert, '--tls-key', shared],
+    env: { IDGEN_SKIP_KEY_PERMISSION_CHECK: '1' },
+    adminTls: { ca: pem(p.ca.cert) },
+  });
+  const res = await nextIds(client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert))));
+  assert.equal(res.ids.length, 2);
 });

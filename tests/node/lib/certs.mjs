@@ -5,16 +5,19 @@
 // (SAN 127.0.0.1, ::1, localhost) and clients (CN as given). EC P-256 keys,
 // unencrypted PEM, in a directory of the caller's.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 function openssl(args, cwd) {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 20000 });
 }
 
+// Keys are mode 0600, as idgen requires of a private key file.
 function newKey(dir, name) {
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`], dir);
-  return path.join(dir, `${name}.key`);
+  const key = path.join(dir, `${name}.key`);
+  chmodSync(key, 0o600);
+  return key;
 }
 
 // A self-signed CA: { cert, key } paths.
