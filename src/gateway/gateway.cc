@@ -17,6 +17,7 @@
 #include "src/http/http_server.h"
 #include "src/http/router.h"
 #include "src/http/tls_context.h"
+#include "src/security/certificate_metrics.h"
 #include "src/telemetry/prometheus_text.h"
 #include "src/telemetry/telemetry.h"
 
@@ -173,7 +174,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
       http::HttpServer::Start(std::move(http_opts));
   if (!server.ok()) return server.status();
   gw->server_ = *std::move(server);
-  if (gw->options_.telemetry != nullptr) gw->StartHealthPoll();
+  if (gw->options_.telemetry != nullptr) {
+    gw->StartHealthPoll();
+    if (gw->options_.tls.enabled()) {
+      security::RegisterCertificateNotAfter(&gw->options_.telemetry->meter(), "http",
+                                            gw->options_.tls.cert_file, gw.get());
+    }
+  }
   return gw;
 }
 

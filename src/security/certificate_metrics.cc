@@ -8,16 +8,14 @@
 
 namespace idgen::security {
 
-void RegisterCertificateExpiry(telemetry::Meter* meter, Clock* clock, std::string listener,
-                               std::string cert_file, const void* owner) {
+void RegisterCertificateNotAfter(telemetry::Meter* meter, std::string listener,
+                                 std::string cert_file, const void* owner) {
   meter->CreateObservableGauge(
-      "idgen.tls.certificate.expiry", "Time left until the served TLS certificate expires", "s",
-      [clock, listener = std::move(listener),
-       cert_file = std::move(cert_file)](telemetry::Observer& o) {
+      "idgen.tls.cert.not_after", "When the served TLS certificate expires (Unix time)", "s",
+      [listener = std::move(listener), cert_file = std::move(cert_file)](telemetry::Observer& o) {
         absl::StatusOr<absl::Time> not_after = CertificateNotAfter(cert_file);
         if (!not_after.ok()) return;
-        o.Observe(absl::ToInt64Seconds(*not_after - clock->WallNow()),
-                  {{"idgen.listener", listener}});
+        o.Observe(absl::ToUnixSeconds(*not_after), {{"listener", listener}});
       },
       owner);
 }

@@ -13,31 +13,30 @@
 namespace idgen::security {
 namespace {
 
-TEST(CertificateExpiryTest, ReportsSecondsLeftAndFollowsTheFile) {
+TEST(CertificateNotAfterTest, ReportsTheExpiryAndFollowsTheFile) {
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
   FakeClock clock(now);
   idgen::testing::TempDir dir("idgen-cert-metric-");
   const std::string path = dir.path() + "/server.pem";
   std::ofstream(path) << testing::MakeCert("node", now + absl::Hours(2)).cert_pem;
   telemetry::Meter meter("test", &clock);
-  RegisterCertificateExpiry(&meter, &clock, "grpc", path);
+  RegisterCertificateNotAfter(&meter, "grpc", path);
 
-  auto seconds_left = [&]() -> std::optional<double> {
+  auto not_after = [&]() -> std::optional<double> {
     for (const telemetry::MetricData& m : meter.Collect()) {
-      if (m.name == "idgen.tls.certificate.expiry" && !m.numbers.empty()) {
+      if (m.name == "idgen.tls.cert.not_after" && !m.numbers.empty()) {
+        EXPECT_EQ(m.numbers[0].attributes.size(), 1u);
         return m.numbers[0].value();
       }
     }
     return std::nullopt;
   };
-  EXPECT_EQ(seconds_left(), 7200);
-  clock.Advance(absl::Hours(3));
-  EXPECT_EQ(seconds_left(), -3600);  // expired an hour ago
+  EXPECT_EQ(not_after(), absl::ToUnixSeconds(now + absl::Hours(2)));
   // Renewed on disk: the next collection sees it.
   std::ofstream(path, std::ios::trunc) << testing::MakeCert("node", now + absl::Hours(30)).cert_pem;
-  EXPECT_EQ(seconds_left(), 27 * 3600);
+  EXPECT_EQ(not_after(), absl::ToUnixSeconds(now + absl::Hours(30)));
   std::ofstream(path, std::ios::trunc) << "gone";
-  EXPECT_EQ(seconds_left(), std::nullopt);
+  EXPECT_EQ(not_after(), std::nullopt);
 }
 
 }  // namespace

@@ -281,8 +281,7 @@ absl::Status Node::Start() {
   if (options_.tls.enabled()) {
     grpc_opts.credentials = security::GrpcServerCredentials(options_.tls);
     if (tel != nullptr) {
-      security::RegisterCertificateExpiry(&tel->meter(), clock_, "grpc", options_.tls.cert_file,
-                                          this);
+      security::RegisterCertificateNotAfter(&tel->meter(), "grpc", options_.tls.cert_file, this);
     }
   }
   if (tel != nullptr) grpc_opts.interceptors = tel->ServerInterceptors();

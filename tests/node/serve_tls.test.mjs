@@ -71,9 +71,10 @@ test('mutual TLS: a client with a certificate from the client CA gets IDs', asyn
   assert.equal(res.ids.length, 2);
   // The certificate's expiry is a metric.
   const metrics = await httpGet(node.adminPort, '/metrics', 2000, p.adminTls);
-  const m = /^idgen_tls_certificate_expiry_seconds\{idgen_listener="grpc"\} (-?\d+)$/m.exec(metrics.body);
-  assert.ok(m, 'idgen_tls_certificate_expiry_seconds is exported');
-  assert.ok(Number(m[1]) > 0 && Number(m[1]) <= 86400, `expiry in ${m[1]} s`);
+  const m = /^idgen_tls_cert_not_after_seconds\{listener="grpc"\} (\d+)$/m.exec(metrics.body);
+  assert.ok(m, 'idgen_tls_cert_not_after_seconds is exported');
+  const left = Number(m[1]) - Date.now() / 1000;
+  assert.ok(left > 0 && left <= 86400 + 60, `expires in ${left} s (the certificate is for one day)`);
 });
 
 test('mutual TLS: no certificate, a stranger certificate, or plaintext is refused', async (t) => {
@@ -313,6 +314,8 @@ test('gateway HTTPS: TLS 1.2+, ALPN http/1.1, IDs over HTTPS, plain HTTP refused
     'TLS 1.1 is refused',
   );
   await assert.rejects(httpGet(gw.port, '/alive', 2000), 'plain HTTP is not answered');
+  const metrics = await httpGet(gw.port, '/metrics', 3000, { ca: pem(p.ca.cert) });
+  assert.match(metrics.body, /^idgen_tls_cert_not_after_seconds\{listener="http"\} \d+$/m);
 });
 
 test('gateway HTTPS with client certificates required refuses clients without one', async (t) => {
