@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/cli/load_callers.h"
 
@@ -180,6 +181,9 @@ absl::Status ValidateTarget(std::string_view target) {
 
 absl::Status ValidateLoadConfig(const LoadConfig& c) {
   if (absl::Status s = ValidateTarget(c.target); !s.ok()) return s;
+  if (absl::Status s = security::CheckTlsClientConfig(c.tls, absl::Now(), "--tls-"); !s.ok()) {
+    return s;
+  }
   auto bad = [](std::string_view msg) { return absl::InvalidArgumentError(std::string(msg)); };
   if (c.count == 0) return bad("--count must be at least 1");
   if (c.count > 1'000'000) return bad("--count must be at most 1000000");
@@ -223,13 +227,15 @@ using load::Shard;
 
 // A channel with its own TCP connection: channels sharing the global
 // subchannel pool would share one.
-std::shared_ptr<grpc::Channel> NewChannel(const std::string& target) {
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
+                                          const security::TlsClientConfig& tls) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // Retries are not wanted here (every error is counted) and their filter
   // costs per call.
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  security::ApplyServerName(tls, &args);
+  return grpc::CreateCustomChannel(target, security::GrpcChannelCredentials(tls), args);
 }
 
 // One request like the run's, so that a bad namespace or count fails the
@@ -278,7 +284,7 @@ absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config) {
   std::vector<std::unique_ptr<v1::IdGenerator::Stub>> stubs;
   const auto connect_deadline = std::chrono::system_clock::now() + Seconds(config.timeout_s);
   for (int i = 0; i < channel_count; ++i) {
-    channels.push_back(NewChannel(config.target));
+    channels.push_back(NewChannel(config.target, config.tls));
     stubs.push_back(v1::IdGenerator::NewStub(channels.back()));
   }
   for (auto& ch : channels) {

@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "idgen/id128.h"
+#include "src/security/tls_client_config.h"
 
 namespace idgen::cli {
 
@@ -116,6 +117,9 @@ struct LoadConfig {
   int connections = 1;
   uint64_t check_limit = 50'000'000;  // IDs stored for the uniqueness check
   double timeout_s = 5;               // per unary call; connect and probe
+  // TLS or mutual TLS to the node (off unless tls.ca_file is set); files
+  // checked by ValidateLoadConfig.
+  security::TlsClientConfig tls;
 };
 
 inline constexpr double kMaxBenchSeconds = 3600;

@@ -344,3 +344,21 @@ test('IDGEN_SKIP_KEY_PERMISSION_CHECK=1 accepts a key file others may read', asy
   const res = await nextIds(client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert))));
   assert.equal(res.ids.length, 2);
 });
+
+test('idgen bench calls a mutual-TLS node with --tls-*; without a client certificate it fails', async (t) => {
+  const p = pki(t);
+  const node = await startNode(t, { stateDir: tempDir(t), args: tlsArgs(p), adminTls: p.adminTls });
+  const bench = (extra) =>
+    runIdgen(['bench', '--target', node.address, '--mode', 'batch', '--count', '100', '--concurrency', '2',
+      '--duration', '1', '--warmup', '0', '--timeout', '2', '--json', '--tls-ca', p.ca.cert,
+      '--tls-server-name', 'localhost', ...extra], { timeoutMs: 30000 });
+  const ok = await bench(['--tls-cert', p.client.cert, '--tls-key', p.client.key]);
+  assert.equal(ok.code, 0, ok.stderr);
+  const report = JSON.parse(ok.stdout);
+  assert.ok(report.ids > 0 && report.duplicates === 0, ok.stdout);
+  const refused = await bench([]);
+  assert.notEqual(refused.code, 0, 'no client certificate: the node never answers');
+  const bad = await runIdgen(['bench', '--target', node.address, '--tls-cert', p.client.cert]);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--tls-cert, --tls-key and --tls-server-name need --tls-ca/);
+});
