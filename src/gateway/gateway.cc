@@ -43,10 +43,11 @@ void WriteBackendError(const grpc::Status& s, Response& resp) {
   if (resp.status == 503 || resp.status == 429) resp.headers.emplace_back("Retry-After", "1");
 }
 
-// The same for an error that came through the ID pool (same codes as gRPC).
+// The same for a backend error that came through the ID pool (absl and gRPC
+// status codes share their values).
 void WriteBackendError(const absl::Status& s, Response& resp) {
-  WriteProblem(FromGrpc(static_cast<int>(s.code()), std::string(s.message())), resp);
-  if (resp.status == 503 || resp.status == 429) resp.headers.emplace_back("Retry-After", "1");
+  WriteBackendError(grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message())),
+                    resp);
 }
 
 void WriteOverloaded(int limit, Response& resp) {

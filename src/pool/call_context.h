@@ -13,13 +13,16 @@
 // An empty CallContext (default constructed) carries nothing: Get returns
 // nullptr for every type.
 //
-// Thread-safety: a value type; copies are independent. Copying copies the
-// carried value, so carry small things (or a shared_ptr to large ones).
+// Cost: Of allocates once; copies share the carried value (it is immutable),
+// so the pool copying a context per waiting request and per fetch is cheap.
+//
+// Thread-safety: a value type; copies may be used from any thread at once
+// (the carried value is only ever read).
 #ifndef IDGEN_POOL_CALL_CONTEXT_H_
 #define IDGEN_POOL_CALL_CONTEXT_H_
 
-#include <any>
-#include <type_traits>
+#include <memory>
+#include <typeinfo>
 #include <utility>
 
 namespace idgen::pool {
@@ -28,24 +31,28 @@ class CallContext {
  public:
   CallContext() = default;
 
-  // A context carrying `value` (copyable).
+  // A context carrying `value`.
   template <typename T>
   static CallContext Of(T value) {
     CallContext ctx;
-    ctx.value_ = std::move(value);
+    ctx.value_ = std::make_shared<const T>(std::move(value));
+    ctx.type_ = &typeid(T);
     return ctx;
   }
 
   // The carried value if it is a T; nullptr if empty or of another type.
+  // Valid while this context (or a copy of it) lives.
   template <typename T>
   const T* Get() const {
-    return std::any_cast<T>(&value_);
+    if (type_ == nullptr || *type_ != typeid(T)) return nullptr;
+    return static_cast<const T*>(value_.get());
   }
 
-  bool empty() const { return !value_.has_value(); }
+  bool empty() const { return value_ == nullptr; }
 
  private:
-  std::any value_;
+  std::shared_ptr<const void> value_;
+  const std::type_info* type_ = nullptr;
 };
 
 }  // namespace idgen::pool

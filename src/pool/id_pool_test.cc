@@ -391,9 +391,10 @@ TEST(CallContextTest, CarriesOneValueOfOneType) {
   EXPECT_EQ(ctx.Get<std::string>(), nullptr);
   CallContext copy = ctx;
   EXPECT_EQ(*copy.Get<int>(), 42);
-  copy = CallContext();  // copies are independent
+  copy = CallContext();  // dropping a copy leaves the others
   EXPECT_TRUE(copy.empty());
   EXPECT_EQ(*ctx.Get<int>(), 42);
+  EXPECT_EQ(CallContext::Of(std::string("x")).Get<const char*>(), nullptr);
 }
 
 }  // namespace
