@@ -32,7 +32,8 @@
 
 namespace idgen::apphost {
 
-// The page's HTML (dashboard_page.cc).
+// The page: src/apphost/dashboard.html byte for byte, compiled in at build
+// time (dashboard_page.cc.in; the HTML, CSS and JavaScript in one file).
 const std::string& DashboardPage();
 
 class Dashboard {

@@ -8,12 +8,11 @@
 #include <memory>
 #include <string>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "src/cli/commands.h"
 #include "src/cli/file_limit.h"
+#include "src/cli/flag_checks.h"
 #include "src/cli/tls_flags.h"
 #include "src/gateway/backend_config.h"
 #include "src/gateway/gateway.h"
@@ -53,21 +52,6 @@ struct GatewayArgs {
   std::string backend_tls_key;
   std::string backend_tls_server_name;
 };
-
-// A whole-number validator whose message says plainly what is allowed
-// (CLI11's own ones print doubles with many digits).
-CLI::Validator WholeNumberIn(int64_t min, int64_t max) {
-  return CLI::Validator(
-      [min, max](std::string& value) -> std::string {
-        int64_t n = 0;
-        if (!absl::SimpleAtoi(value, &n) || n < min || n > max) {
-          return absl::StrCat("must be a whole number in ", min, "..", max, ", got \"", value,
-                              "\"");
-        }
-        return "";
-      },
-      absl::StrCat("INT in ", min, "..", max));
-}
 
 int RunGateway(const GatewayArgs& a) {
   gateway::GatewayOptions o;

@@ -4,7 +4,6 @@
 #include <csignal>
 #include <cstdint>
 #include <iostream>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,11 +12,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "src/cli/commands.h"
+#include "src/cli/flag_checks.h"
 #include "src/cli/tls_flags.h"
 #include "src/config/host_port.h"
 #include "src/coord/etcd_lease_provider.h"
@@ -103,40 +102,9 @@ absl::StatusOr<std::optional<uint32_t>> ParseSocketMode(const std::string& text,
     return absl::InvalidArgumentError(
         absl::StrCat("--socket-mode \"", text, "\" applies only to --listen unix:PATH"));
   }
-  std::string_view digits = text;
-  if (digits.size() == 4 && digits[0] == '0') digits.remove_prefix(1);
-  uint32_t mode = 0;
-  bool ok = digits.size() == 3;
-  for (char c : digits) {
-    ok = ok && c >= '0' && c <= '7';
-    mode = mode * 8 + static_cast<uint32_t>(c - '0');
-  }
-  if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--socket-mode \"", text, "\": expected three octal digits, such as 660 or 0600"));
-  }
-  return mode;
-}
-
-// CLI11's own number validators print doubles with 300 digits; these say
-// plainly what is allowed.
-CLI::Validator WholeNumberIn(int64_t min, int64_t max) {
-  const std::string allowed = max == std::numeric_limits<int64_t>::max()
-                                  ? absl::StrCat(">= ", min)
-                                  : absl::StrCat("in ", min, "..", max);
-  return CLI::Validator(
-      [min, max, allowed](std::string& value) -> std::string {
-        int64_t n = 0;
-        if (!absl::SimpleAtoi(value, &n) || n < min || n > max) {
-          return absl::StrCat("must be a whole number ", allowed, ", got \"", value, "\"");
-        }
-        return "";
-      },
-      absl::StrCat("INT ", allowed));
-}
-
-CLI::Validator WholeNumberAtLeast(int64_t min) {
-  return WholeNumberIn(min, std::numeric_limits<int64_t>::max());
+  absl::StatusOr<uint32_t> mode = ParseOctalMode("--socket-mode", text);
+  if (!mode.ok()) return mode.status();
+  return *mode;
 }
 
 // "http://HOST:PORT" or "HOST:PORT", comma-separated.
@@ -355,7 +323,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->envname("IDGEN_NODE_NAME");
   cmd->add_option("--drain-timeout-ms", args->drain_ms, "How long shutdown waits for calls")
       ->envname("IDGEN_DRAIN_TIMEOUT_MS")
-      ->check(CLI::Range(int64_t{0}, int64_t{600'000}))
+      ->check(WholeNumberIn(0, 600'000))
       ->capture_default_str();
   cmd->add_option("--grpc-threads", args->grpc_threads,
                   "gRPC completion queues, one thread each; 1 answers the most requests per "

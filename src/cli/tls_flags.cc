@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "src/cli/flag_checks.h"
 
 namespace idgen::cli {
 
@@ -27,15 +27,7 @@ void AddTlsServerFlags(CLI::App* cmd, TlsServerFlags* flags, const std::string& 
                   "How often the TLS files are read again (a renewed certificate is served "
                   "without a restart), 1..86400")
       ->envname("IDGEN_TLS_RELOAD_SECONDS")
-      ->check(CLI::Validator(
-          [](std::string& value) -> std::string {
-            int64_t n = 0;
-            if (!absl::SimpleAtoi(value, &n) || n < 1 || n > 86400) {
-              return absl::StrCat("must be a whole number in 1..86400, got \"", value, "\"");
-            }
-            return "";
-          },
-          "INT in 1..86400"))
+      ->check(WholeNumberIn(1, 86'400))
       ->capture_default_str();
 }
 

@@ -26,6 +26,7 @@
 #include "src/apphost/supervisor.h"
 #include "src/apphost/telemetry_store.h"
 #include "src/cli/commands.h"
+#include "src/cli/flag_checks.h"
 #include "src/config/json_fields.h"
 
 namespace idgen::cli {
@@ -281,7 +282,7 @@ void AddUpCommand(CLI::App& app, int* exit_code) {
       ->envname("IDGEN_UP_APP");
   cmd->add_option("--nodes", args->nodes, "Number of ID nodes (default 3)")
       ->envname("IDGEN_UP_NODES")
-      ->check(CLI::Range(1, 64));
+      ->check(WholeNumberIn(1, 64));
   cmd->add_flag("--embedded", args->embedded,
                 "File-lock coordination in the state dir instead of etcd")
       ->envname("IDGEN_UP_EMBEDDED");
@@ -302,7 +303,7 @@ void AddUpCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--start-timeout", args->start_timeout_s,
                   "Seconds to wait for every resource to be healthy")
       ->envname("IDGEN_UP_START_TIMEOUT")
-      ->check(CLI::Range(1, 3600))
+      ->check(WholeNumberIn(1, 3600))
       ->capture_default_str();
   cmd->callback([args, exit_code] { *exit_code = RunUp(*args); });
 }

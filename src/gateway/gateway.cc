@@ -13,6 +13,7 @@
 #include "src/gateway/id_render.h"
 #include "src/gateway/id_request.h"
 #include "src/gateway/json_body.h"
+#include "src/gateway/pool_fetch.h"
 #include "src/gateway/problem.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
@@ -41,6 +42,13 @@ void WriteRequestError(const absl::Status& s, Response& resp) {
 void WriteBackendError(const grpc::Status& s, Response& resp) {
   WriteProblem(FromGrpc(static_cast<int>(s.error_code()), s.error_message()), resp);
   if (resp.status == 503 || resp.status == 429) resp.headers.emplace_back("Retry-After", "1");
+}
+
+// The same for a backend error that came through the ID pool (absl and gRPC
+// status codes share their values).
+void WriteBackendError(const absl::Status& s, Response& resp) {
+  WriteBackendError(grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message())),
+                    resp);
 }
 
 void WriteOverloaded(int limit, Response& resp) {
@@ -138,20 +146,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
       Backends::Create(gw->options_.backend, gw->options_.telemetry);
   if (!backends.ok()) return backends.status();
   gw->backends_ = *std::move(backends);
-  IdPoolOptions pool = gw->options_.pool;
-  pool.max_waiting = gw->options_.backend.max_in_flight;
-  pool.max_calls = std::max<int>(2, static_cast<int>(gw->options_.backend.backends.size()));
-  Backends* b = gw->backends_.get();
-  gw->pool_ = std::make_unique<IdPool>(
-      pool,
-      [b](const std::string& ns, uint32_t count, const telemetry::SpanContext& parent,
-          IdPool::FetchDone done) {
-        v1::NextIdsRequest request;
-        request.set_namespace_(ns);
-        request.set_count(count);
-        return b->NextIds(request, parent, std::move(done));
-      },
-      SystemClock::Get());
+  pool::IdPoolOptions pool_options = gw->options_.pool;
+  pool_options.max_waiting = gw->options_.backend.max_in_flight;
+  pool_options.max_calls = std::max<int>(2, static_cast<int>(gw->options_.backend.backends.size()));
+  gw->pool_ = std::make_unique<pool::IdPool>(pool_options, PoolFetch(gw->backends_.get()),
+                                             SystemClock::Get());
   if (absl::Status s = gw->AddRoutes(); !s.ok()) return s;
   http::HttpServer::Options http_opts;
   http_opts.listen = gw->options_.listen;
@@ -214,7 +213,7 @@ void Gateway::StartHealthPoll() {
       "straight to a backend (bypassed: larger than --coalesce-max-ids, or pooling off)",
       "{request}",
       [this](telemetry::Observer& o) {
-        const IdPool::Stats st = pool_->stats();
+        const pool::IdPool::Stats st = pool_->stats();
         o.Observe(static_cast<int64_t>(st.requests), {{"idgen.pool.path", "pooled"}});
         o.Observe(static_cast<int64_t>(st.bypassed), {{"idgen.pool.path", "bypassed"}});
       },
@@ -228,7 +227,7 @@ void Gateway::StartHealthPoll() {
       "--prefetch-max-age-ms, unused = a block's remainder no request could take",
       "{id}",
       [this](telemetry::Observer& o) {
-        const IdPool::Stats st = pool_->stats();
+        const pool::IdPool::Stats st = pool_->stats();
         o.Observe(static_cast<int64_t>(st.discarded_stale), {{"idgen.reason", "stale"}});
         o.Observe(static_cast<int64_t>(st.discarded_unused), {{"idgen.reason", "unused"}});
       },
@@ -267,8 +266,9 @@ void Gateway::Stop() {
   }
   if (options_.telemetry != nullptr) options_.telemetry->meter().Unregister(this);
   if (server_) server_->Stop();
-  if (pool_) pool_->Close();  // requests still waiting: 503, no new calls
-  backends_.reset();          // waits for callbacks still due
+  // Requests still waiting: 503, no new calls.
+  if (pool_) pool_->Close(absl::UnavailableError("the gateway is stopping"));
+  backends_.reset();  // waits for callbacks still due
   pool_.reset();
   server_.reset();
 }
@@ -278,21 +278,22 @@ absl::Status Gateway::AddRoutes() {
   Backends* backends = backends_.get();
   const uint32_t max_count = options_.max_count;
 
-  IdPool* pool = pool_.get();
+  pool::IdPool* id_pool = pool_.get();
   const int max_in_flight = options_.backend.max_in_flight;
-  auto issue = [pool, max_in_flight](const IdsRequest& ids, Response& resp, const Done& done) {
+  auto issue = [id_pool, max_in_flight](const IdsRequest& ids, Response& resp, const Done& done) {
     const IdFormat format = ids.format;
-    const bool taken = pool->Take(ids.ns, ids.count, telemetry::CurrentSpanContext(),
-                                  [&resp, done, format, max_in_flight](IdsResult& result) {
-                                    if (result.overloaded) {
-                                      WriteOverloaded(max_in_flight, resp);
-                                    } else if (result.status.ok()) {
-                                      resp.body = RenderIds(result.ids, format);
-                                    } else {
-                                      WriteBackendError(result.status, resp);
-                                    }
-                                    done();
-                                  });
+    const bool taken =
+        id_pool->Take(ids.ns, ids.count, pool::CallContext::Of(telemetry::CurrentSpanContext()),
+                      [&resp, done, format, max_in_flight](pool::IdPool::Result& result) {
+                        if (result.overloaded) {
+                          WriteOverloaded(max_in_flight, resp);
+                        } else if (result.status.ok()) {
+                          resp.body = RenderIds(ToNextIdsResponse(std::move(result.ids)), format);
+                        } else {
+                          WriteBackendError(result.status, resp);
+                        }
+                        done();
+                      });
     if (!taken) {
       WriteOverloaded(max_in_flight, resp);
       done();

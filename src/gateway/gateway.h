@@ -37,8 +37,8 @@
 #include "absl/time/time.h"
 #include "idgen/mutex.h"
 #include "src/gateway/backend_config.h"
-#include "src/gateway/id_pool.h"
 #include "src/gateway/swagger_ui.h"
+#include "src/pool/id_pool.h"
 #include "src/security/tls_server_config.h"
 
 namespace idgen::http {
@@ -58,9 +58,9 @@ struct GatewayOptions {
   std::string listen = "127.0.0.1:8080";
   int threads = 2;  // HTTP I/O threads
   BackendConfig backend;
-  // Coalescing and prefetch of ID requests (see id_pool.h). max_waiting and
+  // Coalescing and prefetch of ID requests (see src/pool/id_pool.h). max_waiting and
   // max_calls are set from backend.max_in_flight and the backend count.
-  IdPoolOptions pool;
+  pool::IdPoolOptions pool;
   uint32_t max_count = 10000;  // IDs per request; above: 429
   size_t max_body_bytes = 16 * 1024;
   size_t max_header_bytes = 16 * 1024;
@@ -110,7 +110,7 @@ class Gateway {
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;  // outlives backends_ (callbacks post to it)
   std::unique_ptr<Backends> backends_;
-  std::unique_ptr<IdPool> pool_;  // outlives backends_ (their callbacks reach it)
+  std::unique_ptr<pool::IdPool> pool_;  // outlives backends_ (their callbacks reach it)
   mutable idgen::Mutex health_mu_;
   std::map<std::string, bool> serving_ ABSL_GUARDED_BY(health_mu_);
   absl::Notification stop_poll_;

@@ -1,9 +1,9 @@
 // Copyright idgen authors.
 //
-// IdPool with a scripted Fetch: the test decides when and how each backend
-// call completes, so coalescing, prefetch and every failure path are
+// IdPool with a scripted Fetch: the test decides when and how each fetch
+// completes, so coalescing, prefetch and every failure path are
 // deterministic.
-#include "src/gateway/id_pool.h"
+#include "src/pool/id_pool.h"
 
 #include <deque>
 #include <memory>
@@ -14,7 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace idgen::gateway {
+namespace idgen::pool {
 namespace {
 
 using ::testing::ElementsAre;
@@ -23,6 +23,7 @@ struct PendingCall {
   std::string ns;
   uint32_t count;
   IdPool::FetchDone done;
+  CallContext ctx;
 };
 
 class IdPoolTest : public ::testing::Test {
@@ -30,10 +31,10 @@ class IdPoolTest : public ::testing::Test {
   IdPool& Make(IdPoolOptions o) {
     pool_ = std::make_unique<IdPool>(
         o,
-        [this](const std::string& ns, uint32_t count, const telemetry::SpanContext&,
+        [this](const std::string& ns, uint32_t count, const CallContext& ctx,
                IdPool::FetchDone done) {
           if (refuse_) return false;
-          calls_.push_back(PendingCall{ns, count, std::move(done)});
+          calls_.push_back(PendingCall{ns, count, std::move(done), ctx});
           return true;
         },
         &clock_);
@@ -45,38 +46,37 @@ class IdPoolTest : public ::testing::Test {
     ASSERT_FALSE(calls_.empty());
     PendingCall c = std::move(calls_.front());
     calls_.pop_front();
-    v1::NextIdsResponse r;
-    r.set_namespace_(c.ns);
-    r.set_scheme(scheme);
-    for (uint32_t i = 0; i < c.count; ++i) r.add_ids(++next_id_);
-    c.done(grpc::Status::OK, r);
+    IdBatch b;
+    b.ns = c.ns;
+    b.scheme = scheme;
+    for (uint32_t i = 0; i < c.count; ++i) b.ids.push_back(++next_id_);
+    c.done(std::move(b));
   }
-  void Fail(grpc::StatusCode code, const std::string& msg = "scripted") {
+  void Fail(absl::StatusCode code, const std::string& msg = "scripted") {
     ASSERT_FALSE(calls_.empty());
     PendingCall c = std::move(calls_.front());
     calls_.pop_front();
-    v1::NextIdsResponse r;
-    c.done(grpc::Status(code, msg), r);
+    c.done(absl::Status(code, msg));
   }
 
   // Takes `count` IDs; the result lands in `results_[slot]`.
-  bool Take(uint32_t count, const std::string& ns = "default") {
+  bool Take(uint32_t count, const std::string& ns = "default", const CallContext& ctx = {}) {
     const size_t slot = results_.size();
     results_.emplace_back();
-    return pool_->Take(ns, count, {}, [this, slot](IdsResult& r) {
-      results_[slot] = std::make_unique<IdsResult>(std::move(r));
+    return pool_->Take(ns, count, ctx, [this, slot](IdPool::Result& r) {
+      results_[slot] = std::make_unique<IdPool::Result>(std::move(r));
     });
   }
   std::vector<uint64_t> Ids(size_t slot) {
     EXPECT_NE(results_[slot], nullptr) << "request " << slot << " not answered";
     if (results_[slot] == nullptr) return {};
-    return {results_[slot]->ids.ids().begin(), results_[slot]->ids.ids().end()};
+    return results_[slot]->ids.ids;
   }
 
   FakeClock clock_{absl::FromUnixMillis(1'700'000'000'000)};
   std::unique_ptr<IdPool> pool_;
   std::deque<PendingCall> calls_;
-  std::vector<std::unique_ptr<IdsResult>> results_;
+  std::vector<std::unique_ptr<IdPool::Result>> results_;
   uint64_t next_id_ = 100;
   bool refuse_ = false;
 };
@@ -154,9 +154,9 @@ TEST_F(IdPoolTest, AFailedCallAnswersItsWaitersAndTheRestAreFetchedAgain) {
   ASSERT_TRUE(Take(1));
   ASSERT_TRUE(Take(1));
   ASSERT_TRUE(Take(1));
-  Fail(grpc::StatusCode::UNAVAILABLE, "node down");  // the first request's call
+  Fail(absl::StatusCode::kUnavailable, "node down");  // the first request's call
   ASSERT_NE(results_[0], nullptr);
-  EXPECT_EQ(results_[0]->status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(results_[0]->status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(results_[1], nullptr);
   ASSERT_EQ(calls_.size(), 1u);
   EXPECT_EQ(calls_.front().count, 2u);
@@ -171,10 +171,10 @@ TEST_F(IdPoolTest, UnknownNamespaceErrorsReachEveryRequestAndLeaveNoState) {
   Make(o);
   ASSERT_TRUE(Take(1, "nope"));
   ASSERT_TRUE(Take(1, "nope"));
-  Fail(grpc::StatusCode::NOT_FOUND, "unknown namespace");
-  Fail(grpc::StatusCode::NOT_FOUND, "unknown namespace");
-  EXPECT_EQ(results_[0]->status.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(results_[1]->status.error_code(), grpc::StatusCode::NOT_FOUND);
+  Fail(absl::StatusCode::kNotFound, "unknown namespace");
+  Fail(absl::StatusCode::kNotFound, "unknown namespace");
+  EXPECT_EQ(results_[0]->status.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(results_[1]->status.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(pool_->stats().namespaces, 0u);
   EXPECT_TRUE(calls_.empty());
 }
@@ -187,7 +187,7 @@ TEST_F(IdPoolTest, BatchTooLargeForTheNodeHalvesTheCallNotTheRequests) {
   for (int i = 0; i < 8; ++i) ASSERT_TRUE(Take(1));
   Answer();
   ASSERT_EQ(calls_.front().count, 8u);
-  Fail(grpc::StatusCode::RESOURCE_EXHAUSTED, "count above max_batch 5");
+  Fail(absl::StatusCode::kResourceExhausted, "count above max_batch 5");
   for (size_t i = 1; i < 9; ++i) EXPECT_EQ(results_[i], nullptr);  // nobody failed
   ASSERT_EQ(calls_.size(), 1u);
   EXPECT_EQ(calls_.front().count, 4u);
@@ -199,9 +199,9 @@ TEST_F(IdPoolTest, BatchTooLargeForTheNodeHalvesTheCallNotTheRequests) {
 TEST_F(IdPoolTest, ARequestTooLargeForTheNodeGetsTheError) {
   Make({});
   ASSERT_TRUE(Take(500));
-  Fail(grpc::StatusCode::RESOURCE_EXHAUSTED, "count above max_batch 100");
+  Fail(absl::StatusCode::kResourceExhausted, "count above max_batch 100");
   ASSERT_NE(results_[0], nullptr);
-  EXPECT_EQ(results_[0]->status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(results_[0]->status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(calls_.empty());
 }
 
@@ -217,7 +217,7 @@ TEST_F(IdPoolTest, BeyondMaxWaitingTakeRefuses) {
   EXPECT_TRUE(Take(1));
 }
 
-TEST_F(IdPoolTest, WhenNoBackendCallCanStartRequestsAreToldOverloaded) {
+TEST_F(IdPoolTest, WhenNoFetchCanStartRequestsAreToldOverloaded) {
   Make({});
   refuse_ = true;
   ASSERT_TRUE(Take(1));
@@ -250,16 +250,16 @@ TEST_F(IdPoolTest, CloseAnswersWaitingRequestsAndLaterOnesAtOnce) {
   Make(o);
   ASSERT_TRUE(Take(1));
   ASSERT_TRUE(Take(1));
-  pool_->Close();
+  pool_->Close(absl::UnavailableError("the pool is closing"));
   for (size_t i = 0; i < 2; ++i) {
     ASSERT_NE(results_[i], nullptr);
-    EXPECT_EQ(results_[i]->status.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(results_[i]->status.code(), absl::StatusCode::kUnavailable);
   }
   Answer();  // the call in flight ends: its IDs are dropped, nothing new starts
   EXPECT_TRUE(calls_.empty());
   ASSERT_TRUE(Take(1));
   ASSERT_NE(results_[2], nullptr);
-  EXPECT_EQ(results_[2]->status.error_message(), "the gateway is stopping");
+  EXPECT_EQ(results_[2]->status.message(), "the pool is closing");
   EXPECT_EQ(pool_->stats().namespaces, 0u);
 }
 
@@ -271,20 +271,20 @@ TEST_F(IdPoolTest, IdsOf128BitSchemesAreSlicedToo) {
   ASSERT_TRUE(Take(2, "ulid"));
   PendingCall first = std::move(calls_.front());
   calls_.pop_front();
-  v1::NextIdsResponse r;
-  r.set_scheme("ulid");
-  r.add_ids128(std::string(16, 'a'));
-  first.done(grpc::Status::OK, r);
+  IdBatch r;
+  r.scheme = "ulid";
+  r.ids128.emplace_back(16, 'a');
+  first.done(std::move(r));
   PendingCall second = std::move(calls_.front());
   calls_.pop_front();
   ASSERT_EQ(second.count, 2u);
-  v1::NextIdsResponse r2;
-  r2.set_scheme("ulid");
-  r2.add_ids128(std::string(16, 'b'));
-  r2.add_ids128(std::string(16, 'c'));
-  second.done(grpc::Status::OK, r2);
-  EXPECT_THAT(results_[0]->ids.ids128(), ElementsAre(std::string(16, 'a')));
-  EXPECT_THAT(results_[1]->ids.ids128(), ElementsAre(std::string(16, 'b'), std::string(16, 'c')));
+  IdBatch r2;
+  r2.scheme = "ulid";
+  r2.ids128.emplace_back(16, 'b');
+  r2.ids128.emplace_back(16, 'c');
+  second.done(std::move(r2));
+  EXPECT_THAT(results_[0]->ids.ids128, ElementsAre(std::string(16, 'a')));
+  EXPECT_THAT(results_[1]->ids.ids128, ElementsAre(std::string(16, 'b'), std::string(16, 'c')));
 }
 
 TEST_F(IdPoolTest, PrefetchKeepsIdsReadyAndAnswersWithoutACall) {
@@ -336,9 +336,66 @@ TEST_F(IdPoolTest, PrefetchIsOnlyForSnowflakeAndPausesAfterAFailure) {
   ASSERT_TRUE(Take(1));
   Answer();  // snowflake: refill starts
   ASSERT_EQ(calls_.size(), 1u);
-  Fail(grpc::StatusCode::UNAVAILABLE);
-  EXPECT_TRUE(calls_.empty());  // no stream of refills against a dead backend
+  Fail(absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(calls_.empty());  // no stream of refills against a dead source
+}
+
+TEST_F(IdPoolTest, TheFetchGetsTheContextOfTheRequestItServes) {
+  IdPoolOptions o;
+  o.max_calls = 1;
+  Make(o);
+  ASSERT_TRUE(Take(1, "default", CallContext::Of(std::string("first"))));
+  ASSERT_TRUE(Take(1, "default", CallContext::Of(std::string("second"))));
+  ASSERT_TRUE(Take(1, "default", CallContext::Of(std::string("third"))));
+  ASSERT_EQ(calls_.size(), 1u);
+  ASSERT_NE(calls_.front().ctx.Get<std::string>(), nullptr);
+  EXPECT_EQ(*calls_.front().ctx.Get<std::string>(), "first");
+  Answer();
+  ASSERT_EQ(calls_.size(), 1u);  // coalesced: the first waiting request's context
+  ASSERT_NE(calls_.front().ctx.Get<std::string>(), nullptr);
+  EXPECT_EQ(*calls_.front().ctx.Get<std::string>(), "second");
+  Answer();
+}
+
+TEST_F(IdPoolTest, NoIdIsHandedOutTwiceAcrossRefillsAndDrops) {
+  IdPoolOptions o;
+  o.prefetch = 8;
+  o.max_calls = 2;
+  o.max_age = absl::Milliseconds(100);
+  Make(o);
+  std::set<uint64_t> seen;
+  size_t answered = 0;
+  for (int round = 0; round < 200; ++round) {
+    ASSERT_TRUE(Take(static_cast<uint32_t>(1 + round % 5)));
+    if (round % 3 == 0 && !calls_.empty()) Answer();
+    if (round % 17 == 0) clock_.Advance(absl::Milliseconds(60));
+    for (; answered < results_.size() && results_[answered] != nullptr; ++answered) {
+      for (uint64_t id : results_[answered]->ids.ids) EXPECT_TRUE(seen.insert(id).second) << id;
+    }
+  }
+  for (int i = 0; i < 1000 && !calls_.empty(); ++i) Answer();
+  EXPECT_TRUE(calls_.empty());
+  for (; answered < results_.size(); ++answered) {
+    ASSERT_NE(results_[answered], nullptr) << answered;
+    for (uint64_t id : results_[answered]->ids.ids) EXPECT_TRUE(seen.insert(id).second) << id;
+  }
+}
+
+TEST(CallContextTest, CarriesOneValueOfOneType) {
+  EXPECT_TRUE(CallContext().empty());
+  EXPECT_EQ(CallContext().Get<int>(), nullptr);
+  const CallContext ctx = CallContext::Of(42);
+  EXPECT_FALSE(ctx.empty());
+  ASSERT_NE(ctx.Get<int>(), nullptr);
+  EXPECT_EQ(*ctx.Get<int>(), 42);
+  EXPECT_EQ(ctx.Get<std::string>(), nullptr);
+  CallContext copy = ctx;
+  EXPECT_EQ(*copy.Get<int>(), 42);
+  copy = CallContext();  // dropping a copy leaves the others
+  EXPECT_TRUE(copy.empty());
+  EXPECT_EQ(*ctx.Get<int>(), 42);
+  EXPECT_EQ(CallContext::Of(std::string("x")).Get<const char*>(), nullptr);
 }
 
 }  // namespace
-}  // namespace idgen::gateway
+}  // namespace idgen::pool

@@ -1,16 +1,16 @@
 // Copyright idgen authors.
-#include "src/gateway/id_pool.h"
+#include "src/pool/id_pool.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <utility>
 
-namespace idgen::gateway {
+namespace idgen::pool {
 
 IdPool::IdPool(IdPoolOptions options, Fetch fetch, Clock* clock)
     : options_(options), fetch_(std::move(fetch)), clock_(clock) {}
 
-bool IdPool::Take(const std::string& ns, uint32_t count, const telemetry::SpanContext& parent,
-                  Done done) {
+bool IdPool::Take(const std::string& ns, uint32_t count, const CallContext& ctx, Done done) {
   const bool pooled =
       (options_.coalesce || options_.prefetch > 0) && count >= 1 && count <= options_.cap;
   if (!pooled) {
@@ -19,15 +19,17 @@ bool IdPool::Take(const std::string& ns, uint32_t count, const telemetry::SpanCo
       ++counts_.bypassed;
     }
     auto shared_done = std::make_shared<Done>(std::move(done));
-    const bool started =
-        fetch_(ns, count, parent, [shared_done](const grpc::Status& s, v1::NextIdsResponse& r) {
-          IdsResult result;
-          result.status = s;
-          result.ids.Swap(&r);
-          (*shared_done)(result);
-        });
+    const bool started = fetch_(ns, count, ctx, [shared_done](absl::StatusOr<IdBatch> fetched) {
+      Result result;
+      if (fetched.ok()) {
+        result.ids = *std::move(fetched);
+      } else {
+        result.status = fetched.status();
+      }
+      (*shared_done)(result);
+    });
     if (!started) {
-      IdsResult result;
+      Result result;
       result.overloaded = true;
       (*shared_done)(result);
     }
@@ -37,14 +39,14 @@ bool IdPool::Take(const std::string& ns, uint32_t count, const telemetry::SpanCo
   {
     idgen::MutexLock lock(&mu_);
     if (closed_) {
-      IdsResult stopping;
-      stopping.status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is stopping");
+      Result stopping;
+      stopping.status = close_status_;
       actions.answers.emplace_back(std::move(done), std::move(stopping));
     } else {
       if (waiting_ >= static_cast<size_t>(options_.max_waiting)) return false;
       Namespace& st = namespaces_[ns];
       if (st.cap == 0) st.cap = options_.cap;
-      st.waiters.push_back(Waiter{count, std::move(done), parent});
+      st.waiters.push_back(Waiter{count, std::move(done), ctx});
       st.wanted += count;
       ++waiting_;
       Pump(ns, st, actions);
@@ -57,12 +59,12 @@ bool IdPool::Take(const std::string& ns, uint32_t count, const telemetry::SpanCo
 void IdPool::Run(const std::string& ns, Actions& actions) {
   for (auto& [done, result] : actions.answers) done(result);
   for (const Launch& launch : actions.launches) {
-    const bool started = fetch_(ns, launch.count, launch.parent,
-                                [this, ns, launch](const grpc::Status& s, v1::NextIdsResponse& r) {
-                                  OnFetched(ns, launch, s, r);
-                                });
+    const bool started =
+        fetch_(ns, launch.count, launch.ctx, [this, ns, launch](absl::StatusOr<IdBatch> fetched) {
+          OnFetched(ns, launch, std::move(fetched));
+        });
     if (!started) {
-      IdsResult overloaded;
+      Result overloaded;
       overloaded.overloaded = true;
       Actions more;
       {
@@ -83,8 +85,8 @@ void IdPool::Run(const std::string& ns, Actions& actions) {
   }
 }
 
-void IdPool::OnFetched(const std::string& ns, const Launch& launch, const grpc::Status& status,
-                       v1::NextIdsResponse& response) {
+void IdPool::OnFetched(const std::string& ns, const Launch& launch,
+                       absl::StatusOr<IdBatch> fetched) {
   Actions actions;
   {
     idgen::MutexLock lock(&mu_);
@@ -92,27 +94,28 @@ void IdPool::OnFetched(const std::string& ns, const Launch& launch, const grpc::
     --st.calls;
     st.requested -= launch.count;
     const uint32_t head = st.waiters.empty() ? 0 : st.waiters.front().count;
-    if (status.ok()) {
+    if (fetched.ok()) {
       Block b;
-      b.ids.Swap(&response);
+      b.ids = *std::move(fetched);
       b.fetched_at = clock_->MonotonicNow();
-      st.prefetchable = b.ids.scheme() == "snowflake";
+      st.prefetchable = b.ids.scheme == "snowflake";
       st.refill_paused = false;
-      if (b.size() > 0) {
-        st.ready += static_cast<uint64_t>(b.size());
+      if (b.ids.size() > 0) {
+        st.ready += b.ids.size();
         st.blocks.push_back(std::move(b));
       }
     } else {
       // No background refills until a call succeeds again: a dead cluster
       // must not get a stream of them.
       st.refill_paused = true;
-      if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && launch.count > 1 &&
+      const absl::Status& status = fetched.status();
+      if (status.code() == absl::StatusCode::kResourceExhausted && launch.count > 1 &&
           (launch.for_waiters == 0 || launch.count > head)) {
         // More than the node's max_batch: ask for less from now on; the
         // waiters are served by smaller calls (Pump below).
         st.cap = std::max<uint32_t>({1, head, launch.count / 2});
       } else if (launch.for_waiters > 0) {
-        IdsResult failed;
+        Result failed;
         failed.status = status;
         FailWaiters(st, launch.for_waiters, failed, actions);
       }
@@ -122,13 +125,14 @@ void IdPool::OnFetched(const std::string& ns, const Launch& launch, const grpc::
   Run(ns, actions);
 }
 
-void IdPool::Close() {
-  std::vector<std::pair<Done, IdsResult>> answers;
+void IdPool::Close(absl::Status status) {
+  std::vector<std::pair<Done, Result>> answers;
   {
     idgen::MutexLock lock(&mu_);
     closed_ = true;
-    IdsResult stopping;
-    stopping.status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is stopping");
+    close_status_ = std::move(status);
+    Result stopping;
+    stopping.status = close_status_;
     for (auto& [name, st] : namespaces_) {
       Actions a;
       FailWaiters(st, st.wanted, stopping, a);
@@ -153,7 +157,7 @@ void IdPool::Pump(const std::string& ns, Namespace& st, Actions& actions) {
     // than that request.
     if (st.waiters.empty()) {
       while (!st.blocks.empty()) {
-        counts_.discarded_unused += static_cast<uint64_t>(st.blocks.front().left());
+        counts_.discarded_unused += st.blocks.front().left();
         st.blocks.pop_front();
       }
       st.ready = 0;
@@ -172,7 +176,7 @@ void IdPool::Pump(const std::string& ns, Namespace& st, Actions& actions) {
     Launch launch;
     launch.count = static_cast<uint32_t>(count);
     launch.for_waiters = for_waiters ? std::min<uint64_t>(count, st.wanted - have) : 0;
-    if (!st.waiters.empty()) launch.parent = st.waiters.front().parent;
+    if (!st.waiters.empty()) launch.ctx = st.waiters.front().ctx;
     ++st.calls;
     st.requested += count;
     ++counts_.calls;
@@ -184,7 +188,7 @@ void IdPool::Pump(const std::string& ns, Namespace& st, Actions& actions) {
 void IdPool::DropStale(Namespace& st) {
   const absl::Duration now = clock_->MonotonicNow();
   while (!st.blocks.empty() && now - st.blocks.front().fetched_at > options_.max_age) {
-    const uint64_t left = static_cast<uint64_t>(st.blocks.front().left());
+    const uint64_t left = st.blocks.front().left();
     st.ready -= left;
     counts_.discarded_stale += left;
     st.blocks.pop_front();
@@ -195,15 +199,15 @@ void IdPool::ServeWaiters(Namespace& st, Actions& actions) {
   while (!st.waiters.empty() && !st.blocks.empty()) {
     Waiter& w = st.waiters.front();
     Block& b = st.blocks.front();
-    if (b.left() < static_cast<int>(w.count)) {
+    if (b.left() < w.count) {
       if (st.blocks.size() == 1 && st.requested > 0) break;  // wait for the next block
       // A request's IDs come from one block: drop the remainder.
-      st.ready -= static_cast<uint64_t>(b.left());
-      counts_.discarded_unused += static_cast<uint64_t>(b.left());
+      st.ready -= b.left();
+      counts_.discarded_unused += b.left();
       st.blocks.pop_front();
       continue;
     }
-    IdsResult r;
+    Result r;
     r.ids = Slice(b, w.count);
     st.ready -= w.count;
     if (b.left() == 0) st.blocks.pop_front();
@@ -215,7 +219,7 @@ void IdPool::ServeWaiters(Namespace& st, Actions& actions) {
   }
 }
 
-void IdPool::FailWaiters(Namespace& st, uint64_t ids, const IdsResult& result, Actions& actions) {
+void IdPool::FailWaiters(Namespace& st, uint64_t ids, const Result& result, Actions& actions) {
   uint64_t failed = 0;
   while (!st.waiters.empty() && (failed == 0 || failed + st.waiters.front().count <= ids)) {
     Waiter& w = st.waiters.front();
@@ -228,16 +232,18 @@ void IdPool::FailWaiters(Namespace& st, uint64_t ids, const IdsResult& result, A
   }
 }
 
-v1::NextIdsResponse IdPool::Slice(Block& block, uint32_t count) {
-  v1::NextIdsResponse out;
-  out.set_namespace_(block.ids.namespace_());
-  out.set_scheme(block.ids.scheme());
-  const int end = block.next + static_cast<int>(count);
-  if (block.ids.ids_size() > 0) {
-    out.mutable_ids()->Reserve(static_cast<int>(count));
-    for (int i = block.next; i < end; ++i) out.add_ids(block.ids.ids(i));
+IdBatch IdPool::Slice(Block& block, uint32_t count) {
+  IdBatch out;
+  out.ns = block.ids.ns;
+  out.scheme = block.ids.scheme;
+  const size_t end = block.next + count;
+  const IdBatch& from = block.ids;
+  if (!from.ids.empty()) {
+    out.ids.assign(from.ids.begin() + static_cast<std::ptrdiff_t>(block.next),
+                   from.ids.begin() + static_cast<std::ptrdiff_t>(end));
   } else {
-    for (int i = block.next; i < end; ++i) out.add_ids128(block.ids.ids128(i));
+    out.ids128.assign(from.ids128.begin() + static_cast<std::ptrdiff_t>(block.next),
+                      from.ids128.begin() + static_cast<std::ptrdiff_t>(end));
   }
   block.next = end;
   return out;
@@ -253,4 +259,4 @@ IdPool::Stats IdPool::stats() const {
   return s;
 }
 
-}  // namespace idgen::gateway
+}  // namespace idgen::pool
