@@ -67,23 +67,22 @@ class Supervisor {
                                         const std::string& detail)>;
 
   // INVALID_ARGUMENT for duplicate names, unknown or cyclic dependencies.
-  static absl::StatusOr<std::unique_ptr<Supervisor>> Create(const std::vector<ResourceSpec>& specs,
-                                                            SupervisorOptions options,
-                                                            ProgressFn progress);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Supervisor>> Create(
+      const std::vector<ResourceSpec>& specs, SupervisorOptions options, ProgressFn progress);
   ~Supervisor();  // StopAll()
 
   // Starts the supervisor thread; every resource is wanted up.
   void Start();
   // Waits until every resource is healthy, or one has failed, or `timeout`;
   // the error names the resource, its state and the tail of its log.
-  absl::Status WaitAllHealthy(absl::Duration timeout);
+  [[nodiscard]] absl::Status WaitAllHealthy(absl::Duration timeout);
   // Stops everything in reverse order and ends the thread. Idempotent.
   void StopAll();
 
   // NOT_FOUND for an unknown name. Carried out asynchronously.
-  absl::Status StopResource(const std::string& name);
-  absl::Status StartResource(const std::string& name);
-  absl::Status RestartResource(const std::string& name);
+  [[nodiscard]] absl::Status StopResource(const std::string& name);
+  [[nodiscard]] absl::Status StartResource(const std::string& name);
+  [[nodiscard]] absl::Status RestartResource(const std::string& name);
 
   std::vector<ResourceView> Snapshot() const;
   // Null for an unknown name.
@@ -102,7 +101,7 @@ class Supervisor {
   void SetState(Resource& r, const std::string& state, const std::string& detail)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Resource* Find(const std::string& name) const;
-  absl::Status Command(const std::string& name, int command);
+  [[nodiscard]] absl::Status Command(const std::string& name, int command);
 
   const SupervisorOptions options_;
   const ProgressFn progress_;

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "idgen/v1/idgen.grpc.pb.h"
+#include "src/base/status_macros.h"
 #include "src/cli/load_callers.h"
 
 namespace idgen::cli {
@@ -179,7 +180,7 @@ absl::Status ValidateTarget(std::string_view target) {
 }
 
 absl::Status ValidateLoadConfig(const LoadConfig& c) {
-  if (absl::Status s = ValidateTarget(c.target); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(ValidateTarget(c.target));
   auto bad = [](std::string_view msg) { return absl::InvalidArgumentError(std::string(msg)); };
   if (c.count == 0) return bad("--count must be at least 1");
   if (c.count > 1'000'000) return bad("--count must be at most 1000000");
@@ -234,7 +235,7 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target) {
 
 // One request like the run's, so that a bad namespace or count fails the
 // command at once instead of as millions of errors.
-absl::Status Probe(v1::IdGenerator::Stub& stub, const LoadConfig& c) {
+[[nodiscard]] absl::Status Probe(v1::IdGenerator::Stub& stub, const LoadConfig& c) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + Seconds(c.timeout_s));
   grpc::Status s;
@@ -268,7 +269,7 @@ absl::Status Probe(v1::IdGenerator::Stub& stub, const LoadConfig& c) {
 }  // namespace
 
 absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config) {
-  if (absl::Status s = ValidateLoadConfig(config); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(ValidateLoadConfig(config));
   const int threads = config.threads > 0
                           ? config.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -287,7 +288,7 @@ absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config) {
           absl::StrCat("cannot connect to ", config.target, " within ", config.timeout_s, " s"));
     }
   }
-  if (absl::Status s = Probe(*stubs[0], config); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(Probe(*stubs[0], config));
 
   load::Run run;
   run.config = &config;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::coord {
 
@@ -287,10 +288,9 @@ absl::StatusOr<std::vector<EtcdKeyValue>> EtcdClient::Range(const std::string& k
 }
 
 absl::StatusOr<std::optional<EtcdKeyValue>> EtcdClient::Get(const std::string& key) {
-  absl::StatusOr<std::vector<EtcdKeyValue>> kvs = Range(key);
-  if (!kvs.ok()) return kvs.status();
-  if (kvs->empty()) return std::optional<EtcdKeyValue>();
-  return std::optional<EtcdKeyValue>(std::move(kvs->front()));
+  IDGEN_ASSIGN_OR_RETURN(std::vector<EtcdKeyValue> kvs, Range(key));
+  if (kvs.empty()) return std::optional<EtcdKeyValue>();
+  return std::optional<EtcdKeyValue>(std::move(kvs.front()));
 }
 
 absl::StatusOr<int64_t> EtcdClient::Put(const std::string& key, const std::string& value,

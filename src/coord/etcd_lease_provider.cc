@@ -22,6 +22,7 @@
 #include "absl/types/span.h"
 #include "idgen/mutex.h"
 #include "idgen/random.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::coord {
 namespace {
@@ -59,8 +60,8 @@ std::string HolderJson(const AcquireOptions& options, int64_t lease_id, int64_t 
 }
 
 // The stored reservation: 0 when the key does not exist.
-absl::StatusOr<int64_t> ParseReservation(const std::vector<EtcdKeyValue>& kvs,
-                                         const std::string& key) {
+[[nodiscard]] absl::StatusOr<int64_t> ParseReservation(const std::vector<EtcdKeyValue>& kvs,
+                                                       const std::string& key) {
   if (kvs.empty()) return 0;
   int64_t ms = 0;
   if (!absl::SimpleAtoi(kvs.front().value, &ms) || ms < 0) {
@@ -209,11 +210,10 @@ class EtcdWorkerLease final : public WorkerLease {
         return NotHeldError();
       }
       const std::vector<EtcdKeyValue>& res = txn->responses.at(1);
-      absl::StatusOr<int64_t> stored = ParseReservation(res, p_.reservation_key);
-      if (!stored.ok()) return stored.status();
+      IDGEN_ASSIGN_OR_RETURN(int64_t stored, ParseReservation(res, p_.reservation_key));
       reservation_mod_revision_ = res.empty() ? 0 : res[0].mod_revision;
       // Adopting a higher stored value is safe: it only raises the floor.
-      reserved_ = settle ? *stored : std::max(reserved_, *stored);
+      reserved_ = settle ? stored : std::max(reserved_, stored);
     }
     return absl::AbortedError(absl::StrCat("reservation ", p_.reservation_key,
                                            " kept changing under worker id ", p_.worker_id,
@@ -359,11 +359,10 @@ absl::StatusOr<std::unique_ptr<EtcdLeaseProvider>> EtcdLeaseProvider::Create(
         absl::FormatDuration(options.ttl)));
   }
   if (options.clock == nullptr) options.clock = SystemClock::Get();
-  absl::StatusOr<std::unique_ptr<EtcdClient>> client =
-      EtcdClient::Create(options.endpoints, options.client);
-  if (!client.ok()) return client.status();
+  IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<EtcdClient> client,
+                         EtcdClient::Create(options.endpoints, options.client));
   return std::unique_ptr<EtcdLeaseProvider>(
-      new EtcdLeaseProvider(std::move(options), std::shared_ptr<EtcdClient>(std::move(*client))));
+      new EtcdLeaseProvider(std::move(options), std::shared_ptr<EtcdClient>(std::move(client))));
 }
 
 absl::Status EtcdLeaseProvider::AllTaken(int64_t max_workers) const {
@@ -384,7 +383,7 @@ std::string EtcdLeaseProvider::ReservationKey(int64_t id) const {
 
 absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
     const AcquireOptions& options) {
-  if (absl::Status s = ValidateAcquireOptions(options); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(ValidateAcquireOptions(options));
   Clock* const clock = options_.clock;
 
   // Candidate ids: the requested one, or every id not listed as taken, from a
@@ -394,11 +393,11 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
     candidates.push_back(*options.worker_id);
   } else {
     const std::string prefix = absl::StrCat("/idgen/", options_.cluster, "/workers/");
-    absl::StatusOr<std::vector<EtcdKeyValue>> taken_kvs =
-        client_->Range(prefix, EtcdClient::PrefixEnd(prefix), /*keys_only=*/true);
-    if (!taken_kvs.ok()) return taken_kvs.status();
+    IDGEN_ASSIGN_OR_RETURN(
+        std::vector<EtcdKeyValue> taken_kvs,
+        client_->Range(prefix, EtcdClient::PrefixEnd(prefix), /*keys_only=*/true));
     std::set<int64_t> taken;
-    for (const EtcdKeyValue& kv : *taken_kvs) {
+    for (const EtcdKeyValue& kv : taken_kvs) {
       int64_t id = 0;
       if (absl::SimpleAtoi(absl::string_view(kv.key).substr(prefix.size()), &id)) taken.insert(id);
     }
@@ -413,28 +412,28 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
   }
 
   const absl::Duration grant_sent = clock->MonotonicNow();
-  absl::StatusOr<EtcdLeaseGrant> grant = client_->LeaseGrant(absl::ToInt64Seconds(options_.ttl));
-  if (!grant.ok()) return grant.status();
+  IDGEN_ASSIGN_OR_RETURN(EtcdLeaseGrant grant,
+                         client_->LeaseGrant(absl::ToInt64Seconds(options_.ttl)));
   bool claimed = false;
   auto revoke_unless_claimed = [&] {
-    if (!claimed) (void)client_->LeaseRevoke(grant->id);
+    if (!claimed) (void)client_->LeaseRevoke(grant.id);
   };
-  const std::string holder = HolderJson(options, grant->id, clock->WallUnixMillis());
+  const std::string holder = HolderJson(options, grant.id, clock->WallUnixMillis());
 
   for (const int64_t id : candidates) {
     const std::string worker_key = WorkerKey(id);
     const std::string reservation_key = ReservationKey(id);
     absl::StatusOr<EtcdTxnResult> txn =
         client_->Txn({EtcdCompare::CreateRevision(worker_key, 0)},
-                     {EtcdOp::Put(worker_key, holder, grant->id), EtcdOp::Get(reservation_key)},
+                     {EtcdOp::Put(worker_key, holder, grant.id), EtcdOp::Get(reservation_key)},
                      {EtcdOp::Get(worker_key)});
     if (!txn.ok()) {
       revoke_unless_claimed();
       return txn.status();
     }
     ClaimParams p{.worker_id = id,
-                  .lease_id = grant->id,
-                  .ttl = std::min(options_.ttl, absl::Seconds(grant->ttl_seconds)),
+                  .lease_id = grant.id,
+                  .ttl = std::min(options_.ttl, absl::Seconds(grant.ttl_seconds)),
                   .margin = options_.safety_margin,
                   .worker_key = worker_key,
                   .reservation_key = reservation_key,
@@ -445,7 +444,7 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
       reservation = txn->responses.at(1);
     } else {
       const std::vector<EtcdKeyValue>& current = txn->responses.at(0);
-      if (!current.empty() && current[0].lease == grant->id) {
+      if (!current.empty() && current[0].lease == grant.id) {
         // Our own claim, applied by an attempt whose answer was lost. Only the
         // holder writes the reservation, so reading it now is still atomic
         // enough: nobody else can have changed it since the claim.

@@ -10,6 +10,7 @@
 #include "absl/random/random.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "src/base/status_macros.h"
 #include "src/telemetry/grpc_client_telemetry.h"
 #include "src/telemetry/telemetry.h"
 
@@ -58,10 +59,9 @@ struct Backends::Node {
 
 absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(const BackendConfig& config,
                                                            telemetry::Telemetry* telemetry) {
-  if (absl::Status s = CheckBackendConfig(config); !s.ok()) return s;
-  absl::StatusOr<BackendTargets> targets = ResolveBackends(config.backends);
-  if (!targets.ok()) return targets.status();
-  return std::unique_ptr<Backends>(new Backends(config, *std::move(targets), telemetry));
+  IDGEN_RETURN_IF_ERROR(CheckBackendConfig(config));
+  IDGEN_ASSIGN_OR_RETURN(BackendTargets targets, ResolveBackends(config.backends));
+  return std::unique_ptr<Backends>(new Backends(config, std::move(targets), telemetry));
 }
 
 Backends::Backends(BackendConfig config, BackendTargets targets, telemetry::Telemetry* telemetry)

@@ -69,7 +69,7 @@ class Backends {
   // INVALID_ARGUMENT for bad backends or settings (see backend_config.h).
   // `telemetry` (optional, must outlive the Backends) gives every ID call a
   // CLIENT span, child of the span current on the calling thread.
-  static absl::StatusOr<std::unique_ptr<Backends>> Create(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Backends>> Create(
       const BackendConfig& config, telemetry::Telemetry* telemetry = nullptr);
   ~Backends();
   Backends(const Backends&) = delete;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "src/base/status_macros.h"
 #include "src/gateway/backends.h"
 #include "src/gateway/id_render.h"
 #include "src/gateway/id_request.h"
@@ -123,10 +124,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
     return absl::InvalidArgumentError("--prefetch-max-age-ms must be in 1..60000");
   }
   std::unique_ptr<Gateway> gw(new Gateway(std::move(options)));
-  absl::StatusOr<std::unique_ptr<Backends>> backends =
-      Backends::Create(gw->options_.backend, gw->options_.telemetry);
-  if (!backends.ok()) return backends.status();
-  gw->backends_ = *std::move(backends);
+  IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<Backends> backends,
+                         Backends::Create(gw->options_.backend, gw->options_.telemetry));
+  gw->backends_ = std::move(backends);
   IdPoolOptions pool = gw->options_.pool;
   pool.max_waiting = gw->options_.backend.max_in_flight;
   pool.max_calls = std::max<int>(2, static_cast<int>(gw->options_.backend.backends.size()));
@@ -141,7 +141,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
         return b->NextIds(request, parent, std::move(done));
       },
       SystemClock::Get());
-  if (absl::Status s = gw->AddRoutes(); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(gw->AddRoutes());
   http::HttpServer::Options http_opts;
   http_opts.listen = gw->options_.listen;
   http_opts.threads = gw->options_.threads;
@@ -158,10 +158,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
         [router](const http::Request& req) { return router->RouteOf(req.method, req.path); });
   }
   http_opts.error_writer = WriteHttpError;
-  absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
-      http::HttpServer::Start(std::move(http_opts));
-  if (!server.ok()) return server.status();
-  gw->server_ = *std::move(server);
+  IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<http::HttpServer> server,
+                         http::HttpServer::Start(std::move(http_opts)));
+  gw->server_ = std::move(server);
   if (gw->options_.telemetry != nullptr) gw->StartHealthPoll();
   return gw;
 }

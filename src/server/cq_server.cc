@@ -17,6 +17,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "idgen/v1/idgen.grpc.pb.h"
+#include "src/base/status_macros.h"
 #include "src/config/host_port.h"
 #include "src/server/cq_calls.h"
 #include "src/server/health_state.h"
@@ -49,7 +50,7 @@ void ShutDownAndDrain(std::vector<std::unique_ptr<grpc::ServerCompletionQueue>>&
   }
 }
 
-absl::Status CheckRealtimeRange(int priority) {
+[[nodiscard]] absl::Status CheckRealtimeRange(int priority) {
   if (priority >= 0 && priority <= kMaxRealtimePriority) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("realtime priority ", priority, " is outside 0..", kMaxRealtimePriority));
@@ -57,7 +58,7 @@ absl::Status CheckRealtimeRange(int priority) {
 
 // SCHED_FIFO at `priority` for `t`, asked by the calling thread (whose
 // privileges decide). PERMISSION_DENIED says what would allow it.
-absl::Status SetRealtimePriority(std::thread& t, int priority) {
+[[nodiscard]] absl::Status SetRealtimePriority(std::thread& t, int priority) {
   sched_param param{};
   param.sched_priority = priority;
   const int rc = pthread_setschedparam(t.native_handle(), SCHED_FIFO, &param);
@@ -187,14 +188,14 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
                                                           CqServices services) {
   if (services.ids == nullptr) return absl::InvalidArgumentError("CqServer needs an IdService");
   if (options.threads < 1) return absl::InvalidArgumentError("CqServer needs at least 1 thread");
-  if (absl::Status s = CheckRealtimeRange(options.realtime_priority); !s.ok()) return s;
-  if (absl::Status s = CheckGrpcLimits(options.limits); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(CheckRealtimeRange(options.realtime_priority));
+  IDGEN_RETURN_IF_ERROR(CheckGrpcLimits(options.limits));
   auto impl = std::make_unique<Impl>();
   impl->services = services;
   impl->DefineMethods();
   const std::optional<std::string> socket_path = config::UnixSocketPath(options.listen);
   if (socket_path.has_value()) {
-    if (absl::Status s = PrepareUnixSocket(*socket_path); !s.ok()) return s;
+    IDGEN_RETURN_IF_ERROR(PrepareUnixSocket(*socket_path));
   }
 
   grpc::ServerBuilder builder;
@@ -238,20 +239,20 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   if (options.realtime_priority > 0) {
     // Set from here rather than by each thread, so that a refusal is known
     // before Start returns; on one, the server is shut down by its destructor.
-    if (absl::Status s = server->UseRealtimePriority(options.realtime_priority); !s.ok()) return s;
+    IDGEN_RETURN_IF_ERROR(server->UseRealtimePriority(options.realtime_priority));
   }
   return server;
 }
 
 absl::Status CqServer::UseRealtimePriority(int priority) {
   for (std::thread& t : impl_->threads) {
-    if (absl::Status s = SetRealtimePriority(t, priority); !s.ok()) return s;
+    IDGEN_RETURN_IF_ERROR(SetRealtimePriority(t, priority));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckRealtimePriority(int priority) {
-  if (absl::Status s = CheckRealtimeRange(priority); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(CheckRealtimeRange(priority));
   if (priority == 0) return absl::OkStatus();
   // A thread of no consequence, asked for the policy the way Start asks.
   absl::Notification done;

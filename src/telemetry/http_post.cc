@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::telemetry {
 namespace {
@@ -53,9 +54,8 @@ absl::StatusOr<HttpResult> HttpPost(const std::string& url,
                                     const std::vector<std::pair<std::string, std::string>>& headers,
                                     const std::string& content_type, std::string body,
                                     absl::Duration timeout) {
-  absl::StatusOr<HttpUrl> parsed = ParseHttpUrl(url);
-  if (!parsed.ok()) return parsed.status();
-  const HttpUrl& u = *parsed;
+  IDGEN_ASSIGN_OR_RETURN(HttpUrl parsed, ParseHttpUrl(url));
+  const HttpUrl& u = parsed;
 
   // Asynchronous operations on a private io_context, run for at most
   // `timeout`: a hanging collector costs this call the timeout, no more.

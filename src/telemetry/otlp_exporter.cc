@@ -7,6 +7,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "src/base/status_macros.h"
 #include "src/telemetry/http_post.h"
 
 namespace idgen::telemetry {
@@ -68,13 +69,12 @@ absl::Status OtlpExporter::ExportGrpc(const google::protobuf::Message& request) 
 }
 
 absl::Status OtlpExporter::ExportHttp(const google::protobuf::Message& request) {
-  absl::StatusOr<HttpResult> res =
-      HttpPost(config_.endpoint, config_.headers, "application/x-protobuf",
-               request.SerializeAsString(), config_.timeout);
-  if (!res.ok()) return res.status();
-  if (res->status < 200 || res->status > 299) {
+  IDGEN_ASSIGN_OR_RETURN(HttpResult res,
+                         HttpPost(config_.endpoint, config_.headers, "application/x-protobuf",
+                                  request.SerializeAsString(), config_.timeout));
+  if (res.status < 200 || res.status > 299) {
     return absl::UnavailableError(
-        absl::StrCat("OTLP/HTTP export to ", config_.endpoint, ": HTTP ", res->status));
+        absl::StrCat("OTLP/HTTP export to ", config_.endpoint, ": HTTP ", res.status));
   }
   return absl::OkStatus();
 }

@@ -29,13 +29,13 @@ class OtlpExporter {
 
   // `request` must be the Export*ServiceRequest of the signal. Errors say
   // where the export went and why it failed.
-  absl::Status Export(const google::protobuf::Message& request);
+  [[nodiscard]] absl::Status Export(const google::protobuf::Message& request);
 
   const SignalExportConfig& config() const { return config_; }
 
  private:
-  absl::Status ExportGrpc(const google::protobuf::Message& request);
-  absl::Status ExportHttp(const google::protobuf::Message& request);
+  [[nodiscard]] absl::Status ExportGrpc(const google::protobuf::Message& request);
+  [[nodiscard]] absl::Status ExportHttp(const google::protobuf::Message& request);
 
   const Signal signal_;
   const SignalExportConfig config_;
