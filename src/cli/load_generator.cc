@@ -17,7 +17,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "idgen/mutex.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/base/status_macros.h"
 #include "src/cli/load_callers.h"
@@ -316,8 +316,8 @@ absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config) {
   std::vector<std::thread> pollers;
   for (auto& shard : shards) pollers.emplace_back([s = shard.get()] { s->Poll(); });
   {
-    absl::MutexLock lock(&run.mu);
-    run.mu.Await(absl::Condition(&run.all_done));
+    idgen::MutexLock lock(&run.mu);
+    while (!run.all_done) run.all_done_cv.Wait();
   }
   for (auto& shard : shards) shard->cq.Shutdown();
   for (auto& t : pollers) t.join();

@@ -7,7 +7,6 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -242,29 +241,34 @@ class EtcdWorkerLease final : public WorkerLease {
       if (!state_.compare_exchange_strong(expected, kFenced)) return;
       fence_reason_ = reason;
     }
-    {
-      std::lock_guard<std::mutex> lock(stop_mu_);
-      wake_ = true;
-    }
-    stop_cv_.notify_all();
+    idgen::MutexLock lock(&stop_mu_);
+    wake_ = true;
+    stop_cv_.SignalAll();
   }
 
   // Sleeps up to `d` of real time or until woken; false once StopKeepAlive()
   // was called.
   bool WaitFor(absl::Duration d) {
-    std::unique_lock<std::mutex> lock(stop_mu_);
-    stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(std::max(d, absl::ZeroDuration())),
-                      [this] { return stop_ || wake_; });
+    // Real time on purpose: the keepalive must reach etcd on etcd's clock,
+    // whatever the injected clock says.
+    Clock* const real = SystemClock::Get();
+    const absl::Duration deadline = real->MonotonicNow() + d;
+    idgen::MutexLock lock(&stop_mu_);
+    while (!stop_ && !wake_) {
+      const absl::Duration left = deadline - real->MonotonicNow();
+      if (left <= absl::ZeroDuration()) break;
+      stop_cv_.WaitFor(left);
+    }
     wake_ = false;
     return !stop_;
   }
 
   void StopKeepAlive() {
     {
-      std::lock_guard<std::mutex> lock(stop_mu_);
+      idgen::MutexLock lock(&stop_mu_);
       stop_ = true;
+      stop_cv_.SignalAll();
     }
-    stop_cv_.notify_all();
     if (keepalive_.joinable() && keepalive_.get_id() != std::this_thread::get_id()) {
       keepalive_.join();
     }
@@ -315,10 +319,10 @@ class EtcdWorkerLease final : public WorkerLease {
   int64_t reserved_ ABSL_GUARDED_BY(mu_);
   int64_t reservation_mod_revision_ ABSL_GUARDED_BY(mu_);
 
-  mutable std::mutex stop_mu_;
-  mutable std::condition_variable stop_cv_;
-  bool stop_ = false;          // guarded by stop_mu_
-  mutable bool wake_ = false;  // guarded by stop_mu_
+  mutable idgen::Mutex stop_mu_;
+  mutable idgen::CondVar stop_cv_{&stop_mu_};
+  bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
+  mutable bool wake_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::thread keepalive_;
 };
 

@@ -14,10 +14,10 @@ void DelayQueue::Schedule(absl::Duration delay, Task task) {
                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                        absl::ToChronoNanoseconds(std::max(delay, absl::ZeroDuration())));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    idgen::MutexLock lock(&mu_);
     if (!stopping_) {
       tasks_.emplace(Due{due, next_seq_++}, std::move(task));
-      cv_.notify_one();
+      cv_.Signal();
       return;
     }
   }
@@ -25,41 +25,43 @@ void DelayQueue::Schedule(absl::Duration delay, Task task) {
 }
 
 size_t DelayQueue::pending() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  idgen::MutexLock lock(&mu_);
   return tasks_.size();
 }
 
 void DelayQueue::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   while (!stopping_) {
     if (tasks_.empty()) {
-      cv_.wait(lock);
+      cv_.Wait();
       continue;
     }
     auto first = tasks_.begin();
-    if (first->first.first > std::chrono::steady_clock::now()) {
-      cv_.wait_until(lock, first->first.first);
+    const auto now = std::chrono::steady_clock::now();
+    if (first->first.first > now) {
+      cv_.WaitFor(absl::FromChrono(first->first.first - now));
       continue;
     }
     Task task = std::move(first->second);
     tasks_.erase(first);
-    lock.unlock();
+    mu_.Unlock();
     task(true);
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 void DelayQueue::Stop() {
   std::vector<Task> left;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    idgen::MutexLock lock(&mu_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   if (thread_.joinable()) thread_.join();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    idgen::MutexLock lock(&mu_);
     for (auto& [due, task] : tasks_) left.push_back(std::move(task));
     tasks_.clear();
   }

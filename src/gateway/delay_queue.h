@@ -15,15 +15,15 @@
 #define IDGEN_GATEWAY_DELAY_QUEUE_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
+#include "idgen/mutex.h"
 
 namespace idgen::gateway {
 
@@ -49,11 +49,11 @@ class DelayQueue {
   using Due = std::pair<std::chrono::steady_clock::time_point, uint64_t>;
   void Loop();
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<Due, Task> tasks_;  // guarded by mu_
-  uint64_t next_seq_ = 0;      // guarded by mu_; keeps equal times in order
-  bool stopping_ = false;      // guarded by mu_
+  mutable idgen::Mutex mu_;
+  idgen::CondVar cv_{&mu_};
+  std::map<Due, Task> tasks_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;  // keeps equal times in order
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

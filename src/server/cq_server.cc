@@ -37,7 +37,7 @@ namespace reflection = grpc::reflection::v1alpha;
 constexpr int kListeners = 4;
 
 // How long Shutdown waits for call objects after the server stopped.
-constexpr std::chrono::seconds kCallObjectsGrace{10};
+constexpr absl::Duration kCallObjectsGrace = absl::Seconds(10);
 
 // Queues must be shut down and drained even when nothing was served on them.
 void ShutDownAndDrain(std::vector<std::unique_ptr<grpc::ServerCompletionQueue>>& cqs) {
@@ -277,9 +277,9 @@ void CqServer::Shutdown(std::chrono::system_clock::time_point deadline) {
   impl_->server->Shutdown(deadline);
   // A call object may still start its last operation (Finish after a failed
   // read): the queues must outlive every one. Bounded, in case one leaks.
-  if (!impl_->tracker.WaitForNone(std::chrono::steady_clock::now() + kCallObjectsGrace)) {
-    std::cerr << "idgen: gRPC call objects still alive " << kCallObjectsGrace.count()
-              << " s after shutdown; stopping anyway\n";
+  if (!impl_->tracker.WaitForNone(kCallObjectsGrace, SystemClock::Get())) {
+    std::cerr << "idgen: gRPC call objects still alive " << absl::FormatDuration(kCallObjectsGrace)
+              << " after shutdown; stopping anyway\n";
   }
   for (auto& cq : impl_->cqs) cq->Shutdown();
   for (auto& t : impl_->threads) t.join();
