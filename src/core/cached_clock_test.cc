@@ -1,5 +1,5 @@
 // Copyright idgen authors.
-#include "idgen/cached_clock.h"
+#include "src/core/cached_clock.h"
 
 #include <algorithm>
 #include <atomic>

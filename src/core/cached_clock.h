@@ -60,8 +60,8 @@
 // Example:
 //   static CachedClock* const clock = new CachedClock(SystemClock::Get());
 //   auto gen = SnowflakeGenerator::Create(layout, worker, clock, {});
-#ifndef IDGEN_CACHED_CLOCK_H_
-#define IDGEN_CACHED_CLOCK_H_
+#ifndef IDGEN_CORE_CACHED_CLOCK_H_
+#define IDGEN_CORE_CACHED_CLOCK_H_
 
 #include <atomic>
 #include <cstdint>
@@ -125,4 +125,4 @@ class CachedClock final : public Clock {
 
 }  // namespace idgen
 
-#endif  // IDGEN_CACHED_CLOCK_H_
+#endif  // IDGEN_CORE_CACHED_CLOCK_H_
