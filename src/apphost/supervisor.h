@@ -29,6 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "idgen/clock.h"
 #include "idgen/mutex.h"
 #include "src/apphost/child_process.h"
 #include "src/apphost/log_buffer.h"
@@ -44,6 +45,11 @@ struct SupervisorOptions {
   absl::Duration restart_max = absl::Seconds(30);
   absl::Duration stable_after = absl::Seconds(10);
   absl::Duration stop_grace = absl::Seconds(10);
+  // Backoffs, probe intervals and timeouts run on its monotonic time, log
+  // stamps on its wall time; the supervisor thread and WaitAllHealthy pace
+  // themselves with its SleepFor. Null: SystemClock. Must outlive the
+  // supervisor.
+  Clock* clock = nullptr;
 };
 
 // What the dashboard and the terminal show of one resource.
@@ -94,9 +100,11 @@ class Supervisor {
   Supervisor(std::vector<std::unique_ptr<Resource>> resources, std::vector<std::string> order,
              SupervisorOptions options, ProgressFn progress);
   void Loop();
-  void Step(absl::Time now);
-  void Launch(Resource& r, absl::Time now);
-  void Probe(Resource& r, absl::Time now);
+  // `now` is the clock's monotonic time.
+  void Step(absl::Duration now);
+  void Launch(Resource& r, absl::Duration now);
+  void Probe(Resource& r, absl::Duration now);
+  int64_t NowMs() const { return clock_->WallUnixMillis(); }
   void StopOne(Resource& r);
   void SetState(Resource& r, const std::string& state, const std::string& detail)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -104,6 +112,7 @@ class Supervisor {
   [[nodiscard]] absl::Status Command(const std::string& name, int command);
 
   const SupervisorOptions options_;
+  Clock* const clock_;
   const ProgressFn progress_;
   const std::vector<std::string> order_;  // dependency order
   std::vector<std::unique_ptr<Resource>> resources_;

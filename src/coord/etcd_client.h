@@ -40,6 +40,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "idgen/clock.h"
 
 namespace idgen::coord {
 
@@ -109,6 +110,10 @@ class EtcdClient {
     // ("Range", "Txn", "LeaseGrant", "LeaseKeepAlive", ...), its duration and
     // whether it succeeded. For metrics; must be thread-safe and quick.
     std::function<void(std::string_view op, absl::Duration elapsed, bool ok)> observe_call;
+    // Measures the dial timeout and observe_call's durations on its
+    // monotonic time; RPC deadlines stay on gRPC's real clock. Null:
+    // SystemClock. Must outlive the client.
+    Clock* clock = nullptr;
   };
 
   // `endpoints`: "http://host:port" or "host:port". INVALID_ARGUMENT for an

@@ -5,14 +5,18 @@
 
 namespace idgen::gateway {
 
-DelayQueue::DelayQueue() : thread_([this] { Loop(); }) {}
+DelayQueue::DelayQueue(Clock* clock) : clock_(clock), thread_([this] { Loop(); }) {}
+
+DelayQueue::DelayQueue(Clock* clock, Manual) : clock_(clock) {}
+
+std::unique_ptr<DelayQueue> DelayQueue::CreateManual(Clock* clock) {
+  return std::unique_ptr<DelayQueue>(new DelayQueue(clock, Manual{}));
+}
 
 DelayQueue::~DelayQueue() { Stop(); }
 
 void DelayQueue::Schedule(absl::Duration delay, Task task) {
-  const auto due = std::chrono::steady_clock::now() +
-                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                       absl::ToChronoNanoseconds(std::max(delay, absl::ZeroDuration())));
+  const absl::Duration due = clock_->MonotonicNow() + std::max(delay, absl::ZeroDuration());
   {
     idgen::MutexLock lock(&mu_);
     if (!stopping_) {
@@ -29,6 +33,24 @@ size_t DelayQueue::pending() const {
   return tasks_.size();
 }
 
+size_t DelayQueue::RunDue() {
+  size_t ran = 0;
+  for (;;) {
+    Task task;
+    {
+      idgen::MutexLock lock(&mu_);
+      if (stopping_ || tasks_.empty()) break;
+      auto first = tasks_.begin();
+      if (first->first.first > clock_->MonotonicNow()) break;
+      task = std::move(first->second);
+      tasks_.erase(first);
+    }
+    task(true);
+    ++ran;
+  }
+  return ran;
+}
+
 void DelayQueue::Loop() {
   mu_.Lock();
   while (!stopping_) {
@@ -37,9 +59,9 @@ void DelayQueue::Loop() {
       continue;
     }
     auto first = tasks_.begin();
-    const auto now = std::chrono::steady_clock::now();
-    if (first->first.first > now) {
-      cv_.WaitFor(absl::FromChrono(first->first.first - now));
+    const absl::Duration left = first->first.first - clock_->MonotonicNow();
+    if (left > absl::ZeroDuration()) {
+      cv_.WaitFor(left);
       continue;
     }
     Task task = std::move(first->second);
