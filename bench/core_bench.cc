@@ -38,11 +38,11 @@
 
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "idgen/cached_clock.h"
 #include "idgen/clock.h"
 #include "idgen/codec.h"
 #include "idgen/layout.h"
 #include "idgen/snowflake_generator.h"
+#include "src/core/cached_clock.h"
 
 namespace idgen {
 namespace {

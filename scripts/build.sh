@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Configures and builds the main build: build/ (Ninja, RelWithDebInfo), with
-# as many jobs as there are cores. The executable is build/bin/idgen.
+# Configures and builds the main build: build/ (CMake preset `release`: Ninja,
+# RelWithDebInfo), with as many jobs as there are cores. The executable is build/bin/idgen.
 #   scripts/build.sh                        everything
 #   scripts/build.sh --target core_bench    only that target (repeatable)
 #   scripts/build.sh -DIDGEN_WERROR=OFF     other arguments go to CMake configure
@@ -32,8 +32,8 @@ if [[ -f "$BUILD/CMakeCache.txt" ]] && ! grep -qx 'CMAKE_GENERATOR:INTERNAL=Ninj
   exit 1
 fi
 
-echo "[build] cmake configure: $BUILD (Ninja, RelWithDebInfo)"
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${configure_args[@]}"
+echo "[build] cmake configure: $BUILD (preset release: Ninja, RelWithDebInfo)"
+(cd "$ROOT" && cmake --preset release "${configure_args[@]}")
 build_args=(--build "$BUILD" -j "$JOBS")
 if [[ "${#targets[@]}" -gt 0 ]]; then build_args+=(--target "${targets[@]}"); fi
 echo "[build] cmake ${build_args[*]}"

@@ -152,35 +152,23 @@ stage_tidy() {
   [[ "$rc" -eq 0 ]]
 }
 
-# configure_clang_core DIR "FLAGS" [extra cmake args...]: a core-only clang build.
-configure_clang_core() {
-  local dir="$1" flags="$2"
-  shift 2
-  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
-    -DIDGEN_CORE_ONLY=ON -DIDGEN_BENCH=OFF \
-    -DCMAKE_CXX_FLAGS="-O1 -g -fno-omit-frame-pointer $flags" \
-    -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" "$@"
-  cmake --build "$dir" -j "$JOBS"
-}
-
+# The sanitizer and fuzz builds are CMake presets (CMakePresets.json), so a
+# developer gets the same build by hand:
+#   cmake --preset asan && cmake --build --preset asan && ctest --preset asan
 stage_asan() {
-  local dir="$ROOT/build/asan"
-  configure_clang_core "$dir" "-fsanitize=address,undefined -fno-sanitize-recover=all"
-  ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_init_order=1:check_initialization_order=1" \
-    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-    ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$JOBS" --timeout 900
+  cmake --preset asan && cmake --build --preset asan -j "$JOBS" || return 1
+  ctest --preset asan -j "$JOBS"
 }
 
 stage_tsan() {
-  local dir="$ROOT/build/tsan" wrap=()
-  configure_clang_core "$dir" "-fsanitize=thread"
+  local wrap=()
+  cmake --preset tsan && cmake --build --preset tsan -j "$JOBS" || return 1
   # clang 14's TSan cannot map its shadow memory when the kernel randomises
   # mmap with more than 28 bits; run without ASLR there.
   if [[ "$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 28)" -gt 28 ]]; then
     wrap=(setarch "$(uname -m)" -R)
   fi
-  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
-    "${wrap[@]}" ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$JOBS" --timeout 900
+  "${wrap[@]}" ctest --preset tsan -j "$JOBS"
 }
 
 stage_fuzz() {
@@ -189,9 +177,8 @@ stage_fuzz() {
     if [[ -f "$src" ]]; then targets+=("$(basename "$src" .cc)"); fi
   done
   [[ "${#targets[@]}" -gt 0 ]] || { echo "no fuzz targets"; return 0; }
-  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIDGEN_FUZZ=ON -DIDGEN_CORE_ONLY=ON -DIDGEN_BENCH=OFF
-  cmake --build "$dir" -j "$JOBS" --target "${targets[@]}"
+  cmake --preset fuzz || return 1
+  cmake --build --preset fuzz -j "$JOBS" --target "${targets[@]}" || return 1
   local failed=0
   for t in "${targets[@]}"; do
     local corpus="$dir/corpus/$t" seeds="$ROOT/fuzz/corpus/$t" log="$dir/$t.log"

@@ -55,11 +55,11 @@ std::string FormatId(uint64_t id, IdFormat f);
 size_t FormatIdTo(uint64_t id, IdFormat f, char* out);
 
 // Parses `text` in format `f`; see the file comment for what is accepted.
-absl::StatusOr<uint64_t> ParseId(std::string_view text, IdFormat f);
+[[nodiscard]] absl::StatusOr<uint64_t> ParseId(std::string_view text, IdFormat f);
 
 // Maps "decimal", "hex", "base62", "base32" (ASCII case-insensitive) to the format.
 // Anything else is InvalidArgument, with a message that lists the valid names.
-absl::StatusOr<IdFormat> ParseIdFormat(std::string_view name);
+[[nodiscard]] absl::StatusOr<IdFormat> ParseIdFormat(std::string_view name);
 
 // The canonical lowercase name of `f`, as accepted by ParseIdFormat.
 std::string_view IdFormatName(IdFormat f);

@@ -54,10 +54,10 @@ class Layout {
   // Validates `spec`. Errors (INVALID_ARGUMENT) say what is wrong: a field
   // with a negative or too large width, time bits of zero, bits adding up to
   // more than 64, a unit of zero or less, an epoch after `now` or before 1970.
-  static absl::StatusOr<Layout> Create(const LayoutSpec& spec, absl::Time now);
+  [[nodiscard]] static absl::StatusOr<Layout> Create(const LayoutSpec& spec, absl::Time now);
 
   // Presets by name ("twitter", "sonyflake", "js53"); NOT_FOUND lists them.
-  static absl::StatusOr<Layout> Preset(std::string_view name);
+  [[nodiscard]] static absl::StatusOr<Layout> Preset(std::string_view name);
   static Layout Twitter();
   static Layout Sonyflake();
   static Layout Js53();
@@ -83,7 +83,7 @@ class Layout {
   absl::Time time_runs_out() const;
 
   // INVALID_ARGUMENT unless worker <= max_worker(), naming both.
-  absl::Status ValidateWorker(int64_t worker) const;
+  [[nodiscard]] absl::Status ValidateWorker(int64_t worker) const;
 
   // Tick that contains Unix millisecond `unix_ms`; negative before the epoch.
   int64_t TickOf(int64_t unix_ms) const {
@@ -105,7 +105,7 @@ class Layout {
   // by Decode; use DecodeChecked to reject them.
   DecodedId Decode(uint64_t id) const;
   // As Decode, but INVALID_ARGUMENT if `id` has bits set above total_bits().
-  absl::StatusOr<DecodedId> DecodeChecked(uint64_t id) const;
+  [[nodiscard]] absl::StatusOr<DecodedId> DecodeChecked(uint64_t id) const;
 
   // A one-line description, e.g. "twitter: 41/10/12 bits, 1 ms, epoch ...".
   std::string Describe() const;

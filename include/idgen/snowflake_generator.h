@@ -91,7 +91,7 @@ class SnowflakeGenerator {
 
   // INVALID_ARGUMENT if the worker does not fit the layout or the policy is
   // inconsistent (negative bounds, max_borrow < max_wait).
-  static absl::StatusOr<std::unique_ptr<SnowflakeGenerator>> Create(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<SnowflakeGenerator>> Create(
       const Layout& layout, int64_t worker, Clock* clock, const SnowflakeOptions& options);
 
   SnowflakeGenerator(const SnowflakeGenerator&) = delete;
@@ -100,12 +100,12 @@ class SnowflakeGenerator {
   // One ID. Errors: UNAVAILABLE (clock behind beyond the borrow bound, clock
   // before the layout epoch, reservation reached), FAILED_PRECONDITION (the
   // layout's time bits have run out).
-  absl::StatusOr<uint64_t> Next();
+  [[nodiscard]] absl::StatusOr<uint64_t> Next();
 
   // Fills `out` with strictly increasing IDs, claiming up to a whole tick's
   // remaining sequence numbers in one CAS. On error some IDs may have been
   // consumed (never to be reissued) and `out` holds no usable IDs.
-  absl::Status NextBatch(absl::Span<uint64_t> out);
+  [[nodiscard]] absl::Status NextBatch(absl::Span<uint64_t> out);
 
   // Sets the reservation: no ID will carry a tick above the one containing
   // `unix_ms`. May be lowered as well as raised.
@@ -134,7 +134,7 @@ class SnowflakeGenerator {
 
   // Claims 1..want consecutive states within one tick. On success *first is
   // the first claimed state and *got the number claimed.
-  absl::Status Claim(uint64_t want, uint64_t* first, uint64_t* got);
+  [[nodiscard]] absl::Status Claim(uint64_t want, uint64_t* first, uint64_t* got);
   int64_t WallTick();
   void WaitUntilTick(uint64_t tick);
   uint64_t IdOf(uint64_t state) const {

@@ -69,7 +69,7 @@ class UlidGenerator {
 
  private:
   // Moves (last_ms_, random_bits_) to the next value for a clock reading of `now_ms`.
-  absl::Status AdvanceLocked(int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status AdvanceLocked(int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Id128 EncodeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Clock* const clock_;
@@ -87,7 +87,7 @@ std::string FormatUlid(const Id128& ulid);
 // values do not fit in 128 bits. InvalidArgument names the problem, e.g.
 //   invalid character 'U' at position 3 in ULID "01U..."
 //   ULID "8ZZZZZZZZZZZZZZZZZZZZZZZZZ" overflows 128 bits: first character must be 0-7, ...
-absl::StatusOr<Id128> ParseUlid(std::string_view text);
+[[nodiscard]] absl::StatusOr<Id128> ParseUlid(std::string_view text);
 
 // The timestamp (top 48 bits) in Unix milliseconds.
 int64_t UlidUnixMillis(const Id128& ulid);

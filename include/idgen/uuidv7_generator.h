@@ -76,7 +76,7 @@ class UuidV7Generator {
 
  private:
   // Moves (last_ms_, counter_) to the next value for a clock reading of `now_ms`.
-  absl::Status AdvanceLocked(int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status AdvanceLocked(int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReseedCounterLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Id128 EncodeLocked(const uint8_t* tail) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -94,14 +94,14 @@ std::string FormatUuid(const Id128& uuid);
 // 9, 14, 19 and 24 (1-based). No braces, "urn:uuid:" prefix or whitespace. Any UUID
 // version is accepted; see ValidateUuidV7. InvalidArgument names the problem, e.g.
 //   invalid character 'g' at position 3 in UUID "01g..."
-absl::StatusOr<Id128> ParseUuid(std::string_view text);
+[[nodiscard]] absl::StatusOr<Id128> ParseUuid(std::string_view text);
 
 // The unix_ts_ms field (top 48 bits). Meaningful for UUIDv7 only.
 int64_t UuidV7UnixMillis(const Id128& uuid);
 
 // OK if `uuid` has version 7 and the RFC 9562 variant (0b10), else InvalidArgument
 // naming the wrong field.
-absl::Status ValidateUuidV7(const Id128& uuid);
+[[nodiscard]] absl::Status ValidateUuidV7(const Id128& uuid);
 
 }  // namespace idgen
 

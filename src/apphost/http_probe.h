@@ -22,7 +22,7 @@ struct ProbeResult {
 
 // `url`: "http://HOST:PORT/PATH" with a numeric IPv4 host or "localhost".
 // UNAVAILABLE when nothing answers in time; INVALID_ARGUMENT for a bad URL.
-absl::StatusOr<ProbeResult> HttpGet(const std::string& url, absl::Duration timeout);
+[[nodiscard]] absl::StatusOr<ProbeResult> HttpGet(const std::string& url, absl::Duration timeout);
 
 }  // namespace idgen::apphost
 

@@ -6,15 +6,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
 #include "src/apphost/http_probe.h"
 
 namespace idgen::apphost {
 namespace {
 
 enum CommandKind { kStop, kStart, kRestart };
-
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 }  // namespace
 
@@ -27,9 +24,10 @@ struct Supervisor::Resource {
   std::unique_ptr<ChildProcess> child;
   bool want_up = true;
   bool healthy = false;
-  absl::Time next_start = absl::InfinitePast();
-  absl::Time next_probe = absl::InfinitePast();
-  absl::Time healthy_since = absl::InfiniteFuture();
+  // Monotonic times (Clock::MonotonicNow).
+  absl::Duration next_start = -absl::InfiniteDuration();
+  absl::Duration next_probe = -absl::InfiniteDuration();
+  absl::Duration healthy_since = absl::InfiniteDuration();
   absl::Duration backoff;
   // Guarded by Supervisor::mu_.
   ResourceView view;
@@ -92,6 +90,7 @@ Supervisor::Supervisor(std::vector<std::unique_ptr<Resource>> resources,
                        std::vector<std::string> order, SupervisorOptions options,
                        ProgressFn progress)
     : options_(options),
+      clock_(options.clock != nullptr ? options.clock : SystemClock::Get()),
       progress_(std::move(progress)),
       order_(std::move(order)),
       resources_(std::move(resources)) {}
@@ -119,8 +118,8 @@ void Supervisor::SetState(Resource& r, const std::string& state, const std::stri
 
 void Supervisor::Loop() {
   while (!stopping_.load()) {
-    Step(absl::Now());
-    absl::SleepFor(options_.tick);
+    Step(clock_->MonotonicNow());
+    clock_->SleepFor(options_.tick);
   }
   // Reverse start order; each one gets its grace period.
   for (auto it = resources_.rbegin(); it != resources_.rend(); ++it) StopOne(**it);
@@ -139,13 +138,13 @@ void Supervisor::StopOne(Resource& r) {
     r.child.reset();
   }
   r.healthy = false;
-  r.healthy_since = absl::InfiniteFuture();
+  r.healthy_since = absl::InfiniteDuration();
   idgen::MutexLock lock(&mu_);
   r.view.pid = 0;
   SetState(r, "stopped", "");
 }
 
-void Supervisor::Step(absl::Time now) {
+void Supervisor::Step(absl::Duration now) {
   std::deque<std::pair<std::string, int>> commands;
   {
     idgen::MutexLock lock(&mu_);
@@ -176,7 +175,7 @@ void Supervisor::Step(absl::Time now) {
       r.log.AddLine("apphost", absl::StrCat("exited: ", exit), NowMs());
       r.child.reset();
       r.healthy = false;
-      r.healthy_since = absl::InfiniteFuture();
+      r.healthy_since = absl::InfiniteDuration();
       idgen::MutexLock lock(&mu_);
       r.view.pid = 0;
       r.view.last_exit = exit;
@@ -209,7 +208,7 @@ void Supervisor::Step(absl::Time now) {
   }
 }
 
-void Supervisor::Launch(Resource& r, absl::Time now) {
+void Supervisor::Launch(Resource& r, absl::Duration now) {
   SpawnOptions spawn;
   spawn.argv = r.spec.argv;
   spawn.env = r.spec.env;
@@ -233,7 +232,7 @@ void Supervisor::Launch(Resource& r, absl::Time now) {
   SetState(r, "starting", "");
 }
 
-void Supervisor::Probe(Resource& r, absl::Time now) {
+void Supervisor::Probe(Resource& r, absl::Duration now) {
   r.next_probe = now + options_.health_interval;
   bool ok = false;
   std::string detail;
@@ -300,7 +299,7 @@ LogBuffer* Supervisor::Logs(const std::string& name) const {
 }
 
 absl::Status Supervisor::WaitAllHealthy(absl::Duration timeout) {
-  const absl::Time end = absl::Now() + timeout;
+  const absl::Duration end = clock_->MonotonicNow() + timeout;
   for (;;) {
     std::vector<ResourceView> views = Snapshot();
     const ResourceView* bad = nullptr;
@@ -317,7 +316,7 @@ absl::Status Supervisor::WaitAllHealthy(absl::Duration timeout) {
       }
     }
     if (all) return absl::OkStatus();
-    if (bad->state == "failed" || absl::Now() >= end) {
+    if (bad->state == "failed" || clock_->MonotonicNow() >= end) {
       std::string tail;
       for (const LogLine& l : Logs(bad->spec.name)->Since(0)) {
         tail += absl::StrCat("\n    ", l.text);
@@ -330,7 +329,7 @@ absl::Status Supervisor::WaitAllHealthy(absl::Duration timeout) {
           bad->state == "failed" ? "" : absl::StrCat(" after ", absl::FormatDuration(timeout)),
           "; its log:", tail.empty() ? " (empty)" : tail));
     }
-    absl::SleepFor(absl::Milliseconds(50));
+    clock_->SleepFor(absl::Milliseconds(50));
   }
 }
 

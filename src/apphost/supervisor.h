@@ -29,6 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "idgen/clock.h"
 #include "idgen/mutex.h"
 #include "src/apphost/child_process.h"
 #include "src/apphost/log_buffer.h"
@@ -44,6 +45,11 @@ struct SupervisorOptions {
   absl::Duration restart_max = absl::Seconds(30);
   absl::Duration stable_after = absl::Seconds(10);
   absl::Duration stop_grace = absl::Seconds(10);
+  // Backoffs, probe intervals and timeouts run on its monotonic time, log
+  // stamps on its wall time; the supervisor thread and WaitAllHealthy pace
+  // themselves with its SleepFor. Null: SystemClock. Must outlive the
+  // supervisor.
+  Clock* clock = nullptr;
 };
 
 // What the dashboard and the terminal show of one resource.
@@ -67,23 +73,22 @@ class Supervisor {
                                         const std::string& detail)>;
 
   // INVALID_ARGUMENT for duplicate names, unknown or cyclic dependencies.
-  static absl::StatusOr<std::unique_ptr<Supervisor>> Create(const std::vector<ResourceSpec>& specs,
-                                                            SupervisorOptions options,
-                                                            ProgressFn progress);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Supervisor>> Create(
+      const std::vector<ResourceSpec>& specs, SupervisorOptions options, ProgressFn progress);
   ~Supervisor();  // StopAll()
 
   // Starts the supervisor thread; every resource is wanted up.
   void Start();
   // Waits until every resource is healthy, or one has failed, or `timeout`;
   // the error names the resource, its state and the tail of its log.
-  absl::Status WaitAllHealthy(absl::Duration timeout);
+  [[nodiscard]] absl::Status WaitAllHealthy(absl::Duration timeout);
   // Stops everything in reverse order and ends the thread. Idempotent.
   void StopAll();
 
   // NOT_FOUND for an unknown name. Carried out asynchronously.
-  absl::Status StopResource(const std::string& name);
-  absl::Status StartResource(const std::string& name);
-  absl::Status RestartResource(const std::string& name);
+  [[nodiscard]] absl::Status StopResource(const std::string& name);
+  [[nodiscard]] absl::Status StartResource(const std::string& name);
+  [[nodiscard]] absl::Status RestartResource(const std::string& name);
 
   std::vector<ResourceView> Snapshot() const;
   // Null for an unknown name.
@@ -95,16 +100,19 @@ class Supervisor {
   Supervisor(std::vector<std::unique_ptr<Resource>> resources, std::vector<std::string> order,
              SupervisorOptions options, ProgressFn progress);
   void Loop();
-  void Step(absl::Time now);
-  void Launch(Resource& r, absl::Time now);
-  void Probe(Resource& r, absl::Time now);
+  // `now` is the clock's monotonic time.
+  void Step(absl::Duration now);
+  void Launch(Resource& r, absl::Duration now);
+  void Probe(Resource& r, absl::Duration now);
+  int64_t NowMs() const { return clock_->WallUnixMillis(); }
   void StopOne(Resource& r);
   void SetState(Resource& r, const std::string& state, const std::string& detail)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Resource* Find(const std::string& name) const;
-  absl::Status Command(const std::string& name, int command);
+  [[nodiscard]] absl::Status Command(const std::string& name, int command);
 
   const SupervisorOptions options_;
+  Clock* const clock_;
   const ProgressFn progress_;
   const std::vector<std::string> order_;  // dependency order
   std::vector<std::unique_ptr<Resource>> resources_;

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "idgen/clock.h"
 
 namespace idgen::apphost {
 namespace {
@@ -172,6 +173,21 @@ TEST(SupervisorTest, UnhealthyResourceTimesOutNamingItWithItsLog) {
   EXPECT_EQ(View(**sup, "after").state, "waiting");
   EXPECT_EQ(View(**sup, "after").pid, 0);
   (*sup)->StopAll();
+}
+
+TEST(SupervisorTest, WaitAllHealthyRunsOutOnTheInjectedClock) {
+  FakeClock clock(absl::FromUnixMillis(1'700'000'000'000));
+  SupervisorOptions o = Fast();
+  o.clock = &clock;
+  auto sup = Supervisor::Create({Shell("svc", "sleep 30")}, o, nullptr);
+  ASSERT_TRUE(sup.ok()) << sup.status();
+  // Never started, so never healthy: the wait runs out after 30 s of the fake
+  // clock, which its SleepFor advances without blocking.
+  const absl::Status s = (*sup)->WaitAllHealthy(absl::Seconds(30));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("resource svc is waiting after 30s"));
+  EXPECT_GE(clock.TotalSlept(), absl::Seconds(30));
+  EXPECT_LT(clock.TotalSlept(), absl::Seconds(31));
 }
 
 }  // namespace

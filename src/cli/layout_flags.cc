@@ -3,6 +3,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::cli {
 
@@ -17,11 +18,10 @@ void LayoutFlags::AddTo(CLI::App* cmd) {
 }
 
 absl::StatusOr<Layout> LayoutFlags::Resolve() const {
-  absl::StatusOr<Layout> base = Layout::Preset(preset_);
-  if (!base.ok()) return base.status();
+  IDGEN_ASSIGN_OR_RETURN(Layout base, Layout::Preset(preset_));
   const bool custom = time_bits_ || worker_bits_ || sequence_bits_ || unit_ms_ || epoch_ms_;
   if (!custom) return base;
-  LayoutSpec spec = base->spec();
+  LayoutSpec spec = base.spec();
   spec.name = "custom";
   if (time_bits_) spec.time_bits = *time_bits_;
   if (worker_bits_) spec.worker_bits = *worker_bits_;

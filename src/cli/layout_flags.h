@@ -26,7 +26,7 @@ class LayoutFlags {
   std::string* preset() { return &preset_; }
   // Builds and validates the layout; INVALID_ARGUMENT / NOT_FOUND with a
   // one-line reason otherwise.
-  absl::StatusOr<Layout> Resolve() const;
+  [[nodiscard]] absl::StatusOr<Layout> Resolve() const;
 
  private:
   std::string preset_ = "twitter";

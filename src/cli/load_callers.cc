@@ -70,8 +70,9 @@ size_t Run::Claim(size_t n) {
 
 void Run::CallerDone() {
   if (remaining.fetch_sub(1) == 1) {
-    absl::MutexLock lock(&mu);
+    idgen::MutexLock lock(&mu);
     all_done = true;
+    all_done_cv.SignalAll();
   }
 }
 

@@ -31,7 +31,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "idgen/mutex.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/cli/load_generator.h"
 
@@ -57,7 +57,8 @@ struct Run {
   std::chrono::nanoseconds interval{0};  // between requests of one caller; 0 = unpaced
   std::atomic<uint64_t> stored{0};
   std::atomic<int> remaining{0};
-  absl::Mutex mu;
+  idgen::Mutex mu;
+  idgen::CondVar all_done_cv{&mu};
   bool all_done ABSL_GUARDED_BY(mu) = false;
 
   // Room for up to `n` more IDs in the uniqueness check.

@@ -17,9 +17,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "idgen/mutex.h"
 #include "idgen/v1/idgen.grpc.pb.h"
+#include "src/base/status_macros.h"
 #include "src/cli/load_callers.h"
 
 namespace idgen::cli {
@@ -180,10 +181,8 @@ absl::Status ValidateTarget(std::string_view target) {
 }
 
 absl::Status ValidateLoadConfig(const LoadConfig& c) {
-  if (absl::Status s = ValidateTarget(c.target); !s.ok()) return s;
-  if (absl::Status s = security::CheckTlsClientConfig(c.tls, absl::Now(), "--tls-"); !s.ok()) {
-    return s;
-  }
+  IDGEN_RETURN_IF_ERROR(ValidateTarget(c.target));
+  IDGEN_RETURN_IF_ERROR(security::CheckTlsClientConfig(c.tls, absl::Now(), "--tls-"));
   auto bad = [](std::string_view msg) { return absl::InvalidArgumentError(std::string(msg)); };
   if (c.count == 0) return bad("--count must be at least 1");
   if (c.count > 1'000'000) return bad("--count must be at most 1000000");
@@ -240,7 +239,7 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
 
 // One request like the run's, so that a bad namespace or count fails the
 // command at once instead of as millions of errors.
-absl::Status Probe(v1::IdGenerator::Stub& stub, const LoadConfig& c) {
+[[nodiscard]] absl::Status Probe(v1::IdGenerator::Stub& stub, const LoadConfig& c) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + Seconds(c.timeout_s));
   grpc::Status s;
@@ -274,7 +273,7 @@ absl::Status Probe(v1::IdGenerator::Stub& stub, const LoadConfig& c) {
 }  // namespace
 
 absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config) {
-  if (absl::Status s = ValidateLoadConfig(config); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(ValidateLoadConfig(config));
   const int threads = config.threads > 0
                           ? config.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -293,7 +292,7 @@ absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config) {
           absl::StrCat("cannot connect to ", config.target, " within ", config.timeout_s, " s"));
     }
   }
-  if (absl::Status s = Probe(*stubs[0], config); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(Probe(*stubs[0], config));
 
   load::Run run;
   run.config = &config;
@@ -321,8 +320,8 @@ absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config) {
   std::vector<std::thread> pollers;
   for (auto& shard : shards) pollers.emplace_back([s = shard.get()] { s->Poll(); });
   {
-    absl::MutexLock lock(&run.mu);
-    run.mu.Await(absl::Condition(&run.all_done));
+    idgen::MutexLock lock(&run.mu);
+    while (!run.all_done) run.all_done_cv.Wait();
   }
   for (auto& shard : shards) shard->cq.Shutdown();
   for (auto& t : pollers) t.join();

@@ -41,7 +41,7 @@ namespace idgen::cli {
 enum class BenchMode { kUnary, kBatch, kStream };
 
 // "unary", "batch" or "stream"; INVALID_ARGUMENT naming the choices otherwise.
-absl::StatusOr<BenchMode> ParseBenchMode(std::string_view name);
+[[nodiscard]] absl::StatusOr<BenchMode> ParseBenchMode(std::string_view name);
 std::string_view BenchModeName(BenchMode mode);
 
 // A log-bucket histogram in the spirit of HdrHistogram: values below 128 are
@@ -99,7 +99,7 @@ uint64_t CountDuplicates(std::vector<std::vector<uint64_t>>& sequences);
 uint64_t CountDuplicates(std::vector<std::vector<Id128>>& sequences);
 
 // host:port, [v6]:port, or a gRPC URI (dns:, ipv4:, ipv6:, unix:).
-absl::Status ValidateTarget(std::string_view target);
+[[nodiscard]] absl::Status ValidateTarget(std::string_view target);
 
 struct LoadConfig {
   std::string target;
@@ -125,7 +125,7 @@ struct LoadConfig {
 inline constexpr double kMaxBenchSeconds = 3600;
 
 // INVALID_ARGUMENT with a one-line message for any flag out of range.
-absl::Status ValidateLoadConfig(const LoadConfig& config);
+[[nodiscard]] absl::Status ValidateLoadConfig(const LoadConfig& config);
 
 struct LoadReport {
   // Counted over the measured window only.
@@ -158,7 +158,7 @@ struct LoadReport {
 // namespace or count of a probe request (bad input), UNAVAILABLE when it
 // cannot be reached; otherwise returns the report, whatever errors the node
 // answered with during the run.
-absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config);
+[[nodiscard]] absl::StatusOr<LoadReport> RunLoad(const LoadConfig& config);
 
 }  // namespace idgen::cli
 

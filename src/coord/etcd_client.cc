@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::coord {
 
@@ -141,7 +142,10 @@ EtcdOp EtcdOp::Put(std::string key, std::string value, int64_t lease) {
 EtcdOp EtcdOp::Delete(std::string key) { return {.kind = Kind::kDelete, .key = std::move(key)}; }
 
 EtcdClient::EtcdClient(std::vector<std::string> endpoints, Options options)
-    : endpoints_(std::move(endpoints)), options_(std::move(options)) {
+    : endpoints_(std::move(endpoints)), options_([&options] {
+        if (options.clock == nullptr) options.clock = SystemClock::Get();
+        return std::move(options);
+      }()) {
   grpc::ChannelArguments args;
   // Reconnect quickly once etcd is back: gRPC's default backoff grows to 120 s.
   // (Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: it is also the connect timeout,
@@ -206,11 +210,17 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::
   // Take the first endpoint (in list order) that connects. Short turns per
   // endpoint, because a connect only progresses while someone waits on it and
   // a black-holed endpoint must not eat the whole budget.
-  const absl::Time deadline = absl::Now() + dial_timeout;
-  while (absl::Now() < deadline) {
+  Clock* const clock = client->options_.clock;
+  const absl::Duration deadline = clock->MonotonicNow() + dial_timeout;
+  while (clock->MonotonicNow() < deadline) {
     for (size_t i = 0; i < client->stubs_.size(); ++i) {
-      const absl::Time turn = std::min(deadline, absl::Now() + absl::Milliseconds(100));
-      if (client->stubs_[i]->channel->WaitForConnected(absl::ToChronoTime(turn))) {
+      const absl::Duration turn =
+          std::min(deadline - clock->MonotonicNow(), absl::Milliseconds(100));
+      // gRPC waits until a point of real wall time.
+      if (client->stubs_[i]->channel->WaitForConnected(
+              std::chrono::system_clock::now() +
+              std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                  absl::ToChronoNanoseconds(turn)))) {
         client->current_.store(i);
         return client;
       }
@@ -239,10 +249,10 @@ std::string EtcdClient::PrefixEnd(const std::string& prefix) {
 template <typename Fn>
 absl::Status EtcdClient::CallWithFailover(const std::string& what, Fn&& attempt) {
   if (!options_.observe_call) return CallWithFailoverOnce(what, std::forward<Fn>(attempt));
-  const absl::Time start = absl::Now();
+  const absl::Duration start = options_.clock->MonotonicNow();
   absl::Status s = CallWithFailoverOnce(what, std::forward<Fn>(attempt));
-  options_.observe_call(std::string_view(what).substr(0, what.find(' ')), absl::Now() - start,
-                        s.ok());
+  options_.observe_call(std::string_view(what).substr(0, what.find(' ')),
+                        options_.clock->MonotonicNow() - start, s.ok());
   return s;
 }
 
@@ -287,10 +297,9 @@ absl::StatusOr<std::vector<EtcdKeyValue>> EtcdClient::Range(const std::string& k
 }
 
 absl::StatusOr<std::optional<EtcdKeyValue>> EtcdClient::Get(const std::string& key) {
-  absl::StatusOr<std::vector<EtcdKeyValue>> kvs = Range(key);
-  if (!kvs.ok()) return kvs.status();
-  if (kvs->empty()) return std::optional<EtcdKeyValue>();
-  return std::optional<EtcdKeyValue>(std::move(kvs->front()));
+  IDGEN_ASSIGN_OR_RETURN(std::vector<EtcdKeyValue> kvs, Range(key));
+  if (kvs.empty()) return std::optional<EtcdKeyValue>();
+  return std::optional<EtcdKeyValue>(std::move(kvs.front()));
 }
 
 absl::StatusOr<int64_t> EtcdClient::Put(const std::string& key, const std::string& value,

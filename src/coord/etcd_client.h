@@ -40,6 +40,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "idgen/clock.h"
 
 namespace idgen::coord {
 
@@ -109,40 +110,45 @@ class EtcdClient {
     // ("Range", "Txn", "LeaseGrant", "LeaseKeepAlive", ...), its duration and
     // whether it succeeded. For metrics; must be thread-safe and quick.
     std::function<void(std::string_view op, absl::Duration elapsed, bool ok)> observe_call;
+    // Measures the dial timeout and observe_call's durations on its
+    // monotonic time; RPC deadlines stay on gRPC's real clock. Null:
+    // SystemClock. Must outlive the client.
+    Clock* clock = nullptr;
   };
 
   // `endpoints`: "http://host:port" or "host:port". INVALID_ARGUMENT for an
   // empty list or an https:// endpoint. With a dial timeout, UNAVAILABLE if no
   // endpoint became reachable within it.
-  static absl::StatusOr<std::unique_ptr<EtcdClient>> Create(std::vector<std::string> endpoints,
-                                                            Options options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<EtcdClient>> Create(
+      std::vector<std::string> endpoints, Options options);
   ~EtcdClient();
   EtcdClient(const EtcdClient&) = delete;
   EtcdClient& operator=(const EtcdClient&) = delete;
 
   // Keys in [key, range_end), or just `key` when range_end is empty. Use
   // PrefixEnd(p) as range_end to list a prefix.
-  absl::StatusOr<std::vector<EtcdKeyValue>> Range(const std::string& key,
-                                                  const std::string& range_end = "",
-                                                  bool keys_only = false);
+  [[nodiscard]] absl::StatusOr<std::vector<EtcdKeyValue>> Range(const std::string& key,
+                                                                const std::string& range_end = "",
+                                                                bool keys_only = false);
   // The single key, or nullopt if it does not exist.
-  absl::StatusOr<std::optional<EtcdKeyValue>> Get(const std::string& key);
+  [[nodiscard]] absl::StatusOr<std::optional<EtcdKeyValue>> Get(const std::string& key);
   // Returns the revision of the write.
-  absl::StatusOr<int64_t> Put(const std::string& key, const std::string& value, int64_t lease = 0);
+  [[nodiscard]] absl::StatusOr<int64_t> Put(const std::string& key, const std::string& value,
+                                            int64_t lease = 0);
   // Returns the number of keys deleted.
-  absl::StatusOr<int64_t> Delete(const std::string& key);
-  absl::StatusOr<EtcdTxnResult> Txn(const std::vector<EtcdCompare>& compares,
-                                    const std::vector<EtcdOp>& success,
-                                    const std::vector<EtcdOp>& failure);
+  [[nodiscard]] absl::StatusOr<int64_t> Delete(const std::string& key);
+  [[nodiscard]] absl::StatusOr<EtcdTxnResult> Txn(const std::vector<EtcdCompare>& compares,
+                                                  const std::vector<EtcdOp>& success,
+                                                  const std::vector<EtcdOp>& failure);
 
-  absl::StatusOr<EtcdLeaseGrant> LeaseGrant(int64_t ttl_seconds);
+  [[nodiscard]] absl::StatusOr<EtcdLeaseGrant> LeaseGrant(int64_t ttl_seconds);
   // Revoking a lease that no longer exists is NOT_FOUND.
-  absl::Status LeaseRevoke(int64_t lease_id);
+  [[nodiscard]] absl::Status LeaseRevoke(int64_t lease_id);
   // Remaining seconds; <= 0 (etcd says -1) when the lease no longer exists.
-  absl::StatusOr<int64_t> LeaseTimeToLive(int64_t lease_id);
+  [[nodiscard]] absl::StatusOr<int64_t> LeaseTimeToLive(int64_t lease_id);
   // Renews the lease once over a short-lived LeaseKeepAlive stream and
   // returns the new TTL in seconds; <= 0 when the lease no longer exists.
-  absl::StatusOr<int64_t> KeepAliveOnce(int64_t lease_id);
+  [[nodiscard]] absl::StatusOr<int64_t> KeepAliveOnce(int64_t lease_id);
 
   // The endpoint calls currently go to.
   std::string current_endpoint() const;
@@ -159,9 +165,9 @@ class EtcdClient {
   // Runs `attempt` on the current endpoint, failing over as described above.
   // `what` names the operation in error messages.
   template <typename Fn>
-  absl::Status CallWithFailover(const std::string& what, Fn&& attempt);
+  [[nodiscard]] absl::Status CallWithFailover(const std::string& what, Fn&& attempt);
   template <typename Fn>
-  absl::Status CallWithFailoverOnce(const std::string& what, Fn&& attempt);
+  [[nodiscard]] absl::Status CallWithFailoverOnce(const std::string& what, Fn&& attempt);
 
   // Keeps every channel connecting: see ConnectorLoop in the .cc.
   void ConnectorLoop();

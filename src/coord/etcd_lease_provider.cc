@@ -7,7 +7,6 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -22,6 +21,7 @@
 #include "absl/types/span.h"
 #include "idgen/mutex.h"
 #include "idgen/random.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::coord {
 namespace {
@@ -59,8 +59,8 @@ std::string HolderJson(const AcquireOptions& options, int64_t lease_id, int64_t 
 }
 
 // The stored reservation: 0 when the key does not exist.
-absl::StatusOr<int64_t> ParseReservation(const std::vector<EtcdKeyValue>& kvs,
-                                         const std::string& key) {
+[[nodiscard]] absl::StatusOr<int64_t> ParseReservation(const std::vector<EtcdKeyValue>& kvs,
+                                                       const std::string& key) {
   if (kvs.empty()) return 0;
   int64_t ms = 0;
   if (!absl::SimpleAtoi(kvs.front().value, &ms) || ms < 0) {
@@ -209,11 +209,10 @@ class EtcdWorkerLease final : public WorkerLease {
         return NotHeldError();
       }
       const std::vector<EtcdKeyValue>& res = txn->responses.at(1);
-      absl::StatusOr<int64_t> stored = ParseReservation(res, p_.reservation_key);
-      if (!stored.ok()) return stored.status();
+      IDGEN_ASSIGN_OR_RETURN(int64_t stored, ParseReservation(res, p_.reservation_key));
       reservation_mod_revision_ = res.empty() ? 0 : res[0].mod_revision;
       // Adopting a higher stored value is safe: it only raises the floor.
-      reserved_ = settle ? *stored : std::max(reserved_, *stored);
+      reserved_ = settle ? stored : std::max(reserved_, stored);
     }
     return absl::AbortedError(absl::StrCat("reservation ", p_.reservation_key,
                                            " kept changing under worker id ", p_.worker_id,
@@ -242,29 +241,34 @@ class EtcdWorkerLease final : public WorkerLease {
       if (!state_.compare_exchange_strong(expected, kFenced)) return;
       fence_reason_ = reason;
     }
-    {
-      std::lock_guard<std::mutex> lock(stop_mu_);
-      wake_ = true;
-    }
-    stop_cv_.notify_all();
+    idgen::MutexLock lock(&stop_mu_);
+    wake_ = true;
+    stop_cv_.SignalAll();
   }
 
   // Sleeps up to `d` of real time or until woken; false once StopKeepAlive()
   // was called.
   bool WaitFor(absl::Duration d) {
-    std::unique_lock<std::mutex> lock(stop_mu_);
-    stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(std::max(d, absl::ZeroDuration())),
-                      [this] { return stop_ || wake_; });
+    // Real time on purpose: the keepalive must reach etcd on etcd's clock,
+    // whatever the injected clock says.
+    Clock* const real = SystemClock::Get();
+    const absl::Duration deadline = real->MonotonicNow() + d;
+    idgen::MutexLock lock(&stop_mu_);
+    while (!stop_ && !wake_) {
+      const absl::Duration left = deadline - real->MonotonicNow();
+      if (left <= absl::ZeroDuration()) break;
+      stop_cv_.WaitFor(left);
+    }
     wake_ = false;
     return !stop_;
   }
 
   void StopKeepAlive() {
     {
-      std::lock_guard<std::mutex> lock(stop_mu_);
+      idgen::MutexLock lock(&stop_mu_);
       stop_ = true;
+      stop_cv_.SignalAll();
     }
-    stop_cv_.notify_all();
     if (keepalive_.joinable() && keepalive_.get_id() != std::this_thread::get_id()) {
       keepalive_.join();
     }
@@ -315,10 +319,10 @@ class EtcdWorkerLease final : public WorkerLease {
   int64_t reserved_ ABSL_GUARDED_BY(mu_);
   int64_t reservation_mod_revision_ ABSL_GUARDED_BY(mu_);
 
-  mutable std::mutex stop_mu_;
-  mutable std::condition_variable stop_cv_;
-  bool stop_ = false;          // guarded by stop_mu_
-  mutable bool wake_ = false;  // guarded by stop_mu_
+  mutable idgen::Mutex stop_mu_;
+  mutable idgen::CondVar stop_cv_{&stop_mu_};
+  bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
+  mutable bool wake_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::thread keepalive_;
 };
 
@@ -359,11 +363,10 @@ absl::StatusOr<std::unique_ptr<EtcdLeaseProvider>> EtcdLeaseProvider::Create(
         absl::FormatDuration(options.ttl)));
   }
   if (options.clock == nullptr) options.clock = SystemClock::Get();
-  absl::StatusOr<std::unique_ptr<EtcdClient>> client =
-      EtcdClient::Create(options.endpoints, options.client);
-  if (!client.ok()) return client.status();
+  IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<EtcdClient> client,
+                         EtcdClient::Create(options.endpoints, options.client));
   return std::unique_ptr<EtcdLeaseProvider>(
-      new EtcdLeaseProvider(std::move(options), std::shared_ptr<EtcdClient>(std::move(*client))));
+      new EtcdLeaseProvider(std::move(options), std::shared_ptr<EtcdClient>(std::move(client))));
 }
 
 absl::Status EtcdLeaseProvider::AllTaken(int64_t max_workers) const {
@@ -384,7 +387,7 @@ std::string EtcdLeaseProvider::ReservationKey(int64_t id) const {
 
 absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
     const AcquireOptions& options) {
-  if (absl::Status s = ValidateAcquireOptions(options); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(ValidateAcquireOptions(options));
   Clock* const clock = options_.clock;
 
   // Candidate ids: the requested one, or every id not listed as taken, from a
@@ -394,11 +397,11 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
     candidates.push_back(*options.worker_id);
   } else {
     const std::string prefix = absl::StrCat("/idgen/", options_.cluster, "/workers/");
-    absl::StatusOr<std::vector<EtcdKeyValue>> taken_kvs =
-        client_->Range(prefix, EtcdClient::PrefixEnd(prefix), /*keys_only=*/true);
-    if (!taken_kvs.ok()) return taken_kvs.status();
+    IDGEN_ASSIGN_OR_RETURN(
+        std::vector<EtcdKeyValue> taken_kvs,
+        client_->Range(prefix, EtcdClient::PrefixEnd(prefix), /*keys_only=*/true));
     std::set<int64_t> taken;
-    for (const EtcdKeyValue& kv : *taken_kvs) {
+    for (const EtcdKeyValue& kv : taken_kvs) {
       int64_t id = 0;
       if (absl::SimpleAtoi(absl::string_view(kv.key).substr(prefix.size()), &id)) taken.insert(id);
     }
@@ -413,28 +416,28 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
   }
 
   const absl::Duration grant_sent = clock->MonotonicNow();
-  absl::StatusOr<EtcdLeaseGrant> grant = client_->LeaseGrant(absl::ToInt64Seconds(options_.ttl));
-  if (!grant.ok()) return grant.status();
+  IDGEN_ASSIGN_OR_RETURN(EtcdLeaseGrant grant,
+                         client_->LeaseGrant(absl::ToInt64Seconds(options_.ttl)));
   bool claimed = false;
   auto revoke_unless_claimed = [&] {
-    if (!claimed) (void)client_->LeaseRevoke(grant->id);
+    if (!claimed) (void)client_->LeaseRevoke(grant.id);
   };
-  const std::string holder = HolderJson(options, grant->id, clock->WallUnixMillis());
+  const std::string holder = HolderJson(options, grant.id, clock->WallUnixMillis());
 
   for (const int64_t id : candidates) {
     const std::string worker_key = WorkerKey(id);
     const std::string reservation_key = ReservationKey(id);
     absl::StatusOr<EtcdTxnResult> txn =
         client_->Txn({EtcdCompare::CreateRevision(worker_key, 0)},
-                     {EtcdOp::Put(worker_key, holder, grant->id), EtcdOp::Get(reservation_key)},
+                     {EtcdOp::Put(worker_key, holder, grant.id), EtcdOp::Get(reservation_key)},
                      {EtcdOp::Get(worker_key)});
     if (!txn.ok()) {
       revoke_unless_claimed();
       return txn.status();
     }
     ClaimParams p{.worker_id = id,
-                  .lease_id = grant->id,
-                  .ttl = std::min(options_.ttl, absl::Seconds(grant->ttl_seconds)),
+                  .lease_id = grant.id,
+                  .ttl = std::min(options_.ttl, absl::Seconds(grant.ttl_seconds)),
                   .margin = options_.safety_margin,
                   .worker_key = worker_key,
                   .reservation_key = reservation_key,
@@ -445,7 +448,7 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
       reservation = txn->responses.at(1);
     } else {
       const std::vector<EtcdKeyValue>& current = txn->responses.at(0);
-      if (!current.empty() && current[0].lease == grant->id) {
+      if (!current.empty() && current[0].lease == grant.id) {
         // Our own claim, applied by an attempt whose answer was lost. Only the
         // holder writes the reservation, so reading it now is still atomic
         // enough: nobody else can have changed it since the claim.

@@ -75,12 +75,14 @@ class EtcdLeaseProvider final : public LeaseProvider {
  public:
   // INVALID_ARGUMENT for bad options; errors of EtcdClient::Create (e.g.
   // UNAVAILABLE when no endpoint answers within client.dial_timeout).
-  static absl::StatusOr<std::unique_ptr<EtcdLeaseProvider>> Create(EtcdLeaseOptions options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<EtcdLeaseProvider>> Create(
+      EtcdLeaseOptions options);
 
   // As LeaseProvider::Acquire. The ALREADY_EXISTS message quotes the holder's
   // JSON; RESOURCE_EXHAUSTED revokes the lease it granted. Errors talking to
   // etcd come back as UNAVAILABLE / DEADLINE_EXCEEDED naming the endpoints.
-  absl::StatusOr<std::unique_ptr<WorkerLease>> Acquire(const AcquireOptions& options) override;
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<WorkerLease>> Acquire(
+      const AcquireOptions& options) override;
 
   // "/idgen/<cluster>/workers/<id>" and "/idgen/<cluster>/reservations/<id>".
   std::string WorkerKey(int64_t id) const;
@@ -93,7 +95,7 @@ class EtcdLeaseProvider final : public LeaseProvider {
   EtcdLeaseProvider(EtcdLeaseOptions options, std::shared_ptr<EtcdClient> client)
       : options_(std::move(options)), client_(std::move(client)) {}
 
-  absl::Status AllTaken(int64_t max_workers) const;
+  [[nodiscard]] absl::Status AllTaken(int64_t max_workers) const;
 
   const EtcdLeaseOptions options_;  // normalised: margin and clock set
   const std::shared_ptr<EtcdClient> client_;

@@ -19,13 +19,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "idgen/mutex.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::coord {
 namespace {
 
 std::string ErrnoText(int err) { return std::string(std::strerror(err)); }
 
-absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
+[[nodiscard]] absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
   size_t off = 0;
   while (off < data.size()) {
     const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
@@ -40,7 +41,8 @@ absl::Status WriteAll(int fd, const std::string& data, const std::string& path) 
 
 // Replaces `path` with `contents` so that after a crash either the old or the
 // new contents are there, and the new ones are durable once this returns.
-absl::Status DurableReplace(const std::string& path, const std::string& contents, int dir_fd) {
+[[nodiscard]] absl::Status DurableReplace(const std::string& path, const std::string& contents,
+                                          int dir_fd) {
   const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::InternalError(absl::StrCat("open ", tmp, ": ", ErrnoText(errno)));
@@ -193,7 +195,7 @@ absl::StatusOr<std::unique_ptr<FileLeaseProvider>> FileLeaseProvider::Create(
 
 absl::StatusOr<std::unique_ptr<WorkerLease>> FileLeaseProvider::Acquire(
     const AcquireOptions& options) {
-  if (absl::Status s = ValidateAcquireOptions(options); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(ValidateAcquireOptions(options));
   const int64_t first = options.worker_id.value_or(0);
   const int64_t last = options.worker_id.value_or(options.max_workers - 1);
   for (int64_t id = first; id <= last; ++id) {

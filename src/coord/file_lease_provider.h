@@ -27,9 +27,11 @@ namespace idgen::coord {
 class FileLeaseProvider final : public LeaseProvider {
  public:
   // Creates `state_dir`/workers if needed; errors name the path and errno.
-  static absl::StatusOr<std::unique_ptr<FileLeaseProvider>> Create(const std::string& state_dir);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<FileLeaseProvider>> Create(
+      const std::string& state_dir);
 
-  absl::StatusOr<std::unique_ptr<WorkerLease>> Acquire(const AcquireOptions& options) override;
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<WorkerLease>> Acquire(
+      const AcquireOptions& options) override;
 
   const std::string& workers_dir() const { return workers_dir_; }
 
@@ -41,7 +43,7 @@ class FileLeaseProvider final : public LeaseProvider {
 
 // Reads a reservation file; 0 if it does not exist. Exposed for tests and
 // `idgen` tooling. DATA_LOSS if it exists but cannot be parsed.
-absl::StatusOr<int64_t> ReadReservationFile(const std::string& path);
+[[nodiscard]] absl::StatusOr<int64_t> ReadReservationFile(const std::string& path);
 
 }  // namespace idgen::coord
 

@@ -48,19 +48,19 @@ class WorkerLease {
   // Durably raises the reservation to `unix_ms` (no-op if not higher).
   // FAILED_PRECONDITION when the claim has been lost or released; other
   // errors when the store could not be written (nothing was promised then).
-  virtual absl::Status Reserve(int64_t unix_ms) = 0;
+  [[nodiscard]] virtual absl::Status Reserve(int64_t unix_ms) = 0;
   // Durably stores exactly `unix_ms`, which may be LOWER than the current
   // reservation. Only for a clean shutdown: the caller promises that no ID
   // above `unix_ms` was issued under this claim (and `unix_ms` >= floor).
   // Lets a node restarted right after a clean stop serve at once.
-  virtual absl::Status Settle(int64_t unix_ms) = 0;
+  [[nodiscard]] virtual absl::Status Settle(int64_t unix_ms) = 0;
   // The highest reservation durably stored by this lease.
   virtual int64_t reserved_unix_ms() const = 0;
   // True while the claim is known to be held.
   virtual bool Held() const = 0;
   virtual LeaseStatus Status() const = 0;
   // Frees the worker id. Idempotent.
-  virtual absl::Status Release() = 0;
+  [[nodiscard]] virtual absl::Status Release() = 0;
 };
 
 struct AcquireOptions {
@@ -75,7 +75,7 @@ struct AcquireOptions {
 
 // INVALID_ARGUMENT unless max_workers >= 1 and a requested worker id is in
 // 0..max_workers-1. Every LeaseProvider checks this first.
-inline absl::Status ValidateAcquireOptions(const AcquireOptions& options) {
+[[nodiscard]] inline absl::Status ValidateAcquireOptions(const AcquireOptions& options) {
   if (options.max_workers < 1) {
     return absl::InvalidArgumentError("max_workers must be at least 1");
   }
@@ -92,7 +92,8 @@ class LeaseProvider {
   virtual ~LeaseProvider() = default;
   // ALREADY_EXISTS if a requested id is taken; RESOURCE_EXHAUSTED if every id
   // is taken; other errors if the store is unusable. Messages say what to do.
-  virtual absl::StatusOr<std::unique_ptr<WorkerLease>> Acquire(const AcquireOptions& options) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<WorkerLease>> Acquire(
+      const AcquireOptions& options) = 0;
 };
 
 }  // namespace idgen::coord

@@ -1,8 +1,7 @@
 // Copyright idgen authors.
-#include "idgen/cached_clock.h"
+#include "src/core/cached_clock.h"
 
 #include <algorithm>
-#include <chrono>
 
 namespace idgen {
 
@@ -15,10 +14,10 @@ CachedClock::CachedClock(Clock* base, absl::Duration period)
 
 CachedClock::~CachedClock() {
   {
-    std::lock_guard<std::mutex> lock(stop_mu_);
+    idgen::MutexLock lock(&stop_mu_);
     stop_ = true;
+    stop_cv_.Signal();
   }
-  stop_cv_.notify_one();
   ticker_.join();
 }
 
@@ -43,14 +42,16 @@ void CachedClock::Refresh() {
 }
 
 void CachedClock::Run() {
-  const auto period = absl::ToChronoNanoseconds(period_);
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, period, [this] { return stop_; })) {
-    lock.unlock();
+  // Real time between refreshes: the ticker paces itself, whatever `base_`.
+  stop_mu_.Lock();
+  while (!stop_) {
+    if (!stop_cv_.WaitFor(period_)) continue;  // woken: stopping, or spurious
+    stop_mu_.Unlock();
     Refresh();
     ticks_.fetch_add(1, std::memory_order_relaxed);
-    lock.lock();
+    stop_mu_.Lock();
   }
+  stop_mu_.Unlock();
 }
 
 }  // namespace idgen

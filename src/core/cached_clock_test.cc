@@ -1,18 +1,17 @@
 // Copyright idgen authors.
-#include "idgen/cached_clock.h"
+#include "src/core/cached_clock.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "idgen/layout.h"
+#include "idgen/mutex.h"
 #include "idgen/snowflake_generator.h"
 
 namespace idgen {
@@ -135,13 +134,13 @@ class GatedClock final : public Clock {
   explicit GatedClock(int64_t ms) : ms_(ms) {}
 
   int64_t WallUnixMillis() override {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     const int64_t v = ms_;
     if (armed_) {  // the first reader after Arm() is held
       armed_ = false;
       held_ = true;
-      cv_.notify_all();
-      cv_.wait(lock, [&] { return !held_; });
+      cv_.SignalAll();
+      while (held_) cv_.Wait();
     }
     return v;
   }
@@ -150,29 +149,29 @@ class GatedClock final : public Clock {
   void SleepFor(absl::Duration) override {}
 
   void Set(int64_t ms) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ms_ = ms;
   }
   void Arm() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     armed_ = true;
   }
   void AwaitHeld() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return held_; });
+    MutexLock lock(&mu_);
+    while (!held_) cv_.Wait();
   }
   void Release() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     held_ = false;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int64_t ms_;
-  bool armed_ = false;
-  bool held_ = false;
+  Mutex mu_;
+  CondVar cv_{&mu_};
+  int64_t ms_ ABSL_GUARDED_BY(mu_);
+  bool armed_ ABSL_GUARDED_BY(mu_) = false;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 TEST(CachedClockTest, AStaleTickerReadCannotOverwriteANewerRefresh) {

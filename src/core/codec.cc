@@ -66,8 +66,8 @@ absl::string_view AbslView(std::string_view s) { return {s.data(), s.size()}; }
 // Accumulates text[start..] in base kBase. A bad character anywhere wins over
 // overflow, because it is the more specific complaint.
 template <uint64_t kBase>
-absl::StatusOr<uint64_t> ParseDigits(std::string_view text, size_t start, const DigitTable& table,
-                                     IdFormat f) {
+[[nodiscard]] absl::StatusOr<uint64_t> ParseDigits(std::string_view text, size_t start,
+                                                   const DigitTable& table, IdFormat f) {
   constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
   uint64_t value = 0;
   bool overflow = false;

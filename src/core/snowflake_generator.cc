@@ -5,6 +5,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "src/base/dcheck.h"
+#include "src/base/status_macros.h"
 
 namespace idgen {
 namespace {
@@ -41,7 +43,7 @@ std::string_view ClockStateName(ClockState s) {
 
 absl::StatusOr<std::unique_ptr<SnowflakeGenerator>> SnowflakeGenerator::Create(
     const Layout& layout, int64_t worker, Clock* clock, const SnowflakeOptions& options) {
-  if (absl::Status s = layout.ValidateWorker(worker); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(layout.ValidateWorker(worker));
   if (clock == nullptr) return absl::InvalidArgumentError("clock must not be null");
   const ClockPolicy& p = options.policy;
   if (p.max_wait < absl::ZeroDuration() || p.max_borrow < absl::ZeroDuration()) {
@@ -198,6 +200,13 @@ absl::Status SnowflakeGenerator::Claim(uint64_t want, uint64_t* first, uint64_t*
     }
     if (state_.compare_exchange_weak(cur, new_last, std::memory_order_acq_rel,
                                      std::memory_order_acquire)) {
+      // What the fuzzer and the chaos runner check from outside: IDs strictly
+      // increase, and a claim stays within one tick's sequence space (so
+      // NextBatch may number it consecutively).
+      IDGEN_DCHECK(new_first > cur);
+      IDGEN_DCHECK(count >= 1 && count <= want);
+      IDGEN_DCHECK((new_first >> seq_bits_) == last_tick);
+      IDGEN_DCHECK(static_cast<int64_t>(last_tick) <= reserved);
       if (logical) {
         counters_.logical_ids.fetch_add(count, std::memory_order_relaxed);
         if ((new_first >> seq_bits_) > cur_tick) {
@@ -217,7 +226,7 @@ absl::Status SnowflakeGenerator::Claim(uint64_t want, uint64_t* first, uint64_t*
 absl::StatusOr<uint64_t> SnowflakeGenerator::Next() {
   uint64_t first = 0;
   uint64_t got = 0;
-  if (absl::Status s = Claim(1, &first, &got); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(Claim(1, &first, &got));
   return IdOf(first);
 }
 
@@ -226,7 +235,7 @@ absl::Status SnowflakeGenerator::NextBatch(absl::Span<uint64_t> out) {
   while (filled < out.size()) {
     uint64_t first = 0;
     uint64_t got = 0;
-    if (absl::Status s = Claim(out.size() - filled, &first, &got); !s.ok()) return s;
+    IDGEN_RETURN_IF_ERROR(Claim(out.size() - filled, &first, &got));
     // States within one tick map to consecutive IDs.
     const uint64_t first_id = IdOf(first);
     for (uint64_t i = 0; i < got; ++i) out[filled + i] = first_id + i;

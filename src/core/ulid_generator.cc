@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "idgen/codec.h"
+#include "src/base/dcheck.h"
+#include "src/base/status_macros.h"
 
 namespace idgen {
 namespace {
@@ -16,7 +18,7 @@ constexpr size_t kUlidTextLength = 26;
 // Debian's abseil is built with its own string_view type, not std::string_view.
 absl::string_view AbslView(std::string_view s) { return {s.data(), s.size()}; }
 
-absl::Status TimestampOverflow(int64_t unix_ms) {
+[[nodiscard]] absl::Status TimestampOverflow(int64_t unix_ms) {
   return absl::OutOfRangeError(
       absl::StrFormat("ULID timestamp %d ms exceeds the 48-bit field (max %d, year 10889)", unix_ms,
                       kMaxUnixMillis48));
@@ -78,6 +80,8 @@ absl::Status UlidGenerator::AdvanceLocked(int64_t now_ms) {
 }
 
 Id128 UlidGenerator::EncodeLocked() const {
+  // Only AdvanceLocked moves the state, and it never leaves these bounds.
+  IDGEN_DCHECK(last_ms_ >= 0 && last_ms_ <= kMaxUnixMillis48);
   const uint64_t ms = static_cast<uint64_t>(last_ms_);
   Id128 id;
   for (size_t i = 0; i < 6; ++i) id[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
@@ -88,14 +92,14 @@ Id128 UlidGenerator::EncodeLocked() const {
 absl::StatusOr<Id128> UlidGenerator::Next() {
   const int64_t now_ms = clock_->WallUnixMillis();
   idgen::MutexLock lock(&mu_);
-  if (absl::Status s = AdvanceLocked(now_ms); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(AdvanceLocked(now_ms));
   return EncodeLocked();
 }
 
 absl::Status UlidGenerator::NextBatch(absl::Span<Id128> out) {
   idgen::MutexLock lock(&mu_);
   for (Id128& id : out) {
-    if (absl::Status s = AdvanceLocked(clock_->WallUnixMillis()); !s.ok()) return s;
+    IDGEN_RETURN_IF_ERROR(AdvanceLocked(clock_->WallUnixMillis()));
     id = EncodeLocked();
   }
   return absl::OkStatus();

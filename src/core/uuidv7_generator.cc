@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "idgen/codec.h"
+#include "src/base/dcheck.h"
+#include "src/base/status_macros.h"
 
 namespace idgen {
 namespace {
@@ -28,7 +30,7 @@ constexpr int HexValue(char c) {
 // Debian's abseil is built with its own string_view type, not std::string_view.
 absl::string_view AbslView(std::string_view s) { return {s.data(), s.size()}; }
 
-absl::Status TimestampOverflow(int64_t unix_ms) {
+[[nodiscard]] absl::Status TimestampOverflow(int64_t unix_ms) {
   return absl::OutOfRangeError(
       absl::StrFormat("UUIDv7 timestamp %d ms exceeds the 48-bit field (max %d, year 10889)",
                       unix_ms, kMaxUnixMillis48));
@@ -71,6 +73,8 @@ absl::Status UuidV7Generator::AdvanceLocked(int64_t now_ms) {
 }
 
 Id128 UuidV7Generator::EncodeLocked(const uint8_t* tail) const {
+  // Only AdvanceLocked moves the state, and it never leaves these bounds.
+  IDGEN_DCHECK(last_ms_ >= 0 && last_ms_ <= kMaxUnixMillis48 && counter_ <= kMaxCounter);
   const uint64_t ms = static_cast<uint64_t>(last_ms_);
   const uint64_t c = counter_;
   Id128 id;
@@ -89,7 +93,7 @@ absl::StatusOr<Id128> UuidV7Generator::Next() {
   const int64_t now_ms = clock_->WallUnixMillis();
   uint8_t tail[kTailBytes];
   idgen::MutexLock lock(&mu_);
-  if (absl::Status s = AdvanceLocked(now_ms); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(AdvanceLocked(now_ms));
   random_->Fill(absl::MakeSpan(tail));
   return EncodeLocked(tail);
 }
@@ -104,7 +108,7 @@ absl::Status UuidV7Generator::NextBatch(absl::Span<Id128> out) {
     const size_t n = std::min(kChunk, out.size() - done);
     random_->Fill(absl::MakeSpan(tails, n * kTailBytes));
     for (size_t j = 0; j < n; ++j) {
-      if (absl::Status s = AdvanceLocked(clock_->WallUnixMillis()); !s.ok()) return s;
+      IDGEN_RETURN_IF_ERROR(AdvanceLocked(clock_->WallUnixMillis()));
       out[done + j] = EncodeLocked(tails + j * kTailBytes);
     }
     done += n;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "src/base/status_macros.h"
 #include "src/config/host_port.h"
 
 namespace idgen::gateway {
@@ -39,12 +40,12 @@ std::string SchemeOf(Family f) {
   return "";
 }
 
-absl::StatusOr<Address> ParseAddress(const std::string& entry) {
+[[nodiscard]] absl::StatusOr<Address> ParseAddress(const std::string& entry) {
   auto bad = [&entry](const std::string& why) {
     return absl::InvalidArgumentError(absl::StrCat("backend \"", entry, "\": ", why));
   };
   if (entry.rfind("unix:", 0) == 0) {
-    if (absl::Status s = config::CheckGrpcListen("backend", entry); !s.ok()) return s;
+    IDGEN_RETURN_IF_ERROR(config::CheckGrpcListen("backend", entry));
     std::optional<std::string> path = config::UnixSocketPath(entry);
     // In a list ("unix:/a,/b") a comma would split the path.
     if (path->find(',') != std::string::npos) return bad("a socket path cannot contain ','");
@@ -115,19 +116,18 @@ absl::StatusOr<BackendTargets> ResolveBackends(const std::vector<std::string>& b
       return absl::InvalidArgumentError(
           "--backends: a dns:/// target must be the only backend (it resolves to all of them)");
     }
-    absl::StatusOr<Address> a = ParseAddress(entry);
-    if (!a.ok()) return a.status();
+    IDGEN_ASSIGN_OR_RETURN(Address a, ParseAddress(entry));
     for (const Address& seen : addresses) {
-      if (seen.text == a->text) {
+      if (seen.text == a.text) {
         return absl::InvalidArgumentError(absl::StrCat("backend \"", entry, "\" is listed twice"));
       }
     }
-    if (!addresses.empty() && addresses.front().family != a->family) {
+    if (!addresses.empty() && addresses.front().family != a.family) {
       return absl::InvalidArgumentError(
           "--backends: IPv4, IPv6 and unix: addresses cannot be mixed in one list "
           "(gRPC balances over one kind of address)");
     }
-    addresses.push_back(*std::move(a));
+    addresses.push_back(std::move(a));
   }
   const std::string scheme = SchemeOf(addresses.front().family);
   std::vector<std::string> texts;

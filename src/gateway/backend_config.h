@@ -60,7 +60,8 @@ struct BackendTargets {
 // outside 1..65535, a hostname other than localhost (use dns:///), a socket
 // path with a comma, mixed kinds of address, a dns:/// target with others,
 // duplicates, an empty list.
-absl::StatusOr<BackendTargets> ResolveBackends(const std::vector<std::string>& backends);
+[[nodiscard]] absl::StatusOr<BackendTargets> ResolveBackends(
+    const std::vector<std::string>& backends);
 
 // Splits "a,b , c" into {"a", "b", "c"} (empty items dropped).
 std::vector<std::string> SplitBackendList(std::string_view list);
@@ -69,7 +70,7 @@ std::vector<std::string> SplitBackendList(std::string_view list);
 std::string ServiceConfigJson(const BackendConfig& config);
 
 // INVALID_ARGUMENT for values outside their ranges (the message names them).
-absl::Status CheckBackendConfig(const BackendConfig& config);
+[[nodiscard]] absl::Status CheckBackendConfig(const BackendConfig& config);
 
 }  // namespace idgen::gateway
 

@@ -10,6 +10,7 @@
 #include "absl/random/random.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "src/base/status_macros.h"
 #include "src/telemetry/grpc_client_telemetry.h"
 #include "src/telemetry/telemetry.h"
 
@@ -41,6 +42,8 @@ struct Gather {
   std::function<void(std::vector<Report>&)> done;
 };
 
+// gRPC takes deadlines as points of real wall time: the one place the
+// gateway reads the system clock. `d` is a span of the injected clock.
 std::chrono::system_clock::time_point DeadlineIn(absl::Duration d) {
   return std::chrono::system_clock::now() +
          std::chrono::duration_cast<std::chrono::system_clock::duration>(
@@ -57,15 +60,19 @@ struct Backends::Node {
 };
 
 absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(const BackendConfig& config,
-                                                           telemetry::Telemetry* telemetry) {
-  if (absl::Status s = CheckBackendConfig(config); !s.ok()) return s;
-  absl::StatusOr<BackendTargets> targets = ResolveBackends(config.backends);
-  if (!targets.ok()) return targets.status();
-  return std::unique_ptr<Backends>(new Backends(config, *std::move(targets), telemetry));
+                                                           telemetry::Telemetry* telemetry,
+                                                           Clock* clock) {
+  IDGEN_RETURN_IF_ERROR(CheckBackendConfig(config));
+  IDGEN_ASSIGN_OR_RETURN(BackendTargets targets, ResolveBackends(config.backends));
+  return std::unique_ptr<Backends>(new Backends(config, std::move(targets), telemetry, clock));
 }
 
-Backends::Backends(BackendConfig config, BackendTargets targets, telemetry::Telemetry* telemetry)
-    : config_(std::move(config)), targets_(std::move(targets)), telemetry_(telemetry) {
+Backends::Backends(BackendConfig config, BackendTargets targets, telemetry::Telemetry* telemetry,
+                   Clock* clock)
+    : config_(std::move(config)),
+      targets_(std::move(targets)),
+      telemetry_(telemetry),
+      clock_(clock) {
   grpc::ChannelArguments args;
   args.SetServiceConfigJSON(ServiceConfigJson(config_));
   // Reconnect to a restarted backend within a second, not gRPC's default 20 s+.
@@ -114,9 +121,10 @@ Backends::~Backends() {
   retry_queue_.Stop();
   // Every call has a deadline; wait for the callbacks that are still due so
   // that none runs against a destroyed object.
-  const absl::Time give_up = absl::Now() + config_.call_timeout + kProbeTimeout + absl::Seconds(2);
-  while (pending_.load(std::memory_order_acquire) > 0 && absl::Now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const absl::Duration give_up =
+      clock_->MonotonicNow() + config_.call_timeout + kProbeTimeout + absl::Seconds(2);
+  while (pending_.load(std::memory_order_acquire) > 0 && clock_->MonotonicNow() < give_up) {
+    clock_->SleepFor(absl::Milliseconds(5));
   }
 }
 
@@ -135,14 +143,14 @@ struct Backends::RetryingCall {
   Request request;
   Callback<Response> done;
   const char* method = "";
-  absl::Time deadline;
+  absl::Duration deadline;        // monotonic
   telemetry::SpanContext parent;  // the caller's span, if any
   int attempts = 0;
   std::unique_ptr<grpc::ClientContext> ctx;
   Response response;
 };
 
-bool Backends::ShouldRetry(const grpc::Status& status, int attempts_made, absl::Time deadline,
+bool Backends::ShouldRetry(const grpc::Status& status, int attempts_made, absl::Duration deadline,
                            const char* method, absl::Duration* backoff) {
   if (status.ok()) {
     budget_.OnSuccess();
@@ -160,7 +168,7 @@ bool Backends::ShouldRetry(const grpc::Status& status, int attempts_made, absl::
   *backoff = RetryBudget::Backoff(attempts_made, config_.retry_backoff,
                                   absl::Uniform<double>(bitgen, 0.0, 1.0));
   // Leave the next attempt at least a millisecond of its deadline.
-  if (absl::Now() + *backoff + absl::Milliseconds(1) >= deadline) return false;
+  if (clock_->MonotonicNow() + *backoff + absl::Milliseconds(1) >= deadline) return false;
   retries_made_.fetch_add(1, std::memory_order_relaxed);
   if (retries_ != nullptr) retries_->Add(1, {{"rpc.method", method}});
   return true;
@@ -169,7 +177,7 @@ bool Backends::ShouldRetry(const grpc::Status& status, int attempts_made, absl::
 template <typename Request, typename Response, typename Start>
 void Backends::Attempt(std::shared_ptr<RetryingCall<Request, Response>> call, Start start) {
   call->ctx = std::make_unique<grpc::ClientContext>();
-  call->ctx->set_deadline(absl::ToChronoTime(call->deadline));
+  call->ctx->set_deadline(DeadlineIn(call->deadline - clock_->MonotonicNow()));
   // The callback API may create the client span on another thread (and a
   // retry starts on the retry queue's), so pass the parent explicitly.
   if (telemetry_ != nullptr && call->parent.valid()) {
@@ -207,7 +215,7 @@ std::shared_ptr<Backends::RetryingCall<Request, Response>> Backends::NewCall(
   call->request = request;
   call->done = std::move(done);
   call->method = method;
-  call->deadline = absl::Now() + config_.call_timeout;
+  call->deadline = clock_->MonotonicNow() + config_.call_timeout;
   if (telemetry_ != nullptr) {
     call->parent = parent.valid() ? parent : telemetry::CurrentSpanContext();
   }

@@ -34,6 +34,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "idgen/clock.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/gateway/backend_config.h"
 #include "src/gateway/delay_queue.h"
@@ -68,9 +69,13 @@ class Backends {
 
   // INVALID_ARGUMENT for bad backends or settings (see backend_config.h).
   // `telemetry` (optional, must outlive the Backends) gives every ID call a
-  // CLIENT span, child of the span current on the calling thread.
-  static absl::StatusOr<std::unique_ptr<Backends>> Create(
-      const BackendConfig& config, telemetry::Telemetry* telemetry = nullptr);
+  // CLIENT span, child of the span current on the calling thread. Call
+  // deadlines, retry backoffs and the wait at destruction run on `clock`'s
+  // monotonic time (it must outlive the Backends); gRPC itself keeps real
+  // time, so a FakeClock suits only tests that make no RPC.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Backends>> Create(
+      const BackendConfig& config, telemetry::Telemetry* telemetry = nullptr,
+      Clock* clock = SystemClock::Get());
   ~Backends();
   Backends(const Backends&) = delete;
   Backends& operator=(const Backends&) = delete;
@@ -100,7 +105,8 @@ class Backends {
   struct Node;
   template <typename Request, typename Response>
   struct RetryingCall;
-  Backends(BackendConfig config, BackendTargets targets, telemetry::Telemetry* telemetry);
+  Backends(BackendConfig config, BackendTargets targets, telemetry::Telemetry* telemetry,
+           Clock* clock);
   bool Acquire();
   void Release() { in_flight_.fetch_sub(1, std::memory_order_acq_rel); }
   // Starts (another) attempt of `call` through `start`, which issues the RPC.
@@ -115,12 +121,14 @@ class Backends {
   void Finish(const std::shared_ptr<RetryingCall<Request, Response>>& call,
               const grpc::Status& status);
   // Whether a failed attempt is tried again; counts the retry if so.
-  bool ShouldRetry(const grpc::Status& status, int attempts_made, absl::Time deadline,
+  // `deadline` is monotonic (Clock::MonotonicNow).
+  bool ShouldRetry(const grpc::Status& status, int attempts_made, absl::Duration deadline,
                    const char* method, absl::Duration* backoff);
 
   const BackendConfig config_;
   const BackendTargets targets_;
   telemetry::Telemetry* const telemetry_;
+  Clock* const clock_;
   std::shared_ptr<grpc::Channel> balanced_;
   std::unique_ptr<v1::IdGenerator::Stub> stub_;
   std::vector<std::unique_ptr<Node>> nodes_;
@@ -131,7 +139,7 @@ class Backends {
   std::atomic<uint64_t> throttled_made_{0};
   telemetry::Counter* retries_ = nullptr;    // with telemetry
   telemetry::Counter* throttled_ = nullptr;  // with telemetry
-  DelayQueue retry_queue_;                   // backoffs; stopped first on destruction
+  DelayQueue retry_queue_{clock_};           // backoffs; stopped first on destruction
 };
 
 }  // namespace idgen::gateway

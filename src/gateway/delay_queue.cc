@@ -5,19 +5,23 @@
 
 namespace idgen::gateway {
 
-DelayQueue::DelayQueue() : thread_([this] { Loop(); }) {}
+DelayQueue::DelayQueue(Clock* clock) : clock_(clock), thread_([this] { Loop(); }) {}
+
+DelayQueue::DelayQueue(Clock* clock, Manual) : clock_(clock) {}
+
+std::unique_ptr<DelayQueue> DelayQueue::CreateManual(Clock* clock) {
+  return std::unique_ptr<DelayQueue>(new DelayQueue(clock, Manual{}));
+}
 
 DelayQueue::~DelayQueue() { Stop(); }
 
 void DelayQueue::Schedule(absl::Duration delay, Task task) {
-  const auto due = std::chrono::steady_clock::now() +
-                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                       absl::ToChronoNanoseconds(std::max(delay, absl::ZeroDuration())));
+  const absl::Duration due = clock_->MonotonicNow() + std::max(delay, absl::ZeroDuration());
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    idgen::MutexLock lock(&mu_);
     if (!stopping_) {
       tasks_.emplace(Due{due, next_seq_++}, std::move(task));
-      cv_.notify_one();
+      cv_.Signal();
       return;
     }
   }
@@ -25,41 +29,61 @@ void DelayQueue::Schedule(absl::Duration delay, Task task) {
 }
 
 size_t DelayQueue::pending() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  idgen::MutexLock lock(&mu_);
   return tasks_.size();
 }
 
+size_t DelayQueue::RunDue() {
+  size_t ran = 0;
+  for (;;) {
+    Task task;
+    {
+      idgen::MutexLock lock(&mu_);
+      if (stopping_ || tasks_.empty()) break;
+      auto first = tasks_.begin();
+      if (first->first.first > clock_->MonotonicNow()) break;
+      task = std::move(first->second);
+      tasks_.erase(first);
+    }
+    task(true);
+    ++ran;
+  }
+  return ran;
+}
+
 void DelayQueue::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   while (!stopping_) {
     if (tasks_.empty()) {
-      cv_.wait(lock);
+      cv_.Wait();
       continue;
     }
     auto first = tasks_.begin();
-    if (first->first.first > std::chrono::steady_clock::now()) {
-      cv_.wait_until(lock, first->first.first);
+    const absl::Duration left = first->first.first - clock_->MonotonicNow();
+    if (left > absl::ZeroDuration()) {
+      cv_.WaitFor(left);
       continue;
     }
     Task task = std::move(first->second);
     tasks_.erase(first);
-    lock.unlock();
+    mu_.Unlock();
     task(true);
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 void DelayQueue::Stop() {
   std::vector<Task> left;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    idgen::MutexLock lock(&mu_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   if (thread_.joinable()) thread_.join();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    idgen::MutexLock lock(&mu_);
     for (auto& [due, task] : tasks_) left.push_back(std::move(task));
     tasks_.clear();
   }

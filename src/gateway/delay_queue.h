@@ -9,21 +9,35 @@
 // e.g. answer with the last error). Every scheduled task runs exactly once.
 // Tasks run one at a time, in due order, and must not block.
 //
-// Thread-safety: Schedule and Stop may be called from any thread (Schedule
-// from a task too). Stop is idempotent and called by the destructor.
+// Time: due times are read from the Clock's monotonic time. The queue's own
+// thread waits for them on the real clock, so with a FakeClock use a manual
+// queue (CreateManual), which has no thread: the test moves the clock and
+// calls RunDue().
+//
+// Thread-safety: Schedule, RunDue and Stop may be called from any thread
+// (Schedule from a task too). Stop is idempotent and called by the
+// destructor. The Clock must outlive the queue.
+//
+// Example (a test):
+//   FakeClock clock(absl::UnixEpoch());
+//   auto queue = DelayQueue::CreateManual(&clock);
+//   queue->Schedule(absl::Milliseconds(5), [](bool on_time) { ... });
+//   clock.Advance(absl::Milliseconds(5));
+//   queue->RunDue();  // runs the task with `true`
 #ifndef IDGEN_GATEWAY_DELAY_QUEUE_H_
 #define IDGEN_GATEWAY_DELAY_QUEUE_H_
 
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <thread>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
+#include "idgen/clock.h"
+#include "idgen/mutex.h"
 
 namespace idgen::gateway {
 
@@ -31,7 +45,10 @@ class DelayQueue {
  public:
   using Task = std::function<void(bool on_time)>;
 
-  DelayQueue();
+  // Starts the queue's thread.
+  explicit DelayQueue(Clock* clock = SystemClock::Get());
+  // A queue without a thread: tasks run only when RunDue() is called.
+  static std::unique_ptr<DelayQueue> CreateManual(Clock* clock);
   ~DelayQueue();
   DelayQueue(const DelayQueue&) = delete;
   DelayQueue& operator=(const DelayQueue&) = delete;
@@ -40,20 +57,29 @@ class DelayQueue {
   // `task(false)` at once if the queue has stopped.
   void Schedule(absl::Duration delay, Task task);
 
+  // Runs, on the calling thread, every task due by the clock's monotonic
+  // time now, in due order; returns how many ran. For manual queues.
+  size_t RunDue();
+
   // Runs every task still due with `false`, then joins the thread.
   void Stop();
 
   size_t pending() const;
 
  private:
-  using Due = std::pair<std::chrono::steady_clock::time_point, uint64_t>;
+  struct Manual {};
+  DelayQueue(Clock* clock, Manual);
+
+  // (monotonic due time, sequence number): equal times keep their order.
+  using Due = std::pair<absl::Duration, uint64_t>;
   void Loop();
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<Due, Task> tasks_;  // guarded by mu_
-  uint64_t next_seq_ = 0;      // guarded by mu_; keeps equal times in order
-  bool stopping_ = false;      // guarded by mu_
+  Clock* const clock_;
+  mutable idgen::Mutex mu_;
+  idgen::CondVar cv_{&mu_};
+  std::map<Due, Task> tasks_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "src/base/status_macros.h"
 #include "src/gateway/backends.h"
 #include "src/gateway/id_render.h"
 #include "src/gateway/id_request.h"
@@ -133,25 +134,21 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   if (options.pool.max_age < absl::Milliseconds(1) || options.pool.max_age > absl::Minutes(1)) {
     return absl::InvalidArgumentError("--prefetch-max-age-ms must be in 1..60000");
   }
-  if (absl::Status s = security::CheckTlsServerConfig(options.tls, absl::Now()); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(security::CheckTlsServerConfig(options.tls, absl::Now()));
   std::shared_ptr<http::TlsContextSource> tls;
   if (options.tls.enabled()) {
-    absl::StatusOr<std::shared_ptr<http::TlsContextSource>> source =
-        http::TlsContextSource::Create(options.tls, SystemClock::Get());
-    if (!source.ok()) return source.status();
-    tls = *std::move(source);
+    IDGEN_ASSIGN_OR_RETURN(tls, http::TlsContextSource::Create(options.tls, SystemClock::Get()));
   }
   std::unique_ptr<Gateway> gw(new Gateway(std::move(options)));
-  absl::StatusOr<std::unique_ptr<Backends>> backends =
-      Backends::Create(gw->options_.backend, gw->options_.telemetry);
-  if (!backends.ok()) return backends.status();
-  gw->backends_ = *std::move(backends);
+  IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<Backends> backends,
+                         Backends::Create(gw->options_.backend, gw->options_.telemetry));
+  gw->backends_ = std::move(backends);
   pool::IdPoolOptions pool_options = gw->options_.pool;
   pool_options.max_waiting = gw->options_.backend.max_in_flight;
   pool_options.max_calls = std::max<int>(2, static_cast<int>(gw->options_.backend.backends.size()));
   gw->pool_ = std::make_unique<pool::IdPool>(pool_options, PoolFetch(gw->backends_.get()),
                                              SystemClock::Get());
-  if (absl::Status s = gw->AddRoutes(); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(gw->AddRoutes());
   http::HttpServer::Options http_opts;
   http_opts.listen = gw->options_.listen;
   http_opts.threads = gw->options_.threads;
@@ -169,10 +166,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   }
   http_opts.error_writer = WriteHttpError;
   if (tls != nullptr) http_opts.tls = [tls] { return tls->Current(); };
-  absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
-      http::HttpServer::Start(std::move(http_opts));
-  if (!server.ok()) return server.status();
-  gw->server_ = *std::move(server);
+  IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<http::HttpServer> server,
+                         http::HttpServer::Start(std::move(http_opts)));
+  gw->server_ = std::move(server);
   if (gw->options_.telemetry != nullptr) {
     gw->StartHealthPoll();
     if (gw->options_.tls.enabled()) {

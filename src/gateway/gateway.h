@@ -83,7 +83,7 @@ class Gateway {
  public:
   // INVALID_ARGUMENT for bad options (the message names the flag),
   // UNAVAILABLE if the listen address cannot be bound.
-  static absl::StatusOr<std::unique_ptr<Gateway>> Start(GatewayOptions options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Gateway>> Start(GatewayOptions options);
   ~Gateway();  // calls Stop()
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
@@ -98,7 +98,7 @@ class Gateway {
 
  private:
   explicit Gateway(GatewayOptions options);
-  absl::Status AddRoutes();
+  [[nodiscard]] absl::Status AddRoutes();
   // With telemetry: every second, asks each backend's health service (what
   // the channel's health checking, the circuit breaker, acts on) and keeps
   // the answers for the idgen.gateway.backend.serving gauge.

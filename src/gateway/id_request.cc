@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "idgen/ulid_generator.h"
 #include "idgen/uuidv7_generator.h"
+#include "src/base/status_macros.h"
 #include "src/gateway/json_body.h"
 
 namespace idgen::gateway {
@@ -16,7 +17,7 @@ namespace {
 
 constexpr size_t kMaxNamespaceLength = 64;
 
-absl::Status CheckCount(uint64_t count, uint32_t max_count, const std::string& text) {
+[[nodiscard]] absl::Status CheckCount(uint64_t count, uint32_t max_count, const std::string& text) {
   if (count == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("count must be a whole number from 1 to ", max_count, ", got ", text));
@@ -28,7 +29,7 @@ absl::Status CheckCount(uint64_t count, uint32_t max_count, const std::string& t
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint32_t> ParseCount(std::string_view text, uint32_t max_count) {
+[[nodiscard]] absl::StatusOr<uint32_t> ParseCount(std::string_view text, uint32_t max_count) {
   const std::string quoted = QuoteForMessage(text);
   if (text.empty() || text.find_first_not_of("0123456789") != text.npos) {
     return absl::InvalidArgumentError(
@@ -42,11 +43,11 @@ absl::StatusOr<uint32_t> ParseCount(std::string_view text, uint32_t max_count) {
             ? std::numeric_limits<uint64_t>::max()
             : n * 10 + digit;
   }
-  if (absl::Status s = CheckCount(n, max_count, quoted); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(CheckCount(n, max_count, quoted));
   return static_cast<uint32_t>(n);
 }
 
-absl::StatusOr<IdFormat> ParseFormat(std::string_view text) {
+[[nodiscard]] absl::StatusOr<IdFormat> ParseFormat(std::string_view text) {
   absl::StatusOr<IdFormat> f = ParseIdFormat(text);
   if (!f.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("format ", QuoteForMessage(text),
@@ -56,8 +57,8 @@ absl::StatusOr<IdFormat> ParseFormat(std::string_view text) {
 }
 
 // Rejects a parameter not in `allowed` and a repeated one.
-absl::Status CheckParamNames(const QueryParams& query,
-                             std::initializer_list<std::string_view> allowed) {
+[[nodiscard]] absl::Status CheckParamNames(const QueryParams& query,
+                                           std::initializer_list<std::string_view> allowed) {
   for (size_t i = 0; i < query.size(); ++i) {
     const std::string& name = query[i].first;
     bool known = false;
@@ -99,29 +100,26 @@ absl::Status CheckNamespace(std::string_view name) {
 }
 
 absl::StatusOr<IdsRequest> ParseIdsQuery(const QueryParams& query, uint32_t max_count) {
-  if (absl::Status s = CheckParamNames(query, {"namespace", "count", "format"}); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(CheckParamNames(query, {"namespace", "count", "format"}));
   IdsRequest r;
   for (const auto& [name, value] : query) {
     if (name == "namespace") {
-      if (absl::Status s = CheckNamespace(value); !s.ok()) return s;
+      IDGEN_RETURN_IF_ERROR(CheckNamespace(value));
       r.ns = value;
     } else if (name == "count") {
-      absl::StatusOr<uint32_t> count = ParseCount(value, max_count);
-      if (!count.ok()) return count.status();
-      r.count = *count;
+      IDGEN_ASSIGN_OR_RETURN(uint32_t count, ParseCount(value, max_count));
+      r.count = count;
     } else {
-      absl::StatusOr<IdFormat> f = ParseFormat(value);
-      if (!f.ok()) return f.status();
-      r.format = *f;
+      IDGEN_ASSIGN_OR_RETURN(IdFormat f, ParseFormat(value));
+      r.format = f;
     }
   }
   return r;
 }
 
 absl::StatusOr<IdsRequest> ParseIdsBody(std::string_view body, uint32_t max_count) {
-  absl::StatusOr<nlohmann::json> parsed = ParseJsonBody(body);
-  if (!parsed.ok()) return parsed.status();
-  const nlohmann::json& j = *parsed;
+  IDGEN_ASSIGN_OR_RETURN(nlohmann::json parsed, ParseJsonBody(body));
+  const nlohmann::json& j = parsed;
   if (j.is_discarded() || !j.is_object()) {
     return absl::InvalidArgumentError(
         "request body must be a JSON object such as {\"namespace\": \"default\", \"count\": 2}");
@@ -131,7 +129,7 @@ absl::StatusOr<IdsRequest> ParseIdsBody(std::string_view body, uint32_t max_coun
     if (key == "namespace") {
       if (!value.is_string()) return absl::InvalidArgumentError("namespace must be a string");
       const auto& name = value.get_ref<const std::string&>();
-      if (absl::Status s = CheckNamespace(name); !s.ok()) return s;
+      IDGEN_RETURN_IF_ERROR(CheckNamespace(name));
       r.ns = name;
     } else if (key == "count") {
       if (!value.is_number_integer()) {
@@ -140,16 +138,15 @@ absl::StatusOr<IdsRequest> ParseIdsBody(std::string_view body, uint32_t max_coun
       }
       if (value.is_number_unsigned() || value.get<int64_t>() > 0) {
         const auto n = value.get<uint64_t>();
-        if (absl::Status s = CheckCount(n, max_count, value.dump()); !s.ok()) return s;
+        IDGEN_RETURN_IF_ERROR(CheckCount(n, max_count, value.dump()));
         r.count = static_cast<uint32_t>(n);
       } else {
         return CheckCount(0, max_count, value.dump());
       }
     } else if (key == "format") {
       if (!value.is_string()) return absl::InvalidArgumentError("format must be a string");
-      absl::StatusOr<IdFormat> f = ParseFormat(value.get_ref<const std::string&>());
-      if (!f.ok()) return f.status();
-      r.format = *f;
+      IDGEN_ASSIGN_OR_RETURN(IdFormat f, ParseFormat(value.get_ref<const std::string&>()));
+      r.format = f;
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown field ", QuoteForMessage(key),
@@ -160,17 +157,16 @@ absl::StatusOr<IdsRequest> ParseIdsBody(std::string_view body, uint32_t max_coun
 }
 
 absl::StatusOr<DecodeRequest> ParseDecode(std::string_view id_text, const QueryParams& query) {
-  if (absl::Status s = CheckParamNames(query, {"namespace", "format"}); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(CheckParamNames(query, {"namespace", "format"}));
   DecodeRequest r;
   IdFormat format = IdFormat::kDecimal;
   for (const auto& [name, value] : query) {
     if (name == "namespace") {
-      if (absl::Status s = CheckNamespace(value); !s.ok()) return s;
+      IDGEN_RETURN_IF_ERROR(CheckNamespace(value));
       r.ns = value;
     } else {
-      absl::StatusOr<IdFormat> f = ParseFormat(value);
-      if (!f.ok()) return f.status();
-      format = *f;
+      IDGEN_ASSIGN_OR_RETURN(IdFormat f, ParseFormat(value));
+      format = f;
     }
   }
   if (id_text.size() == 36 && id_text[8] == '-') {

@@ -52,16 +52,18 @@ struct DecodeRequest {
   DecodeId id;
 };
 
-absl::StatusOr<IdsRequest> ParseIdsQuery(const QueryParams& query, uint32_t max_count);
-absl::StatusOr<IdsRequest> ParseIdsBody(std::string_view body, uint32_t max_count);
+[[nodiscard]] absl::StatusOr<IdsRequest> ParseIdsQuery(const QueryParams& query,
+                                                       uint32_t max_count);
+[[nodiscard]] absl::StatusOr<IdsRequest> ParseIdsBody(std::string_view body, uint32_t max_count);
 
 // `id_text` is the {id} path segment (percent-decoded). A 36-character text
 // with '-' at position 9 is read as a UUID and a 26-character one as a ULID
 // (both 128-bit); anything else as a 64-bit ID in `format`.
-absl::StatusOr<DecodeRequest> ParseDecode(std::string_view id_text, const QueryParams& query);
+[[nodiscard]] absl::StatusOr<DecodeRequest> ParseDecode(std::string_view id_text,
+                                                        const QueryParams& query);
 
 // Checks a namespace name (see the rules above).
-absl::Status CheckNamespace(std::string_view name);
+[[nodiscard]] absl::Status CheckNamespace(std::string_view name);
 
 }  // namespace idgen::gateway
 

@@ -37,7 +37,7 @@ namespace idgen::gateway {
 bool IsJsonMediaType(std::optional<std::string_view> content_type);
 
 // `body` as JSON (discarded if it is not JSON), refusing duplicate keys.
-absl::StatusOr<nlohmann::json> ParseJsonBody(std::string_view body);
+[[nodiscard]] absl::StatusOr<nlohmann::json> ParseJsonBody(std::string_view body);
 
 }  // namespace idgen::gateway
 

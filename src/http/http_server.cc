@@ -31,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "idgen/mutex.h"
+#include "src/base/status_macros.h"
 #include "src/http/connection.h"
 #include "src/http/http_server_impl.h"
 #include "src/http/wire.h"
@@ -49,7 +50,7 @@ std::vector<std::unique_ptr<net::io_context>> MakeContexts(int n) {
   return iocs;
 }
 
-absl::StatusOr<tcp::endpoint> ParseListenAddress(std::string_view listen) {
+[[nodiscard]] absl::StatusOr<tcp::endpoint> ParseListenAddress(std::string_view listen) {
   auto bad = [listen](std::string_view why) {
     std::string msg = "listen address \"";
     msg.append(listen).append("\": ").append(why);
@@ -385,10 +386,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   if (options.stop_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("HttpServer: stop_timeout must not be negative");
   }
-  absl::StatusOr<tcp::endpoint> endpoint = ParseListenAddress(options.listen);
-  if (!endpoint.ok()) return endpoint.status();
+  IDGEN_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ParseListenAddress(options.listen));
   auto impl = std::make_unique<Impl>(std::move(options));
-  if (absl::Status s = impl->Listen(*endpoint); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(impl->Listen(endpoint));
   impl->Run();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

@@ -63,7 +63,7 @@ class HttpServer::Impl {
   explicit Impl(Options options);
   ~Impl() { Stop(); }
 
-  absl::Status Listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  [[nodiscard]] absl::Status Listen(const boost::asio::ip::tcp::endpoint& endpoint);
   void Run();
   void Stop();
   int port() const { return port_; }

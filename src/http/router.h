@@ -106,17 +106,18 @@ class Router {
   // repeated name, more than kMaxParams parameters, or the same shape as a
   // registered pattern with other parameter names); ALREADY_EXISTS if the
   // method is already registered on that pattern.
-  absl::Status Add(std::string_view method, std::string_view pattern, RouteHandler handler);
+  [[nodiscard]] absl::Status Add(std::string_view method, std::string_view pattern,
+                                 RouteHandler handler);
   // The same for a handler that answers through `done` (see HttpServer's
   // AsyncHandler), with the same errors.
-  absl::Status AddAsync(std::string_view method, std::string_view pattern,
-                        AsyncRouteHandler handler);
+  [[nodiscard]] absl::Status AddAsync(std::string_view method, std::string_view pattern,
+                                      AsyncRouteHandler handler);
 
   // HEAD on `pattern` (as given to Add) stops falling back to its GET route:
   // it gets 405, and Allow no longer lists HEAD there. For GET routes that
   // are not safe to run just for their headers (they issue IDs). NOT_FOUND if
   // no route has that pattern. Not thread-safe, like Add.
-  absl::Status DisableHead(std::string_view pattern);
+  [[nodiscard]] absl::Status DisableHead(std::string_view pattern);
 
   // Runs the handler for `req`, or writes 400/404/405 into `resp`. An
   // asynchronous route reached here is answered with 500 (use DispatchAsync).
@@ -155,7 +156,8 @@ class Router {
     bool head_from_get = true;  // HEAD is served by the GET route
   };
 
-  absl::Status AddEntry(std::string_view method, std::string_view pattern, Entry entry);
+  [[nodiscard]] absl::Status AddEntry(std::string_view method, std::string_view pattern,
+                                      Entry entry);
   static bool Match(const Pattern& pattern, std::string_view path, PathParams* params);
   static const Entry* Find(const Pattern& pattern, std::string_view method);
   // The entry for `req` with `params` filled, or nullptr after writing an

@@ -22,11 +22,14 @@
 #define IDGEN_SERVER_CQ_CALLS_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 
 #include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
+#include "idgen/clock.h"
+#include "idgen/mutex.h"
 
 namespace idgen::server {
 
@@ -43,23 +46,30 @@ class CqTag {
 class CallTracker {
  public:
   void Add() {
-    std::lock_guard<std::mutex> lock(mu_);
+    idgen::MutexLock lock(&mu_);
     ++live_;
   }
   void Remove() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (--live_ == 0) zero_.notify_all();
+    idgen::MutexLock lock(&mu_);
+    if (--live_ == 0) zero_.SignalAll();
   }
-  // True when none is alive; false if `deadline` came first.
-  bool WaitForNone(std::chrono::steady_clock::time_point deadline) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return zero_.wait_until(lock, deadline, [this] { return live_ == 0; });
+  // True when none is alive; false if `timeout` (of `clock`'s monotonic
+  // time) passed first.
+  bool WaitForNone(absl::Duration timeout, Clock* clock) {
+    const absl::Duration deadline = clock->MonotonicNow() + timeout;
+    idgen::MutexLock lock(&mu_);
+    while (live_ != 0) {
+      const absl::Duration left = deadline - clock->MonotonicNow();
+      if (left <= absl::ZeroDuration()) return false;
+      zero_.WaitFor(left);
+    }
+    return true;
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable zero_;
-  long live_ = 0;  // guarded by mu_
+  idgen::Mutex mu_;
+  idgen::CondVar zero_{&mu_};
+  long live_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // How to request one method's calls from the generated AsyncService, and

@@ -18,6 +18,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "idgen/v1/idgen.grpc.pb.h"
+#include "src/base/status_macros.h"
 #include "src/config/host_port.h"
 #include "src/security/peer_identity.h"
 #include "src/server/cq_calls.h"
@@ -38,7 +39,7 @@ namespace reflection = grpc::reflection::v1alpha;
 constexpr int kListeners = 4;
 
 // How long Shutdown waits for call objects after the server stopped.
-constexpr std::chrono::seconds kCallObjectsGrace{10};
+constexpr absl::Duration kCallObjectsGrace = absl::Seconds(10);
 
 // Queues must be shut down and drained even when nothing was served on them.
 void ShutDownAndDrain(std::vector<std::unique_ptr<grpc::ServerCompletionQueue>>& cqs) {
@@ -51,7 +52,7 @@ void ShutDownAndDrain(std::vector<std::unique_ptr<grpc::ServerCompletionQueue>>&
   }
 }
 
-absl::Status CheckRealtimeRange(int priority) {
+[[nodiscard]] absl::Status CheckRealtimeRange(int priority) {
   if (priority >= 0 && priority <= kMaxRealtimePriority) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("realtime priority ", priority, " is outside 0..", kMaxRealtimePriority));
@@ -59,7 +60,7 @@ absl::Status CheckRealtimeRange(int priority) {
 
 // SCHED_FIFO at `priority` for `t`, asked by the calling thread (whose
 // privileges decide). PERMISSION_DENIED says what would allow it.
-absl::Status SetRealtimePriority(std::thread& t, int priority) {
+[[nodiscard]] absl::Status SetRealtimePriority(std::thread& t, int priority) {
   sched_param param{};
   param.sched_priority = priority;
   const int rc = pthread_setschedparam(t.native_handle(), SCHED_FIFO, &param);
@@ -212,8 +213,8 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
                                                           CqServices services) {
   if (services.ids == nullptr) return absl::InvalidArgumentError("CqServer needs an IdService");
   if (options.threads < 1) return absl::InvalidArgumentError("CqServer needs at least 1 thread");
-  if (absl::Status s = CheckRealtimeRange(options.realtime_priority); !s.ok()) return s;
-  if (absl::Status s = CheckGrpcLimits(options.limits); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(CheckRealtimeRange(options.realtime_priority));
+  IDGEN_RETURN_IF_ERROR(CheckGrpcLimits(options.limits));
   auto impl = std::make_unique<Impl>();
   impl->services = services;
   impl->allowed_clients = options.allowed_clients;
@@ -221,7 +222,7 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   impl->DefineMethods();
   const std::optional<std::string> socket_path = config::UnixSocketPath(options.listen);
   if (socket_path.has_value()) {
-    if (absl::Status s = PrepareUnixSocket(*socket_path); !s.ok()) return s;
+    IDGEN_RETURN_IF_ERROR(PrepareUnixSocket(*socket_path));
   }
 
   grpc::ServerBuilder builder;
@@ -268,20 +269,20 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   if (options.realtime_priority > 0) {
     // Set from here rather than by each thread, so that a refusal is known
     // before Start returns; on one, the server is shut down by its destructor.
-    if (absl::Status s = server->UseRealtimePriority(options.realtime_priority); !s.ok()) return s;
+    IDGEN_RETURN_IF_ERROR(server->UseRealtimePriority(options.realtime_priority));
   }
   return server;
 }
 
 absl::Status CqServer::UseRealtimePriority(int priority) {
   for (std::thread& t : impl_->threads) {
-    if (absl::Status s = SetRealtimePriority(t, priority); !s.ok()) return s;
+    IDGEN_RETURN_IF_ERROR(SetRealtimePriority(t, priority));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckRealtimePriority(int priority) {
-  if (absl::Status s = CheckRealtimeRange(priority); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(CheckRealtimeRange(priority));
   if (priority == 0) return absl::OkStatus();
   // A thread of no consequence, asked for the policy the way Start asks.
   absl::Notification done;
@@ -306,9 +307,9 @@ void CqServer::Shutdown(std::chrono::system_clock::time_point deadline) {
   impl_->server->Shutdown(deadline);
   // A call object may still start its last operation (Finish after a failed
   // read): the queues must outlive every one. Bounded, in case one leaks.
-  if (!impl_->tracker.WaitForNone(std::chrono::steady_clock::now() + kCallObjectsGrace)) {
-    std::cerr << "idgen: gRPC call objects still alive " << kCallObjectsGrace.count()
-              << " s after shutdown; stopping anyway\n";
+  if (!impl_->tracker.WaitForNone(kCallObjectsGrace, SystemClock::Get())) {
+    std::cerr << "idgen: gRPC call objects still alive " << absl::FormatDuration(kCallObjectsGrace)
+              << " after shutdown; stopping anyway\n";
   }
   for (auto& cq : impl_->cqs) cq->Shutdown();
   for (auto& t : impl_->threads) t.join();

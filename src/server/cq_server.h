@@ -56,7 +56,7 @@ inline constexpr int kMaxRealtimePriority = 99;
 
 // OK when this process may run threads under SCHED_FIFO at `priority`
 // (0: always); otherwise what CqServer::Start would return. Changes nothing.
-absl::Status CheckRealtimePriority(int priority);
+[[nodiscard]] absl::Status CheckRealtimePriority(int priority);
 
 struct CqServerOptions {
   std::string listen;  // host:port; port 0 picks a free one
@@ -102,8 +102,8 @@ class CqServer {
   // "unix:PATH", what PrepareUnixSocket (unix_socket.h) returns;
   // PERMISSION_DENIED when the process may not use SCHED_FIFO at
   // `realtime_priority` (nothing is left serving then).
-  static absl::StatusOr<std::unique_ptr<CqServer>> Start(CqServerOptions options,
-                                                         CqServices services);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<CqServer>> Start(CqServerOptions options,
+                                                                       CqServices services);
   ~CqServer();  // Shutdown(now) unless done
   CqServer(const CqServer&) = delete;
   CqServer& operator=(const CqServer&) = delete;
@@ -116,7 +116,7 @@ class CqServer {
   struct Impl;
   explicit CqServer(std::unique_ptr<Impl> impl, int port);
   // SCHED_FIFO at `priority` for every queue thread.
-  absl::Status UseRealtimePriority(int priority);
+  [[nodiscard]] absl::Status UseRealtimePriority(int priority);
 
   std::unique_ptr<Impl> impl_;
   const int port_;

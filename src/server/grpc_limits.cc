@@ -9,7 +9,7 @@
 namespace idgen::server {
 namespace {
 
-absl::Status OutOfRange(const char* field, int64_t value, int64_t min, int64_t max) {
+[[nodiscard]] absl::Status OutOfRange(const char* field, int64_t value, int64_t min, int64_t max) {
   return absl::InvalidArgumentError(
       absl::StrCat("gRPC limit ", field, " must be in ", min, "..", max, ", got ", value));
 }

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::server {
 namespace {
@@ -58,7 +59,7 @@ absl::Status IdNamespace::CheckCount(uint32_t count) const {
 }
 
 absl::Status IdNamespace::Next(uint32_t count, v1::NextIdsResponse* out) {
-  if (absl::Status s = CheckCount(count); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(CheckCount(count));
   out->set_namespace_(config_.name);
   out->set_scheme(SchemeName(config_.scheme));
   if (snowflake_) {
@@ -80,14 +81,12 @@ absl::Status IdNamespace::NextOne(v1::NextIdResponse* out) {
   out->set_namespace_(config_.name);
   out->set_scheme(SchemeName(config_.scheme));
   if (snowflake_) {
-    absl::StatusOr<uint64_t> id = snowflake_->Next();
-    if (!id.ok()) return id.status();
-    out->set_id(*id);
+    IDGEN_ASSIGN_OR_RETURN(uint64_t id, snowflake_->Next());
+    out->set_id(id);
     return absl::OkStatus();
   }
-  absl::StatusOr<Id128> id = uuidv7_ ? uuidv7_->Next() : ulid_->Next();
-  if (!id.ok()) return id.status();
-  CopyId128(*id, out->mutable_id128());
+  IDGEN_ASSIGN_OR_RETURN(Id128 id, uuidv7_ ? uuidv7_->Next() : ulid_->Next());
+  CopyId128(id, out->mutable_id128());
   return absl::OkStatus();
 }
 
@@ -102,12 +101,11 @@ absl::Status DecodeId(const NamespaceConfig& config, const v1::DecodeRequest& re
       return absl::InvalidArgumentError(absl::StrCat(
           "namespace ", config.name, " issues 64-bit snowflake IDs; set `id`, not `id128`"));
     }
-    absl::StatusOr<DecodedId> d = config.layout.DecodeChecked(request.id());
-    if (!d.ok()) return d.status();
-    out->set_timestamp_ms(d->timestamp_ms);
-    out->set_worker(d->worker);
-    out->set_sequence(d->sequence);
-    out->set_tick(d->tick);
+    IDGEN_ASSIGN_OR_RETURN(DecodedId d, config.layout.DecodeChecked(request.id()));
+    out->set_timestamp_ms(d.timestamp_ms);
+    out->set_worker(d.worker);
+    out->set_sequence(d.sequence);
+    out->set_tick(d.tick);
     return absl::OkStatus();
   }
   if (request.id128().size() != 16) {
@@ -118,7 +116,7 @@ absl::Status DecodeId(const NamespaceConfig& config, const v1::DecodeRequest& re
   Id128 id;
   std::memcpy(id.data(), request.id128().data(), 16);
   if (config.scheme == Scheme::kUuidV7) {
-    if (absl::Status s = ValidateUuidV7(id); !s.ok()) return s;
+    IDGEN_RETURN_IF_ERROR(ValidateUuidV7(id));
     out->set_timestamp_ms(UuidV7UnixMillis(id));
   } else {
     out->set_timestamp_ms(UlidUnixMillis(id));

@@ -23,8 +23,8 @@
 namespace idgen::server {
 
 // Decodes an ID of the namespace described by `config` (needs no generator).
-absl::Status DecodeId(const NamespaceConfig& config, const v1::DecodeRequest& request,
-                      v1::DecodeResponse* out);
+[[nodiscard]] absl::Status DecodeId(const NamespaceConfig& config, const v1::DecodeRequest& request,
+                                    v1::DecodeResponse* out);
 // Name, scheme, max batch and layout: what GetInfo shows without a generator.
 void FillNamespaceConfigInfo(const NamespaceConfig& config, v1::NamespaceInfo* info);
 
@@ -32,19 +32,19 @@ class IdNamespace {
  public:
   // `floor_unix_ms`: snowflake IDs carry ticks strictly above it;
   // `reserved_unix_ms`: and never above this (raised later by the keeper).
-  static absl::StatusOr<std::unique_ptr<IdNamespace>> Create(const NamespaceConfig& config,
-                                                             int64_t worker, int64_t floor_unix_ms,
-                                                             int64_t reserved_unix_ms, Clock* clock,
-                                                             RandomSource* random);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<IdNamespace>> Create(
+      const NamespaceConfig& config, int64_t worker, int64_t floor_unix_ms,
+      int64_t reserved_unix_ms, Clock* clock, RandomSource* random);
 
   const NamespaceConfig& config() const { return config_; }
   const std::string& name() const { return config_.name; }
 
   // Fills `out` with `count` IDs. INVALID_ARGUMENT for count 0,
   // RESOURCE_EXHAUSTED above max_batch, generator errors otherwise.
-  absl::Status Next(uint32_t count, v1::NextIdsResponse* out);
-  absl::Status NextOne(v1::NextIdResponse* out);
-  absl::Status Decode(const v1::DecodeRequest& request, v1::DecodeResponse* out) const;
+  [[nodiscard]] absl::Status Next(uint32_t count, v1::NextIdsResponse* out);
+  [[nodiscard]] absl::Status NextOne(v1::NextIdResponse* out);
+  [[nodiscard]] absl::Status Decode(const v1::DecodeRequest& request,
+                                    v1::DecodeResponse* out) const;
 
   // Snowflake only (no-ops otherwise).
   void SetReservedUntil(int64_t unix_ms);
@@ -58,7 +58,7 @@ class IdNamespace {
 
  private:
   explicit IdNamespace(NamespaceConfig config) : config_(std::move(config)) {}
-  absl::Status CheckCount(uint32_t count) const;
+  [[nodiscard]] absl::Status CheckCount(uint32_t count) const;
 
   const NamespaceConfig config_;
   std::unique_ptr<SnowflakeGenerator> snowflake_;

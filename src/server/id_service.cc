@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::server {
 
@@ -38,12 +39,10 @@ absl::StatusOr<const NamespaceConfig*> IdService::Find(const std::string& name) 
 
 absl::StatusOr<IdNamespace*> IdService::Resolve(const std::string& name,
                                                 std::shared_ptr<WorkerClaim>* hold) const {
-  absl::StatusOr<const NamespaceConfig*> config = Find(name);
-  if (!config.ok()) return config.status();
-  absl::StatusOr<std::shared_ptr<WorkerClaim>> claim = claims_();
-  if (!claim.ok()) return claim.status();
-  *hold = *std::move(claim);
-  IdNamespace* ns = (*hold)->Find((*config)->name);
+  IDGEN_ASSIGN_OR_RETURN(const NamespaceConfig* config, Find(name));
+  IDGEN_ASSIGN_OR_RETURN(std::shared_ptr<WorkerClaim> claim, claims_());
+  *hold = std::move(claim);
+  IdNamespace* ns = (*hold)->Find(config->name);
   if (ns == nullptr) return absl::InternalError("claim lacks a configured namespace");
   return ns;
 }
@@ -51,10 +50,9 @@ absl::StatusOr<IdNamespace*> IdService::Resolve(const std::string& name,
 absl::Status IdService::Issue(const v1::NextIdsRequest& request,
                               v1::NextIdsResponse* response) const {
   std::shared_ptr<WorkerClaim> hold;
-  absl::StatusOr<IdNamespace*> ns = Resolve(request.namespace_(), &hold);
-  if (!ns.ok()) return ns.status();
-  absl::Status s = (*ns)->Next(request.count(), response);
-  if (s.ok()) Count((*ns)->name(), request.count());
+  IDGEN_ASSIGN_OR_RETURN(IdNamespace * ns, Resolve(request.namespace_(), &hold));
+  absl::Status s = ns->Next(request.count(), response);
+  if (s.ok()) Count(ns->name(), request.count());
   return s;
 }
 
@@ -69,10 +67,9 @@ void IdService::Count(const std::string& name, uint32_t n) const {
 absl::Status IdService::IssueOne(const v1::NextIdRequest& request,
                                  v1::NextIdResponse* response) const {
   std::shared_ptr<WorkerClaim> hold;
-  absl::StatusOr<IdNamespace*> ns = Resolve(request.namespace_(), &hold);
-  if (!ns.ok()) return ns.status();
-  absl::Status s = (*ns)->NextOne(response);
-  if (s.ok()) Count((*ns)->name(), 1);
+  IDGEN_ASSIGN_OR_RETURN(IdNamespace * ns, Resolve(request.namespace_(), &hold));
+  absl::Status s = ns->NextOne(response);
+  if (s.ok()) Count(ns->name(), 1);
   return s;
 }
 
@@ -87,9 +84,8 @@ void IdService::Answer(const v1::NextIdsRequest& request, v1::NextIdsResponse* r
 
 absl::Status IdService::Decode(const v1::DecodeRequest& request,
                                v1::DecodeResponse* response) const {
-  absl::StatusOr<const NamespaceConfig*> config = Find(request.namespace_());
-  if (!config.ok()) return config.status();
-  return DecodeId(**config, request, response);
+  IDGEN_ASSIGN_OR_RETURN(const NamespaceConfig* config, Find(request.namespace_()));
+  return DecodeId(*config, request, response);
 }
 
 }  // namespace idgen::server

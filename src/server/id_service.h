@@ -40,16 +40,19 @@ class IdService final {
 
   // Looks up a namespace's config ("" means "default"); INVALID_ARGUMENT
   // listing the known ones otherwise.
-  absl::StatusOr<const NamespaceConfig*> Find(const std::string& name) const;
+  [[nodiscard]] absl::StatusOr<const NamespaceConfig*> Find(const std::string& name) const;
   // Checks namespace + claim and fills `response`; used by unary and stream.
-  absl::Status Issue(const v1::NextIdsRequest& request, v1::NextIdsResponse* response) const;
+  [[nodiscard]] absl::Status Issue(const v1::NextIdsRequest& request,
+                                   v1::NextIdsResponse* response) const;
   // The same for one ID (NextId).
-  absl::Status IssueOne(const v1::NextIdRequest& request, v1::NextIdResponse* response) const;
+  [[nodiscard]] absl::Status IssueOne(const v1::NextIdRequest& request,
+                                      v1::NextIdResponse* response) const;
   // One StreamIds answer: Issue(), with a failure reported in-band
   // (error_code, error_message) so the stream stays open.
   void Answer(const v1::NextIdsRequest& request, v1::NextIdsResponse* response) const;
   // Decode: INVALID_ARGUMENT for an unknown namespace or a malformed id.
-  absl::Status Decode(const v1::DecodeRequest& request, v1::DecodeResponse* response) const;
+  [[nodiscard]] absl::Status Decode(const v1::DecodeRequest& request,
+                                    v1::DecodeResponse* response) const;
   void GetInfo(v1::GetInfoResponse* response) const { info_(response); }
 
   // Metric cells to count issued IDs and batch sizes in (telemetry); call
@@ -59,8 +62,8 @@ class IdService final {
  private:
   // The namespace `name` of the current claim (keeping the claim alive in
   // `hold` for the duration of the call).
-  absl::StatusOr<IdNamespace*> Resolve(const std::string& name,
-                                       std::shared_ptr<WorkerClaim>* hold) const;
+  [[nodiscard]] absl::StatusOr<IdNamespace*> Resolve(const std::string& name,
+                                                     std::shared_ptr<WorkerClaim>* hold) const;
 
   std::unordered_map<std::string, const NamespaceConfig*> configs_;
   std::string known_names_;

@@ -14,6 +14,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "idgen/v1/idgen.grpc.pb.h"
+#include "src/base/status_macros.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
 #include "src/http/tls_context.h"
@@ -78,22 +79,20 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
     }
     acquire.max_workers = std::min(acquire.max_workers, *options.max_workers);
   }
-  if (absl::Status s = coord::ValidateAcquireOptions(acquire); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(coord::ValidateAcquireOptions(acquire));
   if (options.grpc_threads < 1 || options.grpc_threads > 64) {
     return absl::InvalidArgumentError(
         absl::StrCat("gRPC threads must be in 1..64, got ", options.grpc_threads));
   }
-  if (absl::Status s = CheckGrpcLimits(options.grpc_limits); !s.ok()) return s;
-  if (absl::Status s = security::CheckTlsServerConfig(options.tls, clock->WallNow()); !s.ok()) {
-    return s;
-  }
+  IDGEN_RETURN_IF_ERROR(CheckGrpcLimits(options.grpc_limits));
+  IDGEN_RETURN_IF_ERROR(security::CheckTlsServerConfig(options.tls, clock->WallNow()));
   if (!options.tls_allowed_clients.empty() && !options.tls.requires_client_certificates()) {
     return absl::InvalidArgumentError(
         "--tls-allowed-clients needs mutual TLS (--tls-client-ca with --tls-client-auth require)");
   }
   // Before anything is claimed: a node that could not start its gRPC threads
   // as asked must not leave a reservation or a lock behind.
-  if (absl::Status s = CheckRealtimePriority(options.realtime_priority); !s.ok()) return s;
+  IDGEN_RETURN_IF_ERROR(CheckRealtimePriority(options.realtime_priority));
   if (options.claim_retry_min <= absl::ZeroDuration() ||
       options.claim_retry_max < options.claim_retry_min) {
     return absl::InvalidArgumentError("claim retry backoff must satisfy 0 < min <= max");
@@ -207,9 +206,8 @@ int64_t Node::worker_id() const {
 }
 
 absl::Status Node::Ready() const {
-  absl::StatusOr<std::shared_ptr<WorkerClaim>> claim = Current();
-  if (!claim.ok()) return claim.status();
-  return (*claim)->Ready();
+  IDGEN_ASSIGN_OR_RETURN(std::shared_ptr<WorkerClaim> claim, Current());
+  return claim->Ready();
 }
 
 void Node::FillInfo(v1::GetInfoResponse* info) const {
@@ -285,10 +283,11 @@ absl::Status Node::Start() {
     }
   }
   if (tel != nullptr) grpc_opts.interceptors = tel->ServerInterceptors();
-  absl::StatusOr<std::unique_ptr<CqServer>> grpc_server = CqServer::Start(
-      std::move(grpc_opts), CqServices{service_.get(), health_.get(), reflection_.get()});
-  if (!grpc_server.ok()) return grpc_server.status();
-  grpc_server_ = *std::move(grpc_server);
+  IDGEN_ASSIGN_OR_RETURN(
+      std::unique_ptr<CqServer> grpc_server,
+      CqServer::Start(std::move(grpc_opts),
+                      CqServices{service_.get(), health_.get(), reflection_.get()}));
+  grpc_server_ = std::move(grpc_server);
   grpc_port_ = grpc_server_->port();
   trimmer_ = std::make_unique<MemoryTrimmer>(options_.memory_trim, MemoryTrimmer::ProcessResident(),
                                              MemoryTrimmer::AllocatorTrim());

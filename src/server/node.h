@@ -104,12 +104,13 @@ class Node {
   // requested worker id that is taken, an unusable store. When every id is
   // taken, or the store is unreachable, the Node is still created: it starts
   // not ready and keeps trying (see Ready()).
-  static absl::StatusOr<std::unique_ptr<Node>> Create(NodeOptions options,
-                                                      coord::LeaseProvider* leases, Clock* clock);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Node>> Create(NodeOptions options,
+                                                                    coord::LeaseProvider* leases,
+                                                                    Clock* clock);
   ~Node();
 
   // Binds the ports and starts serving. Errors name the address.
-  absl::Status Start();
+  [[nodiscard]] absl::Status Start();
   // Idempotent. Returns once everything is stopped and the id released.
   void Shutdown(absl::Duration drain);
 
@@ -118,16 +119,16 @@ class Node {
   // The worker id held now, or -1 while the node holds none.
   int64_t worker_id() const;
   // OK when the node can issue IDs; otherwise UNAVAILABLE with the reason.
-  absl::Status Ready() const;
+  [[nodiscard]] absl::Status Ready() const;
   void FillInfo(v1::GetInfoResponse* info) const;
 
  private:
   Node(NodeOptions options, coord::LeaseProvider* leases, coord::AcquireOptions acquire,
        Clock* clock);
   // The claim to issue from, or UNAVAILABLE saying why there is none.
-  absl::StatusOr<std::shared_ptr<WorkerClaim>> Current() const;
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<WorkerClaim>> Current() const;
   // One claim attempt; on failure the reason is kept for Ready().
-  absl::Status TryClaim();
+  [[nodiscard]] absl::Status TryClaim();
   // The lease of `claim` was lost: stop issuing from it and give it up.
   void LoseClaim(const std::shared_ptr<WorkerClaim>& claim);
   void SetWaiting(std::string reason);

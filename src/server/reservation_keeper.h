@@ -37,7 +37,7 @@ class ReservationKeeper {
   ~ReservationKeeper();
 
   // Raises the reservation once, synchronously; call before serving.
-  absl::Status RaiseNow();
+  [[nodiscard]] absl::Status RaiseNow();
   // Starts the background thread.
   void Start();
   // Stops it (idempotent).
@@ -46,10 +46,10 @@ class ReservationKeeper {
   // The bound the generators currently use (Unix ms).
   int64_t reserved_until_ms() const;
   // OK, or why the last raise failed.
-  absl::Status last_error() const;
+  [[nodiscard]] absl::Status last_error() const;
 
  private:
-  absl::Status MaybeRaise(bool force);
+  [[nodiscard]] absl::Status MaybeRaise(bool force);
   int64_t HighWaterMs();
   void Loop();
 

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "src/base/status_macros.h"
 #include "src/config/json_fields.h"
 
 namespace idgen::server {
@@ -16,17 +17,15 @@ using config::GetInt;
 using config::Json;
 using config::KeyError;
 
-absl::StatusOr<Layout> ParseLayout(const Json& v, const std::string& path, absl::Time now) {
+[[nodiscard]] absl::StatusOr<Layout> ParseLayout(const Json& v, const std::string& path,
+                                                 absl::Time now) {
   if (v.is_string()) {
     absl::StatusOr<Layout> l = Layout::Preset(v.get<std::string>());
     if (!l.ok()) return KeyError(path, std::string(l.status().message()));
     return l;
   }
-  if (absl::Status s = CheckKeys(
-          v, path, {"preset", "time_bits", "worker_bits", "sequence_bits", "unit_ms", "epoch_ms"});
-      !s.ok()) {
-    return s;
-  }
+  IDGEN_RETURN_IF_ERROR(CheckKeys(
+      v, path, {"preset", "time_bits", "worker_bits", "sequence_bits", "unit_ms", "epoch_ms"}));
   LayoutSpec spec = Layout::Twitter().spec();
   if (v.contains("preset")) {
     if (!v["preset"].is_string()) return KeyError(path + ".preset", "must be a string");
@@ -53,12 +52,9 @@ absl::StatusOr<Layout> ParseLayout(const Json& v, const std::string& path, absl:
   return l;
 }
 
-absl::StatusOr<NamespaceConfig> ParseNamespace(const Json& v, const std::string& path,
-                                               absl::Time now) {
-  if (absl::Status s = CheckKeys(v, path, {"name", "scheme", "layout", "max_batch", "clock"});
-      !s.ok()) {
-    return s;
-  }
+[[nodiscard]] absl::StatusOr<NamespaceConfig> ParseNamespace(const Json& v, const std::string& path,
+                                                             absl::Time now) {
+  IDGEN_RETURN_IF_ERROR(CheckKeys(v, path, {"name", "scheme", "layout", "max_batch", "clock"}));
   NamespaceConfig ns;
   if (!v.contains("name") || !v["name"].is_string()) {
     return KeyError(path + ".name", "is required and must be a string");
@@ -90,17 +86,16 @@ absl::StatusOr<NamespaceConfig> ParseNamespace(const Json& v, const std::string&
     }
   }
   if (v.contains("layout")) {
-    absl::StatusOr<Layout> l = ParseLayout(v["layout"], path + ".layout", now);
-    if (!l.ok()) return l.status();
-    ns.layout = *l;
+    IDGEN_ASSIGN_OR_RETURN(Layout l, ParseLayout(v["layout"], path + ".layout", now));
+    ns.layout = l;
   }
-  auto max_batch = GetInt(v, "max_batch", path, 1, kMaxBatchLimit, ns.max_batch);
-  if (!max_batch.ok()) return max_batch.status();
-  ns.max_batch = static_cast<uint32_t>(*max_batch);
+  IDGEN_ASSIGN_OR_RETURN(auto max_batch,
+                         GetInt(v, "max_batch", path, 1, kMaxBatchLimit, ns.max_batch));
+  ns.max_batch = static_cast<uint32_t>(max_batch);
   if (v.contains("clock")) {
     const Json& c = v["clock"];
     const std::string cp = path + ".clock";
-    if (absl::Status s = CheckKeys(c, cp, {"max_wait_ms", "max_borrow_ms"}); !s.ok()) return s;
+    IDGEN_RETURN_IF_ERROR(CheckKeys(c, cp, {"max_wait_ms", "max_borrow_ms"}));
     auto wait =
         GetInt(c, "max_wait_ms", cp, 0, 60'000, absl::ToInt64Milliseconds(ns.clock.max_wait));
     auto borrow = GetInt(c, "max_borrow_ms", cp, 0, 3'600'000,
@@ -166,15 +161,12 @@ ServerConfig DefaultServerConfig() {
 
 namespace {
 
-absl::StatusOr<ServerConfig> ParseServerConfigJson(const Json& root, absl::Time now) {
-  if (absl::Status s = CheckKeys(root, "", {"namespaces", "reservation_ahead_ms"}); !s.ok()) {
-    return s;
-  }
+[[nodiscard]] absl::StatusOr<ServerConfig> ParseServerConfigJson(const Json& root, absl::Time now) {
+  IDGEN_RETURN_IF_ERROR(CheckKeys(root, "", {"namespaces", "reservation_ahead_ms"}));
   ServerConfig config;
-  auto ahead = GetInt(root, "reservation_ahead_ms", "", 500, 600'000,
-                      absl::ToInt64Milliseconds(config.reservation_ahead));
-  if (!ahead.ok()) return ahead.status();
-  config.reservation_ahead = absl::Milliseconds(*ahead);
+  IDGEN_ASSIGN_OR_RETURN(auto ahead, GetInt(root, "reservation_ahead_ms", "", 500, 600'000,
+                                            absl::ToInt64Milliseconds(config.reservation_ahead)));
+  config.reservation_ahead = absl::Milliseconds(ahead);
   if (!root.contains("namespaces") || !root["namespaces"].is_array() ||
       root["namespaces"].empty()) {
     return KeyError("namespaces", "is required: a non-empty array of namespaces");
@@ -182,12 +174,11 @@ absl::StatusOr<ServerConfig> ParseServerConfigJson(const Json& root, absl::Time 
   std::set<std::string> seen;
   for (size_t i = 0; i < root["namespaces"].size(); ++i) {
     const std::string path = absl::StrCat("namespaces[", i, "]");
-    absl::StatusOr<NamespaceConfig> ns = ParseNamespace(root["namespaces"][i], path, now);
-    if (!ns.ok()) return ns.status();
-    if (!seen.insert(ns->name).second) {
-      return KeyError(path + ".name", absl::StrCat("duplicate namespace \"", ns->name, "\""));
+    IDGEN_ASSIGN_OR_RETURN(NamespaceConfig ns, ParseNamespace(root["namespaces"][i], path, now));
+    if (!seen.insert(ns.name).second) {
+      return KeyError(path + ".name", absl::StrCat("duplicate namespace \"", ns.name, "\""));
     }
-    config.namespaces.push_back(std::move(*ns));
+    config.namespaces.push_back(std::move(ns));
   }
   return config;
 }
@@ -196,9 +187,8 @@ absl::StatusOr<ServerConfig> ParseServerConfigJson(const Json& root, absl::Time 
 
 absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& json_text, absl::Time now) {
   absl::StatusOr<ServerConfig> c = [&]() -> absl::StatusOr<ServerConfig> {
-    absl::StatusOr<Json> root = config::ParseJson(json_text);
-    if (!root.ok()) return root.status();
-    return ParseServerConfigJson(*root, now);
+    IDGEN_ASSIGN_OR_RETURN(Json root, config::ParseJson(json_text));
+    return ParseServerConfigJson(root, now);
   }();
   if (!c.ok())
     return absl::Status(c.status().code(), absl::StrCat("config: ", c.status().message()));

@@ -57,13 +57,15 @@ inline constexpr uint32_t kMaxBatchLimit = 1'000'000;
 ServerConfig DefaultServerConfig();
 
 // Parses the JSON text of a config file. `now` validates layout epochs.
-absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& json_text, absl::Time now);
+[[nodiscard]] absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& json_text,
+                                                             absl::Time now);
 // Reads and parses a file; errors name the file.
-absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path, absl::Time now);
+[[nodiscard]] absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path,
+                                                            absl::Time now);
 
 // INVALID_ARGUMENT unless `name` is 1..64 chars of [a-z0-9._-] starting with
 // a letter or digit.
-absl::Status ValidateNamespaceName(const std::string& name);
+[[nodiscard]] absl::Status ValidateNamespaceName(const std::string& name);
 
 }  // namespace idgen::server
 

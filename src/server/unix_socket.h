@@ -20,7 +20,7 @@ namespace idgen::server {
 //   - a socket that refuses (left by a process that was killed): removed, OK;
 //   - anything else (a file, a directory): FAILED_PRECONDITION, left alone.
 // Between this check and the bind another process can still take the path.
-absl::Status PrepareUnixSocket(const std::string& path);
+[[nodiscard]] absl::Status PrepareUnixSocket(const std::string& path);
 
 }  // namespace idgen::server
 

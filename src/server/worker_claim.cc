@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "idgen/random.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::server {
 
@@ -27,10 +28,10 @@ absl::StatusOr<std::shared_ptr<WorkerClaim>> WorkerClaim::Create(
       // Above the new id's reservation and above what this node issued before.
       const int64_t after =
           std::max(floor, before != nullptr ? before->last_issued_unix_ms() : int64_t{0});
-      absl::StatusOr<std::unique_ptr<IdNamespace>> made = IdNamespace::Create(
-          nc, claim->lease_->worker_id(), after, after, clock, OsRandom::Default());
-      if (!made.ok()) return made.status();
-      ns = std::move(*made);
+      IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<IdNamespace> made,
+                             IdNamespace::Create(nc, claim->lease_->worker_id(), after, after,
+                                                 clock, OsRandom::Default()));
+      ns = std::move(made);
     }
     raw.push_back(ns.get());
     claim->by_name_[nc.name] = ns.get();

@@ -40,7 +40,7 @@ class WorkerClaim {
   // (so the claim can issue as soon as it is published). `previous` (may be
   // null) is the claim this one replaces. Errors: a namespace that does not
   // fit the worker id, or the reservation store failing.
-  static absl::StatusOr<std::shared_ptr<WorkerClaim>> Create(
+  [[nodiscard]] static absl::StatusOr<std::shared_ptr<WorkerClaim>> Create(
       std::unique_ptr<coord::WorkerLease> lease, const ServerConfig& config,
       const WorkerClaim* previous, Clock* clock);
   ~WorkerClaim();
@@ -55,7 +55,7 @@ class WorkerClaim {
   void Retire();
   // Clean shutdown, after every call has finished: stores a reservation that
   // covers exactly what was issued, then releases the id.
-  absl::Status SettleAndRelease();
+  [[nodiscard]] absl::Status SettleAndRelease();
 
   coord::WorkerLease& lease() const { return *lease_; }
   int64_t worker_id() const { return lease_->worker_id(); }
@@ -67,7 +67,7 @@ class WorkerClaim {
 
   // OK when this claim may issue now; UNAVAILABLE saying why not (lease lost,
   // reservation behind the clock, clock refusing in a namespace).
-  absl::Status Ready() const;
+  [[nodiscard]] absl::Status Ready() const;
 
  private:
   WorkerClaim(std::unique_ptr<coord::WorkerLease> lease, Clock* clock)

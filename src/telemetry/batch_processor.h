@@ -19,7 +19,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -28,8 +27,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "idgen/mutex.h"
 
 namespace idgen::telemetry {
 
@@ -56,9 +57,7 @@ class BatchProcessor {
   void Add(T&& item) {
     bool wake = false;
     {
-      // std::mutex (not idgen::Mutex) because the worker waits on a
-      // condition variable with it.
-      std::lock_guard<std::mutex> lock(mu_);
+      idgen::MutexLock lock(&mu_);
       if (stopping_ || queue_.size() >= options_.max_queue_size) {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return;
@@ -66,17 +65,17 @@ class BatchProcessor {
       queue_.push_back(std::move(item));
       wake = queue_.size() == options_.max_export_batch_size;
     }
-    if (wake) cv_.notify_one();
+    if (wake) cv_.Signal();
   }
 
   // Idempotent; a concurrent second caller returns once the first is done.
   void Shutdown() {
     std::call_once(shutdown_once_, [this] {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        idgen::MutexLock lock(&mu_);
         stopping_ = true;
       }
-      cv_.notify_one();
+      cv_.Signal();
       worker_.join();
     });
   }
@@ -100,10 +99,13 @@ class BatchProcessor {
     bool last_round = false;
     while (!last_round) {
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.schedule_delay), [this] {
-          return stopping_ || queue_.size() >= options_.max_export_batch_size;
-        });
+        // Waits one schedule_delay (real time: the exporter's pacing), cut
+        // short by a full batch or shutdown.
+        idgen::MutexLock lock(&mu_);
+        bool timed_out = false;
+        while (!timed_out && !stopping_ && queue_.size() < options_.max_export_batch_size) {
+          timed_out = cv_.WaitFor(options_.schedule_delay);
+        }
         last_round = stopping_;
       }
       // Export everything queued now, batch by batch; on shutdown that is
@@ -111,7 +113,7 @@ class BatchProcessor {
       for (;;) {
         batch.clear();
         {
-          std::lock_guard<std::mutex> lock(mu_);
+          idgen::MutexLock lock(&mu_);
           const size_t n = std::min(queue_.size(), options_.max_export_batch_size);
           for (size_t i = 0; i < n; ++i) {
             batch.push_back(std::move(queue_.front()));
@@ -127,7 +129,7 @@ class BatchProcessor {
           if (last_round) {
             // The collector is failing: do not hold up shutdown with one
             // timeout per remaining batch.
-            std::lock_guard<std::mutex> lock(mu_);
+            idgen::MutexLock lock(&mu_);
             dropped_.fetch_add(queue_.size(), std::memory_order_relaxed);
             queue_.clear();
             break;
@@ -140,10 +142,10 @@ class BatchProcessor {
 
   const BatchOptions options_;
   const ExportFn export_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<T> queue_;    // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
+  idgen::Mutex mu_;
+  idgen::CondVar cv_{&mu_};
+  std::deque<T> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> exported_{0};
   std::atomic<uint64_t> failed_{0};

@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::telemetry {
 namespace {

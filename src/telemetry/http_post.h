@@ -26,7 +26,7 @@ struct HttpUrl {
 
 // Parses "http://host[:port][/path]" (IPv6 hosts in brackets). Errors:
 // INVALID_ARGUMENT naming what is wrong.
-absl::StatusOr<HttpUrl> ParseHttpUrl(const std::string& url);
+[[nodiscard]] absl::StatusOr<HttpUrl> ParseHttpUrl(const std::string& url);
 
 struct HttpResult {
   int status = 0;
@@ -40,10 +40,10 @@ using AbandonFn = std::function<bool()>;
 // POSTs `body` to `url`. Errors: INVALID_ARGUMENT (bad URL),
 // DEADLINE_EXCEEDED (timeout), CANCELLED (`abandon` said so), UNAVAILABLE
 // (connection failed).
-absl::StatusOr<HttpResult> HttpPost(const std::string& url,
-                                    const std::vector<std::pair<std::string, std::string>>& headers,
-                                    const std::string& content_type, std::string body,
-                                    absl::Duration timeout, const AbandonFn& abandon = {});
+[[nodiscard]] absl::StatusOr<HttpResult> HttpPost(
+    const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
+    const std::string& content_type, std::string body, absl::Duration timeout,
+    const AbandonFn& abandon = {});
 
 }  // namespace idgen::telemetry
 

@@ -12,6 +12,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "src/base/status_macros.h"
 #include "src/telemetry/http_post.h"
 
 namespace idgen::telemetry {

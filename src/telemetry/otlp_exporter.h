@@ -39,7 +39,7 @@ class OtlpExporter {
   // `request` must be the Export*ServiceRequest of the signal. Errors say
   // where the export went and why it failed; DEADLINE_EXCEEDED or CANCELLED
   // once the cutoff has passed.
-  absl::Status Export(const google::protobuf::Message& request);
+  [[nodiscard]] absl::Status Export(const google::protobuf::Message& request);
 
   // Every export ends by `monotonic_cutoff` (a Clock::MonotonicNow() value):
   // those in flight are abandoned then (within a few milliseconds), later
@@ -49,8 +49,10 @@ class OtlpExporter {
   const SignalExportConfig& config() const { return config_; }
 
  private:
-  absl::Status ExportGrpc(const google::protobuf::Message& request, absl::Duration timeout);
-  absl::Status ExportHttp(const google::protobuf::Message& request, absl::Duration timeout);
+  [[nodiscard]] absl::Status ExportGrpc(const google::protobuf::Message& request,
+                                        absl::Duration timeout);
+  [[nodiscard]] absl::Status ExportHttp(const google::protobuf::Message& request,
+                                        absl::Duration timeout);
   bool PastCutoff();
 
   const Signal signal_;

@@ -185,14 +185,18 @@ void Telemetry::ExportMetricsOnce() {
 }
 
 void Telemetry::MetricLoop() {
-  std::unique_lock<std::mutex> lock(metric_mu_);
+  metric_mu_.Lock();
   while (!stopping_) {
-    metric_cv_.wait_for(lock, absl::ToChronoMilliseconds(config_.metric_export_interval),
-                        [this] { return stopping_; });
-    lock.unlock();
+    // One export interval of real time (the collector's pacing), or until Shutdown.
+    bool timed_out = false;
+    while (!timed_out && !stopping_) {
+      timed_out = metric_cv_.WaitFor(config_.metric_export_interval);
+    }
+    metric_mu_.Unlock();
     ExportMetricsOnce();  // on stop: the final export
-    lock.lock();
+    metric_mu_.Lock();
   }
+  metric_mu_.Unlock();
 }
 
 void Telemetry::Shutdown(absl::Duration budget) {
@@ -206,10 +210,10 @@ void Telemetry::Shutdown(absl::Duration budget) {
       }
     }
     {
-      std::lock_guard<std::mutex> lock(metric_mu_);
+      idgen::MutexLock lock(&metric_mu_);
       stopping_ = true;
+      metric_cv_.SignalAll();
     }
-    metric_cv_.notify_all();
     if (metric_thread_.joinable()) metric_thread_.join();
     if (span_batch_) span_batch_->Shutdown();
     if (log_batch_) log_batch_->Shutdown();

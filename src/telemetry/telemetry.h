@@ -28,7 +28,6 @@
 #ifndef IDGEN_TELEMETRY_TELEMETRY_H_
 #define IDGEN_TELEMETRY_TELEMETRY_H_
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -40,7 +39,9 @@
 #include <grpcpp/support/client_interceptor.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include "absl/base/thread_annotations.h"
 #include "idgen/clock.h"
+#include "idgen/mutex.h"
 #include "src/http/http_server.h"
 #include "src/telemetry/batch_processor.h"
 #include "src/telemetry/logger.h"
@@ -120,9 +121,9 @@ class Telemetry {
   std::unique_ptr<Tracer> tracer_;
   std::unique_ptr<Logger> logger_;
 
-  std::mutex metric_mu_;
-  std::condition_variable metric_cv_;
-  bool stopping_ = false;  // guarded by metric_mu_
+  idgen::Mutex metric_mu_;
+  idgen::CondVar metric_cv_{&metric_mu_};
+  bool stopping_ ABSL_GUARDED_BY(metric_mu_) = false;
   std::thread metric_thread_;
   std::once_flag shutdown_once_;
 };

@@ -60,13 +60,11 @@
 // Example:
 //   static CachedClock* const clock = new CachedClock(SystemClock::Get());
 //   auto gen = SnowflakeGenerator::Create(layout, worker, clock, {});
-#ifndef IDGEN_CACHED_CLOCK_H_
-#define IDGEN_CACHED_CLOCK_H_
+#ifndef IDGEN_CORE_CACHED_CLOCK_H_
+#define IDGEN_CORE_CACHED_CLOCK_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -117,15 +115,14 @@ class CachedClock final : public Clock {
   alignas(64) idgen::Mutex refresh_mu_;
   std::atomic<uint64_t> ticks_{0};
 
-  // Stop signal for the ticker. A std::mutex (not idgen::Mutex) because
-  // std::condition_variable needs it; TSan sees both through pthreads.
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stop_ = false;  // guarded by stop_mu_
+  // Stop signal for the ticker.
+  idgen::Mutex stop_mu_;
+  idgen::CondVar stop_cv_{&stop_mu_};
+  bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
 
   std::thread ticker_;  // last: started after everything above is set up
 };
 
 }  // namespace idgen
 
-#endif  // IDGEN_CACHED_CLOCK_H_
+#endif  // IDGEN_CORE_CACHED_CLOCK_H_
