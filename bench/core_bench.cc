@@ -14,7 +14,7 @@
 // Every generator benchmark uses real time: waiting for the next millisecond is
 // part of the cost. BM_ClockRead shows the floor: each Next() reads the clock.
 // BM_NextCachedClock repeats BM_Next on a CachedClock (a ticker thread caches
-// the wall clock's millisecond; include/idgen/cached_clock.h), whose read is
+// the wall clock's millisecond; src/core/cached_clock.h), whose read is
 // BM_CachedClockRead; BM_CachedClockTicker measures the ticker's own cost.
 //
 // Run: node bench/core_bench.mjs [--build] (runs and summarises), or
@@ -148,7 +148,7 @@ BENCHMARK_CAPTURE(BM_Next, wide, kWide)->ArgName("threads")->Arg(1)->Arg(2)->Use
 
 // The same on a CachedClock over the system clock (default 100 us period):
 // WallUnixMillis() is an atomic load instead of a clock_gettime, at the price
-// of timestamps that may lag by about a period (include/idgen/cached_clock.h).
+// of timestamps that may lag by about a period (src/core/cached_clock.h).
 // The clock, and its ticker thread, lives for one benchmark run.
 void BM_NextCachedClock(benchmark::State& state, int which) {
   const Layout& layout = LayoutFor(which);

@@ -35,7 +35,8 @@ bool SkipKeyPermissionCheck();
 // The flags as a TlsServerConfig; INVALID_ARGUMENT for a --tls-client-auth
 // other than none/request/require. The files are checked later
 // (security::CheckTlsServerConfig).
-absl::StatusOr<security::TlsServerConfig> TlsServerConfigFrom(const TlsServerFlags& flags);
+[[nodiscard]] absl::StatusOr<security::TlsServerConfig> TlsServerConfigFrom(
+    const TlsServerFlags& flags);
 
 }  // namespace idgen::cli
 

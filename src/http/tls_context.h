@@ -38,8 +38,8 @@ class TlsContextSource {
   // Builds the first context; INVALID_ARGUMENT naming the file when the
   // files do not load (call security::CheckTlsServerConfig first for the
   // friendlier messages). `clock` must outlive the source.
-  static absl::StatusOr<std::shared_ptr<TlsContextSource>> Create(security::TlsServerConfig config,
-                                                                  Clock* clock);
+  [[nodiscard]] static absl::StatusOr<std::shared_ptr<TlsContextSource>> Create(
+      security::TlsServerConfig config, Clock* clock);
 
   std::shared_ptr<boost::asio::ssl::context> Current() ABSL_LOCKS_EXCLUDED(mu_);
   // Contexts built after the first one.

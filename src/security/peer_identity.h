@@ -30,8 +30,8 @@ bool IdentityAllowed(const std::vector<std::string>& identities,
 
 // "a,b , c" as {"a", "b", "c"}; INVALID_ARGUMENT for an empty list or an
 // empty entry ("a,,b"), naming `flag`.
-absl::StatusOr<std::vector<std::string>> ParseAllowList(absl::string_view flag,
-                                                        absl::string_view text);
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> ParseAllowList(absl::string_view flag,
+                                                                      absl::string_view text);
 
 }  // namespace idgen::security
 

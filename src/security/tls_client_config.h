@@ -43,8 +43,8 @@ struct TlsClientConfig {
 // OK when disabled with no file named, or when every named file is usable.
 // INVALID_ARGUMENT naming the flag (`flag_prefix` + "ca", "cert", "key") and
 // the file otherwise. `flag_prefix` is e.g. "--backend-tls-".
-absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
-                                  const std::string& flag_prefix);
+[[nodiscard]] absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
+                                                const std::string& flag_prefix);
 
 // Insecure credentials when disabled; else TLS verifying the server against
 // ca_file, presenting cert_file when set, files reloaded.

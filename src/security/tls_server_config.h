@@ -36,7 +36,7 @@ namespace idgen::security {
 enum class ClientAuth { kNone, kRequest, kRequire };
 
 // "none", "request", "require"; INVALID_ARGUMENT naming the choices otherwise.
-absl::StatusOr<ClientAuth> ParseClientAuth(absl::string_view text);
+[[nodiscard]] absl::StatusOr<ClientAuth> ParseClientAuth(absl::string_view text);
 absl::string_view ClientAuthName(ClientAuth auth);
 
 struct TlsServerConfig {
@@ -58,10 +58,10 @@ struct TlsServerConfig {
 
 // OK when the files are usable now (see above); `now` decides expiry.
 // INVALID_ARGUMENT naming the flag-like field and the file otherwise.
-absl::Status CheckTlsServerConfig(const TlsServerConfig& config, absl::Time now);
+[[nodiscard]] absl::Status CheckTlsServerConfig(const TlsServerConfig& config, absl::Time now);
 
 // The notAfter time of the first certificate in a PEM file.
-absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& pem_file);
+[[nodiscard]] absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& pem_file);
 
 }  // namespace idgen::security
 
