@@ -12,7 +12,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-#include "src/telemetry/http_post.h"
+#include "src/http/client.h"
 
 namespace idgen::telemetry {
 namespace {
@@ -124,9 +124,10 @@ absl::Status OtlpExporter::ExportGrpc(const google::protobuf::Message& request,
 
 absl::Status OtlpExporter::ExportHttp(const google::protobuf::Message& request,
                                       absl::Duration timeout) {
-  absl::StatusOr<HttpResult> res =
-      HttpPost(config_.endpoint, config_.headers, "application/x-protobuf",
-               request.SerializeAsString(), timeout, [this] { return PastCutoff(); });
+  const http::HttpClient client({.timeout = timeout, .user_agent = "idgen-telemetry"});
+  absl::StatusOr<http::HttpReply> res =
+      client.Post(config_.endpoint, "application/x-protobuf", request.SerializeAsString(),
+                  config_.headers, [this] { return PastCutoff(); });
   if (!res.ok()) return res.status();
   if (res->status < 200 || res->status > 299) {
     return absl::UnavailableError(
