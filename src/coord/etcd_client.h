@@ -111,8 +111,9 @@ class EtcdClient {
     std::function<void(std::string_view op, absl::Duration elapsed, bool ok)> observe_call;
   };
 
-  // `endpoints`: "http://host:port" or "host:port". INVALID_ARGUMENT for an
-  // empty list or an https:// endpoint. With a dial timeout, UNAVAILABLE if no
+  // `endpoints`: "http://host:port" or "host:port" (config::ParseEndpoint).
+  // INVALID_ARGUMENT for an empty list, an https:// endpoint or one of
+  // another form. With a dial timeout, UNAVAILABLE if no
   // endpoint became reachable within it.
   static absl::StatusOr<std::unique_ptr<EtcdClient>> Create(std::vector<std::string> endpoints,
                                                             Options options);

@@ -12,10 +12,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "src/config/endpoint.h"
 
 namespace idgen::http {
 namespace {
@@ -28,58 +27,18 @@ using tcp = asio::ip::tcp;
 // A header larger than this is refused even when the body limit is larger.
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
 
-struct Target {
-  std::string host;  // without brackets
-  std::string port;
-  std::string path;  // path and query, "/" when empty
-  bool tls = false;
-};
-
-absl::StatusOr<Target> ParseUrl(const std::string& url) {
-  std::string_view rest = url;
-  Target out;
-  if (rest.starts_with("https://")) {
-    out.tls = true;
-    rest.remove_prefix(8);
-  } else if (rest.starts_with("http://")) {
-    rest.remove_prefix(7);
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("URL \"", url, "\": expected http://"));
+// The URL as the one address parser reads it: a scheme is required, the
+// port defaults to the scheme's.
+absl::StatusOr<config::Endpoint> ParseUrl(const std::string& url) {
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_scheme = true});
+  if (e.ok() && e->scheme == config::Scheme::kUnix) {
+    e = absl::InvalidArgumentError("expected http://HOST[:PORT][/PATH]");
   }
-  const size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  out.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  out.port = out.tls ? "443" : "80";
-  std::string_view port;
-  if (authority.starts_with("[")) {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("URL \"", url, "\": unclosed '['"));
-    }
-    out.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && !after.starts_with(":")) {
-      return absl::InvalidArgumentError(absl::StrCat("URL \"", url, "\": text after ']'"));
-    }
-    if (!after.empty()) port = after.substr(1);
-  } else {
-    const size_t colon = authority.rfind(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  if (!e.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("URL \"", url, "\": ", e.status().message()));
   }
-  if (!port.empty()) out.port = std::string(port);
-  int port_number = 0;
-  if (out.host.empty() || !absl::SimpleAtoi(out.port, &port_number) || port_number <= 0 ||
-      port_number > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("URL \"", url, "\": expected a host and a port in 1..65535"));
-  }
-  return out;
-}
-
-std::string HostField(const Target& t) {
-  const bool v6 = t.host.find(':') != std::string::npos;
-  return v6 ? absl::StrCat("[", t.host, "]:", t.port) : absl::StrCat(t.host, ":", t.port);
+  if (e->path.empty() || e->path.front() != '/') e->path.insert(0, "/");
+  return e;
 }
 
 }  // namespace
@@ -94,10 +53,10 @@ std::string HttpReply::Header(std::string_view name) const {
 absl::StatusOr<HttpReply> HttpClient::Send(const HttpRequest& request,
                                            const AbandonFn& abandon) const {
   const std::string what = absl::StrCat(request.method, " ", request.url);
-  absl::StatusOr<Target> parsed = ParseUrl(request.url);
+  absl::StatusOr<config::Endpoint> parsed = ParseUrl(request.url);
   if (!parsed.ok()) return parsed.status();
-  const Target& t = *parsed;
-  if (t.tls) {
+  const config::Endpoint& t = *parsed;
+  if (t.scheme == config::Scheme::kHttps) {
     // The one place HTTPS goes: wrap the stream below in an SSL stream.
     return absl::UnimplementedError(absl::StrCat(what, ": https is not supported yet"));
   }
@@ -106,7 +65,7 @@ absl::StatusOr<HttpReply> HttpClient::Send(const HttpRequest& request,
   req.version(11);
   req.method_string(request.method);
   req.target(t.path);
-  req.set(bhttp::field::host, HostField(t));
+  req.set(bhttp::field::host, t.HostPort());
   req.set(bhttp::field::user_agent, options_.user_agent);
   req.set(bhttp::field::connection, "close");
   for (const auto& [k, v] : request.headers) req.set(k, v);
@@ -132,7 +91,8 @@ absl::StatusOr<HttpReply> HttpClient::Send(const HttpRequest& request,
   const auto end = std::chrono::steady_clock::now() + timeout;
   stream.expires_after(timeout);
   resolver.async_resolve(
-      t.host, t.port, [&](beast::error_code ec, const tcp::resolver::results_type& r) {
+      t.host, std::to_string(t.port),
+      [&](beast::error_code ec, const tcp::resolver::results_type& r) {
         if (ec) {
           failure = ec;
           return;

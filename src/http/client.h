@@ -4,8 +4,10 @@
 // AppHost's health probes, tests). Blocking: one request per call on a fresh
 // connection, answered or refused within one deadline that covers the whole
 // exchange (resolve, connect, write, read). Hosts may be names ("localhost"),
-// IPv4 or bracketed IPv6 literals ("http://[::1]:8080/health"). A response
-// longer than Options::max_response_bytes is refused, not truncated.
+// IPv4 or bracketed IPv6 literals ("http://[::1]:8080/health"); URLs are read
+// by config::ParseEndpoint (src/config/endpoint.h), the one address parser.
+// A response longer than Options::max_response_bytes is refused, not
+// truncated.
 //
 // Plain http:// only for now. HTTPS belongs in one place: the stream that
 // Send() connects in client.cc; an https:// URL is refused with UNIMPLEMENTED

@@ -12,6 +12,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "src/config/endpoint.h"
 #include "src/http/client.h"
 
 namespace idgen::telemetry {
@@ -24,9 +25,8 @@ namespace clogs = opentelemetry::proto::collector::logs::v1;
 }  // namespace
 
 std::string GrpcTarget(const std::string& endpoint) {
-  std::string_view rest = endpoint;
-  if (rest.starts_with("http://")) rest.remove_prefix(7);
-  return std::string(rest.substr(0, rest.find('/')));
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(endpoint);
+  return e.ok() && e->scheme != config::Scheme::kUnix ? e->HostPort() : endpoint;
 }
 
 OtlpExporter::OtlpExporter(Signal signal, SignalExportConfig config, Clock* clock)
