@@ -1,12 +1,16 @@
 // Copyright idgen authors.
 #include "src/http/client.h"
 
+#include <array>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -100,6 +104,26 @@ TEST(HttpClientTest, OversizeResponseIsRefused) {
   ASSERT_NE(server, nullptr);
   HttpClient client({.max_response_bytes = 1000});
   absl::StatusOr<HttpReply> r = client.Get(absl::StrCat("http://127.0.0.1:", server->port()));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+}
+
+TEST(HttpClientTest, OversizeBodyWithoutLengthIsRefused) {
+  // A response whose body runs to the end of the connection, unannounced.
+  boost::asio::io_context ioc;
+  tcp::acceptor acceptor(ioc, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  std::thread server([&acceptor] {
+    tcp::socket socket = acceptor.accept();
+    std::array<char, 4096> request{};
+    boost::system::error_code ec;
+    socket.read_some(boost::asio::buffer(request), ec);
+    const std::string response =
+        "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + std::string(100000, 'x');
+    boost::asio::write(socket, boost::asio::buffer(response), ec);
+  });
+  HttpClient client({.timeout = absl::Seconds(10), .max_response_bytes = 1000});
+  absl::StatusOr<HttpReply> r =
+      client.Get(absl::StrCat("http://127.0.0.1:", acceptor.local_endpoint().port(), "/"));
+  server.join();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
 }
 

@@ -184,21 +184,22 @@ TEST(HttpServerTest, RouterAnswers404And405WithAllowAndCapturesParams) {
       router.Add("POST", "/v1/ids", [](const Request&, const PathParams&, Response&) {}).ok());
   auto server = StartServer(router.AsHandler());
   ASSERT_NE(server, nullptr);
-  RawConnection client(server->port());
+  const HttpClient client;
 
-  auto found = client.RoundTrip(Get("/v1/ids/12%33/decode"));
-  ASSERT_TRUE(found.has_value());
-  EXPECT_EQ(found->result_int(), 200);
-  EXPECT_EQ(found->body(), "123");
+  absl::StatusOr<HttpReply> found = client.Get(UrlOf(*server, "/v1/ids/12%33/decode"));
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->status, 200);
+  EXPECT_EQ(found->body, "123");
 
-  auto missing = client.RoundTrip(Get("/v1/nothing"));
-  ASSERT_TRUE(missing.has_value());
-  EXPECT_EQ(missing->result_int(), 404);
+  absl::StatusOr<HttpReply> missing = client.Get(UrlOf(*server, "/v1/nothing"));
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(missing->status, 404);
 
-  auto wrong_method = client.RoundTrip("DELETE /v1/ids HTTP/1.1\r\nHost: t\r\n\r\n");
-  ASSERT_TRUE(wrong_method.has_value());
-  EXPECT_EQ(wrong_method->result_int(), 405);
-  EXPECT_EQ(HeaderOf(*wrong_method, "Allow"), "POST");
+  absl::StatusOr<HttpReply> wrong_method =
+      client.Send({.method = "DELETE", .url = UrlOf(*server, "/v1/ids")});
+  ASSERT_TRUE(wrong_method.ok()) << wrong_method.status();
+  EXPECT_EQ(wrong_method->status, 405);
+  EXPECT_EQ(wrong_method->Header("Allow"), "POST");
 }
 
 TEST(HttpServerTest, TooLargeBodyGets413AndClose) {
@@ -280,12 +281,11 @@ TEST(HttpServerTest, InvalidResponseFromHandlerGives500) {
     if (req.path == "/header") resp.headers.emplace_back("X-Evil", "a\r\nSet-Cookie: x");
   });
   ASSERT_NE(server, nullptr);
-  RawConnection client(server->port());
   for (const char* path : {"/status", "/header"}) {
-    auto resp = client.RoundTrip(Get(path));
-    ASSERT_TRUE(resp.has_value());
-    EXPECT_EQ(resp->result_int(), 500);
-    EXPECT_EQ(HeaderOf(*resp, "Set-Cookie"), "");
+    absl::StatusOr<HttpReply> resp = HttpClient().Get(UrlOf(*server, path));
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    EXPECT_EQ(resp->status, 500);
+    EXPECT_EQ(resp->Header("Set-Cookie"), "");
   }
 }
 
@@ -301,12 +301,12 @@ TEST(HttpServerTest, CustomErrorWriterFormatsServerErrors) {
   };
   auto server = StartServer(std::move(options));
   ASSERT_NE(server, nullptr);
-  RawConnection client(server->port());
-  auto resp = client.RoundTrip(Post("/x", "0123456789"));
-  ASSERT_TRUE(resp.has_value());
-  EXPECT_EQ(resp->result_int(), 413);
-  EXPECT_EQ(HeaderOf(*resp, "Content-Type"), "application/problem+json");
-  EXPECT_EQ(resp->body(), "{\"status\":413,\"detail\":\"request body exceeds 8 bytes\"}");
+  absl::StatusOr<HttpReply> resp =
+      HttpClient().Post(UrlOf(*server, "/x"), "text/plain", "0123456789");
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->status, 413);
+  EXPECT_EQ(resp->Header("Content-Type"), "application/problem+json");
+  EXPECT_EQ(resp->body, "{\"status\":413,\"detail\":\"request body exceeds 8 bytes\"}");
 }
 
 TEST(HttpServerTest, ManyConcurrentKeepAliveConnectionsAllSucceed) {
