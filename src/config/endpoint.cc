@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -32,9 +34,12 @@ absl::StatusOr<Endpoint> ParseUnix(std::string_view rest) {
 
 absl::Status ParsePort(std::string_view text, const EndpointRules& rules, int& port) {
   const int min = rules.allow_port_zero ? 0 : 1;
-  if (text.empty() || text.size() > 5 ||
-      !absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &port) ||
-      text.front() == '+' || text.front() == '-' || port < min || port > 65535) {
+  // Digits only: SimpleAtoi alone would also take a sign and spaces.
+  const bool digits =
+      !text.empty() && text.size() <= 5 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits || !absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &port) ||
+      port < min || port > 65535) {
     return Bad(absl::StrCat("port \"", absl::string_view(text.data(), text.size()),
                             "\" is not a number in ", min, "..65535"));
   }

@@ -61,7 +61,8 @@ TEST(ParseEndpoint, MissingOrBadPort) {
   EXPECT_THAT(Reason("localhost"), HasSubstr("missing port"));
   EXPECT_THAT(Reason("localhost:"), HasSubstr("port \"\" is not a number"));
   EXPECT_THAT(Reason("http://h:"), HasSubstr("port \"\" is not a number"));
-  for (const char* bad : {"h:65536", "h:-1", "h:+1", "h:8x", "h:0", "h:000080000"}) {
+  for (const char* bad :
+       {"h:65536", "h:-1", "h:+1", "h:8x", "h:0", "h:000080000", "h: 80", "h:80 "}) {
     EXPECT_THAT(Reason(bad), HasSubstr("is not a number in 1..65535")) << bad;
   }
   EXPECT_EQ(ParseEndpoint("h:0", {.allow_port_zero = true})->port, 0);
