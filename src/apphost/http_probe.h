@@ -1,10 +1,9 @@
 // Copyright idgen authors.
 //
-// HttpProbe: a minimal blocking HTTP/1.1 GET for health checks of local
-// resources (GET http://127.0.0.1:PORT/health), bounded by a timeout over
-// connect, send and receive. Not a general HTTP client: it reads until the
-// server closes (Connection: close) or the body announced by Content-Length
-// is complete, and keeps at most 64 KiB.
+// HttpGet: the AppHost's health probe of a local resource
+// (GET http://127.0.0.1:PORT/health): the project's one HTTP client
+// (src/http/client.h) with the probe's bounds, a timeout over the whole
+// exchange and at most 64 KiB of response.
 #ifndef IDGEN_APPHOST_HTTP_PROBE_H_
 #define IDGEN_APPHOST_HTTP_PROBE_H_
 
@@ -20,8 +19,10 @@ struct ProbeResult {
   std::string body;
 };
 
-// `url`: "http://HOST:PORT/PATH" with a numeric IPv4 host or "localhost".
-// UNAVAILABLE when nothing answers in time; INVALID_ARGUMENT for a bad URL.
+// `url`: "http://HOST:PORT/PATH"; HOST a name ("localhost"), an IPv4 address
+// or a bracketed IPv6 address. INVALID_ARGUMENT for a bad URL; UNAVAILABLE
+// when nothing answers in time, the connection fails or the response is
+// larger than 64 KiB.
 [[nodiscard]] absl::StatusOr<ProbeResult> HttpGet(const std::string& url, absl::Duration timeout);
 
 }  // namespace idgen::apphost

@@ -22,6 +22,7 @@
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/base/status_macros.h"
 #include "src/cli/load_callers.h"
+#include "src/config/endpoint.h"
 
 namespace idgen::cli {
 
@@ -160,23 +161,9 @@ absl::Status ValidateTarget(std::string_view target) {
       return target.size() > scheme.size() ? absl::OkStatus() : bad("nothing after the scheme");
     }
   }
-  const size_t colon = t.rfind(':');
-  if (colon == std::string::npos) return bad("no port");
-  std::string host = t.substr(0, colon);
-  const std::string port = t.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string::npos) {
-    return bad("IPv6 addresses need brackets");
-  }
-  if (host.empty()) return bad("no host");
-  if (host.find_first_of(" \t/") != std::string::npos) return bad("bad host");
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return bad("port is not a number");
-  }
-  const int p = std::stoi(port);
-  if (p < 1 || p > 65535) return bad("port out of range 1..65535");
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(t);
+  if (!e.ok()) return bad(std::string(e.status().message()));
+  if (e->scheme != config::Scheme::kNone) return bad("not a gRPC target");
   return absl::OkStatus();
 }
 

@@ -18,6 +18,7 @@
 #include "src/cli/commands.h"
 #include "src/cli/flag_checks.h"
 #include "src/cli/tls_flags.h"
+#include "src/config/endpoint.h"
 #include "src/config/host_port.h"
 #include "src/coord/etcd_lease_provider.h"
 #include "src/coord/file_lease_provider.h"
@@ -112,16 +113,16 @@ absl::StatusOr<std::vector<std::string>> ParseEtcdEndpoints(const std::string& v
   std::vector<std::string> out;
   for (absl::string_view part : absl::StrSplit(value, ',')) {
     std::string url(absl::StripAsciiWhitespace(part));
-    std::string hostport = url;
-    if (absl::StartsWith(url, "https://")) {
+    absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_port = true});
+    if (e.ok() && e->scheme == config::Scheme::kHttps) {
       return absl::InvalidArgumentError(
           absl::StrCat("--etcd \"", url,
                        "\": TLS to etcd is not supported yet; use http:// on a trusted network"));
     }
-    if (absl::StartsWith(url, "http://")) hostport = url.substr(7);
-    if (absl::Status s = config::CheckHostPort("--etcd", hostport); !s.ok()) {
+    if (!e.ok() || e->scheme == config::Scheme::kUnix || (!e->path.empty() && e->path != "/")) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--etcd \"", url, "\": expected http://HOST:PORT or HOST:PORT (comma-separated)"));
+          "--etcd \"", url, "\": expected http://HOST:PORT or HOST:PORT (comma-separated)",
+          e.ok() ? "" : absl::StrCat("; ", e.status().message())));
     }
     out.push_back(url);
   }

@@ -27,6 +27,7 @@
 #include "src/apphost/telemetry_store.h"
 #include "src/cli/commands.h"
 #include "src/cli/flag_checks.h"
+#include "src/config/endpoint.h"
 #include "src/config/json_fields.h"
 
 namespace idgen::cli {
@@ -64,12 +65,18 @@ absl::StatusOr<int> BindablePort(int port) {
   return static_cast<int>(ntohs(addr.sin_port));
 }
 
+// A validated HOST:PORT listen address, split (port 0: any).
+config::Endpoint ListenAddress(const std::string& listen) {
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(listen, {.allow_port_zero = true});
+  return e.ok() ? *std::move(e) : config::Endpoint{};
+}
+
 // OK unless `listen` ("HOST:PORT", validated) names a port other than 0
 // that cannot be bound on loopback; then UNAVAILABLE naming the port.
 absl::Status CheckPortFree(const std::string& what, const std::string& listen,
                            const std::string& flag) {
-  const std::string port = listen.substr(listen.rfind(':') + 1);
-  if (port == "0" || BindablePort(std::stoi(port)).ok()) return absl::OkStatus();
+  const int port = ListenAddress(listen).port;
+  if (port == 0 || BindablePort(port).ok()) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat(what, " address ", listen, " (port ", port,
                                              ") is in use; pass ", flag, " or stop what uses it"));
 }
@@ -184,11 +191,12 @@ int RunUp(const UpArgs& a) {
   if (!plan.ok()) return Fail(plan.status(), 2);
   // The dashboard's port is needed before it listens: every service sends
   // its telemetry there (OTLP/HTTP).
-  if (model.dashboard_listen.substr(model.dashboard_listen.rfind(':') + 1) == "0") {
+  config::Endpoint dashboard_address = ListenAddress(model.dashboard_listen);
+  if (dashboard_address.port == 0) {
     absl::StatusOr<int> port = BindablePort(0);
     if (!port.ok()) return Fail(port.status(), 1);
-    model.dashboard_listen = absl::StrCat(
-        model.dashboard_listen.substr(0, model.dashboard_listen.rfind(':')), ":", *port);
+    dashboard_address.port = *port;
+    model.dashboard_listen = dashboard_address.HostPort();
   }
   apphost::Wiring wiring;
   wiring.idgen_binary = SelfPath();
@@ -228,9 +236,8 @@ int RunUp(const UpArgs& a) {
   absl::StatusOr<std::unique_ptr<apphost::OtlpGrpcReceiver>> otlp_grpc =
       apphost::OtlpGrpcReceiver::Start("127.0.0.1:0", &telemetry);
   if (!otlp_grpc.ok()) return Fail(otlp_grpc.status(), 1);
-  const std::string dashboard_url =
-      absl::StrCat("http://", model.dashboard_listen.substr(0, model.dashboard_listen.rfind(':')),
-                   ":", (*dash)->port());
+  dashboard_address.port = (*dash)->port();
+  const std::string dashboard_url = absl::StrCat("http://", dashboard_address.HostPort());
   std::cerr << "idgen up: state dir " << model.state_dir << ", dashboard " << dashboard_url
             << ", OTLP/HTTP " << dashboard_url
             << "/v1/{traces,metrics,logs}, OTLP/gRPC 127.0.0.1:" << (*otlp_grpc)->port()

@@ -5,22 +5,22 @@
 #include <netinet/in.h>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
+#include "src/config/endpoint.h"
 
 namespace idgen::config {
+namespace {
+
+// HOST:PORT (port 0 allowed: a listen address) or a Unix socket.
+absl::StatusOr<Endpoint> ParseListen(const std::string& value) {
+  return ParseEndpoint(value, {.allow_port_zero = true});
+}
+
+}  // namespace
 
 absl::Status CheckHostPort(const std::string& what, const std::string& value) {
-  const size_t colon = value.rfind(':');
-  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < value.size();
-  int port = -1;
-  if (ok) {
-    ok = absl::SimpleAtoi(absl::string_view(value).substr(colon + 1), &port) && port >= 0 &&
-         port <= 65535;
-  }
-  if (ok && value[0] == '[') ok = value[colon - 1] == ']';
-  if (!ok) {
+  absl::StatusOr<Endpoint> e = ParseListen(value);
+  if (!e.ok() || e->scheme != Scheme::kNone) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " \"", value, "\": expected HOST:PORT with a port in 0..65535"));
   }
@@ -28,15 +28,10 @@ absl::Status CheckHostPort(const std::string& what, const std::string& value) {
 }
 
 std::optional<std::string> UnixSocketPath(const std::string& value) {
-  absl::string_view rest = value;
-  if (!absl::ConsumePrefix(&rest, "unix:")) return std::nullopt;
-  // "unix://" starts an authority, which must be empty: "unix:///abs/path".
-  if (absl::StartsWith(rest, "//")) {
-    if (!absl::StartsWith(rest, "///")) return std::nullopt;
-    rest.remove_prefix(2);
-  }
-  if (rest.empty() || rest.find('\0') != absl::string_view::npos) return std::nullopt;
-  return std::string(rest);
+  if (!absl::StartsWith(value, "unix:")) return std::nullopt;
+  absl::StatusOr<Endpoint> e = ParseListen(value);
+  if (!e.ok()) return std::nullopt;
+  return std::move(e->path);
 }
 
 absl::Status CheckGrpcListen(const std::string& what, const std::string& value) {
@@ -62,18 +57,17 @@ absl::Status CheckGrpcListen(const std::string& what, const std::string& value) 
 }
 
 bool IsLocalOnly(const std::string& value) {
-  if (UnixSocketPath(value).has_value()) return true;
-  const size_t colon = value.rfind(':');
-  if (colon == std::string::npos) return false;
-  absl::string_view host = absl::string_view(value).substr(0, colon);
-  if (absl::ConsumePrefix(&host, "[")) {
-    if (!absl::ConsumeSuffix(&host, "]")) return false;
+  absl::StatusOr<Endpoint> e = ParseListen(value);
+  if (!e.ok()) return false;
+  if (e->scheme == Scheme::kUnix) return true;
+  if (e->scheme != Scheme::kNone) return false;
+  if (e->IsIpv6()) {
     in6_addr v6{};
-    return inet_pton(AF_INET6, std::string(host).c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+    return inet_pton(AF_INET6, e->host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
   }
-  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
+  if (absl::EqualsIgnoreCase(e->host, "localhost")) return true;
   in_addr v4{};
-  return inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+  return inet_pton(AF_INET, e->host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 }  // namespace idgen::config

@@ -1,7 +1,9 @@
 // Copyright idgen authors.
 //
 // Address checks shared by every flag and config key that takes one, so all
-// reject nonsense with the same message.
+// reject nonsense with the same message. All of them parse with
+// ParseEndpoint (endpoint.h): hosts as it takes them (an IPv6 address in
+// brackets, never bare), ports as it reads them.
 #ifndef IDGEN_CONFIG_HOST_PORT_H_
 #define IDGEN_CONFIG_HOST_PORT_H_
 

@@ -19,7 +19,8 @@ TEST(CheckHostPort, AcceptsHostPortAndBracketedIpv6) {
 }
 
 TEST(CheckHostPort, RejectsNonsenseNamingFlagAndValue) {
-  for (const char* bad : {"", "foo", ":80", "host:", "host:65536", "host:-1", "[::1:80", "h:8x"}) {
+  for (const char* bad : {"", "foo", ":80", "host:", "host:65536", "host:-1", "[::1:80", "h:8x",
+                          "::1:80", "[host]:80", "http://h:80"}) {
     absl::Status s = CheckHostPort("--listen", bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(std::string(s.message()),

@@ -11,9 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "src/base/status_macros.h"
+#include "src/config/endpoint.h"
 
 namespace idgen::coord {
 
@@ -28,12 +28,15 @@ struct EtcdClient::Endpoint {
 
 namespace {
 
-// Strips the scheme: gRPC wants "host:port".
+// gRPC wants "host:port"; "" when `url` is not http://HOST:PORT[/] or
+// HOST:PORT.
 std::string GrpcTarget(const std::string& url) {
-  absl::string_view v(url);
-  absl::ConsumePrefix(&v, "http://");
-  absl::ConsumeSuffix(&v, "/");
-  return std::string(v);
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_port = true});
+  if (!e.ok() || (e->scheme != config::Scheme::kNone && e->scheme != config::Scheme::kHttp) ||
+      (!e->path.empty() && e->path != "/")) {
+    return "";
+  }
+  return e->HostPort();
 }
 
 bool Retryable(grpc::StatusCode code) {
@@ -200,7 +203,8 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::
           absl::StrCat("etcd endpoint ", url, ": TLS is not supported yet; use http://"));
     }
     if (GrpcTarget(url).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("etcd endpoint \"", url, "\" is empty"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("etcd endpoint \"", url, "\": expected http://HOST:PORT or HOST:PORT"));
     }
   }
   const absl::Duration dial_timeout = options.dial_timeout;

@@ -116,8 +116,9 @@ class EtcdClient {
     Clock* clock = nullptr;
   };
 
-  // `endpoints`: "http://host:port" or "host:port". INVALID_ARGUMENT for an
-  // empty list or an https:// endpoint. With a dial timeout, UNAVAILABLE if no
+  // `endpoints`: "http://host:port" or "host:port" (config::ParseEndpoint).
+  // INVALID_ARGUMENT for an empty list, an https:// endpoint or one of
+  // another form. With a dial timeout, UNAVAILABLE if no
   // endpoint became reachable within it.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<EtcdClient>> Create(
       std::vector<std::string> endpoints, Options options);

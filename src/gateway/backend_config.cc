@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "src/base/status_macros.h"
+#include "src/config/endpoint.h"
 #include "src/config/host_port.h"
 
 namespace idgen::gateway {
@@ -51,24 +52,12 @@ std::string SchemeOf(Family f) {
     if (path->find(',') != std::string::npos) return bad("a socket path cannot contain ','");
     return Address{Family::kUnix, *std::move(path)};
   }
-  const size_t colon = entry.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
-    return bad("expected HOST:PORT, [IPV6]:PORT, unix:PATH or dns:///NAME:PORT");
-  }
-  int port = 0;
-  if (!absl::SimpleAtoi(absl::string_view(entry).substr(colon + 1), &port) || port < 1 ||
-      port > 65535) {
-    return bad("port must be a number in 1..65535");
-  }
-  std::string host = entry.substr(0, colon);
-  const std::string port_text = std::to_string(port);
-  if (host.front() == '[') {
-    if (host.back() != ']') return bad("an IPv6 address must be in brackets, as in [::1]:50051");
-    const std::string inner = host.substr(1, host.size() - 2);
-    in6_addr a6{};
-    if (inet_pton(AF_INET6, inner.c_str(), &a6) != 1) return bad("not an IPv6 address");
-    return Address{Family::kV6, absl::StrCat("[", inner, "]:", port_text)};
-  }
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(entry);
+  constexpr const char* kForms = "HOST:PORT, [IPV6]:PORT, unix:PATH or dns:///NAME:PORT";
+  if (!e.ok()) return bad(absl::StrCat(e.status().message(), " (expected ", kForms, ")"));
+  if (e->scheme != config::Scheme::kNone) return bad(absl::StrCat("expected ", kForms));
+  if (e->IsIpv6()) return Address{Family::kV6, e->HostPort()};
+  std::string host = e->host;
   if (host == "localhost") host = "127.0.0.1";
   in_addr a4{};
   if (inet_pton(AF_INET, host.c_str(), &a4) != 1) {
@@ -76,7 +65,7 @@ std::string SchemeOf(Family f) {
         "host must be an IPv4 address, a bracketed IPv6 address or localhost; "
         "for names use dns:///NAME:PORT");
   }
-  return Address{Family::kV4, absl::StrCat(host, ":", port_text)};
+  return Address{Family::kV4, absl::StrCat(host, ":", e->port)};
 }
 
 }  // namespace

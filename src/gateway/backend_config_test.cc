@@ -54,6 +54,10 @@ TEST(BackendConfigTest, BadEntriesNameThemselves) {
   EXPECT_THAT(ResolveBackends({"127.0.0.1:x"}).status().message(), HasSubstr("1..65535"));
   EXPECT_THAT(ResolveBackends({"example.com:1"}).status().message(), HasSubstr("dns:///"));
   EXPECT_THAT(ResolveBackends({"::1:7"}).status().message(), HasSubstr("\"::1:7\""));
+  EXPECT_THAT(ResolveBackends({"::1:7"}).status().message(), HasSubstr("in brackets"));
+  EXPECT_THAT(ResolveBackends({"[nothex]:7"}).status().message(), HasSubstr("not an IPv6 address"));
+  EXPECT_THAT(ResolveBackends({"http://127.0.0.1:7"}).status().message(),
+              HasSubstr("expected HOST:PORT"));
   EXPECT_THAT(ResolveBackends({"127.0.0.1:1", "[::1]:2"}).status().message(), HasSubstr("mixed"));
   EXPECT_THAT(ResolveBackends({"127.0.0.1:1", "localhost:1"}).status().message(),
               HasSubstr("twice"));

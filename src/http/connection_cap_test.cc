@@ -11,15 +11,15 @@
 
 #include "gtest/gtest.h"
 #include "src/http/http_server.h"
-#include "src/http/testing/test_client.h"
+#include "src/http/testing/raw_connection.h"
 
 namespace idgen::http {
 namespace {
 
 using idgen::http::testing::Echo;
 using idgen::http::testing::Get;
+using idgen::http::testing::RawConnection;
 using idgen::http::testing::StartServer;
-using idgen::http::testing::TestClient;
 
 TEST(ConnectionCapTest, ConnectionBeyondCapClosesTheLongestIdle) {
   HttpServer::Options options;
@@ -27,14 +27,14 @@ TEST(ConnectionCapTest, ConnectionBeyondCapClosesTheLongestIdle) {
   options.max_connections = 3;
   auto server = StartServer(std::move(options));
   ASSERT_NE(server, nullptr);
-  std::vector<std::unique_ptr<TestClient>> idle;
+  std::vector<std::unique_ptr<RawConnection>> idle;
   for (int i = 0; i < 3; ++i) {
-    idle.push_back(std::make_unique<TestClient>(server->port()));
+    idle.push_back(std::make_unique<RawConnection>(server->port()));
     auto resp = idle.back()->RoundTrip(Get("/" + std::to_string(i)));
     ASSERT_TRUE(resp.has_value()) << i;
     EXPECT_EQ(resp->result_int(), 200) << i;
   }
-  TestClient fresh(server->port());
+  RawConnection fresh(server->port());
   auto resp = fresh.RoundTrip(Get("/fresh"));
   ASSERT_TRUE(resp.has_value());
   EXPECT_EQ(resp->body(), "GET /fresh\n");
@@ -57,13 +57,13 @@ TEST(ConnectionCapTest, BusyConnectionsAreKeptAndNewOneIsRefused) {
   };
   auto server = StartServer(std::move(options));
   ASSERT_NE(server, nullptr);
-  TestClient busy(server->port());
+  RawConnection busy(server->port());
   ASSERT_TRUE(busy.Send(Get("/hold")));
   std::future<Done> in_handler = held.get_future();
   ASSERT_EQ(in_handler.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   Done done = in_handler.get();
 
-  TestClient refused(server->port());
+  RawConnection refused(server->port());
   ASSERT_TRUE(refused.connected());
   EXPECT_TRUE(refused.SeesClose());
 

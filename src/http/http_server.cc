@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "idgen/mutex.h"
 #include "src/base/status_macros.h"
+#include "src/config/endpoint.h"
 #include "src/http/connection.h"
 #include "src/http/http_server_impl.h"
 #include "src/http/wire.h"
@@ -56,44 +57,29 @@ std::vector<std::unique_ptr<net::io_context>> MakeContexts(int n) {
     msg.append(listen).append("\": ").append(why);
     return absl::InvalidArgumentError(msg);
   };
-  std::string_view host;
-  std::string_view port;
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(listen, {.allow_port_zero = true});
+  if (!e.ok()) {
+    const std::string why(e.status().message());
+    // The parser's reason says what is wrong; "missing port" and "empty
+    // host" are better said as the form expected.
+    if (why == "missing port" || why == "empty host") return bad("expected HOST:PORT");
+    return bad(why);
+  }
+  if (e->scheme != config::Scheme::kNone) return bad("expected HOST:PORT");
   net::ip::address address;
   error_code ec;
-  if (!listen.empty() && listen[0] == '[') {
-    const size_t close = listen.find(']');
-    if (close == std::string_view::npos || close + 1 >= listen.size() || listen[close + 1] != ':') {
-      return bad("expected [IPV6]:PORT");
-    }
-    host = listen.substr(1, close - 1);
-    port = listen.substr(close + 2);
-    address = net::ip::make_address_v6(std::string(host), ec);
-    if (ec) return bad("\"" + std::string(host) + "\" is not an IPv6 address");
+  if (e->IsIpv6()) {
+    address = net::ip::make_address_v6(e->host, ec);
+  } else if (e->host == "localhost") {
+    address = net::ip::address_v4::loopback();
   } else {
-    const size_t colon = listen.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return bad("expected HOST:PORT");
-    host = listen.substr(0, colon);
-    port = listen.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) {
-      return bad("an IPv6 address must be in brackets, as in [::1]:8080");
-    }
-    if (host == "localhost") {
-      address = net::ip::address_v4::loopback();
-    } else {
-      address = net::ip::make_address_v4(std::string(host), ec);
-      if (ec) {
-        return bad("host \"" + std::string(host) +
-                   "\" is not an IPv4 address, a bracketed IPv6 address or localhost");
-      }
-    }
+    address = net::ip::make_address_v4(e->host, ec);
   }
-  unsigned port_number = 0;
-  const auto r = std::from_chars(port.data(), port.data() + port.size(), port_number);
-  if (port.empty() || r.ec != std::errc() || r.ptr != port.data() + port.size() ||
-      port_number > 65535) {
-    return bad("port \"" + std::string(port) + "\" is not a number in 0..65535");
+  if (ec) {
+    return bad("host \"" + e->host +
+               "\" is not an IPv4 address, a bracketed IPv6 address or localhost");
   }
-  return tcp::endpoint(address, static_cast<unsigned short>(port_number));
+  return tcp::endpoint(address, static_cast<unsigned short>(e->port));
 }
 
 }  // namespace

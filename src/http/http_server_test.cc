@@ -11,10 +11,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/http/client.h"
 #include "src/http/router.h"
-#include "src/http/testing/test_client.h"
+#include "src/http/testing/raw_connection.h"
 
 namespace idgen::http {
 namespace {
@@ -23,41 +25,39 @@ using idgen::http::testing::Echo;
 using idgen::http::testing::Get;
 using idgen::http::testing::HeaderOf;
 using idgen::http::testing::Post;
+using idgen::http::testing::RawConnection;
 using idgen::http::testing::StartServer;
-using idgen::http::testing::TestClient;
+using idgen::http::testing::UrlOf;
 using ::testing::HasSubstr;
 
 TEST(HttpServerTest, GetDecodesQueryParameters) {
   auto server = StartServer(Echo);
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
-  ASSERT_TRUE(client.connected());
-  auto resp = client.RoundTrip(Get("/echo?a=1&b=x%20y&&c=%E2%9C%93&d+e=f+g&flag&e=%2B"));
-  ASSERT_TRUE(resp.has_value());
-  EXPECT_EQ(resp->result_int(), 200);
-  EXPECT_EQ(resp->body(),
+  absl::StatusOr<HttpReply> resp =
+      HttpClient().Get(UrlOf(*server, "/echo?a=1&b=x%20y&&c=%E2%9C%93&d+e=f+g&flag&e=%2B"));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->body,
             "GET /echo\n[a]=[1]\n[b]=[x y]\n[c]=[\xE2\x9C\x93]\n[d e]=[f g]\n[flag]=[]\n[e]=[+]\n");
-  EXPECT_EQ(HeaderOf(*resp, "Content-Type"), "text/plain");
-  EXPECT_FALSE(HeaderOf(*resp, "Date").empty());
+  EXPECT_EQ(resp->Header("Content-Type"), "text/plain");
+  EXPECT_FALSE(resp->Header("Date").empty());
 }
 
 TEST(HttpServerTest, PathStaysPercentEncoded) {
   auto server = StartServer(Echo);
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
-  auto resp = client.RoundTrip(Get("/a%2Fb/c"));
-  ASSERT_TRUE(resp.has_value());
-  EXPECT_EQ(resp->body(), "GET /a%2Fb/c\n");
+  absl::StatusOr<HttpReply> resp = HttpClient().Get(UrlOf(*server, "/a%2Fb/c"));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->body, "GET /a%2Fb/c\n");
 }
 
 TEST(HttpServerTest, BadEscapeInQueryGets400) {
   auto server = StartServer(Echo);
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
-  auto resp = client.RoundTrip(Get("/echo?a=%zz"));
-  ASSERT_TRUE(resp.has_value());
-  EXPECT_EQ(resp->result_int(), 400);
-  EXPECT_THAT(resp->body(), HasSubstr("percent-encoding"));
+  absl::StatusOr<HttpReply> resp = HttpClient().Get(UrlOf(*server, "/echo?a=%zz"));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->status, 400);
+  EXPECT_THAT(resp->body, HasSubstr("percent-encoding"));
 }
 
 TEST(HttpServerTest, PostDeliversBodyAndHeaders) {
@@ -69,22 +69,22 @@ TEST(HttpServerTest, PostDeliversBodyAndHeaders) {
     resp.headers.emplace_back("X-Reply", "yes");
   });
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
-  auto resp = client.RoundTrip(
-      "POST /ids HTTP/1.1\r\nHost: t\r\nX-Custom: hello\r\nContent-Length: 13\r\n\r\n"
-      "{\"count\": 10}");
-  ASSERT_TRUE(resp.has_value());
-  EXPECT_EQ(resp->result_int(), 201);
-  EXPECT_EQ(resp->body(), "{\"count\": 10}");
-  EXPECT_EQ(HeaderOf(*resp, "Content-Type"), "application/json");
-  EXPECT_EQ(HeaderOf(*resp, "X-Reply"), "yes");
+  absl::StatusOr<HttpReply> resp = HttpClient().Send({.method = "POST",
+                                                      .url = UrlOf(*server, "/ids"),
+                                                      .headers = {{"X-Custom", "hello"}},
+                                                      .body = "{\"count\": 10}"});
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->status, 201);
+  EXPECT_EQ(resp->body, "{\"count\": 10}");
+  EXPECT_EQ(resp->Header("Content-Type"), "application/json");
+  EXPECT_EQ(resp->Header("X-Reply"), "yes");
   EXPECT_EQ(seen_header, "hello");
 }
 
 TEST(HttpServerTest, ChunkedBodyIsAssembled) {
   auto server = StartServer(Echo);
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   auto resp = client.RoundTrip(
       "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
@@ -95,7 +95,7 @@ TEST(HttpServerTest, ChunkedBodyIsAssembled) {
 TEST(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   auto server = StartServer(Echo);
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   for (int i = 0; i < 5; ++i) {
     const std::string path = "/r" + std::to_string(i);
     auto resp = (i % 2 == 0) ? client.RoundTrip(Get(path)) : client.RoundTrip(Post(path, path));
@@ -108,7 +108,7 @@ TEST(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
 TEST(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   auto server = StartServer(Echo);
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   ASSERT_TRUE(client.Send(Get("/first") + Post("/second", "body") + Get("/third")));
   auto first = client.Read();
   auto second = client.Read();
@@ -122,7 +122,7 @@ TEST(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
 TEST(HttpServerTest, ConnectionCloseIsHonoured) {
   auto server = StartServer(Echo);
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   auto resp = client.RoundTrip(Get("/x", "Connection: close\r\n"));
   ASSERT_TRUE(resp.has_value());
   EXPECT_EQ(resp->result_int(), 200);
@@ -134,7 +134,7 @@ TEST(HttpServerTest, Http10ClosesUnlessKeepAliveIsAsked) {
   auto server = StartServer(Echo);
   ASSERT_NE(server, nullptr);
   {
-    TestClient client(server->port());
+    RawConnection client(server->port());
     auto resp = client.RoundTrip("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     ASSERT_TRUE(resp.has_value());
     EXPECT_EQ(HeaderOf(*resp, "Connection"), "keep-alive");
@@ -148,7 +148,7 @@ TEST(HttpServerTest, Http10ClosesUnlessKeepAliveIsAsked) {
 TEST(HttpServerTest, HeadSendsLengthButNoBody) {
   auto server = StartServer([](const Request&, Response& resp) { resp.body = "0123456789"; });
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   auto head = client.RoundTrip("HEAD /x HTTP/1.1\r\nHost: t\r\n\r\n", /*head=*/true);
   ASSERT_TRUE(head.has_value());
   EXPECT_EQ(HeaderOf(*head, "Content-Length"), "10");
@@ -161,7 +161,7 @@ TEST(HttpServerTest, HeadSendsLengthButNoBody) {
 TEST(HttpServerTest, ExpectContinueGetsInterimResponse) {
   auto server = StartServer(Echo);
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   auto interim = client.RoundTrip(
       "POST /x HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
   ASSERT_TRUE(interim.has_value());
@@ -184,21 +184,22 @@ TEST(HttpServerTest, RouterAnswers404And405WithAllowAndCapturesParams) {
       router.Add("POST", "/v1/ids", [](const Request&, const PathParams&, Response&) {}).ok());
   auto server = StartServer(router.AsHandler());
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  const HttpClient client;
 
-  auto found = client.RoundTrip(Get("/v1/ids/12%33/decode"));
-  ASSERT_TRUE(found.has_value());
-  EXPECT_EQ(found->result_int(), 200);
-  EXPECT_EQ(found->body(), "123");
+  absl::StatusOr<HttpReply> found = client.Get(UrlOf(*server, "/v1/ids/12%33/decode"));
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->status, 200);
+  EXPECT_EQ(found->body, "123");
 
-  auto missing = client.RoundTrip(Get("/v1/nothing"));
-  ASSERT_TRUE(missing.has_value());
-  EXPECT_EQ(missing->result_int(), 404);
+  absl::StatusOr<HttpReply> missing = client.Get(UrlOf(*server, "/v1/nothing"));
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(missing->status, 404);
 
-  auto wrong_method = client.RoundTrip("DELETE /v1/ids HTTP/1.1\r\nHost: t\r\n\r\n");
-  ASSERT_TRUE(wrong_method.has_value());
-  EXPECT_EQ(wrong_method->result_int(), 405);
-  EXPECT_EQ(HeaderOf(*wrong_method, "Allow"), "POST");
+  absl::StatusOr<HttpReply> wrong_method =
+      client.Send({.method = "DELETE", .url = UrlOf(*server, "/v1/ids")});
+  ASSERT_TRUE(wrong_method.ok()) << wrong_method.status();
+  EXPECT_EQ(wrong_method->status, 405);
+  EXPECT_EQ(wrong_method->Header("Allow"), "POST");
 }
 
 TEST(HttpServerTest, TooLargeBodyGets413AndClose) {
@@ -208,7 +209,7 @@ TEST(HttpServerTest, TooLargeBodyGets413AndClose) {
   auto server = StartServer(std::move(options));
   ASSERT_NE(server, nullptr);
   {
-    TestClient client(server->port());
+    RawConnection client(server->port());
     auto resp = client.RoundTrip(Post("/x", std::string(64 * 1024, 'a')));
     ASSERT_TRUE(resp.has_value());
     EXPECT_EQ(resp->result_int(), 413);
@@ -216,7 +217,7 @@ TEST(HttpServerTest, TooLargeBodyGets413AndClose) {
     EXPECT_TRUE(client.SeesClose());
   }
   {
-    TestClient client(server->port());
+    RawConnection client(server->port());
     auto resp = client.RoundTrip(
         "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
         std::string(0x800, 'b') + "\r\n0\r\n\r\n");
@@ -224,7 +225,7 @@ TEST(HttpServerTest, TooLargeBodyGets413AndClose) {
     EXPECT_EQ(resp->result_int(), 413);
   }
   {
-    TestClient client(server->port());  // exactly at the limit is fine
+    RawConnection client(server->port());  // exactly at the limit is fine
     auto resp = client.RoundTrip(Post("/x", std::string(1024, 'c')));
     ASSERT_TRUE(resp.has_value());
     EXPECT_EQ(resp->result_int(), 200);
@@ -237,7 +238,7 @@ TEST(HttpServerTest, HugeHeaderGets431) {
   options.max_header_bytes = 2048;
   auto server = StartServer(std::move(options));
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   auto resp = client.RoundTrip(Get("/x", "X-Big: " + std::string(8 * 1024, 'h') + "\r\n"));
   ASSERT_TRUE(resp.has_value());
   EXPECT_EQ(resp->result_int(), 431);
@@ -250,7 +251,7 @@ TEST(HttpServerTest, MalformedRequestsGet400) {
   for (const std::string raw :
        {"NONSENSE\r\n\r\n", "GET /x HTTP/1.1\r\nBad Header\r\n\r\n",
         "GET /x HTTP/1.1\r\nContent-Length: zz\r\n\r\n", "GET x HTTP/1.1\r\nHost: t\r\n\r\n"}) {
-    TestClient client(server->port());
+    RawConnection client(server->port());
     auto resp = client.RoundTrip(raw);
     ASSERT_TRUE(resp.has_value()) << raw;
     EXPECT_EQ(resp->result_int(), 400) << raw;
@@ -263,7 +264,7 @@ TEST(HttpServerTest, HandlerExceptionGives500AndServingContinues) {
     resp.body = "fine";
   });
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   for (int i = 0; i < 3; ++i) {
     auto boom = client.RoundTrip(Get("/boom"));
     ASSERT_TRUE(boom.has_value());
@@ -280,12 +281,11 @@ TEST(HttpServerTest, InvalidResponseFromHandlerGives500) {
     if (req.path == "/header") resp.headers.emplace_back("X-Evil", "a\r\nSet-Cookie: x");
   });
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
   for (const char* path : {"/status", "/header"}) {
-    auto resp = client.RoundTrip(Get(path));
-    ASSERT_TRUE(resp.has_value());
-    EXPECT_EQ(resp->result_int(), 500);
-    EXPECT_EQ(HeaderOf(*resp, "Set-Cookie"), "");
+    absl::StatusOr<HttpReply> resp = HttpClient().Get(UrlOf(*server, path));
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    EXPECT_EQ(resp->status, 500);
+    EXPECT_EQ(resp->Header("Set-Cookie"), "");
   }
 }
 
@@ -301,12 +301,12 @@ TEST(HttpServerTest, CustomErrorWriterFormatsServerErrors) {
   };
   auto server = StartServer(std::move(options));
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
-  auto resp = client.RoundTrip(Post("/x", "0123456789"));
-  ASSERT_TRUE(resp.has_value());
-  EXPECT_EQ(resp->result_int(), 413);
-  EXPECT_EQ(HeaderOf(*resp, "Content-Type"), "application/problem+json");
-  EXPECT_EQ(resp->body(), "{\"status\":413,\"detail\":\"request body exceeds 8 bytes\"}");
+  absl::StatusOr<HttpReply> resp =
+      HttpClient().Post(UrlOf(*server, "/x"), "text/plain", "0123456789");
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->status, 413);
+  EXPECT_EQ(resp->Header("Content-Type"), "application/problem+json");
+  EXPECT_EQ(resp->body, "{\"status\":413,\"detail\":\"request body exceeds 8 bytes\"}");
 }
 
 TEST(HttpServerTest, ManyConcurrentKeepAliveConnectionsAllSucceed) {
@@ -323,9 +323,9 @@ TEST(HttpServerTest, ManyConcurrentKeepAliveConnectionsAllSucceed) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kClientThreads; ++t) {
     threads.emplace_back([&, t] {
-      std::vector<std::unique_ptr<TestClient>> clients;
+      std::vector<std::unique_ptr<RawConnection>> clients;
       for (int c = 0; c < kConnectionsPerThread; ++c) {
-        clients.push_back(std::make_unique<TestClient>(server->port()));
+        clients.push_back(std::make_unique<RawConnection>(server->port()));
       }
       // Every connection stays open the whole time; each round sends one
       // request on every connection, then reads every answer.
@@ -354,12 +354,12 @@ TEST(HttpServerTest, StopWithIdleConnectionsReturnsPromptly) {
   options.idle_timeout = absl::Seconds(60);
   auto server = StartServer(std::move(options));
   ASSERT_NE(server, nullptr);
-  std::vector<std::unique_ptr<TestClient>> clients;
+  std::vector<std::unique_ptr<RawConnection>> clients;
   for (int i = 0; i < 20; ++i) {
-    clients.push_back(std::make_unique<TestClient>(server->port()));
+    clients.push_back(std::make_unique<RawConnection>(server->port()));
     ASSERT_TRUE(clients.back()->RoundTrip(Get("/warm")).has_value());
   }
-  clients.push_back(std::make_unique<TestClient>(server->port()));  // never sent anything
+  clients.push_back(std::make_unique<RawConnection>(server->port()));  // never sent anything
 
   const auto start = std::chrono::steady_clock::now();
   server->Stop();
@@ -378,7 +378,7 @@ TEST(HttpServerTest, StopLetsInFlightRequestFinish) {
     resp.body = "finished";
   });
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   ASSERT_TRUE(client.Send(Get("/slow")));
   entered.get_future().wait();
   std::thread stopper([&server] { server->Stop(); });
@@ -396,7 +396,7 @@ TEST(HttpServerTest, IdleTimeoutClosesConnection) {
   options.idle_timeout = absl::Milliseconds(50);
   auto server = StartServer(std::move(options));
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   ASSERT_TRUE(client.RoundTrip(Get("/x")).has_value());
   EXPECT_TRUE(client.SeesClose());  // within the client's 10 s read timeout
 }

@@ -10,14 +10,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/http/http_server.h"
-#include "src/http/testing/test_client.h"
+#include "src/http/testing/raw_connection.h"
 
 namespace idgen::http {
 namespace {
 
 using idgen::http::testing::Get;
+using idgen::http::testing::RawConnection;
 using idgen::http::testing::StartServer;
-using idgen::http::testing::TestClient;
 using ::testing::HasSubstr;
 
 // A request hidden in a body: a server that mis-frames the body answers it.
@@ -45,7 +45,7 @@ TEST(RequestFramingTest, UnknownTransferCodingGets501AndClose) {
   auto server = StartServer(rec.handler());
   ASSERT_NE(server, nullptr);
   for (const char* te : {"xchunked", "identity", "gzip, chunked", "gzip"}) {
-    TestClient client(server->port());
+    RawConnection client(server->port());
     auto resp = client.RoundTrip(Smuggle("Transfer-Encoding: " + std::string(te) + "\r\n"));
     ASSERT_TRUE(resp.has_value()) << te;
     EXPECT_EQ(resp->result_int(), 501) << te;
@@ -61,7 +61,7 @@ TEST(RequestFramingTest, ChunkedNotFinalGets400AndClose) {
   auto server = StartServer(rec.handler());
   ASSERT_NE(server, nullptr);
   for (const char* te : {"chunked, identity", "chunked, gzip", "chunked, chunked"}) {
-    TestClient client(server->port());
+    RawConnection client(server->port());
     auto resp = client.RoundTrip(Smuggle("Transfer-Encoding: " + std::string(te) + "\r\n"));
     ASSERT_TRUE(resp.has_value()) << te;
     EXPECT_EQ(resp->result_int(), 400) << te;
@@ -79,7 +79,7 @@ TEST(RequestFramingTest, TransferEncodingWithContentLengthGets400AndClose) {
   for (const std::string& headers :
        {"Transfer-Encoding: chunked\r\n" + length, length + "Transfer-Encoding: chunked\r\n",
         "Transfer-Encoding: gzip\r\n" + length, length + "Transfer-Encoding: xchunked\r\n"}) {
-    TestClient client(server->port());
+    RawConnection client(server->port());
     auto resp = client.RoundTrip(Smuggle(headers));
     ASSERT_TRUE(resp.has_value()) << headers;
     EXPECT_EQ(resp->result_int(), 400) << headers;
@@ -92,7 +92,7 @@ TEST(RequestFramingTest, EmptyTransferEncodingGets400) {
   auto server = StartServer(Recorder().handler());
   ASSERT_NE(server, nullptr);
   for (const char* te : {"", ",", " , "}) {
-    TestClient client(server->port());
+    RawConnection client(server->port());
     auto resp = client.RoundTrip(Smuggle("Transfer-Encoding: " + std::string(te) + "\r\n"));
     ASSERT_TRUE(resp.has_value()) << "[" << te << "]";
     EXPECT_EQ(resp->result_int(), 400) << "[" << te << "]";
@@ -103,7 +103,7 @@ TEST(RequestFramingTest, EmptyTransferEncodingGets400) {
 TEST(RequestFramingTest, ChunkedStillWorks) {
   auto server = StartServer([](const Request& req, Response& resp) { resp.body = req.body; });
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   auto resp = client.RoundTrip(
       "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
   ASSERT_TRUE(resp.has_value());
@@ -115,7 +115,7 @@ TEST(RequestFramingTest, ChunkedStillWorks) {
 TEST(RequestFramingTest, Http11WithoutHostGets400) {
   auto server = StartServer(Recorder().handler());
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   auto resp = client.RoundTrip("GET /x HTTP/1.1\r\n\r\n");
   ASSERT_TRUE(resp.has_value());
   EXPECT_EQ(resp->result_int(), 400);
@@ -127,7 +127,7 @@ TEST(RequestFramingTest, TwoHostHeadersGet400) {
   auto server = StartServer(Recorder().handler());
   ASSERT_NE(server, nullptr);
   for (const char* version : {"1.1", "1.0"}) {
-    TestClient client(server->port());
+    RawConnection client(server->port());
     auto resp =
         client.RoundTrip("GET /x HTTP/" + std::string(version) + "\r\nHost: a\r\nhost: b\r\n\r\n");
     ASSERT_TRUE(resp.has_value()) << version;
@@ -139,7 +139,7 @@ TEST(RequestFramingTest, TwoHostHeadersGet400) {
 TEST(RequestFramingTest, Http10WithoutHostIsServed) {
   auto server = StartServer(Recorder().handler());
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   auto resp = client.RoundTrip("GET /x HTTP/1.0\r\n\r\n");
   ASSERT_TRUE(resp.has_value());
   EXPECT_EQ(resp->result_int(), 200);
@@ -149,7 +149,7 @@ TEST(RequestFramingTest, Http10WithoutHostIsServed) {
 TEST(RequestFramingTest, EmptyLinesBeforeRequestLineAreIgnored) {
   auto server = StartServer(Recorder().handler());
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   auto first = client.RoundTrip("\r\n" + Get("/one"));
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->result_int(), 200);
@@ -166,7 +166,7 @@ TEST(RequestFramingTest, EmptyLinesBeforeRequestLineAreIgnored) {
 TEST(RequestFramingTest, TooManyEmptyLinesGet400) {
   auto server = StartServer(Recorder().handler());
   ASSERT_NE(server, nullptr);
-  TestClient client(server->port());
+  RawConnection client(server->port());
   std::string raw;
   for (int i = 0; i < 5; ++i) raw += "\r\n";
   auto resp = client.RoundTrip(raw + Get("/x"));

@@ -13,7 +13,8 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "src/base/status_macros.h"
-#include "src/telemetry/http_post.h"
+#include "src/config/endpoint.h"
+#include "src/http/client.h"
 
 namespace idgen::telemetry {
 namespace {
@@ -25,9 +26,8 @@ namespace clogs = opentelemetry::proto::collector::logs::v1;
 }  // namespace
 
 std::string GrpcTarget(const std::string& endpoint) {
-  std::string_view rest = endpoint;
-  if (rest.starts_with("http://")) rest.remove_prefix(7);
-  return std::string(rest.substr(0, rest.find('/')));
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(endpoint);
+  return e.ok() && e->scheme != config::Scheme::kUnix ? e->HostPort() : endpoint;
 }
 
 OtlpExporter::OtlpExporter(Signal signal, SignalExportConfig config, Clock* clock)
@@ -125,9 +125,10 @@ absl::Status OtlpExporter::ExportGrpc(const google::protobuf::Message& request,
 
 absl::Status OtlpExporter::ExportHttp(const google::protobuf::Message& request,
                                       absl::Duration timeout) {
-  absl::StatusOr<HttpResult> res =
-      HttpPost(config_.endpoint, config_.headers, "application/x-protobuf",
-               request.SerializeAsString(), timeout, [this] { return PastCutoff(); });
+  const http::HttpClient client({.timeout = timeout, .user_agent = "idgen-telemetry"});
+  absl::StatusOr<http::HttpReply> res =
+      client.Post(config_.endpoint, "application/x-protobuf", request.SerializeAsString(),
+                  config_.headers, [this] { return PastCutoff(); });
   if (!res.ok()) return res.status();
   if (res->status < 200 || res->status > 299) {
     return absl::UnavailableError(

@@ -63,7 +63,9 @@ class OtlpExporter {
   std::shared_ptr<grpc::Channel> channel_;  // grpc only
 };
 
-// "host:port" of an "http://host:port[/...]" endpoint (gRPC target).
+// "host:port" of an "http://host[:port][/...]" endpoint (gRPC target), as
+// config::ParseEndpoint reads it (port 80 when absent); `endpoint` itself
+// when it does not parse.
 std::string GrpcTarget(const std::string& endpoint);
 
 }  // namespace idgen::telemetry

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "src/config/endpoint.h"
 
 namespace idgen::telemetry {
 namespace {
@@ -139,10 +140,10 @@ absl::string_view SignalPath(Signal s) {
   return "";
 }
 
-bool ValidEndpoint(absl::string_view url) {
-  if (!absl::ConsumePrefix(&url, "http://")) return false;
-  const absl::string_view authority = url.substr(0, url.find('/'));
-  return !authority.empty();
+// An http:// URL with a host (TLS to collectors is not implemented).
+bool ValidEndpoint(const std::string& url) {
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_scheme = true});
+  return e.ok() && e->scheme == config::Scheme::kHttp;
 }
 
 SignalExportConfig ParseSignal(Parser& p, Signal signal, bool disabled) {

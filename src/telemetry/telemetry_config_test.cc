@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/telemetry/otlp_exporter.h"
 
 namespace idgen::telemetry {
 namespace {
@@ -57,6 +58,20 @@ TEST(TelemetryConfigTest, GenericHttpEndpointGetsSignalPaths) {
   EXPECT_EQ(p.config.traces.endpoint, "http://127.0.0.1:4318/v1/traces");
   EXPECT_EQ(p.config.metrics.endpoint, "http://127.0.0.1:4318/v1/metrics");
   EXPECT_EQ(p.config.logs.endpoint, "http://127.0.0.1:4318/v1/logs");
+}
+
+TEST(TelemetryConfigTest, EndpointsAreReadByTheOneAddressParser) {
+  const ParsedTelemetryConfig ok =
+      Parse({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://[::1]:4318/v1/traces"}});
+  EXPECT_THAT(ok.warnings, IsEmpty());
+  EXPECT_EQ(ok.config.traces.endpoint, "http://[::1]:4318/v1/traces");
+  EXPECT_EQ(GrpcTarget("http://[::1]:4317"), "[::1]:4317");
+  EXPECT_EQ(GrpcTarget("http://collector:4317/"), "collector:4317");
+  for (const char* bad : {"http://collector:http", "http://::1:4318", "http://:4318"}) {
+    const ParsedTelemetryConfig p = Parse({{"OTEL_EXPORTER_OTLP_ENDPOINT", bad}});
+    ASSERT_EQ(p.warnings.size(), 1u) << bad;
+    EXPECT_THAT(p.warnings[0], HasSubstr("expected an http:// URL")) << bad;
+  }
 }
 
 TEST(TelemetryConfigTest, PerSignalVariablesWin) {

@@ -1,5 +1,5 @@
 // Copyright idgen authors.
-#include "src/http/testing/test_client.h"
+#include "src/http/testing/raw_connection.h"
 
 #include <utility>
 
@@ -32,6 +32,10 @@ void Echo(const Request& req, Response& resp) {
   }
   resp.body = req.method + " " + req.path + "\n";
   for (const auto& [name, value] : req.query) resp.body += "[" + name + "]=[" + value + "]\n";
+}
+
+std::string UrlOf(const HttpServer& server, std::string_view target) {
+  return "http://127.0.0.1:" + std::to_string(server.port()) + std::string(target);
 }
 
 std::unique_ptr<HttpServer> StartServer(HttpServer::Options options) {

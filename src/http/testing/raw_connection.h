@@ -1,14 +1,17 @@
 // Copyright idgen authors.
 //
 // Test support for HttpServer's tests (not linked into the library):
-// TestClient, a blocking HTTP/1.1 client on a plain socket that reads
-// responses with Beast's parser, and helpers that build requests, start a
-// server (failing the current test if that fails) and echo requests back.
+// RawConnection, a connection on a plain socket that sends bytes exactly as
+// given (malformed framing, pipelining, keep-alive, half-sent requests) and
+// reads responses with Beast's parser, and helpers that build request text,
+// start a server (failing the current test if that fails), name its URL and
+// echo requests back. Tests that send well-formed requests use the project's
+// HttpClient (src/http/client.h) with UrlOf() instead.
 //
-// Thread-safety: a TestClient belongs to one thread; the free functions may
+// Thread-safety: a RawConnection belongs to one thread; the free functions may
 // be called concurrently.
-#ifndef IDGEN_HTTP_TESTING_TEST_CLIENT_H_
-#define IDGEN_HTTP_TESTING_TEST_CLIENT_H_
+#ifndef IDGEN_HTTP_TESTING_RAW_CONNECTION_H_
+#define IDGEN_HTTP_TESTING_RAW_CONNECTION_H_
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,12 +46,13 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using ClientResponse = bhttp::response<bhttp::string_body>;
 
-// A blocking HTTP/1.1 client on a plain socket. Every read and write gives up
+// A blocking HTTP/1.1 connection on a plain socket, for the bytes HttpClient
+// would never send. Every read and write gives up
 // after 10 s (SO_RCVTIMEO/SO_SNDTIMEO), so a broken server fails the test
 // instead of hanging it. It is also the SyncReadStream Beast's parser reads.
-class TestClient {
+class RawConnection {
  public:
-  explicit TestClient(int port) {
+  explicit RawConnection(int port) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     timeval tv{};
     tv.tv_sec = 10;
@@ -62,9 +66,9 @@ class TestClient {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   }
-  ~TestClient() { ::close(fd_); }
-  TestClient(const TestClient&) = delete;
-  TestClient& operator=(const TestClient&) = delete;
+  ~RawConnection() { ::close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
 
   bool connected() const { return connected_; }
 
@@ -139,6 +143,9 @@ std::string HeaderOf(const ClientResponse& r, std::string_view name);
 // query parameter; or the body for POST.
 void Echo(const Request& req, Response& resp);
 
+// "http://127.0.0.1:PORT" + `target` for a server listening on 127.0.0.1.
+std::string UrlOf(const HttpServer& server, std::string_view target = "/");
+
 // Starts a server; on failure, fails the current test and returns nullptr.
 std::unique_ptr<HttpServer> StartServer(HttpServer::Options options);
 // The same with default options and `handler`.
@@ -146,4 +153,4 @@ std::unique_ptr<HttpServer> StartServer(Handler handler);
 
 }  // namespace idgen::http::testing
 
-#endif  // IDGEN_HTTP_TESTING_TEST_CLIENT_H_
+#endif  // IDGEN_HTTP_TESTING_RAW_CONNECTION_H_
