@@ -29,7 +29,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/types/span.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 
 namespace idgen {
 

@@ -48,7 +48,7 @@
 #include "absl/types/span.h"
 #include "idgen/clock.h"
 #include "idgen/id128.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "idgen/random.h"
 
 namespace idgen {

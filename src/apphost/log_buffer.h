@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 
 namespace idgen::apphost {
 

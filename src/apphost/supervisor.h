@@ -30,7 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "idgen/clock.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/apphost/child_process.h"
 #include "src/apphost/log_buffer.h"
 #include "src/apphost/resource.h"

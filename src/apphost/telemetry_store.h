@@ -35,7 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/base/thread_annotations.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"

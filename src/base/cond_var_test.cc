@@ -4,7 +4,7 @@
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 
 namespace idgen {
 namespace {

@@ -31,7 +31,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/cli/load_generator.h"
 

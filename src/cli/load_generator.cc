@@ -18,7 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/base/status_macros.h"
 #include "src/cli/load_callers.h"

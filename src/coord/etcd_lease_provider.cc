@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/types/span.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "idgen/random.h"
 #include "src/base/status_macros.h"
 

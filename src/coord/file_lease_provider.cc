@@ -18,7 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/base/status_macros.h"
 
 namespace idgen::coord {

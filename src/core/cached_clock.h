@@ -70,7 +70,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "idgen/clock.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 
 namespace idgen {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "idgen/internal/mutex.h"
 #include "idgen/layout.h"
-#include "idgen/mutex.h"
 #include "idgen/snowflake_generator.h"
 
 namespace idgen {

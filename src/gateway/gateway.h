@@ -35,7 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/gateway/backend_config.h"
 #include "src/gateway/swagger_ui.h"
 #include "src/pool/id_pool.h"

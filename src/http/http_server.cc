@@ -30,7 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/base/status_macros.h"
 #include "src/config/endpoint.h"
 #include "src/http/connection.h"

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
 

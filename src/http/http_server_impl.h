@@ -39,7 +39,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/http/http_server.h"
 
 namespace idgen::http {

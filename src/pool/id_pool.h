@@ -71,7 +71,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "idgen/clock.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/pool/call_context.h"
 #include "src/pool/id_batch.h"
 

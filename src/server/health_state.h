@@ -28,7 +28,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "grpc/health/v1/health.pb.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 
 namespace idgen::server {
 

@@ -16,7 +16,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/server/cq_calls.h"
 #include "src/server/health_state.h"
 

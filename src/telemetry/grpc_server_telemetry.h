@@ -28,7 +28,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "idgen/clock.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/telemetry/instruments.h"
 #include "src/telemetry/span.h"
 

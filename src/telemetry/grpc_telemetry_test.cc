@@ -10,7 +10,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/telemetry/grpc_client_telemetry.h"
 #include "src/telemetry/grpc_server_telemetry.h"
 #include "src/telemetry/meter.h"

@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/telemetry/attributes.h"
 #include "src/telemetry/metric_data.h"
 

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "idgen/clock.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/telemetry/batch_processor.h"
 #include "src/telemetry/log_record.h"
 #include "src/telemetry/telemetry_config.h"

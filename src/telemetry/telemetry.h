@@ -41,7 +41,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "idgen/clock.h"
-#include "idgen/mutex.h"
+#include "idgen/internal/mutex.h"
 #include "src/http/http_server.h"
 #include "src/telemetry/batch_processor.h"
 #include "src/telemetry/logger.h"

@@ -27,8 +27,8 @@
 //   }
 //
 // Thread-safety: these are the synchronisation primitives.
-#ifndef IDGEN_MUTEX_H_
-#define IDGEN_MUTEX_H_
+#ifndef IDGEN_INTERNAL_MUTEX_H_
+#define IDGEN_INTERNAL_MUTEX_H_
 
 #include <algorithm>
 #include <chrono>
@@ -119,4 +119,4 @@ class CondVar {
 
 }  // namespace idgen
 
-#endif  // IDGEN_MUTEX_H_
+#endif  // IDGEN_INTERNAL_MUTEX_H_
