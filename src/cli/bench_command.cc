@@ -37,10 +37,7 @@ struct BenchArgs {
   int64_t check_limit = 50'000'000;
   double timeout_s = 5;
   bool json = false;
-  std::string tls_ca;
-  std::string tls_cert;
-  std::string tls_key;
-  std::string tls_server_name;
+  TlsClientFlags tls;
 };
 
 std::string Fixed(double v, int decimals) {
@@ -158,11 +155,7 @@ int RunBench(const BenchArgs& a) {
   c.warmup_s = a.warmup_s;
   c.rate = a.rate;
   c.timeout_s = a.timeout_s;
-  c.tls.ca_file = a.tls_ca;
-  c.tls.cert_file = a.tls_cert;
-  c.tls.key_file = a.tls_key;
-  c.tls.server_name = a.tls_server_name;
-  c.tls.check_key_permissions = !SkipKeyPermissionCheck();
+  c.tls = TlsClientConfigFrom(a.tls);
   if (absl::Status s = ValidateLoadConfig(c); !s.ok()) {
     std::cerr << "idgen bench: " << s.message() << "\n";
     return 2;
@@ -228,13 +221,7 @@ void AddBenchCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--timeout", args->timeout_s, "Seconds allowed to connect and per unary call")
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print one JSON object");
-  cmd->add_option("--tls-ca", args->tls_ca,
-                  "PEM CA bundle the node's certificate chains to: call it over TLS");
-  cmd->add_option("--tls-cert", args->tls_cert,
-                  "PEM client certificate, for a node that requires one (mutual TLS)");
-  cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert");
-  cmd->add_option("--tls-server-name", args->tls_server_name,
-                  "Name to check the node's certificate against (default: the target's host)");
+  AddTlsClientFlags(cmd, &args->tls, "--tls-", "", "the node's");
   cmd->callback([args, exit_code] { *exit_code = RunBench(*args); });
 }
 

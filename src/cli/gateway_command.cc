@@ -47,10 +47,7 @@ struct GatewayArgs {
   int64_t max_connections = 0;  // 0: DefaultMaxConnections of the descriptor limit
   std::string swagger_ui_dir;
   TlsServerFlags tls;
-  std::string backend_tls_ca;
-  std::string backend_tls_cert;
-  std::string backend_tls_key;
-  std::string backend_tls_server_name;
+  TlsClientFlags backend_tls;
 };
 
 int RunGateway(const GatewayArgs& a) {
@@ -85,11 +82,7 @@ int RunGateway(const GatewayArgs& a) {
     return 2;
   }
   o.tls = *std::move(tls);
-  o.backend.tls.ca_file = a.backend_tls_ca;
-  o.backend.tls.cert_file = a.backend_tls_cert;
-  o.backend.tls.key_file = a.backend_tls_key;
-  o.backend.tls.server_name = a.backend_tls_server_name;
-  o.backend.tls.check_key_permissions = !SkipKeyPermissionCheck();
+  o.backend.tls = TlsClientConfigFrom(a.backend_tls);
   if (absl::Status s = security::CheckTlsClientConfig(o.backend.tls, absl::Now(), "--backend-tls-");
       !s.ok()) {
     std::cerr << "idgen gateway: " << s.message() << "\n";
@@ -224,19 +217,7 @@ void AddGatewayCommand(CLI::App& app, int* exit_code) {
                   "see docs/OPERATIONS.md)")
       ->envname("IDGEN_SWAGGER_UI_DIR");
   AddTlsServerFlags(cmd, &args->tls, "the HTTP listener (HTTPS)");
-  cmd->add_option("--backend-tls-ca", args->backend_tls_ca,
-                  "PEM CA bundle the nodes' certificates chain to: call the nodes over TLS")
-      ->envname("IDGEN_BACKEND_TLS_CA");
-  cmd->add_option("--backend-tls-cert", args->backend_tls_cert,
-                  "PEM client certificate for nodes that require one (mutual TLS)")
-      ->envname("IDGEN_BACKEND_TLS_CERT");
-  cmd->add_option("--backend-tls-key", args->backend_tls_key,
-                  "PEM private key of --backend-tls-cert")
-      ->envname("IDGEN_BACKEND_TLS_KEY");
-  cmd->add_option("--backend-tls-server-name", args->backend_tls_server_name,
-                  "Name to check the nodes' certificates against (default: the host of each "
-                  "backend address)")
-      ->envname("IDGEN_BACKEND_TLS_SERVER_NAME");
+  AddTlsClientFlags(cmd, &args->backend_tls, "--backend-tls-", "IDGEN_BACKEND_TLS_", "the nodes'");
   cmd->callback([args, exit_code] { *exit_code = RunGateway(*args); });
 }
 

@@ -31,6 +31,39 @@ void AddTlsServerFlags(CLI::App* cmd, TlsServerFlags* flags, const std::string& 
       ->capture_default_str();
 }
 
+void AddTlsClientFlags(CLI::App* cmd, TlsClientFlags* flags, const std::string& prefix,
+                       const std::string& env_prefix, const std::string& peer) {
+  const struct {
+    const char* name;
+    const char* env;
+    std::string* value;
+    std::string help;
+  } options[] = {
+      {"ca", "CA", &flags->ca,
+       absl::StrCat("PEM CA bundle ", peer, " certificates chain to: call over TLS")},
+      {"cert", "CERT", &flags->cert,
+       "PEM client certificate, for servers that require one (mutual TLS)"},
+      {"key", "KEY", &flags->key, absl::StrCat("PEM private key of ", prefix, "cert")},
+      {"server-name", "SERVER_NAME", &flags->server_name,
+       absl::StrCat("Name to check ", peer,
+                    " certificates against (default: the host of each address)")},
+  };
+  for (const auto& o : options) {
+    CLI::Option* opt = cmd->add_option(absl::StrCat(prefix, o.name), *o.value, o.help);
+    if (!env_prefix.empty()) opt->envname(absl::StrCat(env_prefix, o.env));
+  }
+}
+
+security::TlsClientConfig TlsClientConfigFrom(const TlsClientFlags& flags) {
+  security::TlsClientConfig tls;
+  tls.ca_file = flags.ca;
+  tls.cert_file = flags.cert;
+  tls.key_file = flags.key;
+  tls.server_name = flags.server_name;
+  tls.check_key_permissions = !SkipKeyPermissionCheck();
+  return tls;
+}
+
 bool SkipKeyPermissionCheck() {
   const char* skip = std::getenv("IDGEN_SKIP_KEY_PERMISSION_CHECK");
   return skip != nullptr && std::string_view(skip) == "1";

@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/status/statusor.h"
+#include "src/security/tls_client_config.h"
 #include "src/security/tls_server_config.h"
 
 namespace idgen::cli {
@@ -23,6 +24,26 @@ struct TlsServerFlags {
   std::string client_auth;  // empty: "require" with a client CA, else "none"
   int64_t reload_s = 5;
 };
+
+// The TLS flags of a calling command (the gateway toward its nodes, bench
+// toward a node): PREFIXca, PREFIXcert, PREFIXkey, PREFIXserver-name.
+struct TlsClientFlags {
+  std::string ca;
+  std::string cert;
+  std::string key;
+  std::string server_name;
+};
+
+// Adds them to `cmd` as `prefix` + "ca" etc. ("--backend-tls-"), each with
+// the variable `env_prefix` + "CA" etc. when `env_prefix` is not empty;
+// `peer` names the servers called ("the nodes").
+void AddTlsClientFlags(CLI::App* cmd, TlsClientFlags* flags, const std::string& prefix,
+                       const std::string& env_prefix, const std::string& peer);
+
+// The flags as a TlsClientConfig, with the key permission check as
+// SkipKeyPermissionCheck says; the files are checked later
+// (security::CheckTlsClientConfig, with the same `prefix` for its messages).
+security::TlsClientConfig TlsClientConfigFrom(const TlsClientFlags& flags);
 
 // Adds the flags to `cmd`; `listeners` says what they secure ("the gRPC and
 // admin listeners").
