@@ -381,7 +381,7 @@ void BasicConnection<S>::Close() {
 }
 
 std::shared_ptr<Connection> MakeConnection(HttpServer::Impl* server, Socket socket,
-                                           std::shared_ptr<net::ssl::context> tls) {
+                                           const std::shared_ptr<net::ssl::context>& tls) {
   if (tls == nullptr)
     return std::make_shared<BasicConnection<Stream>>(server, Stream(std::move(socket)));
   return std::make_shared<BasicConnection<SslStream>>(server,

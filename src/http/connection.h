@@ -71,7 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 // A connection on `socket`, registered with `server` until destroyed; TLS
 // with `tls` when it is not null. Call Start() on its executor.
 std::shared_ptr<Connection> MakeConnection(HttpServer::Impl* server, Socket socket,
-                                           std::shared_ptr<boost::asio::ssl::context> tls);
+                                           const std::shared_ptr<boost::asio::ssl::context>& tls);
 
 }  // namespace idgen::http
 
