@@ -4,8 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "src/security/testing/test_certs.h"
@@ -21,12 +19,7 @@ const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 class TlsClientConfigTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& name, const std::string& text) {
-    std::string path = dir_.path() + "/" + name;
-    std::ofstream(path) << text;
-    // Keys as an operator should keep them (the check refuses others).
-    std::filesystem::permissions(
-        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    return path;
+    return testing::WritePrivateFile(dir_.path(), name, text);
   }
   idgen::testing::TempDir dir_{"idgen-tls-client-test-"};
   testing::TestCert ca_ = testing::MakeCert("ca", kNow + absl::Hours(48));

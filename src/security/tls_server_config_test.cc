@@ -23,12 +23,7 @@ const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 class TlsServerConfigTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& name, const std::string& text) {
-    std::string path = dir_.path() + "/" + name;
-    std::ofstream(path) << text;
-    // Keys as an operator should keep them (the check refuses others).
-    std::filesystem::permissions(
-        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    return path;
+    return testing::WritePrivateFile(dir_.path(), name, text);
   }
   // A CA and a server certificate it signed, valid until kNow + 1 day.
   TlsServerConfig Valid() {

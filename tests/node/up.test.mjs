@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
 import { freePort, grpc, httpGet, runIdgen, tempDir, waitUntil } from './lib/harness.mjs';
-import { alive, post, resources, startUp } from './lib/up_harness.mjs';
+import { alive, post, resources, startUp, startUpForOtlp } from './lib/up_harness.mjs';
 
 test('idgen up: everything healthy, IDs through the gateway, supervision, buttons, clean stop', async (t) => {
   const dir = tempDir(t, 'idgen-up-');
@@ -145,14 +145,7 @@ test('bad flags and app files: a clear error before anything starts', async (t) 
 });
 
 test('the AppHost receives OTLP over gRPC and HTTP and shows the spans', async (t) => {
-  const dir = tempDir(t, 'idgen-up-otlp-');
-  const appFile = path.join(dir, 'app.json');
-  writeFileSync(appFile, JSON.stringify({ gateway: { enabled: false } }));
-  const dashPort = await freePort();
-  const up = await startUp(t, ['--embedded', '--nodes', '1', '--app', appFile, '--state-dir', dir,
-    '--dashboard-listen', `127.0.0.1:${dashPort}`]);
-  const grpcPort = Number(/OTLP\/gRPC 127\.0\.0\.1:(\d+)/.exec(up.stderr)?.[1]);
-  assert.ok(grpcPort > 0, up.stderr);
+  const { up, dir, dashPort, grpcPort } = await startUpForOtlp(t, 'idgen-up-otlp-');
 
   const root = protobuf.loadSync(fileURLToPath(new URL('./proto/otlp_test.proto', import.meta.url)));
   const TraceRequest = root.lookupType('otlptest.TraceRequest');

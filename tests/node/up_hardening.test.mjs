@@ -19,7 +19,7 @@ import protobuf from 'protobufjs';
 import {
   freePort, grpc, httpGet, idgenBin, runIdgen, sleep, startNode, stopNode, tempDir, waitUntil,
 } from './lib/harness.mjs';
-import { alive, resources, startUp } from './lib/up_harness.mjs';
+import { alive, resources, startUp, startUpForOtlp } from './lib/up_harness.mjs';
 
 // The inode of the socket listening on 127.0.0.1:port (from /proc/net/tcp).
 function listeningInode(port) {
@@ -210,14 +210,7 @@ test('a port in use is a configuration error: exit 2 naming the port', async (t)
 });
 
 test('the OTLP receiver refuses exports over 64 KiB and truncates long values, and says so', async (t) => {
-  const dir = tempDir(t, 'idgen-up-otlp-caps-');
-  const appFile = path.join(dir, 'app.json');
-  writeFileSync(appFile, JSON.stringify({ gateway: { enabled: false } }));
-  const dashPort = await freePort();
-  const up = await startUp(t, ['--embedded', '--nodes', '1', '--app', appFile, '--state-dir', dir,
-    '--dashboard-listen', `127.0.0.1:${dashPort}`]);
-  const grpcPort = Number(/OTLP\/gRPC 127\.0\.0\.1:(\d+)/.exec(up.stderr)?.[1]);
-  assert.ok(grpcPort > 0, up.stderr);
+  const { up, dir, dashPort, grpcPort } = await startUpForOtlp(t, 'idgen-up-otlp-caps-');
 
   const root = protobuf.loadSync(fileURLToPath(new URL('./proto/otlp_test.proto', import.meta.url)));
   const TraceRequest = root.lookupType('otlptest.TraceRequest');

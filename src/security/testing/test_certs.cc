@@ -8,6 +8,8 @@
 #include <openssl/x509v3.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -82,6 +84,15 @@ TestCert MakeCert(const std::string& cn, absl::Time not_after, const TestCert* i
     return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   });
   return out;
+}
+
+std::string WritePrivateFile(const std::string& dir, const std::string& name,
+                             const std::string& text) {
+  std::string path = dir + "/" + name;
+  std::ofstream(path) << text;
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return path;
 }
 
 }  // namespace idgen::security::testing

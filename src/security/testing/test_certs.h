@@ -20,6 +20,11 @@ struct TestCert {
 // `issuer` null it is self-signed (and a CA); otherwise signed by it.
 TestCert MakeCert(const std::string& cn, absl::Time not_after, const TestCert* issuer = nullptr);
 
+// Writes `text` to `dir`/`name` with mode 0600 (as an operator keeps a key;
+// the key permission check refuses anything looser) and returns the path.
+std::string WritePrivateFile(const std::string& dir, const std::string& name,
+                             const std::string& text);
+
 }  // namespace idgen::security::testing
 
 #endif  // IDGEN_SECURITY_TESTING_TEST_CERTS_H_

@@ -5,7 +5,10 @@
 import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 
-import { httpGet, idgenBin, sleep } from './harness.mjs';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { freePort, httpGet, idgenBin, sleep, tempDir } from './harness.mjs';
 
 export const alive = (pid) => {
   try {
@@ -51,3 +54,18 @@ export function post(port, urlPath) {
   return fetch(`http://127.0.0.1:${port}${urlPath}`, { method: 'POST', signal: AbortSignal.timeout(5000) });
 }
 
+
+// `idgen up` with one embedded node and no gateway, for tests of its OTLP
+// receiver: { up, dir, dashPort, grpcPort } (grpcPort: OTLP/gRPC, from the
+// start-up lines).
+export async function startUpForOtlp(t, dirPrefix) {
+  const dir = tempDir(t, dirPrefix);
+  const appFile = path.join(dir, 'app.json');
+  writeFileSync(appFile, JSON.stringify({ gateway: { enabled: false } }));
+  const dashPort = await freePort();
+  const up = await startUp(t, ['--embedded', '--nodes', '1', '--app', appFile, '--state-dir', dir,
+    '--dashboard-listen', `127.0.0.1:${dashPort}`]);
+  const grpcPort = Number(/OTLP\/gRPC 127\.0\.0\.1:(\d+)/.exec(up.stderr)?.[1]);
+  assert.ok(grpcPort > 0, up.stderr);
+  return { up, dir, dashPort, grpcPort };
+}
