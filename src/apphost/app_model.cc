@@ -63,9 +63,19 @@ std::string Loopback(int port) { return absl::StrCat("127.0.0.1:", port); }
 
 // Points a service's OTLP export at the AppHost, exporting often enough for
 // a live dashboard.
-void AddTelemetryEnv(const Wiring& w, ResourceSpec* r) {
+// "https" with certificates, else "http".
+std::string Scheme(const Wiring& w) { return w.pki != nullptr ? "https" : "http"; }
+
+// `r` (named `leaf` in the PKI) exports OTLP to the AppHost, over mutual TLS
+// when there is a PKI.
+void AddTelemetryEnv(const Wiring& w, const std::string& leaf, ResourceSpec* r) {
   if (w.otlp_endpoint.empty()) return;
   r->env.emplace_back("OTEL_EXPORTER_OTLP_ENDPOINT", w.otlp_endpoint);
+  if (w.pki != nullptr) {
+    r->env.emplace_back("OTEL_EXPORTER_OTLP_CERTIFICATE", w.pki->ca_file());
+    r->env.emplace_back("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", w.pki->cert_file(leaf));
+    r->env.emplace_back("OTEL_EXPORTER_OTLP_CLIENT_KEY", w.pki->key_file(leaf));
+  }
   r->env.emplace_back("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
   r->env.emplace_back("OTEL_METRIC_EXPORT_INTERVAL", "2000");
   r->env.emplace_back("OTEL_BSP_SCHEDULE_DELAY", "500");
@@ -92,9 +102,9 @@ absl::StatusOr<AppModel> ParseAppModel(const std::string& json_text, AppModel m)
   std::string coordination = m.embedded ? "embedded" : "etcd";
   absl::Status s = First({
       [&] {
-        return CheckKeys(
-            root, "",
-            {"state_dir", "coordination", "etcd", "nodes", "gateway", "prometheus", "dashboard"});
+        return CheckKeys(root, "",
+                         {"state_dir", "insecure", "coordination", "etcd", "nodes", "gateway",
+                          "prometheus", "dashboard"});
       },
       [&] {
         return section("etcd", {"members", "binary"}, &etcd);
@@ -103,7 +113,7 @@ absl::StatusOr<AppModel> ParseAppModel(const std::string& json_text, AppModel m)
         return section("nodes", {"count", "config", "cluster", "lease_ttl_s"}, &nodes);
       },
       [&] {
-        return section("gateway", {"enabled", "listen"}, &gateway);
+        return section("gateway", {"enabled", "listen", "tls"}, &gateway);
       },
       [&] {
         return section("prometheus", {"enabled", "binary", "listen"}, &prometheus);
@@ -111,6 +121,7 @@ absl::StatusOr<AppModel> ParseAppModel(const std::string& json_text, AppModel m)
       [&] { return section("dashboard", {"listen"}, &dashboard); },
       [&] { return ReadString(root, "state_dir", "", &m.state_dir); },
       [&] { return ReadString(root, "coordination", "", &coordination); },
+      [&] { return ReadBool(root, "insecure", "", &m.insecure); },
       [&] { return ReadInt(*etcd, "members", "etcd", 1, 3, &m.etcd_members); },
       [&] { return ReadString(*etcd, "binary", "etcd", &m.etcd_binary); },
       [&] { return ReadInt(*nodes, "count", "nodes", 1, 64, &m.nodes); },
@@ -119,6 +130,7 @@ absl::StatusOr<AppModel> ParseAppModel(const std::string& json_text, AppModel m)
       [&] { return ReadInt(*nodes, "lease_ttl_s", "nodes", 2, 3600, &m.lease_ttl_s); },
       [&] { return ReadBool(*gateway, "enabled", "gateway", &m.gateway); },
       [&] { return ReadString(*gateway, "listen", "gateway", &m.gateway_listen); },
+      [&] { return ReadBool(*gateway, "tls", "gateway", &m.gateway_tls); },
       [&] { return ReadBool(*prometheus, "enabled", "prometheus", &m.prometheus); },
       [&] { return ReadString(*prometheus, "binary", "prometheus", &m.prometheus_binary); },
       [&] { return ReadString(*prometheus, "listen", "prometheus", &m.prometheus_listen); },
@@ -166,6 +178,9 @@ absl::Status ValidateAppModel(const AppModel& m) {
                                                         {"dashboard.listen", m.dashboard_listen}}) {
     if (absl::Status s = config::CheckHostPort(what, value); !s.ok()) return s;
   }
+  if (m.gateway_tls && m.insecure) {
+    return KeyError("gateway.tls", "needs the run's certificates, which insecure turns off");
+  }
   if (m.gateway && m.gateway_listen == m.dashboard_listen) {
     return KeyError("dashboard.listen", "must differ from gateway.listen");
   }
@@ -204,13 +219,14 @@ absl::StatusOr<std::vector<ResourceSpec>> BuildResources(const AppModel& m, cons
       auto client = Port(*plan, name + ".client");
       if (!peer.ok()) return peer.status();
       if (!client.ok()) return client.status();
-      initial.push_back(absl::StrCat(name, "=http://", Loopback(*peer)));
-      etcd_urls.push_back(absl::StrCat("http://", Loopback(*client)));
+      initial.push_back(absl::StrCat(name, "=", Scheme(w), "://", Loopback(*peer)));
+      etcd_urls.push_back(absl::StrCat(Scheme(w), "://", Loopback(*client)));
       etcd_names.push_back(name);
     }
     for (int i = 0; i < m.etcd_members; ++i) {
       const std::string name = etcd_names[i];
-      const std::string peer = absl::StrCat("http://", Loopback(plan->ports[name + ".peer"]));
+      const std::string peer =
+          absl::StrCat(Scheme(w), "://", Loopback(plan->ports[name + ".peer"]));
       ResourceSpec r;
       r.name = name;
       r.kind = "etcd";
@@ -235,6 +251,16 @@ absl::StatusOr<std::vector<ResourceSpec>> BuildResources(const AppModel& m, cons
                 "new",
                 "--log-level",
                 "warn"};
+      if (w.pki != nullptr) {
+        // Clients and peers alike must present a certificate from the CA.
+        const std::string cert = w.pki->cert_file("etcd");
+        const std::string key = w.pki->key_file("etcd");
+        const std::string ca = w.pki->ca_file();
+        r.argv.insert(r.argv.end(),
+                      {"--cert-file", cert, "--key-file", key, "--trusted-ca-file", ca,
+                       "--client-cert-auth", "--peer-cert-file", cert, "--peer-key-file", key,
+                       "--peer-trusted-ca-file", ca, "--peer-client-cert-auth"});
+      }
       // Members of one cluster start together: none waits for the others.
       r.health_url = etcd_urls[i] + "/health";
       r.endpoints = {{"client", etcd_urls[i]}};
@@ -258,16 +284,26 @@ absl::StatusOr<std::vector<ResourceSpec>> BuildResources(const AppModel& m, cons
              {"IDGEN_STATE_DIR", absl::StrCat(m.state_dir, "/nodes")},
              {"OTEL_SERVICE_NAME", "idgen-node"},
              {"OTEL_RESOURCE_ATTRIBUTES", absl::StrCat("service.instance.id=", name)}};
+    if (w.pki != nullptr) {
+      r.env.emplace_back("IDGEN_TLS_CERT", w.pki->cert_file("node"));
+      r.env.emplace_back("IDGEN_TLS_KEY", w.pki->key_file("node"));
+      r.env.emplace_back("IDGEN_TLS_CLIENT_CA", w.pki->ca_file());  // required
+    }
     if (!m.embedded) {
       r.env.emplace_back("IDGEN_ETCD", absl::StrJoin(etcd_urls, ","));
+      if (w.pki != nullptr) {
+        r.env.emplace_back("IDGEN_ETCD_CACERT", w.pki->ca_file());
+        r.env.emplace_back("IDGEN_ETCD_CERT", w.pki->cert_file("node"));
+        r.env.emplace_back("IDGEN_ETCD_KEY", w.pki->key_file("node"));
+      }
       r.env.emplace_back("IDGEN_CLUSTER", m.cluster);
       r.env.emplace_back("IDGEN_LEASE_TTL", absl::StrCat(m.lease_ttl_s));
       r.depends_on = etcd_names;
     }
     if (!m.node_config.empty()) r.env.emplace_back("IDGEN_CONFIG", m.node_config);
-    AddTelemetryEnv(w, &r);
-    r.health_url = absl::StrCat("http://", admin, "/health");
-    r.endpoints = {{"grpc", grpc}, {"admin", absl::StrCat("http://", admin, "/info")}};
+    AddTelemetryEnv(w, "node", &r);
+    r.health_url = absl::StrCat(Scheme(w), "://", admin, "/health");
+    r.endpoints = {{"grpc", grpc}, {"admin", absl::StrCat(Scheme(w), "://", admin, "/info")}};
     node_names.push_back(name);
     node_addrs.push_back(grpc);
     out.push_back(std::move(r));
@@ -281,14 +317,25 @@ absl::StatusOr<std::vector<ResourceSpec>> BuildResources(const AppModel& m, cons
     r.env = {{"IDGEN_GATEWAY_LISTEN", m.gateway_listen},
              {"IDGEN_BACKENDS", absl::StrJoin(node_addrs, ",")},
              {"OTEL_SERVICE_NAME", "idgen-gateway"}};
-    AddTelemetryEnv(w, &r);
+    if (w.pki != nullptr) {
+      r.env.emplace_back("IDGEN_BACKEND_TLS_CA", w.pki->ca_file());
+      r.env.emplace_back("IDGEN_BACKEND_TLS_CERT", w.pki->cert_file("gateway"));
+      r.env.emplace_back("IDGEN_BACKEND_TLS_KEY", w.pki->key_file("gateway"));
+    }
+    if (m.gateway_tls && w.pki != nullptr) {
+      r.env.emplace_back("IDGEN_TLS_CERT", w.pki->cert_file("gateway"));
+      r.env.emplace_back("IDGEN_TLS_KEY", w.pki->key_file("gateway"));
+    }
+    AddTelemetryEnv(w, "gateway", &r);
     // The gateway is useful once one node serves; it waits for all of them
     // at start so the first request does not land on a node still claiming.
     r.depends_on = node_names;
-    r.health_url = absl::StrCat("http://", m.gateway_listen, "/health");
-    r.endpoints = {{"api", absl::StrCat("http://", m.gateway_listen, "/v1/ids")},
-                   {"swagger", absl::StrCat("http://", m.gateway_listen, "/docs")},
-                   {"openapi", absl::StrCat("http://", m.gateway_listen, "/openapi.json")}};
+    const std::string rest =
+        absl::StrCat(m.gateway_tls && w.pki != nullptr ? "https" : "http", "://", m.gateway_listen);
+    r.health_url = rest + "/health";
+    r.endpoints = {{"api", rest + "/v1/ids"},
+                   {"swagger", rest + "/docs"},
+                   {"openapi", rest + "/openapi.json"}};
     out.push_back(std::move(r));
   }
 
@@ -307,21 +354,37 @@ absl::StatusOr<std::vector<ResourceSpec>> BuildResources(const AppModel& m, cons
   return out;
 }
 
-std::string PrometheusConfig(const AppModel& m, const PortPlan& plan) {
+std::vector<std::string> CertificateNames(const AppModel& m) {
+  std::vector<std::string> names = {"apphost", "node"};
+  if (!m.embedded) names.emplace_back("etcd");
+  if (m.gateway) names.emplace_back("gateway");
+  if (m.prometheus) names.emplace_back("prometheus");
+  return names;
+}
+
+std::string PrometheusConfig(const AppModel& m, const PortPlan& plan, const LocalPki* pki) {
   std::vector<std::string> nodes;
   for (int i = 0; i < m.nodes; ++i) {
     auto it = plan.ports.find(absl::StrCat("node-", i, ".admin"));
     if (it != plan.ports.end()) nodes.push_back(absl::StrCat("'", Loopback(it->second), "'"));
   }
+  // Over HTTPS, presenting Prometheus's own leaf (the admin ports require one).
+  std::string tls;
+  if (pki != nullptr) {
+    tls = absl::StrCat("    scheme: https\n    tls_config:\n      ca_file: '", pki->ca_file(),
+                       "'\n      cert_file: '", pki->cert_file("prometheus"),
+                       "'\n      key_file: '", pki->key_file("prometheus"), "'\n");
+  }
   std::string out = absl::StrCat(
       "# Written by `idgen up`; regenerated at every start.\n"
       "global:\n  scrape_interval: 5s\n"
       "scrape_configs:\n"
-      "  - job_name: idgen-node\n    static_configs:\n      - targets: [",
-      absl::StrJoin(nodes, ", "), "]\n");
+      "  - job_name: idgen-node\n",
+      tls, "    static_configs:\n      - targets: [", absl::StrJoin(nodes, ", "), "]\n");
   if (m.gateway) {
-    absl::StrAppend(&out, "  - job_name: idgen-gateway\n    static_configs:\n      - targets: ['",
-                    m.gateway_listen, "']\n");
+    absl::StrAppend(&out, "  - job_name: idgen-gateway\n",
+                    m.gateway_tls && pki != nullptr ? tls : "",
+                    "    static_configs:\n      - targets: ['", m.gateway_listen, "']\n");
   }
   return out;
 }

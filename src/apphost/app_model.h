@@ -9,11 +9,13 @@
 // File format (every key optional):
 //   {
 //     "state_dir": ".idgen/up",
+//     "insecure": false,                   // true: plaintext between the processes
 //     "coordination": "etcd",              // or "embedded" (file leases)
 //     "etcd":       {"members": 1, "binary": "etcd"},          // 1 or 3 members
 //     "nodes":      {"count": 3, "config": "namespaces.json",
 //                    "cluster": "local", "lease_ttl_s": 10},
-//     "gateway":    {"enabled": true, "listen": "127.0.0.1:8080"},
+//     "gateway":    {"enabled": true, "listen": "127.0.0.1:8080",
+//                    "tls": false},                  // true: REST over HTTPS
 //     "prometheus": {"enabled": false, "binary": "prometheus",
 //                    "listen": "127.0.0.1:9090"},
 //     "dashboard":  {"listen": "127.0.0.1:18888"}
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "src/apphost/local_pki.h"
 #include "src/apphost/resource.h"
 
 namespace idgen::apphost {
@@ -46,6 +49,11 @@ struct AppModel {
   std::string prometheus_binary = "prometheus";
   std::string prometheus_listen = "127.0.0.1:9090";
   std::string dashboard_listen = "127.0.0.1:18888";
+  // Unless insecure, every link between the processes is mutual TLS with
+  // certificates from the run's LocalPki; the gateway's REST listener and
+  // the dashboard stay plain HTTP on loopback unless gateway_tls.
+  bool insecure = false;
+  bool gateway_tls = false;
 };
 
 // Parses an app file over `m` (so defaults stay for absent keys). Errors
@@ -62,8 +70,13 @@ struct PortPlan {
 };
 
 struct Wiring {
-  std::string idgen_binary;   // path of this binary, for nodes and gateway
-  std::string otlp_endpoint;  // http://127.0.0.1:PORT, or empty: no telemetry export
+  std::string idgen_binary;  // path of this binary, for nodes and gateway
+  // http://127.0.0.1:PORT (https:// with a pki), or empty: no telemetry export
+  std::string otlp_endpoint;
+  // The run's certificates; null when the model is insecure. Every process
+  // gets the leaf named after its kind ("etcd", "node", "gateway",
+  // "prometheus"); the AppHost's own probes use "apphost".
+  const LocalPki* pki = nullptr;
   // Returns a free loopback port.
   std::function<absl::StatusOr<int>()> free_port;
 };
@@ -73,9 +86,14 @@ struct Wiring {
 absl::StatusOr<std::vector<ResourceSpec>> BuildResources(const AppModel& model,
                                                          const Wiring& wiring, PortPlan* plan);
 
+// The names of the leaf certificates BuildResources uses for `model`.
+std::vector<std::string> CertificateNames(const AppModel& model);
+
 // The Prometheus config for the model (scrapes every node's admin port and
-// the gateway) given the plan.
-std::string PrometheusConfig(const AppModel& model, const PortPlan& plan);
+// the gateway) given the plan; over mutual TLS with `pki`'s "prometheus"
+// leaf when `pki` is not null.
+std::string PrometheusConfig(const AppModel& model, const PortPlan& plan,
+                             const LocalPki* pki = nullptr);
 
 }  // namespace idgen::apphost
 

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/testing/temp_dir.h"
 
 namespace idgen::apphost {
 namespace {
@@ -131,6 +132,65 @@ TEST(AppModelTest, EmbeddedHasNoEtcdAndKeepsGivenPorts) {
   EXPECT_EQ(Env((*specs)[0], "IDGEN_LISTEN"), "127.0.0.1:31000");
   EXPECT_EQ(Env((*specs)[0], "IDGEN_ETCD"), "<unset>");
   EXPECT_TRUE((*specs)[0].depends_on.empty());
+}
+
+TEST(AppModelTest, SecureWiringGivesEveryLinkMutualTls) {
+  idgen::testing::TempDir tmp("app_model_");
+  AppModel m;
+  m.prometheus = true;
+  absl::StatusOr<LocalPki> pki =
+      LocalPki::Ensure(tmp.path() + "/tls", CertificateNames(m), absl::Now());
+  ASSERT_TRUE(pki.ok()) << pki.status();
+  Wiring w = TestWiring();
+  w.otlp_endpoint = "https://127.0.0.1:4318";
+  w.pki = &*pki;
+  PortPlan plan;
+  absl::StatusOr<std::vector<ResourceSpec>> specs = BuildResources(m, w, &plan);
+  ASSERT_TRUE(specs.ok()) << specs.status();
+
+  const ResourceSpec* etcd = Find(*specs, "etcd-0");
+  ASSERT_NE(etcd, nullptr);
+  EXPECT_THAT(etcd->argv, ::testing::IsSupersetOf({std::string("--client-cert-auth"),
+                                                   std::string("--peer-client-cert-auth"),
+                                                   pki->cert_file("etcd")}));
+  EXPECT_EQ(etcd->health_url,
+            absl::StrCat("https://127.0.0.1:", plan.ports["etcd-0.client"], "/health"));
+
+  const ResourceSpec* node = Find(*specs, "node-0");
+  ASSERT_NE(node, nullptr);
+  EXPECT_EQ(Env(*node, "IDGEN_ETCD"),
+            absl::StrCat("https://127.0.0.1:", plan.ports["etcd-0.client"]));
+  EXPECT_EQ(Env(*node, "IDGEN_TLS_CLIENT_CA"), pki->ca_file());
+  EXPECT_EQ(Env(*node, "IDGEN_ETCD_CERT"), pki->cert_file("node"));
+  EXPECT_EQ(Env(*node, "OTEL_EXPORTER_OTLP_CLIENT_KEY"), pki->key_file("node"));
+  EXPECT_EQ(node->health_url,
+            absl::StrCat("https://127.0.0.1:", plan.ports["node-0.admin"], "/health"));
+
+  const ResourceSpec* gw = Find(*specs, "gateway");
+  ASSERT_NE(gw, nullptr);
+  EXPECT_EQ(Env(*gw, "IDGEN_BACKEND_TLS_CERT"), pki->cert_file("gateway"));
+  EXPECT_EQ(Env(*gw, "IDGEN_TLS_CERT"), "<unset>");  // REST stays plain on loopback
+  EXPECT_EQ(gw->health_url, "http://127.0.0.1:8080/health");
+
+  const std::string prom = PrometheusConfig(m, plan, &*pki);
+  EXPECT_THAT(prom, HasSubstr("scheme: https"));
+  EXPECT_THAT(prom, HasSubstr(pki->cert_file("prometheus")));
+
+  m.gateway_tls = true;
+  specs = BuildResources(m, w, &plan);
+  ASSERT_TRUE(specs.ok());
+  gw = Find(*specs, "gateway");
+  EXPECT_EQ(Env(*gw, "IDGEN_TLS_CERT"), pki->cert_file("gateway"));
+  EXPECT_EQ(gw->health_url, "https://127.0.0.1:8080/health");
+}
+
+TEST(AppModelTest, InsecureAndGatewayTlsAreReadAndExclusive) {
+  absl::StatusOr<AppModel> m = ParseAppModel(R"({"insecure": true, "gateway": {"tls": false}})");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE(m->insecure);
+  EXPECT_FALSE(ParseAppModel(R"({"insecure": "yes"})").ok());
+  m->gateway_tls = true;
+  EXPECT_THAT(std::string(ValidateAppModel(*m).message()), HasSubstr("gateway.tls"));
 }
 
 }  // namespace
