@@ -7,7 +7,9 @@
 
 namespace idgen::apphost {
 
-absl::StatusOr<ProbeResult> HttpGet(const std::string& url, absl::Duration timeout) {
+absl::StatusOr<ProbeResult> HttpGet(const std::string& url, absl::Duration timeout,
+                                    const security::TlsClientConfig& tls) {
+  (void)tls;  // TODO(merge): HttpClient::Options::tls
   const http::HttpClient client(
       {.timeout = timeout, .max_response_bytes = 64 * 1024, .user_agent = "idgen-apphost"});
   absl::StatusOr<http::HttpReply> reply = client.Get(url);

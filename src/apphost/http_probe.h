@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "src/security/tls_client_config.h"
 
 namespace idgen::apphost {
 
@@ -19,11 +20,14 @@ struct ProbeResult {
   std::string body;
 };
 
-// `url`: "http://HOST:PORT/PATH"; HOST a name ("localhost"), an IPv4 address
+// `url`: "http://HOST:PORT/PATH" or "https://..."; HOST a name ("localhost"), an IPv4 address
 // or a bracketed IPv6 address. INVALID_ARGUMENT for a bad URL; UNAVAILABLE
 // when nothing answers in time, the connection fails or the response is
 // larger than 64 KiB.
-[[nodiscard]] absl::StatusOr<ProbeResult> HttpGet(const std::string& url, absl::Duration timeout);
+// An https:// URL is checked against `tls` (its CA; its certificate
+// presented to servers that require one).
+[[nodiscard]] absl::StatusOr<ProbeResult> HttpGet(const std::string& url, absl::Duration timeout,
+                                                  const security::TlsClientConfig& tls = {});
 
 }  // namespace idgen::apphost
 

@@ -5,9 +5,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "idgen/clock.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "src/base/status_macros.h"
+#include "src/http/tls_context.h"
+#include "src/security/grpc_tls.h"
 
 namespace idgen::apphost {
 namespace {
@@ -108,14 +112,15 @@ void AddOtlpHttpRoutes(http::Router& router, TelemetryStore* store) {
           [store](const auto& r) { store->AddLogs(r); }));
 }
 
-absl::StatusOr<std::unique_ptr<OtlpGrpcReceiver>> OtlpGrpcReceiver::Start(const std::string& listen,
-                                                                          TelemetryStore* store) {
+absl::StatusOr<std::unique_ptr<OtlpGrpcReceiver>> OtlpGrpcReceiver::Start(
+    const std::string& listen, TelemetryStore* store, const security::TlsServerConfig& tls) {
+  IDGEN_RETURN_IF_ERROR(security::CheckTlsServerConfig(tls, absl::Now()));
   std::unique_ptr<OtlpGrpcReceiver> r(new OtlpGrpcReceiver());
   r->traces_ = std::make_unique<TraceService>(store);
   r->metrics_ = std::make_unique<MetricsService>(store);
   r->logs_ = std::make_unique<LogsService>(store);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &r->port_);
+  builder.AddListeningPort(listen, security::GrpcServerCredentials(tls), &r->port_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxOtlpMessageBytes));
   builder.RegisterService(r->traces_.get());
   builder.RegisterService(r->metrics_.get());
@@ -135,6 +140,37 @@ void OtlpGrpcReceiver::Stop() {
     server_->Wait();
     server_.reset();
   }
+}
+
+absl::StatusOr<std::unique_ptr<OtlpHttpsReceiver>> OtlpHttpsReceiver::Start(
+    const std::string& listen, const security::TlsServerConfig& tls, TelemetryStore* store) {
+  if (!tls.enabled()) return absl::InvalidArgumentError("OTLP/HTTPS receiver needs certificates");
+  IDGEN_RETURN_IF_ERROR(security::CheckTlsServerConfig(tls, absl::Now()));
+  IDGEN_ASSIGN_OR_RETURN(std::shared_ptr<http::TlsContextSource> source,
+                         http::TlsContextSource::Create(tls, SystemClock::Get()));
+  std::unique_ptr<OtlpHttpsReceiver> r(new OtlpHttpsReceiver());
+  AddOtlpHttpRoutes(r->router_, store);
+  http::HttpServer::Options opts;
+  opts.listen = listen;
+  opts.threads = 1;
+  opts.max_body_bytes = kMaxOtlpMessageBytes;
+  opts.handler = r->router_.AsHandler();
+  opts.tls = [source] { return source->Current(); };
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> server = http::HttpServer::Start(opts);
+  if (!server.ok()) {
+    return absl::Status(server.status().code(),
+                        absl::StrCat("OTLP/HTTPS receiver: ", server.status().message()));
+  }
+  r->server_ = *std::move(server);
+  return r;
+}
+
+OtlpHttpsReceiver::~OtlpHttpsReceiver() { Stop(); }
+
+int OtlpHttpsReceiver::port() const { return server_ ? server_->port() : 0; }
+
+void OtlpHttpsReceiver::Stop() {
+  if (server_) server_->Stop();
 }
 
 }  // namespace idgen::apphost

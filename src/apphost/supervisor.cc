@@ -239,7 +239,8 @@ void Supervisor::Probe(Resource& r, absl::Duration now) {
   if (r.spec.health_url.empty()) {
     ok = true;  // running is all we can tell
   } else {
-    absl::StatusOr<ProbeResult> res = HttpGet(r.spec.health_url, options_.probe_timeout);
+    absl::StatusOr<ProbeResult> res =
+        HttpGet(r.spec.health_url, options_.probe_timeout, options_.probe_tls);
     if (!res.ok()) {
       detail = std::string(res.status().message());
     } else {

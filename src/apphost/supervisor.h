@@ -34,6 +34,7 @@
 #include "src/apphost/child_process.h"
 #include "src/apphost/log_buffer.h"
 #include "src/apphost/resource.h"
+#include "src/security/tls_client_config.h"
 
 namespace idgen::apphost {
 
@@ -41,6 +42,9 @@ struct SupervisorOptions {
   absl::Duration tick = absl::Milliseconds(50);
   absl::Duration health_interval = absl::Milliseconds(500);
   absl::Duration probe_timeout = absl::Milliseconds(400);
+  // For https:// health URLs: the CA they chain to and the certificate the
+  // probe presents (resources that require one).
+  security::TlsClientConfig probe_tls;
   absl::Duration restart_min = absl::Milliseconds(500);
   absl::Duration restart_max = absl::Seconds(30);
   absl::Duration stable_after = absl::Seconds(10);

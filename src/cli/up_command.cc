@@ -17,11 +17,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "src/apphost/app_model.h"
 #include "src/apphost/dashboard.h"
+#include "src/apphost/local_pki.h"
 #include "src/apphost/otlp_receiver.h"
 #include "src/apphost/supervisor.h"
 #include "src/apphost/telemetry_store.h"
@@ -29,6 +32,7 @@
 #include "src/cli/flag_checks.h"
 #include "src/config/endpoint.h"
 #include "src/config/json_fields.h"
+#include "src/security/tls_server_config.h"
 
 namespace idgen::cli {
 namespace {
@@ -43,7 +47,41 @@ struct UpArgs {
   std::optional<std::string> dashboard_listen;
   std::optional<std::string> state_dir;
   int start_timeout_s = 120;
+  bool insecure = false;
+  bool gateway_tls = false;
 };
+
+// A TLS server config for the AppHost's own listeners from the run's PKI:
+// the "apphost" leaf, clients must present a leaf of the same CA.
+security::TlsServerConfig AppHostTls(const apphost::LocalPki& pki) {
+  security::TlsServerConfig tls;
+  tls.cert_file = pki.cert_file("apphost");
+  tls.key_file = pki.key_file("apphost");
+  tls.client_ca_file = pki.ca_file();
+  tls.client_auth = security::ClientAuth::kRequire;
+  return tls;
+}
+
+// Whether the state dir's etcd data was made with TLS ("tls") or without
+// ("plaintext"): etcd keeps its members' peer URLs, scheme included, so a
+// cluster made one way does not start the other way.
+absl::Status CheckLinkMode(const std::string& file, bool secure) {
+  const std::string mode = secure ? "tls" : "plaintext";
+  absl::StatusOr<std::string> before = config::ReadTextFile(file);
+  if (before.ok()) {
+    const std::string was(absl::StripAsciiWhitespace(*before));
+    if (was != mode) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "this state dir's etcd was made ", was == "tls" ? "with TLS" : "with --insecure",
+          "; run the same way again, or use another --state-dir (or delete this one)"));
+    }
+    return absl::OkStatus();
+  }
+  std::ofstream out(file, std::ios::trunc);
+  out << mode << "\n";
+  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", file));
+  return absl::OkStatus();
+}
 
 // Binds 127.0.0.1:port (0: any) and returns the port, released again.
 absl::StatusOr<int> BindablePort(int port) {
@@ -151,6 +189,8 @@ int RunUp(const UpArgs& a) {
   if (a.gateway_listen) model.gateway_listen = *a.gateway_listen;
   if (a.dashboard_listen) model.dashboard_listen = *a.dashboard_listen;
   if (a.state_dir) model.state_dir = *a.state_dir;
+  if (a.insecure) model.insecure = true;
+  if (a.gateway_tls) model.gateway_tls = true;
   if (absl::Status s = apphost::ValidateAppModel(model); !s.ok()) return Fail(s, 2);
   if (!model.embedded && !Runnable(model.etcd_binary)) {
     return Fail(absl::FailedPreconditionError(absl::StrCat(
@@ -198,9 +238,37 @@ int RunUp(const UpArgs& a) {
     dashboard_address.port = *port;
     model.dashboard_listen = dashboard_address.HostPort();
   }
+  // Unless --insecure: mutual TLS on every link between the processes,
+  // with certificates made for this state dir (kept across runs, renewed
+  // near expiry), and telemetry sent to an OTLP/HTTPS port of its own.
+  std::optional<apphost::LocalPki> pki;
+  if (!model.embedded) {
+    if (absl::Status s = CheckLinkMode(model.state_dir + "/links", !model.insecure); !s.ok()) {
+      return Fail(s, 2);
+    }
+  }
+  int otlp_https_port = 0;
+  if (model.insecure) {
+    std::cerr << "idgen up: WARNING: --insecure: etcd, the nodes and the gateway talk in "
+                 "plaintext and accept any local caller\n";
+  } else {
+    absl::StatusOr<apphost::LocalPki> made = apphost::LocalPki::Ensure(
+        model.state_dir + "/tls", apphost::CertificateNames(model), absl::Now());
+    if (!made.ok()) return Fail(made.status(), 1);
+    pki = *std::move(made);
+    if (!pki->made().empty()) {
+      std::cerr << "idgen up: made certificates in " << pki->dir() << ": "
+                << absl::StrJoin(pki->made(), ", ") << "\n";
+    }
+    absl::StatusOr<int> port = BindablePort(0);
+    if (!port.ok()) return Fail(port.status(), 1);
+    otlp_https_port = *port;
+  }
   apphost::Wiring wiring;
   wiring.idgen_binary = SelfPath();
-  wiring.otlp_endpoint = absl::StrCat("http://", model.dashboard_listen);
+  wiring.otlp_endpoint = pki ? absl::StrCat("https://127.0.0.1:", otlp_https_port)
+                             : absl::StrCat("http://", model.dashboard_listen);
+  wiring.pki = pki ? &*pki : nullptr;
   wiring.free_port = [] { return BindablePort(0); };
   absl::StatusOr<std::vector<apphost::ResourceSpec>> specs =
       apphost::BuildResources(model, wiring, &*plan);
@@ -208,7 +276,7 @@ int RunUp(const UpArgs& a) {
   if (absl::Status s = SavePorts(ports_file, *plan); !s.ok()) return Fail(s, 1);
   if (model.prometheus) {
     std::ofstream out(model.state_dir + "/prometheus.yml", std::ios::trunc);
-    out << apphost::PrometheusConfig(model, *plan);
+    out << apphost::PrometheusConfig(model, *plan, wiring.pki);
   }
 
   // Signals: blocked before any thread exists; main waits for them below.
@@ -225,22 +293,39 @@ int RunUp(const UpArgs& a) {
     std::fprintf(stderr, "[%6.1fs] %-12s %-10s %s\n", absl::ToDoubleSeconds(absl::Now() - t0),
                  name.c_str(), state.c_str(), detail.substr(0, 160).c_str());
   };
+  apphost::SupervisorOptions sup_options;
+  if (pki) {
+    sup_options.probe_tls.ca_file = pki->ca_file();
+    sup_options.probe_tls.cert_file = pki->cert_file("apphost");
+    sup_options.probe_tls.key_file = pki->key_file("apphost");
+  }
   absl::StatusOr<std::unique_ptr<apphost::Supervisor>> sup =
-      apphost::Supervisor::Create(*specs, {}, progress);
+      apphost::Supervisor::Create(*specs, sup_options, progress);
   if (!sup.ok()) return Fail(sup.status(), 2);
   apphost::TelemetryStore telemetry;
   absl::StatusOr<std::unique_ptr<apphost::Dashboard>> dash =
       apphost::Dashboard::Start(model.dashboard_listen, sup->get(), &telemetry);
   if (!dash.ok()) return Fail(dash.status(), 2);  // its port taken since the check above
   // OTLP/gRPC too, for services configured that way (port shown in /api).
+  const security::TlsServerConfig apphost_tls =
+      pki ? AppHostTls(*pki) : security::TlsServerConfig{};
   absl::StatusOr<std::unique_ptr<apphost::OtlpGrpcReceiver>> otlp_grpc =
-      apphost::OtlpGrpcReceiver::Start("127.0.0.1:0", &telemetry);
+      apphost::OtlpGrpcReceiver::Start("127.0.0.1:0", &telemetry, apphost_tls);
   if (!otlp_grpc.ok()) return Fail(otlp_grpc.status(), 1);
+  std::unique_ptr<apphost::OtlpHttpsReceiver> otlp_https;
+  if (pki) {
+    absl::StatusOr<std::unique_ptr<apphost::OtlpHttpsReceiver>> started =
+        apphost::OtlpHttpsReceiver::Start(absl::StrCat("127.0.0.1:", otlp_https_port), apphost_tls,
+                                          &telemetry);
+    if (!started.ok()) return Fail(started.status(), 1);
+    otlp_https = *std::move(started);
+  }
   dashboard_address.port = (*dash)->port();
   const std::string dashboard_url = absl::StrCat("http://", dashboard_address.HostPort());
   std::cerr << "idgen up: state dir " << model.state_dir << ", dashboard " << dashboard_url
-            << ", OTLP/HTTP " << dashboard_url
-            << "/v1/{traces,metrics,logs}, OTLP/gRPC 127.0.0.1:" << (*otlp_grpc)->port()
+            << ", OTLP/HTTP " << dashboard_url << "/v1/{traces,metrics,logs}";
+  if (otlp_https) std::cerr << ", OTLP/HTTPS (mTLS) https://127.0.0.1:" << otlp_https->port();
+  std::cerr << ", OTLP/gRPC" << (pki ? " (mTLS)" : "") << " 127.0.0.1:" << (*otlp_grpc)->port()
             << std::endl;
 
   (*sup)->Start();
@@ -249,6 +334,7 @@ int RunUp(const UpArgs& a) {
     std::cerr << "idgen up: " << healthy.message() << "\nidgen up: stopping everything\n";
     (*sup)->StopAll();
     (*otlp_grpc)->Stop();
+    if (otlp_https) otlp_https->Stop();
     (*dash)->Stop();
     return 1;
   }
@@ -262,8 +348,18 @@ int RunUp(const UpArgs& a) {
   }
   std::printf("\n");
   if (model.gateway) {
-    std::printf("  REST API    http://%s/v1/ids?count=5\n", model.gateway_listen.c_str());
-    std::printf("  Swagger UI  http://%s/docs\n", model.gateway_listen.c_str());
+    const char* scheme = model.gateway_tls ? "https" : "http";
+    std::printf("  REST API    %s://%s/v1/ids?count=5\n", scheme, model.gateway_listen.c_str());
+    std::printf("  Swagger UI  %s://%s/docs\n", scheme, model.gateway_listen.c_str());
+    if (model.gateway_tls) {
+      std::printf("  CA file     %s   (curl --cacert %s https://%s/v1/ids)\n",
+                  pki->ca_file().c_str(), pki->ca_file().c_str(), model.gateway_listen.c_str());
+    }
+  }
+  if (pki) {
+    std::printf("  Internal links: mutual TLS, certificates in %s\n", pki->dir().c_str());
+  } else {
+    std::printf("  Internal links: PLAINTEXT (--insecure)\n");
   }
   std::printf("  Dashboard   %s\n\nPress Ctrl-C to stop.\n", dashboard_url.c_str());
   std::fflush(stdout);
@@ -274,6 +370,7 @@ int RunUp(const UpArgs& a) {
             << ", stopping in reverse order" << std::endl;
   (*sup)->StopAll();
   (*otlp_grpc)->Stop();
+  if (otlp_https) otlp_https->Stop();
   (*dash)->Stop();
   std::cerr << "idgen up: stopped" << std::endl;
   return 0;
@@ -307,6 +404,14 @@ void AddUpCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--state-dir", args->state_dir,
                   "Where etcd data, node state and logs live (default .idgen/up)")
       ->envname("IDGEN_UP_STATE_DIR");
+  cmd->add_flag("--insecure", args->insecure,
+                "Plaintext between etcd, the nodes and the gateway (default: mutual TLS with "
+                "certificates made in the state dir)")
+      ->envname("IDGEN_UP_INSECURE");
+  cmd->add_flag("--gateway-tls", args->gateway_tls,
+                "Serve the REST API over HTTPS with the run's certificates (default: plain "
+                "HTTP on loopback)")
+      ->envname("IDGEN_UP_GATEWAY_TLS");
   cmd->add_option("--start-timeout", args->start_timeout_s,
                   "Seconds to wait for every resource to be healthy")
       ->envname("IDGEN_UP_START_TIMEOUT")
