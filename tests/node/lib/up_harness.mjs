@@ -57,13 +57,14 @@ export function post(port, urlPath) {
 
 // `idgen up` with one embedded node and no gateway, for tests of its OTLP
 // receiver: { up, dir, dashPort, grpcPort } (grpcPort: OTLP/gRPC, from the
-// start-up lines).
+// start-up lines). --insecure: these tests speak to the receivers in
+// plaintext (up_tls.test.mjs covers the mutual TLS ones).
 export async function startUpForOtlp(t, dirPrefix) {
   const dir = tempDir(t, dirPrefix);
   const appFile = path.join(dir, 'app.json');
   writeFileSync(appFile, JSON.stringify({ gateway: { enabled: false } }));
   const dashPort = await freePort();
-  const up = await startUp(t, ['--embedded', '--nodes', '1', '--app', appFile, '--state-dir', dir,
+  const up = await startUp(t, ['--embedded', '--insecure', '--nodes', '1', '--app', appFile, '--state-dir', dir,
     '--dashboard-listen', `127.0.0.1:${dashPort}`]);
   const grpcPort = Number(/OTLP\/gRPC 127\.0\.0\.1:(\d+)/.exec(up.stderr)?.[1]);
   assert.ok(grpcPort > 0, up.stderr);
