@@ -24,21 +24,18 @@
 //   [IDGEN_BIN or build/bin/idgen] --keep (keep the temp dir) --json FILE
 // A bad flag exits 2 naming it, before anything starts. Needs nginx
 // (nginx-light) and wrk. Everything started here is stopped by pid.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import {
-  freePort,
   IDGEN_BIN,
   runProcess,
   sleep,
-  spawnProcess,
   startNode,
   stopProcess,
   tempDir,
-  trackExit,
 } from '../tests/node/lib/harness.mjs';
 import { startGateway } from '../tests/node/lib/gateway_harness.mjs';
 import {
@@ -53,6 +50,7 @@ import {
   writeReport,
 } from './lib/report.mjs';
 import { log as logAs, parseFlags, requireTools, rssKib, usageExit } from './lib/run.mjs';
+import { runWrk as runWrk2, startNginx } from './lib/web_peers.mjs';
 
 const NAME = 'gateway_vs_nginx';
 const USAGE =
@@ -92,82 +90,9 @@ const tmp = flags.keep
 const started = [];
 let failed = false;
 
-async function waitHttp(url) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-    } catch {
-      // not yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} did not answer 200 within 10 s`);
-}
-
-// wrk's latency line "50%  1.23ms" in µs.
-function wrkLatencyUs(text, pct) {
-  const m = text.match(new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm'));
-  if (!m) return null;
-  const v = Number(m[1]);
-  return m[2] === 'us' ? v : m[2] === 'ms' ? v * 1000 : v * 1e6;
-}
-
-// One wrk run: { rps, p50_us, p99_us, non2xx, socket_errors }.
-async function runWrk(name, url, seconds = flags.duration) {
-  log(`wrk -t${flags['wrk-threads']} -c${flags.connections} -d${seconds}s ${url}`);
-  const r = await runProcess(
-    'wrk',
-    ['-t', String(flags['wrk-threads']), '-c', String(flags.connections), '-d', `${seconds}s`, '--latency', url],
-    { timeoutMs: (seconds + 60) * 1000 },
-  );
-  writeFileSync(path.join(tmp, `wrk-${name}.txt`), r.stdout + r.stderr);
-  const rps = r.stdout.match(/Requests\/sec:\s+([\d.]+)/);
-  if (r.code !== 0 || !rps) throw new Error(`wrk against ${url}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  const errors = r.stdout.match(/Socket errors:.*/);
-  return {
-    rps: Number(rps[1]),
-    p50_us: wrkLatencyUs(r.stdout, 50),
-    p99_us: wrkLatencyUs(r.stdout, 99),
-    non2xx: Number(r.stdout.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0),
-    socket_errors: errors ? errors[0] : null,
-  };
-}
-
-async function startNginx(body) {
-  const dir = path.join(tmp, 'nginx');
-  mkdirSync(path.join(dir, 'html'), { recursive: true });
-  mkdirSync(path.join(dir, 'logs'));
-  writeFileSync(path.join(dir, 'html', 'ids.json'), body);
-  // Run as root, nginx's workers switch to an unprivileged user: let it read.
-  for (const d of [tmp, dir, path.join(dir, 'html')]) chmodSync(d, 0o755);
-  chmodSync(path.join(dir, 'html', 'ids.json'), 0o644);
-  const port = await freePort();
-  const conf = path.join(dir, 'nginx.conf');
-  writeFileSync(conf, `worker_processes ${flags['nginx-workers']};
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:${port};
-    location = /ids.json { root ${dir}/html; default_type application/json; }
-  }
-}
-`);
-  const proc = trackExit(spawnProcess(nginx, ['-p', dir, '-c', conf, '-g', 'daemon off;']));
-  started.push(proc);
-  await waitHttp(`http://127.0.0.1:${port}/ids.json`);
-  return { proc, port };
-}
+const runWrk = (name, url, seconds = flags.duration) =>
+  runWrk2(NAME, tmp, name, url,
+    { threads: flags['wrk-threads'], connections: flags.connections, seconds });
 
 // Opens `n` keep-alive connections to `port`, each making one request;
 // resolves once every one has its answer. Every 30 s each asks again, so
@@ -227,7 +152,8 @@ async function main() {
     nocoalesce: await gateway(['--coalesce', 'false']),
   };
   const sample = await (await fetch(`${gateways.default.base}/v1/ids?count=1`)).text();
-  const ng = await startNginx(sample);
+  const ng = await startNginx(nginx, tmp, sample, { workers: flags['nginx-workers'] });
+  started.push(ng.proc);
   for (const gw of Object.values(gateways)) await (await fetch(`${gw.base}/v1/ids?count=1`)).arrayBuffer();
 
   const idsPath = '/v1/ids?count=1';

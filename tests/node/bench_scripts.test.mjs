@@ -8,7 +8,7 @@
 //     row and target line, checks every ID, and divides each row by the right
 //     Redis figure (the Unix-socket rows by Redis on a socket, all others, the
 //     unary row included, by Redis on TCP); TCP only prints no socket rows;
-//   - gateway_vs_nginx, grpc_api_compare, tracing_overhead and core_bench end
+//   - gateway_vs_nginx, tls_overhead, grpc_api_compare, tracing_overhead and core_bench end
 //     with exit 0, a table with every row, and a JSON report whose ratios are
 //     the rows' figures over their peer's; who_stalls (with perf) reports;
 //   - every bad flag exits 2 naming the flag, before starting anything.
@@ -158,6 +158,29 @@ test('gateway_vs_nginx: nginx twice, three gateways, ratios to the better nginx 
   assert.match(r.stdout, /^default gateway's pool: \d+ requests in \d+ backend calls/m);
 });
 
+test('tls_overhead: each secured figure over its plaintext self, the gateway over nginx HTTPS, handshakes', async (t) => {
+  const { r, report } = await runWithReport(t, 'tls_overhead', ['--duration', '1', '--handshake-seconds', '1']);
+  const byName = (rows, pattern) => rows.find((x) => pattern.test(x.name));
+  for (const [kind, field] of [['StreamIds', 'ids_per_s'], ['NextIds', 'ids_per_s']]) {
+    const rows = report.node.filter((x) => x.name.startsWith(kind));
+    assert.equal(rows.length, 3, kind);
+    const bar = Math.max(rows[0][field], rows[2][field]);
+    assert.ok(rows[1][field] > 0, `${kind} over mutual TLS served nothing`);
+    assert.ok(close(rows[1].ratio, rows[1][field] / bar), `${kind}: ${rows[1].ratio}`);
+  }
+  const nginxBar = Math.max(report.rest[0].rps, report.rest[3].rps);
+  const https = byName(report.rest, /gateway HTTPS/);
+  const http = byName(report.rest, /gateway HTTP,/);
+  assert.ok(https.rps > 0 && http.rps > 0);
+  assert.equal(https.non2xx + http.non2xx, 0);
+  assert.ok(close(https.ratio, https.rps / nginxBar));
+  assert.ok(close(report.gateway_https_vs_http, https.rps / http.rps));
+  for (const row of report.handshakes) assert.ok(row.handshakes_per_s > 0, row.name);
+  assert.match(r.stdout, /^target StreamIds over mutual TLS >= 0\.80 of plaintext: [\d.]+ (MET|MISSED)$/m);
+  assert.match(r.stdout, /^target gateway HTTPS >= 0\.50 of nginx HTTPS: [\d.]+ (MET|MISSED)$/m);
+  assert.match(r.stdout, /^node \(gRPC, client certificate\)\s+\d+/m);
+});
+
 test('grpc_api_compare: one row per API in each cell, each divided by the first API of the cell', async (t) => {
   const { r, report } = await runWithReport(t, 'grpc_api_compare', [
     '--duration', '1', '--warmup', '0', '--rounds', '1', '--concurrency', '4',
@@ -224,6 +247,8 @@ test('bad flags exit 2 naming the flag, before anything starts', async () => {
     ['gateway_vs_nginx', ['--duration', '0'], /--duration must be a whole number in 1\.\.3600, not "0"/],
     ['gateway_vs_nginx', ['--idle', 'lots'], /--idle must be a whole number/],
     ['gateway_vs_nginx', ['--nginx', '/nonexistent/nginx'], /--nginx \/nonexistent\/nginx: not found/],
+    ['tls_overhead', ['--handshake-seconds', '0'], /--handshake-seconds must be a whole number in 1\.\.600, not "0"/],
+    ['tls_overhead', ['--nginx', '/nonexistent/nginx'], /--nginx \/nonexistent\/nginx: not found/],
     ['grpc_api_compare', ['--apis', 'callback,cqx'], /--apis must be callback, sync or cqN \(N = 1\.\.99\), not "cqx"/],
     ['grpc_api_compare', ['--modes', 'stream,bidi'], /--modes must be one of stream, unary, batch, not "bidi"/],
     ['grpc_api_compare', ['--concurrency', '4,,16'], /--concurrency must be whole numbers in 1\.\.10000, comma-separated, not ""/],
