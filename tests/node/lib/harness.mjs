@@ -156,8 +156,9 @@ export function writeJson(dir, name, value) {
 // ---------------------------------------------------------------------------
 // Admin HTTP.
 
-// `tls` ({ ca, cert, key } as PEM buffers): HTTPS, checking the server's
-// certificate for "localhost" against `ca`, presenting cert/key if given.
+// `tls` ({ ca, cert, key, servername } as PEM buffers): HTTPS, checking the
+// server's certificate for `servername` (default "localhost") against `ca`,
+// presenting cert/key if given.
 export function httpGet(port, urlPath, timeoutMs = 2000, tls = undefined) {
   return new Promise((resolve, reject) => {
     const get = tls ? https.get : http.get;
@@ -168,7 +169,7 @@ export function httpGet(port, urlPath, timeoutMs = 2000, tls = undefined) {
         path: urlPath,
         timeout: timeoutMs,
         agent: false,
-        ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, servername: 'localhost' } : {}),
+        ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername ?? 'localhost' } : {}),
       },
       (res) => {
         let body = '';
