@@ -11,6 +11,8 @@ namespace idgen::cli {
 absl::Status CheckPlaintextExposure(const std::string& flag, const std::string& address, bool tls,
                                     bool insecure) {
   if (tls || insecure || config::IsLocalOnly(address)) return absl::OkStatus();
+  // An address that does not parse is the listener's own error to report.
+  if (!config::CheckHostPort(flag, address).ok()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       flag, " ", address,
       " is reachable from other machines and would be served in plaintext: listen on loopback, "
@@ -20,7 +22,7 @@ absl::Status CheckPlaintextExposure(const std::string& flag, const std::string& 
 
 std::string PlaintextExposureWarning(const std::string& flag, const std::string& address,
                                      bool tls) {
-  if (tls || config::IsLocalOnly(address)) return "";
+  if (tls || config::IsLocalOnly(address) || !config::CheckHostPort(flag, address).ok()) return "";
   return absl::StrCat("--insecure: ", flag, " ", address,
                       " is served in plaintext and reachable from other machines; anyone who "
                       "can connect can read and call it");

@@ -7,7 +7,8 @@
 //   CheckPlaintextExposure("--admin-listen", "0.0.0.0:9464", false, false)
 //     -> INVALID_ARGUMENT naming the flag, the address and the ways out;
 //   with `insecure` it is OK, and PlaintextExposureWarning gives the line
-//     to log at start.
+//     to log at start. An address that is not HOST:PORT passes: the
+//     listener reports it in its own words.
 // (The node's gRPC --listen has its own, stricter check in serve_command.cc:
 // it also wants client certificates.)
 //
