@@ -56,9 +56,9 @@ bool PercentDecodeInto(absl::string_view in, std::string* out) {
 
 std::string OtlpVariable(const EnvGetter& env, absl::string_view signal_name,
                          absl::string_view field) {
-  const std::string specific = absl::StrCat("OTEL_EXPORTER_OTLP_", signal_name, "_", field);
+  std::string specific = absl::StrCat("OTEL_EXPORTER_OTLP_", signal_name, "_", field);
   if (env(specific)) return specific;
-  const std::string general = absl::StrCat("OTEL_EXPORTER_OTLP_", field);
+  std::string general = absl::StrCat("OTEL_EXPORTER_OTLP_", field);
   if (env(general)) return general;
   return "";
 }
