@@ -8,9 +8,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "src/cli/commands.h"
+#include "src/cli/exposure.h"
 #include "src/cli/file_limit.h"
 #include "src/cli/flag_checks.h"
 #include "src/cli/tls_flags.h"
@@ -48,6 +50,7 @@ struct GatewayArgs {
   std::string swagger_ui_dir;
   TlsServerFlags tls;
   TlsClientFlags backend_tls;
+  bool insecure = false;  // plaintext HTTP beyond loopback, on request only
 };
 
 int RunGateway(const GatewayArgs& a) {
@@ -82,6 +85,11 @@ int RunGateway(const GatewayArgs& a) {
     return 2;
   }
   o.tls = *std::move(tls);
+  if (absl::Status s = CheckPlaintextExposure("--listen", a.listen, o.tls.enabled(), a.insecure);
+      !s.ok()) {
+    std::cerr << "idgen gateway: " << s.message() << "\n";
+    return 2;
+  }
   o.backend.tls = TlsClientConfigFrom(a.backend_tls);
   if (absl::Status s = security::CheckTlsClientConfig(o.backend.tls, absl::Now(), "--backend-tls-");
       !s.ok()) {
@@ -103,10 +111,17 @@ int RunGateway(const GatewayArgs& a) {
   telemetry::Telemetry::Options tel_options;
   tel_options.service_version = IDGEN_VERSION;
   tel_options.extra_resource.emplace_back("service.instance.id", a.listen);
-  std::unique_ptr<telemetry::Telemetry> tel = telemetry::Telemetry::Create(
-      telemetry::ParseTelemetryConfig(telemetry::ProcessEnv(), "idgen-gateway"),
-      std::move(tel_options));
+  // OTLP TLS files and header lists that do not parse stop the start.
+  const telemetry::ParsedTelemetryConfig tel_config =
+      telemetry::ParseTelemetryConfig(telemetry::ProcessEnv(), "idgen-gateway");
+  if (PrintTelemetryErrors("idgen gateway", tel_config)) return 2;
+  std::unique_ptr<telemetry::Telemetry> tel =
+      telemetry::Telemetry::Create(tel_config, std::move(tel_options));
   o.telemetry = tel.get();
+  if (const std::string w = PlaintextExposureWarning("--listen", a.listen, o.tls.enabled());
+      !w.empty()) {
+    tel->logger().Warn(absl::StrCat("idgen gateway: ", w));
+  }
 
   absl::StatusOr<std::unique_ptr<gateway::Gateway>> gw = gateway::Gateway::Start(o);
   if (!gw.ok()) {
@@ -217,6 +232,10 @@ void AddGatewayCommand(CLI::App& app, int* exit_code) {
                   "see docs/OPERATIONS.md)")
       ->envname("IDGEN_SWAGGER_UI_DIR");
   AddTlsServerFlags(cmd, &args->tls, "the HTTP listener (HTTPS)");
+  cmd->add_flag("--insecure", args->insecure,
+                "Allow --listen on an address other machines can reach without TLS (plaintext "
+                "HTTP); refused without it (see docs/SECURITY.md)")
+      ->envname("IDGEN_INSECURE");
   AddTlsClientFlags(cmd, &args->backend_tls, "--backend-tls-", "IDGEN_BACKEND_TLS_", "the nodes'");
   cmd->callback([args, exit_code] { *exit_code = RunGateway(*args); });
 }

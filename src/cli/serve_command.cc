@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "src/cli/commands.h"
+#include "src/cli/exposure.h"
 #include "src/cli/flag_checks.h"
 #include "src/cli/tls_flags.h"
 #include "src/config/endpoint.h"
@@ -179,6 +180,13 @@ int RunServe(const ServeArgs& a) {
     std::cerr << "idgen serve: " << s.message() << "\n";
     return 2;
   }
+  // The admin port serves the same certificate when there is one.
+  if (absl::Status s =
+          CheckPlaintextExposure("--admin-listen", a.admin_listen, tls->enabled(), a.insecure);
+      !s.ok()) {
+    std::cerr << "idgen serve: " << s.message() << "\n";
+    return 2;
+  }
 
   // Read while SIGTERM/SIGINT still stop the process: a FIFO nobody writes
   // would otherwise hold it.
@@ -215,11 +223,19 @@ int RunServe(const ServeArgs& a) {
   tel_options.service_version = IDGEN_VERSION;
   tel_options.extra_resource.emplace_back("service.instance.id",
                                           a.node_name.empty() ? a.listen : a.node_name);
-  std::unique_ptr<telemetry::Telemetry> tel = telemetry::Telemetry::Create(
-      telemetry::ParseTelemetryConfig(telemetry::ProcessEnv(), "idgen-serve"),
-      std::move(tel_options));
+  // OTLP TLS files and header lists that do not parse stop the start.
+  const telemetry::ParsedTelemetryConfig tel_config =
+      telemetry::ParseTelemetryConfig(telemetry::ProcessEnv(), "idgen-serve");
+  if (PrintTelemetryErrors("idgen serve", tel_config)) return 2;
+  std::unique_ptr<telemetry::Telemetry> tel =
+      telemetry::Telemetry::Create(tel_config, std::move(tel_options));
   telemetry::Logger& log = tel->logger();
   (void)CheckExposure(a, *tls, &log);  // checked above; now the warning, if any
+  if (const std::string w =
+          PlaintextExposureWarning("--admin-listen", a.admin_listen, tls->enabled());
+      !w.empty()) {
+    log.Warn(absl::StrCat("idgen serve: ", w));
+  }
 
   server::NodeOptions options;
   options.telemetry = tel.get();
@@ -357,8 +373,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_flag("--insecure", args->insecure,
                 "Allow --listen on an address other machines can reach without mutual TLS "
-                "(plaintext, or TLS without client certificates); refused without it (see "
-                "docs/SECURITY.md)")
+                "(plaintext, or TLS without client certificates), and --admin-listen there "
+                "without TLS; refused without it (see docs/SECURITY.md)")
       ->envname("IDGEN_INSECURE");
   AddTlsServerFlags(cmd, &args->tls, "the gRPC and admin listeners");
   cmd->add_option("--tls-allowed-clients", args->tls_allowed_clients,

@@ -9,11 +9,13 @@
 // A response longer than Options::max_response_bytes is refused, not
 // truncated.
 //
-// Plain http:// only for now. HTTPS belongs in one place: the stream that
-// Send() connects in client.cc; an https:// URL is refused with UNIMPLEMENTED
-// until Options grows a TLS client configuration (see
-// src/security/tls_client_config.h) and that step wraps the socket in an SSL
-// stream.
+// https:// URLs are served over TLS as Options::tls says (client_tls.h):
+// TLS 1.2 or newer, the server's certificate checked against tls.ca_file
+// (the system's trust store when empty) and against the URL's host (or
+// tls.server_name), a client certificate presented when tls.cert_file is
+// set. The scheme decides: an https:// URL never falls back to plaintext,
+// and an http:// URL is refused while Options::tls names a CA (a client
+// configured for TLS does not send in plaintext by mistake).
 //
 // Thread-safety: a const HttpClient may be used from many threads at once;
 // each call has its own connection and I/O context.
@@ -22,6 +24,9 @@
 //   HttpClient client({.timeout = absl::Seconds(2)});
 //   absl::StatusOr<HttpReply> r = client.Get("http://127.0.0.1:9090/health");
 //   if (r.ok() && r->status == 200) ...
+//
+//   HttpClient tls_client({.tls = {.ca_file = "ca.pem"}});
+//   r = tls_client.Get("https://127.0.0.1:9464/health");
 #ifndef IDGEN_HTTP_CLIENT_H_
 #define IDGEN_HTTP_CLIENT_H_
 
@@ -34,6 +39,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "src/security/tls_client_config.h"
 
 namespace idgen::http {
 
@@ -41,7 +47,8 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
   std::string method = "GET";
-  std::string url;  // "http://HOST[:PORT][/PATH[?QUERY]]"; port 80 by default
+  // "http[s]://HOST[:PORT][/PATH[?QUERY]]"; port 80 (443 for https) by default
+  std::string url;
   HeaderList headers;
   std::string body;  // sent with a Content-Length when not empty or not GET/HEAD
 };
@@ -67,19 +74,26 @@ class HttpClient {
     // Status line, header fields and body together.
     size_t max_response_bytes = size_t{4} << 20;
     std::string user_agent = "idgen";
+    // For https:// URLs (files read on every request, so renewals are
+    // picked up). Default: the system's trust store, no client certificate.
+    security::TlsClientConfig tls;
   };
 
   HttpClient() : HttpClient(Options{}) {}
   explicit HttpClient(Options options) : options_(std::move(options)) {}
 
   // Sends `request` and reads its response. Errors:
-  //   INVALID_ARGUMENT   the URL does not parse
-  //   UNIMPLEMENTED      an https:// URL (TLS is not implemented yet)
+  //   INVALID_ARGUMENT   the URL does not parse; a TLS file does not load;
+  //                      an http:// URL while Options::tls names a CA
   //   DEADLINE_EXCEEDED  no complete answer within Options::timeout
   //   CANCELLED          `abandon` returned true first
   //   RESOURCE_EXHAUSTED the response is larger than max_response_bytes
   //   UNAVAILABLE        the name does not resolve, the connection is
-  //                      refused or reset, or the answer is not HTTP
+  //                      refused or reset, or the answer is not HTTP;
+  //                      the TLS handshake fails (the message says why:
+  //                      a server certificate not from the trusted CA or
+  //                      not naming the host, a client certificate the
+  //                      server requires but did not get, ...)
   // Every message starts with the method and the URL.
   [[nodiscard]] absl::StatusOr<HttpReply> Send(const HttpRequest& request,
                                                const AbandonFn& abandon = {}) const;

@@ -15,6 +15,10 @@ namespace {
 
 namespace ssl = boost::asio::ssl;
 
+constexpr char kAeadTls12Ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
 // ALPN: pick http/1.1 when the client offers it; otherwise no ALPN at all.
 int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                unsigned int inlen, void*) {
@@ -63,6 +67,9 @@ absl::StatusOr<std::shared_ptr<ssl::context>> TlsContextSource::Build() const {
                        ssl::context::single_dh_use,
                    ec);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  // TLS 1.2: forward-secret AEAD suites only (TLS 1.3's are all AEAD); the
+  // TLS scan test holds every HTTPS listener to this.
+  SSL_CTX_set_cipher_list(ctx->native_handle(), kAeadTls12Ciphers);
   ctx->use_certificate_chain_file(config_.cert_file, ec);
   if (ec) return Failed("--tls-cert", config_.cert_file, ec);
   ctx->use_private_key_file(config_.key_file, ssl::context::pem, ec);

@@ -2,9 +2,10 @@
 //
 // TlsContextSource: the OpenSSL server context an HttpServer serves TLS
 // with (HttpServer::Options::tls), built from a security::TlsServerConfig:
-// TLS 1.2 or newer, ALPN "http/1.1" (a client offering only other protocols
-// is served without ALPN), client certificates asked for and verified
-// against the client CA as client_auth says.
+// TLS 1.2 or newer, forward-secret AEAD cipher suites only, ALPN "http/1.1"
+// (a client offering only other protocols is served without ALPN), client
+// certificates asked for and verified against the client CA as client_auth
+// says.
 //
 // Renewal: Current() looks at the files at most once per reload_interval
 // (on the injected clock's monotonic time); when one changed (inode,

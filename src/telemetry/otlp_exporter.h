@@ -5,7 +5,10 @@
 // or OTLP/HTTP with protobuf bodies (POST to the signal's URL,
 // Content-Type application/x-protobuf). Headers from the configuration go
 // out as gRPC metadata or HTTP header fields; every export is bounded by the
-// configured timeout. No retries: the batch processors drop what fails and
+// configured timeout. An https:// endpoint is reached over TLS only, as
+// config.tls says (the collector's CA, or the system's trust store; a client
+// certificate when set); a refused certificate fails the export with the
+// reason, never a plaintext retry. No retries: the batch processors drop what fails and
 // count it.
 //
 // At shutdown, SetCutoff bounds every export from then on, and those in
@@ -54,6 +57,8 @@ class OtlpExporter {
   [[nodiscard]] absl::Status ExportHttp(const google::protobuf::Message& request,
                                         absl::Duration timeout);
   bool PastCutoff();
+  static std::shared_ptr<grpc::ChannelCredentials> GrpcCredentials(
+      const SignalExportConfig& config);
 
   const Signal signal_;
   const SignalExportConfig config_;

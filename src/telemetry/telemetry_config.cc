@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "src/config/endpoint.h"
+#include "src/telemetry/otlp_env.h"
 
 namespace idgen::telemetry {
 namespace {
@@ -20,8 +21,8 @@ constexpr char kSdkVersion[] = "0.1.0";
 
 class Parser {
  public:
-  Parser(const EnvLookup& env, std::vector<std::string>* warnings)
-      : env_(env), warnings_(warnings) {}
+  Parser(const EnvLookup& env, std::vector<std::string>* warnings, std::vector<std::string>* errors)
+      : env_(env), warnings_(warnings), errors_(errors) {}
 
   std::optional<std::string> Get(absl::string_view name) const {
     std::optional<std::string> v = env_(std::string_view(name.data(), name.size()));
@@ -35,6 +36,8 @@ class Parser {
     warnings_->push_back(
         absl::StrCat(name, "=\"", value, "\": ", why, "; using ", fallback, " instead"));
   }
+
+  void Error(std::string message) { errors_->push_back(std::move(message)); }
 
   // A whole number of milliseconds >= min.
   absl::Duration Millis(absl::string_view name, absl::Duration def, int64_t min = 0) {
@@ -81,7 +84,7 @@ class Parser {
       std::string key(absl::StripAsciiWhitespace(item.substr(0, eq)));
       std::string value;
       if (eq == absl::string_view::npos || key.empty() ||
-          !PercentDecode(absl::StripAsciiWhitespace(item.substr(eq + 1)), &value)) {
+          !PercentDecodeInto(absl::StripAsciiWhitespace(item.substr(eq + 1)), &value)) {
         Warn(name, item, "expected key=value with a percent-encoded value", "nothing for it");
         continue;
       }
@@ -91,29 +94,9 @@ class Parser {
   }
 
  private:
-  static int Hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
-  static bool PercentDecode(absl::string_view in, std::string* out) {
-    out->clear();
-    for (size_t i = 0; i < in.size(); ++i) {
-      if (in[i] != '%') {
-        *out += in[i];
-        continue;
-      }
-      if (in.size() - i < 3 || Hex(in[i + 1]) < 0 || Hex(in[i + 2]) < 0) return false;
-      *out += static_cast<char>(Hex(in[i + 1]) * 16 + Hex(in[i + 2]));
-      i += 2;
-    }
-    return true;
-  }
-
   const EnvLookup& env_;
   std::vector<std::string>* warnings_;
+  std::vector<std::string>* errors_;
 };
 
 absl::string_view SignalName(Signal s) {
@@ -140,13 +123,53 @@ absl::string_view SignalPath(Signal s) {
   return "";
 }
 
-// An http:// URL with a host (TLS to collectors is not implemented).
+// An http:// or https:// URL with a host.
 bool ValidEndpoint(const std::string& url) {
   absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_scheme = true});
-  return e.ok() && e->scheme == config::Scheme::kHttp;
+  return e.ok() && (e->scheme == config::Scheme::kHttp || e->scheme == config::Scheme::kHttps);
 }
 
-SignalExportConfig ParseSignal(Parser& p, Signal signal, bool disabled) {
+bool IsHttps(const std::string& url) {
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_scheme = true});
+  return e.ok() && e->scheme == config::Scheme::kHttps;
+}
+
+// The TLS files and headers of a signal exported over OTLP; bad values are
+// errors (otlp_env.h).
+void ParseOtlpSecrets(Parser& p, const std::string& s, absl::Time now, SignalExportConfig* out) {
+  const EnvGetter get = [&p](absl::string_view name) { return p.Get(name); };
+  const std::string headers_var = OtlpVariable(get, s, "HEADERS");
+  if (!headers_var.empty()) {
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> headers =
+        ParseOtlpHeaders(headers_var, *p.Get(headers_var));
+    if (headers.ok()) {
+      out->headers = *std::move(headers);
+    } else {
+      p.Error(std::string(headers.status().message()));
+    }
+  }
+  const std::optional<std::string> skip = p.Get("IDGEN_SKIP_KEY_PERMISSION_CHECK");
+  absl::StatusOr<security::TlsClientConfig> tls =
+      ParseOtlpTls(get, s, now, !(skip && *skip == "1"));
+  if (!tls.ok()) {
+    p.Error(std::string(tls.status().message()));
+    return;
+  }
+  if (IsHttps(out->endpoint)) {
+    out->tls = *std::move(tls);
+    return;
+  }
+  for (absl::string_view field : {"CERTIFICATE", "CLIENT_CERTIFICATE", "CLIENT_KEY"}) {
+    const std::string var = OtlpVariable(get, s, field);
+    if (var.empty()) continue;
+    p.Error(absl::StrCat(var, " is set, but the ", absl::AsciiStrToLower(s), " endpoint ",
+                         out->endpoint,
+                         " is not https://: use an https:// endpoint (nothing is sent in "
+                         "plaintext when TLS is configured)"));
+  }
+}
+
+SignalExportConfig ParseSignal(Parser& p, Signal signal, bool disabled, absl::Time now) {
   SignalExportConfig out;
   const std::string s(SignalName(signal));
 
@@ -183,8 +206,7 @@ SignalExportConfig ParseSignal(Parser& p, Signal signal, bool disabled) {
     if (ValidEndpoint(*ep)) {
       out.endpoint = *ep;
     } else {
-      p.Warn(signal_ep_var, *ep, "expected an http:// URL (TLS is not supported)",
-             default_endpoint);
+      p.Warn(signal_ep_var, *ep, "expected an http:// or https:// URL", default_endpoint);
     }
   } else if (std::optional<std::string> base = p.Get("OTEL_EXPORTER_OTLP_ENDPOINT")) {
     endpoint_set = true;
@@ -194,16 +216,12 @@ SignalExportConfig ParseSignal(Parser& p, Signal signal, bool disabled) {
       }
       out.endpoint = grpc ? std::string(trimmed) : absl::StrCat(trimmed, SignalPath(signal));
     } else {
-      p.Warn("OTEL_EXPORTER_OTLP_ENDPOINT", *base, "expected an http:// URL (TLS is not supported)",
+      p.Warn("OTEL_EXPORTER_OTLP_ENDPOINT", *base, "expected an http:// or https:// URL",
              "the default endpoints (http://localhost:4318/v1/<signal>, grpc :4317)");
     }
   }
 
-  // Headers and timeout.
-  const std::string signal_headers = absl::StrCat("OTEL_EXPORTER_OTLP_", s, "_HEADERS");
-  out.headers = p.Get(signal_headers) ? p.KeyValues(signal_headers)
-                                      : p.KeyValues("OTEL_EXPORTER_OTLP_HEADERS");
-  for (auto& [key, value] : out.headers) key = absl::AsciiStrToLower(key);
+  // Timeout.
   const std::string signal_timeout = absl::StrCat("OTEL_EXPORTER_OTLP_", s, "_TIMEOUT");
   out.timeout = p.Get(signal_timeout)
                     ? p.Millis(signal_timeout, absl::Seconds(10), 1)
@@ -225,16 +243,19 @@ SignalExportConfig ParseSignal(Parser& p, Signal signal, bool disabled) {
     }
   }
   if (disabled) out.exporter = ExporterKind::kNone;
+  // Headers and TLS files matter only where OTLP goes.
+  if (out.exporter == ExporterKind::kOtlp) ParseOtlpSecrets(p, s, now, &out);
   return out;
 }
 
 }  // namespace
 
 ParsedTelemetryConfig ParseTelemetryConfig(const EnvLookup& env,
-                                           const std::string& default_service_name) {
+                                           const std::string& default_service_name,
+                                           absl::Time now) {
   ParsedTelemetryConfig result;
   TelemetryConfig& c = result.config;
-  Parser p(env, &result.warnings);
+  Parser p(env, &result.warnings, &result.errors);
 
   c.sdk_disabled = p.Bool("OTEL_SDK_DISABLED", false);
 
@@ -307,9 +328,9 @@ ParsedTelemetryConfig ParseTelemetryConfig(const EnvLookup& env,
   c.metric_export_interval = p.Millis("OTEL_METRIC_EXPORT_INTERVAL", absl::Milliseconds(60000), 1);
   c.metric_export_timeout = p.Millis("OTEL_METRIC_EXPORT_TIMEOUT", absl::Milliseconds(30000), 1);
 
-  c.traces = ParseSignal(p, Signal::kTraces, c.sdk_disabled);
-  c.metrics = ParseSignal(p, Signal::kMetrics, c.sdk_disabled);
-  c.logs = ParseSignal(p, Signal::kLogs, c.sdk_disabled);
+  c.traces = ParseSignal(p, Signal::kTraces, c.sdk_disabled, now);
+  c.metrics = ParseSignal(p, Signal::kMetrics, c.sdk_disabled, now);
+  c.logs = ParseSignal(p, Signal::kLogs, c.sdk_disabled, now);
   if (c.sdk_disabled) c.sampler = "always_off";
 
   if (std::optional<std::string> f = p.Get("IDGEN_LOG_FORMAT")) {
@@ -322,11 +343,15 @@ ParsedTelemetryConfig ParseTelemetryConfig(const EnvLookup& env,
     }
   }
   // Generic variables are read once per signal: report each problem once.
-  std::vector<std::string> unique;
-  for (std::string& w : result.warnings) {
-    if (std::find(unique.begin(), unique.end(), w) == unique.end()) unique.push_back(std::move(w));
+  for (std::vector<std::string>* lines : {&result.warnings, &result.errors}) {
+    std::vector<std::string> unique;
+    for (std::string& w : *lines) {
+      if (std::find(unique.begin(), unique.end(), w) == unique.end()) {
+        unique.push_back(std::move(w));
+      }
+    }
+    *lines = std::move(unique);
   }
-  result.warnings = std::move(unique);
   return result;
 }
 

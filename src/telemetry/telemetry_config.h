@@ -6,7 +6,9 @@
 // in docs/OBSERVABILITY.md. Rules:
 //   * an empty value counts as unset (as the specification says);
 //   * a bad value adds one warning naming the variable and the value, and
-//     the default is used;
+//     the default is used; except for the OTLP TLS files and header lists
+//     of a signal exported over OTLP (otlp_env.h), whose bad values are
+//     errors: the process must refuse to start;
 //   * per-signal variables (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, ...) win
 //     over the generic ones;
 //   * OTLP/HTTP endpoints from OTEL_EXPORTER_OTLP_ENDPOINT get "/v1/<signal>"
@@ -15,6 +17,10 @@
 //     endpoint variable is set for it, otherwise to `none` (a node without a
 //     collector does not try to reach localhost:4318 forever); setting
 //     OTEL_<SIGNAL>_EXPORTER=otlp uses the standard default endpoints.
+//   * an https:// endpoint is exported to over TLS (the HTTP client's or
+//     gRPC's), with the files of OTEL_EXPORTER_OTLP_[<SIGNAL>_]CERTIFICATE,
+//     _CLIENT_CERTIFICATE and _CLIENT_KEY; those set for an http://
+//     endpoint are an error (never plaintext when TLS was asked for);
 //   * OTEL_SDK_DISABLED=true turns off tracing and every OTLP/console
 //     exporter; Prometheus /metrics (pull) stays on.
 //
@@ -30,6 +36,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "src/security/tls_client_config.h"
 #include "src/telemetry/attributes.h"
 #include "src/telemetry/batch_processor.h"
 
@@ -44,9 +51,13 @@ struct SignalExportConfig {
   ExporterKind exporter = ExporterKind::kNone;
   OtlpProtocol protocol = OtlpProtocol::kHttpProtobuf;
   // http/protobuf: the full URL ("http://host:4318/v1/traces");
-  // grpc: the URL of the collector ("http://host:4317").
+  // grpc: the URL of the collector ("http://host:4317"). https://: TLS.
   std::string endpoint;
+  // Lower-case names; values are secrets (API keys): never logged.
   std::vector<std::pair<std::string, std::string>> headers;
+  // For an https:// endpoint: the collector's CA (empty: the system's
+  // trust store) and the client certificate, if any.
+  security::TlsClientConfig tls;
   absl::Duration timeout = absl::Seconds(10);
 };
 
@@ -76,15 +87,20 @@ struct ParsedTelemetryConfig {
   // One line per bad value: `OTEL_BSP_SCHEDULE_DELAY="abc": not a whole
   // number of milliseconds; using 5000`.
   std::vector<std::string> warnings;
+  // One line per value the process must not start with, naming the
+  // variable: `OTEL_EXPORTER_OTLP_CERTIFICATE="/x.pem": cannot open ...`.
+  std::vector<std::string> errors;
 };
 
 // Returns the value of an environment variable, or nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
 
 // `default_service_name` is used when neither OTEL_SERVICE_NAME nor a
-// service.name in OTEL_RESOURCE_ATTRIBUTES is given.
+// service.name in OTEL_RESOURCE_ATTRIBUTES is given. `now` decides whether
+// a client certificate has expired.
 ParsedTelemetryConfig ParseTelemetryConfig(const EnvLookup& env,
-                                           const std::string& default_service_name);
+                                           const std::string& default_service_name,
+                                           absl::Time now = absl::Now());
 
 // An EnvLookup over the process environment (getenv).
 EnvLookup ProcessEnv();

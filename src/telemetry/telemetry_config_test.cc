@@ -70,7 +70,7 @@ TEST(TelemetryConfigTest, EndpointsAreReadByTheOneAddressParser) {
   for (const char* bad : {"http://collector:http", "http://::1:4318", "http://:4318"}) {
     const ParsedTelemetryConfig p = Parse({{"OTEL_EXPORTER_OTLP_ENDPOINT", bad}});
     ASSERT_EQ(p.warnings.size(), 1u) << bad;
-    EXPECT_THAT(p.warnings[0], HasSubstr("expected an http:// URL")) << bad;
+    EXPECT_THAT(p.warnings[0], HasSubstr("expected an http:// or https:// URL")) << bad;
   }
 }
 
@@ -94,7 +94,8 @@ TEST(TelemetryConfigTest, PerSignalVariablesWin) {
   EXPECT_EQ(p.config.metrics.protocol, OtlpProtocol::kHttpProtobuf);
   EXPECT_EQ(p.config.metrics.endpoint, "http://m:9999/custom");
   EXPECT_EQ(p.config.metrics.timeout, absl::Milliseconds(2500));
-  EXPECT_THAT(p.config.logs.headers, ElementsAre(Pair("only", "logs")));
+  // Logs are not exported: their headers are not even read.
+  EXPECT_THAT(p.config.logs.headers, IsEmpty());
   EXPECT_EQ(p.config.logs.exporter, ExporterKind::kNone);
 }
 
@@ -128,7 +129,7 @@ TEST(TelemetryConfigTest, BadValuesWarnOnceNamingVariableAndUseDefaults) {
       {"OTEL_TRACES_SAMPLER", "jaeger_remote"},
       {"OTEL_TRACES_SAMPLER_ARG", "2"},
       {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
-      {"OTEL_EXPORTER_OTLP_ENDPOINT", "https://secure:4318"},
+      {"OTEL_EXPORTER_OTLP_ENDPOINT", "https://secure:http"},
       {"OTEL_METRICS_EXPORTER", "statsd"},
       {"OTEL_SDK_DISABLED", "maybe"},
       {"IDGEN_LOG_FORMAT", "xml"},
@@ -148,7 +149,7 @@ TEST(TelemetryConfigTest, BadValuesWarnOnceNamingVariableAndUseDefaults) {
   EXPECT_THAT(p.warnings[2], HasSubstr("using 5000"));
   EXPECT_THAT(p.warnings[3], HasSubstr("OTEL_BSP_MAX_QUEUE_SIZE=\"-3\""));
   EXPECT_THAT(p.warnings[4], HasSubstr("OTEL_EXPORTER_OTLP_PROTOCOL=\"http/json\""));
-  EXPECT_THAT(p.warnings[5], HasSubstr("OTEL_EXPORTER_OTLP_ENDPOINT=\"https://secure:4318\""));
+  EXPECT_THAT(p.warnings[5], HasSubstr("OTEL_EXPORTER_OTLP_ENDPOINT=\"https://secure:http\""));
   EXPECT_THAT(p.warnings[6], HasSubstr("OTEL_METRICS_EXPORTER=\"statsd\""));
   EXPECT_THAT(p.warnings[7], HasSubstr("IDGEN_LOG_FORMAT=\"xml\""));
 }

@@ -17,8 +17,13 @@
 //
 // Usage: const r = await startOtlpReceiver(t, 'grpc' | 'http/protobuf');
 //        r.endpoint  -> "http://127.0.0.1:PORT" for OTEL_EXPORTER_OTLP_ENDPOINT
+// Over TLS: startOtlpReceiver(t, protocol, { tls: { cert, key, ca } })
+// serves https:// with that certificate (PEM contents); with `ca` it
+// requires client certificates from that CA. r.tlsErrors collects the
+// handshakes it refused (or that clients refused).
 // It is stopped after the test `t`.
 import http from 'node:http';
+import https from 'node:https';
 import { fileURLToPath } from 'node:url';
 
 import grpc from '@grpc/grpc-js';
@@ -150,10 +155,10 @@ export function flatten(signal, message, sink) {
 }
 
 function newSink() {
-  return { spans: [], metrics: [], logs: [], requests: [] };
+  return { spans: [], metrics: [], logs: [], requests: [], tlsErrors: [] };
 }
 
-async function startGrpc(sink) {
+async function startGrpc(sink, tls) {
   const server = new grpc.Server();
   for (const [signal, path] of Object.entries(SERVICES)) {
     const definition = {
@@ -180,7 +185,14 @@ async function startGrpc(sink) {
     });
   }
   const port = await new Promise((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+    const creds = tls
+      ? grpc.ServerCredentials.createSsl(
+          tls.ca ?? null,
+          [{ private_key: tls.key, cert_chain: tls.cert }],
+          Boolean(tls.ca),
+        )
+      : grpc.ServerCredentials.createInsecure();
+    server.bindAsync('127.0.0.1:0', creds, (err, p) =>
       err ? reject(err) : resolve(p),
     );
   });
@@ -197,9 +209,9 @@ async function startGrpc(sink) {
   };
 }
 
-async function startHttp(sink) {
+async function startHttp(sink, tls) {
   const paths = { '/v1/traces': 'traces', '/v1/metrics': 'metrics', '/v1/logs': 'logs' };
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -221,7 +233,14 @@ async function startHttp(sink) {
         res.writeHead(400).end(String(err));
       }
     });
-  });
+  };
+  const server = tls
+    ? https.createServer(
+        { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: Boolean(tls.ca), rejectUnauthorized: true },
+        handler,
+      )
+    : http.createServer(handler);
+  if (tls) server.on('tlsClientError', (err) => sink.tlsErrors.push(String(err.message ?? err)));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: server.address().port,
@@ -234,14 +253,14 @@ async function startHttp(sink) {
 }
 
 // Starts a receiver for `protocol` ('grpc' or 'http/protobuf').
-export async function startOtlpReceiver(t, protocol) {
+export async function startOtlpReceiver(t, protocol, { tls } = {}) {
   const sink = newSink();
-  const impl = protocol === 'grpc' ? await startGrpc(sink) : await startHttp(sink);
+  const impl = protocol === 'grpc' ? await startGrpc(sink, tls) : await startHttp(sink, tls);
   const receiver = {
     ...sink,
     protocol,
     port: impl.port,
-    endpoint: `http://127.0.0.1:${impl.port}`,
+    endpoint: `${tls ? 'https' : 'http'}://127.0.0.1:${impl.port}`,
     stop: impl.stop,
     // The latest value of a metric point matching `name` and attributes.
     latest(name, match = {}) {
@@ -261,6 +280,7 @@ export async function startOtlpReceiver(t, protocol) {
   receiver.metrics = sink.metrics;
   receiver.logs = sink.logs;
   receiver.requests = sink.requests;
+  receiver.tlsErrors = sink.tlsErrors;
   if (t) t.after(() => impl.stop());
   return receiver;
 }
