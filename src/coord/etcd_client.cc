@@ -2,8 +2,13 @@
 #include "src/coord/etcd_client.h"
 
 #include <grpcpp/grpcpp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <utility>
 
@@ -41,6 +46,37 @@ std::string GrpcTarget(const std::string& url) {
 }
 
 bool IsHttps(const std::string& url) { return absl::StartsWith(url, "https://"); }
+
+// Whether a TCP connection to the endpoint's host and port succeeds within
+// `timeout` (then it is closed at once). Tells "nothing listens" from "the
+// TLS session failed" when gRPC only says that a read failed.
+bool TcpConnects(const std::string& url, absl::Duration timeout) {
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_port = true});
+  if (!e.ok()) return false;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(e->host.c_str(), std::to_string(e->port).c_str(), &hints, &found) != 0) {
+    return false;
+  }
+  bool connected = false;
+  for (addrinfo* ai = found; ai != nullptr && !connected; ai = ai->ai_next) {
+    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      connected = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+      int err = 0;
+      socklen_t len = sizeof(err);
+      connected = ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) == 1 &&
+                  ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return connected;
+}
 
 // etcd's answers that mean "authenticate again" (etcd's Go client renews on
 // the same two): the token expired or is unknown to this member, or the
@@ -220,8 +256,9 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::
   }
   for (const std::string& url : endpoints) {
     if (GrpcTarget(url).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "etcd endpoint \"", url, "\": expected http://HOST:PORT, https://HOST:PORT or HOST:PORT"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("etcd endpoint \"", url,
+                       "\": expected http://HOST:PORT, https://HOST:PORT or HOST:PORT"));
     }
     if (IsHttps(url) != IsHttps(endpoints.front())) {
       return absl::InvalidArgumentError(
@@ -235,8 +272,8 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::
         absl::StrCat("etcd endpoint ", endpoints.front(),
                      " is https://: pass --etcd-cacert with the CA etcd's certificate chains to"));
   }
-  if (!https && (options.tls.enabled() || !options.tls.cert_file.empty() ||
-                 !options.tls.key_file.empty())) {
+  if (!https &&
+      (options.tls.enabled() || !options.tls.cert_file.empty() || !options.tls.key_file.empty())) {
     return absl::InvalidArgumentError(
         absl::StrCat("--etcd-cacert, --etcd-cert and --etcd-key apply to https:// etcd endpoints; ",
                      endpoints.front(), " is plaintext (use https://HOST:PORT)"));
@@ -285,7 +322,9 @@ absl::Status EtcdClient::DialFailure(absl::Duration dial_timeout) {
                                                "); is etcd running and listening there?"));
   }
   // gRPC keeps why a connection failed; one call per endpoint brings it out
-  // (it fails at once on a channel that is not connected).
+  // (it fails at once on a channel that is not connected). When etcd
+  // refuses the client certificate, gRPC says only that a read failed: a
+  // TCP connection that works tells that apart from "nothing listens".
   std::vector<std::string> reasons;
   bool tls_problem = false;
   for (const auto& ep : stubs_) {
@@ -295,20 +334,33 @@ absl::Status EtcdClient::DialFailure(absl::Duration dial_timeout) {
     req.set_key("/");
     pb::RangeResponse resp;
     const grpc::Status s = ep->kv->Range(&ctx, req, &resp);
-    const std::string why = s.ok() ? std::string("answered late") : s.error_message();
+    std::string why = s.ok() ? std::string("answered late") : s.error_message();
     const std::string lower = absl::AsciiStrToLower(why);
+    bool tls = false;
     for (const char* word : {"ssl", "tls", "handshake", "certificate"}) {
-      if (absl::StrContains(lower, word)) tls_problem = true;
+      if (absl::StrContains(lower, word)) tls = true;
     }
+    if (!tls && TcpConnects(ep->url, absl::Milliseconds(500))) {
+      tls = true;
+      absl::StrAppend(&why,
+                      "; it accepts TCP connections, so the TLS session failed: likely etcd "
+                      "refused the client certificate (none given, or not from a CA in etcd's "
+                      "--trusted-ca-file)");
+    }
+    tls_problem = tls_problem || tls;
     reasons.push_back(absl::StrCat(ep->url, ": ", why));
   }
+  if (!tls_problem) {
+    return absl::UnavailableError(
+        absl::StrCat("no etcd endpoint reachable within ", absl::FormatDuration(dial_timeout), " (",
+                     absl::StrJoin(reasons, "; "), "); is etcd running and listening there?"));
+  }
   return absl::UnavailableError(absl::StrCat(
-      "no etcd endpoint reachable over TLS within ", absl::FormatDuration(dial_timeout), " (",
-      absl::StrJoin(reasons, "; "), ")",
-      tls_problem ? "; a TLS problem: check that --etcd-cacert is the CA of etcd's certificate, "
-                    "that the certificate names the host dialed, and that --etcd-cert/--etcd-key "
-                    "are a client certificate etcd trusts (--trusted-ca-file)"
-                  : "; is etcd running there and serving TLS?"));
+      "TLS problem with etcd: no endpoint completed a TLS connection within ",
+      absl::FormatDuration(dial_timeout), " (", absl::StrJoin(reasons, "; "),
+      "); check that --etcd-cacert is the CA of etcd's certificate and that this certificate "
+      "names the host dialed, and that --etcd-cert/--etcd-key are a client certificate etcd "
+      "trusts"));
 }
 
 std::string EtcdClient::current_endpoint() const { return endpoints_[current_.load()]; }
@@ -324,7 +376,9 @@ absl::StatusOr<std::string> EtcdClient::Authenticate() {
   pb::AuthenticateResponse resp;
   absl::Status s = CallWithFailover(
       absl::StrCat("Authenticate as user \"", options_.user, "\""),
-      [&](Endpoint& ep, grpc::ClientContext& ctx) { return ep.auth->Authenticate(&ctx, req, &resp); },
+      [&](Endpoint& ep, grpc::ClientContext& ctx) {
+        return ep.auth->Authenticate(&ctx, req, &resp);
+      },
       /*send_token=*/false);
   if (s.ok()) return resp.token();
   // etcd without authentication enabled issues no token and needs none (as
@@ -335,9 +389,9 @@ absl::StatusOr<std::string> EtcdClient::Authenticate() {
   }
   if (s.code() == absl::StatusCode::kInvalidArgument &&
       absl::StrContains(s.message(), "authentication failed")) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "etcd refused user \"", options_.user, "\": wrong user name or password (", s.message(),
-        "); check IDGEN_ETCD_PASSWORD or --etcd-password-file"));
+    return absl::UnauthenticatedError(
+        absl::StrCat("etcd refused user \"", options_.user, "\": wrong user name or password (",
+                     s.message(), "); check IDGEN_ETCD_PASSWORD or --etcd-password-file"));
   }
   return s;
 }

@@ -67,8 +67,7 @@ std::string EtcdUserName(const EtcdClient& client) {
 // evaluates the compares, and so writes nothing.
 absl::Status CheckAccess(EtcdClient& client, const std::string& prefix) {
   const std::string probe = absl::StrCat(prefix, "access-check");
-  absl::Status s =
-      client.Range(prefix, EtcdClient::PrefixEnd(prefix), /*keys_only=*/true).status();
+  absl::Status s = client.Range(prefix, EtcdClient::PrefixEnd(prefix), /*keys_only=*/true).status();
   const char* wanted = "read";
   if (s.ok()) {
     wanted = "write";
@@ -410,8 +409,7 @@ absl::StatusOr<std::unique_ptr<EtcdLeaseProvider>> EtcdLeaseProvider::Create(
   IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<EtcdClient> client,
                          EtcdClient::Create(options.endpoints, options.client));
   if (options.check_access && options.client.dial_timeout > absl::ZeroDuration()) {
-    IDGEN_RETURN_IF_ERROR(
-        CheckAccess(*client, absl::StrCat("/idgen/", options.cluster, "/")));
+    IDGEN_RETURN_IF_ERROR(CheckAccess(*client, absl::StrCat("/idgen/", options.cluster, "/")));
   }
   return std::unique_ptr<EtcdLeaseProvider>(
       new EtcdLeaseProvider(std::move(options), std::shared_ptr<EtcdClient>(std::move(client))));
