@@ -126,6 +126,22 @@ absl::StatusOr<coord::EtcdLeaseOptions> EtcdOptionsFromFlags(const ServeArgs& a)
   return opts;
 }
 
+// An etcd password and token over plaintext beyond loopback can be read on
+// the way: allowed (a trusted network), but said at start.
+void WarnPlaintextEtcdPassword(const coord::EtcdLeaseOptions& etcd, telemetry::Logger* log) {
+  if (etcd.client.user.empty() || !etcd.client.tls.ca_file.empty()) return;
+  for (const std::string& url : etcd.endpoints) {
+    absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_port = true});
+    if (e.ok() && !config::IsLocalOnly(e->HostPort())) {
+      log->Warn(absl::StrCat("idgen serve: the etcd password and token of user \"",
+                             etcd.client.user, "\" go in plaintext to ", url,
+                             ", reachable from other machines; use https:// endpoints (see "
+                             "docs/SECURITY.md)"));
+      return;
+    }
+  }
+}
+
 absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(
     const ServeArgs& a, coord::EtcdLeaseOptions opts, telemetry::Telemetry* tel) {
   if (a.etcd.empty()) {
@@ -218,6 +234,7 @@ int RunServe(const ServeArgs& a) {
       std::move(tel_options));
   telemetry::Logger& log = tel->logger();
   (void)CheckExposure(a, *tls, &log);  // checked above; now the warning, if any
+  WarnPlaintextEtcdPassword(*etcd_options, &log);
 
   server::NodeOptions options;
   options.telemetry = tel.get();
