@@ -30,7 +30,7 @@ class EtcdFlagsTest : public ::testing::Test {
     return security::testing::WritePrivateFile(dir_.path(), name, text);
   }
   absl::Status Apply(const EtcdSecurityFlags& flags, const std::vector<std::string>& endpoints,
-                     std::optional<std::string> env_password = std::nullopt) {
+                     const std::optional<std::string>& env_password = std::nullopt) {
     options_ = {};
     return ApplyEtcdSecurity(flags, endpoints, env_password, /*check_permissions=*/true, kNow,
                              &options_);

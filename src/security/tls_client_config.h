@@ -1,7 +1,8 @@
 // Copyright idgen authors.
 //
 // TlsClientConfig: how an idgen process calls a TLS server (a gateway
-// calling its nodes; later the CLI and the client library).
+// calling its nodes, bench calling a node, a node calling etcd; later the
+// client library).
 //
 //   ca_file      PEM CA bundle the server's certificate must chain to
 //   cert_file    PEM client certificate, for servers that require one
