@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -114,7 +115,21 @@ absl::StatusOr<std::optional<uint32_t>> ParseSocketMode(const std::string& text,
 // before anything starts: INVALID_ARGUMENT naming the flag.
 absl::StatusOr<coord::EtcdLeaseOptions> EtcdOptionsFromFlags(const ServeArgs& a) {
   coord::EtcdLeaseOptions opts;
-  if (a.etcd.empty()) return opts;
+  if (a.etcd.empty()) {
+    const EtcdSecurityFlags& f = a.etcd_security;
+    for (const auto& [flag, value] :
+         {std::pair<const char*, const std::string*>{"--etcd-cacert", &f.cacert},
+          {"--etcd-cert", &f.cert},
+          {"--etcd-key", &f.key},
+          {"--etcd-user", &f.user},
+          {"--etcd-password-file", &f.password_file}}) {
+      if (!value->empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag, " needs --etcd (without it, worker ids live in the state dir)"));
+      }
+    }
+    return opts;
+  }
   absl::StatusOr<std::vector<std::string>> endpoints = ParseEtcdEndpoints(a.etcd);
   if (!endpoints.ok()) return endpoints.status();
   opts.endpoints = *std::move(endpoints);

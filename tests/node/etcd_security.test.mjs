@@ -101,6 +101,7 @@ test('TLS and password flags that cannot work are refused with exit 2 naming the
     [['--etcd', 'https://127.0.0.1:1', '--etcd-cacert', pki.ca.cert, '--etcd-cert', pki.client.cert],
       /--etcd-cert and --etcd-key go together/],
     [['--etcd', plain, '--etcd-user', 'idgen'], /--etcd-user "idgen" needs a password/],
+    [['--etcd-cacert', pki.ca.cert], /--etcd-cacert needs --etcd/],
     [['--etcd', plain, '--etcd-user', 'idgen', '--etcd-password-file', loosePassword],
       /--etcd-password-file .* may be read by group or others/],
   ];
