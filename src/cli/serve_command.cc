@@ -3,19 +3,21 @@
 // `idgen serve`: runs one ID node until SIGTERM/SIGINT.
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "src/base/status_macros.h"
 #include "src/cli/commands.h"
+#include "src/cli/etcd_flags.h"
 #include "src/cli/exposure.h"
 #include "src/cli/flag_checks.h"
 #include "src/cli/tls_flags.h"
@@ -54,6 +56,7 @@ struct ServeArgs {
   bool insecure = false;  // plaintext gRPC beyond loopback, on request only
   TlsServerFlags tls;
   std::string tls_allowed_clients;  // comma-separated CN/SAN names
+  EtcdSecurityFlags etcd_security;  // TLS and authentication toward etcd
 };
 
 // The TLS flags as a TlsServerConfig (files are checked by Node::Create).
@@ -109,39 +112,60 @@ absl::StatusOr<std::optional<uint32_t>> ParseSocketMode(const std::string& text,
   return *mode;
 }
 
-// "http://HOST:PORT" or "HOST:PORT", comma-separated.
-absl::StatusOr<std::vector<std::string>> ParseEtcdEndpoints(const std::string& value) {
-  std::vector<std::string> out;
-  for (absl::string_view part : absl::StrSplit(value, ',')) {
-    std::string url(absl::StripAsciiWhitespace(part));
-    absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_port = true});
-    if (e.ok() && e->scheme == config::Scheme::kHttps) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--etcd \"", url,
-                       "\": TLS to etcd is not supported yet; use http:// on a trusted network"));
+// The etcd endpoints and how to reach them securely (--etcd-*), checked
+// before anything starts: INVALID_ARGUMENT naming the flag.
+absl::StatusOr<coord::EtcdLeaseOptions> EtcdOptionsFromFlags(const ServeArgs& a) {
+  coord::EtcdLeaseOptions opts;
+  if (a.etcd.empty()) {
+    const EtcdSecurityFlags& f = a.etcd_security;
+    for (const auto& [flag, value] :
+         {std::pair<const char*, const std::string*>{"--etcd-cacert", &f.cacert},
+          {"--etcd-cert", &f.cert},
+          {"--etcd-key", &f.key},
+          {"--etcd-user", &f.user},
+          {"--etcd-password-file", &f.password_file}}) {
+      if (!value->empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag, " needs --etcd (without it, worker ids live in the state dir)"));
+      }
     }
-    if (!e.ok() || e->scheme == config::Scheme::kUnix || (!e->path.empty() && e->path != "/")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--etcd \"", url, "\": expected http://HOST:PORT or HOST:PORT (comma-separated)",
-          e.ok() ? "" : absl::StrCat("; ", e.status().message())));
-    }
-    out.push_back(url);
+    return opts;
   }
-  return out;
+  absl::StatusOr<std::vector<std::string>> endpoints = ParseEtcdEndpoints(a.etcd);
+  if (!endpoints.ok()) return endpoints.status();
+  opts.endpoints = *std::move(endpoints);
+  const char* password = std::getenv("IDGEN_ETCD_PASSWORD");
+  IDGEN_RETURN_IF_ERROR(
+      ApplyEtcdSecurity(a.etcd_security, opts.endpoints,
+                        password == nullptr ? std::nullopt : std::optional<std::string>(password),
+                        !SkipKeyPermissionCheck(), absl::Now(), &opts.client));
+  return opts;
 }
 
-absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(const ServeArgs& a,
-                                                                        telemetry::Telemetry* tel) {
+// An etcd password and token over plaintext beyond loopback can be read on
+// the way: allowed (a trusted network), but said at start.
+void WarnPlaintextEtcdPassword(const coord::EtcdLeaseOptions& etcd, telemetry::Logger* log) {
+  if (etcd.client.user.empty() || !etcd.client.tls.ca_file.empty()) return;
+  for (const std::string& url : etcd.endpoints) {
+    absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_port = true});
+    if (e.ok() && !config::IsLocalOnly(e->HostPort())) {
+      log->Warn(absl::StrCat("idgen serve: the etcd password and token of user \"",
+                             etcd.client.user, "\" go in plaintext to ", url,
+                             ", reachable from other machines; use https:// endpoints (see "
+                             "docs/SECURITY.md)"));
+      return;
+    }
+  }
+}
+
+absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(
+    const ServeArgs& a, coord::EtcdLeaseOptions opts, telemetry::Telemetry* tel) {
   if (a.etcd.empty()) {
     absl::StatusOr<std::unique_ptr<coord::FileLeaseProvider>> files =
         coord::FileLeaseProvider::Create(a.state_dir);
     if (!files.ok()) return files.status();
     return std::unique_ptr<coord::LeaseProvider>(*std::move(files));
   }
-  absl::StatusOr<std::vector<std::string>> endpoints = ParseEtcdEndpoints(a.etcd);
-  if (!endpoints.ok()) return endpoints.status();
-  coord::EtcdLeaseOptions opts;
-  opts.endpoints = *std::move(endpoints);
   opts.cluster = a.cluster;
   opts.ttl = absl::Seconds(a.lease_ttl_s);
   // etcd call latency, per operation and outcome (docs/OBSERVABILITY.md).
@@ -185,6 +209,11 @@ int RunServe(const ServeArgs& a) {
           CheckPlaintextExposure("--admin-listen", a.admin_listen, tls->enabled(), a.insecure);
       !s.ok()) {
     std::cerr << "idgen serve: " << s.message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<coord::EtcdLeaseOptions> etcd_options = EtcdOptionsFromFlags(a);
+  if (!etcd_options.ok()) {
+    std::cerr << "idgen serve: " << etcd_options.status().message() << "\n";
     return 2;
   }
 
@@ -236,6 +265,7 @@ int RunServe(const ServeArgs& a) {
       !w.empty()) {
     log.Warn(absl::StrCat("idgen serve: ", w));
   }
+  WarnPlaintextEtcdPassword(*etcd_options, &log);
 
   server::NodeOptions options;
   options.telemetry = tel.get();
@@ -260,7 +290,8 @@ int RunServe(const ServeArgs& a) {
     options.tls_allowed_clients = *std::move(allowed);
   }
   if (server_config) options.config = *std::move(server_config);
-  absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> leases = MakeLeaseProvider(a, tel.get());
+  absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> leases =
+      MakeLeaseProvider(a, *std::move(etcd_options), tel.get());
   if (!leases.ok()) {
     std::cerr << "idgen serve: " << leases.status().message() << "\n";
     return leases.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
@@ -384,9 +415,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->envname("IDGEN_TLS_ALLOWED_CLIENTS");
   CLI::Option* etcd =
       cmd->add_option("--etcd", args->etcd,
-                      "etcd endpoints, http://HOST:PORT[,...]: cluster coordination instead of "
-                      "the state dir")
+                      "etcd endpoints, http://HOST:PORT[,...] or https://HOST:PORT[,...]: "
+                      "cluster coordination instead of the state dir")
           ->envname("IDGEN_ETCD");
+  AddEtcdSecurityFlags(cmd, &args->etcd_security);
   cmd->add_option("--cluster", args->cluster,
                   "Cluster name: keys live under /idgen/NAME/ in etcd (needs --etcd)")
       ->envname("IDGEN_CLUSTER")

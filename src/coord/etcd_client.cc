@@ -2,12 +2,18 @@
 #include "src/coord/etcd_client.h"
 
 #include <grpcpp/grpcpp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -24,19 +30,66 @@ struct EtcdClient::Endpoint {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<pb::KV::Stub> kv;
   std::unique_ptr<pb::Lease::Stub> lease;
+  std::unique_ptr<pb::Auth::Stub> auth;
 };
 
 namespace {
 
-// gRPC wants "host:port"; "" when `url` is not http://HOST:PORT[/] or
+// gRPC wants "host:port"; "" when `url` is not http(s)://HOST:PORT[/] or
 // HOST:PORT.
 std::string GrpcTarget(const std::string& url) {
   absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_port = true});
-  if (!e.ok() || (e->scheme != config::Scheme::kNone && e->scheme != config::Scheme::kHttp) ||
-      (!e->path.empty() && e->path != "/")) {
+  if (!e.ok() || e->scheme == config::Scheme::kUnix || (!e->path.empty() && e->path != "/")) {
     return "";
   }
   return e->HostPort();
+}
+
+bool IsHttps(const std::string& url) { return absl::StartsWith(url, "https://"); }
+
+// Whether a TCP connection to the endpoint's host and port succeeds within
+// `timeout` (then it is closed at once). Tells "nothing listens" from "the
+// TLS session failed" when gRPC only says that a read failed.
+bool TcpConnects(const std::string& url, absl::Duration timeout) {
+  absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(url, {.require_port = true});
+  if (!e.ok()) return false;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(e->host.c_str(), std::to_string(e->port).c_str(), &hints, &found) != 0) {
+    return false;
+  }
+  bool connected = false;
+  for (addrinfo* ai = found; ai != nullptr && !connected; ai = ai->ai_next) {
+    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      connected = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+      int err = 0;
+      socklen_t len = sizeof(err);
+      connected = ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) == 1 &&
+                  ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return connected;
+}
+
+// etcd's answers that mean "authenticate again" (etcd's Go client renews on
+// the same two): the token expired or is unknown to this member, or the
+// auth store changed since it was issued.
+bool TokenRejected(const grpc::Status& s) {
+  return (s.error_code() == grpc::StatusCode::UNAUTHENTICATED &&
+          absl::StrContains(s.error_message(), "invalid auth token")) ||
+         (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+          absl::StrContains(s.error_message(), "revision of auth store is old"));
+}
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return {static_cast<grpc::StatusCode>(s.code()), std::string(s.message())};
 }
 
 bool Retryable(grpc::StatusCode code) {
@@ -160,11 +213,15 @@ EtcdClient::EtcdClient(std::vector<std::string> endpoints, Options options)
   for (const std::string& url : endpoints_) {
     auto ep = std::make_unique<Endpoint>();
     ep->url = url;
-    ep->channel =
-        grpc::CreateCustomChannel(GrpcTarget(url), grpc::InsecureChannelCredentials(), args);
+    ep->channel = grpc::CreateCustomChannel(GrpcTarget(url),
+                                            security::GrpcChannelCredentials(options_.tls), args);
     ep->kv = pb::KV::NewStub(ep->channel);
     ep->lease = pb::Lease::NewStub(ep->channel);
+    ep->auth = pb::Auth::NewStub(ep->channel);
     stubs_.push_back(std::move(ep));
+  }
+  if (!options_.user.empty()) {
+    tokens_ = std::make_unique<EtcdTokenCache>([this] { return Authenticate(); });
   }
   connector_ = std::thread([this] { ConnectorLoop(); });
 }
@@ -198,14 +255,31 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::
     return absl::InvalidArgumentError("no etcd endpoints given; pass --etcd URL[,URL...]");
   }
   for (const std::string& url : endpoints) {
-    if (absl::StartsWith(url, "https://")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("etcd endpoint ", url, ": TLS is not supported yet; use http://"));
-    }
     if (GrpcTarget(url).empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("etcd endpoint \"", url, "\": expected http://HOST:PORT or HOST:PORT"));
+          absl::StrCat("etcd endpoint \"", url,
+                       "\": expected http://HOST:PORT, https://HOST:PORT or HOST:PORT"));
     }
+    if (IsHttps(url) != IsHttps(endpoints.front())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("etcd endpoints ", endpoints.front(), " and ", url,
+                       " mix https:// and plaintext; give every endpoint the same scheme"));
+    }
+  }
+  const bool https = IsHttps(endpoints.front());
+  if (https && !options.tls.enabled()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("etcd endpoint ", endpoints.front(),
+                     " is https://: pass --etcd-cacert with the CA etcd's certificate chains to"));
+  }
+  if (!https &&
+      (options.tls.enabled() || !options.tls.cert_file.empty() || !options.tls.key_file.empty())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--etcd-cacert, --etcd-cert and --etcd-key apply to https:// etcd endpoints; ",
+                     endpoints.front(), " is plaintext (use https://HOST:PORT)"));
+  }
+  if (options.user.empty() && !options.password.empty()) {
+    return absl::InvalidArgumentError("an etcd password was given without --etcd-user");
   }
   const absl::Duration dial_timeout = options.dial_timeout;
   std::unique_ptr<EtcdClient> client(new EtcdClient(std::move(endpoints), std::move(options)));
@@ -216,7 +290,8 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::
   // a black-holed endpoint must not eat the whole budget.
   Clock* const clock = client->options_.clock;
   const absl::Duration deadline = clock->MonotonicNow() + dial_timeout;
-  while (clock->MonotonicNow() < deadline) {
+  bool connected = false;
+  while (!connected && clock->MonotonicNow() < deadline) {
     for (size_t i = 0; i < client->stubs_.size(); ++i) {
       const absl::Duration turn =
           std::min(deadline - clock->MonotonicNow(), absl::Milliseconds(100));
@@ -226,16 +301,100 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::
               std::chrono::duration_cast<std::chrono::system_clock::duration>(
                   absl::ToChronoNanoseconds(turn)))) {
         client->current_.store(i);
-        return client;
+        connected = true;
+        break;
       }
     }
   }
+  if (!connected) return client->DialFailure(dial_timeout);
+  if (client->tokens_ != nullptr) {
+    absl::StatusOr<std::string> token = client->tokens_->Get();
+    if (!token.ok()) return token.status();
+  }
+  return client;
+}
+
+absl::Status EtcdClient::DialFailure(absl::Duration dial_timeout) {
+  const std::string all = absl::StrJoin(endpoints_, ", ");
+  if (!IsHttps(endpoints_.front())) {
+    return absl::UnavailableError(absl::StrCat("no etcd endpoint reachable within ",
+                                               absl::FormatDuration(dial_timeout), " (", all,
+                                               "); is etcd running and listening there?"));
+  }
+  // gRPC keeps why a connection failed; one call per endpoint brings it out
+  // (it fails at once on a channel that is not connected). When etcd
+  // refuses the client certificate, gRPC says only that a read failed: a
+  // TCP connection that works tells that apart from "nothing listens".
+  std::vector<std::string> reasons;
+  bool tls_problem = false;
+  for (const auto& ep : stubs_) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    pb::RangeRequest req;
+    req.set_key("/");
+    pb::RangeResponse resp;
+    const grpc::Status s = ep->kv->Range(&ctx, req, &resp);
+    std::string why = s.ok() ? std::string("answered late") : s.error_message();
+    const std::string lower = absl::AsciiStrToLower(why);
+    bool tls = false;
+    for (const char* word : {"ssl", "tls", "handshake", "certificate"}) {
+      if (absl::StrContains(lower, word)) tls = true;
+    }
+    if (!tls && TcpConnects(ep->url, absl::Milliseconds(500))) {
+      tls = true;
+      absl::StrAppend(&why,
+                      "; it accepts TCP connections, so the TLS session failed: likely etcd "
+                      "refused the client certificate (none given, or not from a CA in etcd's "
+                      "--trusted-ca-file)");
+    }
+    tls_problem = tls_problem || tls;
+    reasons.push_back(absl::StrCat(ep->url, ": ", why));
+  }
+  if (!tls_problem) {
+    return absl::UnavailableError(
+        absl::StrCat("no etcd endpoint reachable within ", absl::FormatDuration(dial_timeout), " (",
+                     absl::StrJoin(reasons, "; "), "); is etcd running and listening there?"));
+  }
   return absl::UnavailableError(absl::StrCat(
-      "no etcd endpoint reachable within ", absl::FormatDuration(dial_timeout), " (",
-      absl::StrJoin(client->endpoints_, ", "), "); is etcd running and listening there?"));
+      "TLS problem with etcd: no endpoint completed a TLS connection within ",
+      absl::FormatDuration(dial_timeout), " (", absl::StrJoin(reasons, "; "),
+      "); check that --etcd-cacert is the CA of etcd's certificate and that this certificate "
+      "names the host dialed, and that --etcd-cert/--etcd-key are a client certificate etcd "
+      "trusts"));
 }
 
 std::string EtcdClient::current_endpoint() const { return endpoints_[current_.load()]; }
+
+int64_t EtcdClient::authentications() const {
+  return tokens_ == nullptr ? 0 : tokens_->authentications();
+}
+
+absl::StatusOr<std::string> EtcdClient::Authenticate() {
+  pb::AuthenticateRequest req;
+  req.set_name(options_.user);
+  req.set_password(options_.password);
+  pb::AuthenticateResponse resp;
+  absl::Status s = CallWithFailover(
+      absl::StrCat("Authenticate as user \"", options_.user, "\""),
+      [&](Endpoint& ep, grpc::ClientContext& ctx) {
+        return ep.auth->Authenticate(&ctx, req, &resp);
+      },
+      /*send_token=*/false);
+  if (s.ok()) return resp.token();
+  // etcd without authentication enabled issues no token and needs none (as
+  // etcd's own client does, carry on without one).
+  if (s.code() == absl::StatusCode::kFailedPrecondition &&
+      absl::StrContains(s.message(), "authentication is not enabled")) {
+    return std::string();
+  }
+  if (s.code() == absl::StatusCode::kInvalidArgument &&
+      absl::StrContains(s.message(), "authentication failed")) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("etcd refused user \"", options_.user, "\": wrong user name or password (",
+                     s.message(), "); check IDGEN_ETCD_PASSWORD or --etcd-password-file"));
+  }
+  return s;
+}
 
 std::string EtcdClient::PrefixEnd(const std::string& prefix) {
   std::string end = prefix;
@@ -251,27 +410,27 @@ std::string EtcdClient::PrefixEnd(const std::string& prefix) {
 }
 
 template <typename Fn>
-absl::Status EtcdClient::CallWithFailover(const std::string& what, Fn&& attempt) {
-  if (!options_.observe_call) return CallWithFailoverOnce(what, std::forward<Fn>(attempt));
+absl::Status EtcdClient::CallWithFailover(const std::string& what, Fn&& attempt, bool send_token) {
+  if (!options_.observe_call) {
+    return CallWithFailoverOnce(what, std::forward<Fn>(attempt), send_token);
+  }
   const absl::Duration start = options_.clock->MonotonicNow();
-  absl::Status s = CallWithFailoverOnce(what, std::forward<Fn>(attempt));
+  absl::Status s = CallWithFailoverOnce(what, std::forward<Fn>(attempt), send_token);
   options_.observe_call(std::string_view(what).substr(0, what.find(' ')),
                         options_.clock->MonotonicNow() - start, s.ok());
   return s;
 }
 
 template <typename Fn>
-absl::Status EtcdClient::CallWithFailoverOnce(const std::string& what, Fn&& attempt) {
+absl::Status EtcdClient::CallWithFailoverOnce(const std::string& what, Fn&& attempt,
+                                              bool send_token) {
   const size_t n = stubs_.size();
   const size_t start = current_.load();
   std::vector<std::string> failures;
   grpc::StatusCode last = grpc::StatusCode::UNKNOWN;
   for (size_t i = 0; i < n; ++i) {
     const size_t idx = (start + i) % n;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     absl::ToChronoMilliseconds(options_.call_timeout));
-    const grpc::Status s = attempt(*stubs_[idx], ctx);
+    const grpc::Status s = Attempt(*stubs_[idx], attempt, send_token);
     if (s.ok()) {
       if (idx != start) current_.store(idx);
       return absl::OkStatus();
@@ -283,6 +442,27 @@ absl::Status EtcdClient::CallWithFailoverOnce(const std::string& what, Fn&& atte
   }
   return absl::Status(static_cast<absl::StatusCode>(last),
                       absl::StrCat("etcd ", what, " failed: ", absl::StrJoin(failures, "; ")));
+}
+
+template <typename Fn>
+grpc::Status EtcdClient::Attempt(Endpoint& ep, Fn& attempt, bool send_token) {
+  std::string token;
+  if (send_token && tokens_ != nullptr) {
+    absl::StatusOr<std::string> t = tokens_->Get();
+    if (!t.ok()) return ToGrpc(t.status());
+    token = *std::move(t);
+  }
+  for (int round = 0;; ++round) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     absl::ToChronoMilliseconds(options_.call_timeout));
+    if (!token.empty()) ctx.AddMetadata("token", token);
+    grpc::Status s = attempt(ep, ctx);
+    if (round > 0 || !send_token || tokens_ == nullptr || !TokenRejected(s)) return s;
+    absl::StatusOr<std::string> fresh = tokens_->Renew(token);
+    if (!fresh.ok()) return ToGrpc(fresh.status());
+    token = *std::move(fresh);
+  }
 }
 
 absl::StatusOr<std::vector<EtcdKeyValue>> EtcdClient::Range(const std::string& key,

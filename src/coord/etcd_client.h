@@ -1,8 +1,9 @@
 // Copyright idgen authors.
 //
 // EtcdClient: a small, synchronous etcd v3 client over gRPC, covering what the
-// worker-lease provider needs: KV Range/Put/DeleteRange/Txn and Lease
-// Grant/Revoke/KeepAlive/TimeToLive (hand-written proto subset in proto/etcd).
+// worker-lease provider needs: KV Range/Put/DeleteRange/Txn, Lease
+// Grant/Revoke/KeepAlive/TimeToLive and Auth Authenticate (hand-written proto
+// subset in proto/etcd).
 //
 //   * Every call has a deadline (Options::call_timeout).
 //   * Failover: the client talks to one endpoint at a time (the "current"
@@ -13,7 +14,25 @@
 //     guards that recognise their own earlier write).
 //   * Errors are absl::Status with the gRPC code mapped one to one and a
 //     message naming the operation, the key or lease, and every endpoint tried.
-//   * Plain-text gRPC (http:// endpoints); TLS and auth are not supported yet.
+//   * Transport: plaintext gRPC for http:// (and bare HOST:PORT) endpoints;
+//     TLS for https:// ones, verifying etcd's certificate against
+//     Options::tls.ca_file and presenting a client certificate when one is
+//     configured (etcd --client-cert-auth). gRPC reads the files again every
+//     tls.reload_interval, so a renewed client certificate is used by new
+//     connections without a restart. All endpoints of one client share a
+//     scheme.
+//   * Authentication (Options::user): Create() authenticates once
+//     (Auth.Authenticate) and every call sends the token as gRPC metadata
+//     "token" (plain metadata, not call credentials, which gRPC would refuse
+//     on a plaintext channel). When etcd answers "invalid auth token" (the
+//     token expired) the client authenticates again, once for all callers
+//     that hit it together (EtcdTokenCache), and repeats the call once. The
+//     password and the token never appear in a Status or anywhere else this
+//     client writes.
+//   * Create() fails clearly rather than later: a TLS handshake that does
+//     not succeed (no client certificate, a CA that does not match) is
+//     UNAVAILABLE naming the endpoint and saying it is a TLS problem; a wrong
+//     user or password is UNAUTHENTICATED naming the user.
 //   * A background thread per client keeps the connections to every endpoint
 //     (re)established, so a call after an outage finds etcd within about a
 //     second of its return instead of after gRPC's idle backoff.
@@ -21,7 +40,11 @@
 // Thread-safety: all methods may be called concurrently.
 //
 // Example:
-//   auto client = EtcdClient::Create({"http://127.0.0.1:2379"}, {});
+//   EtcdClient::Options options;
+//   options.tls = {.ca_file = "ca.pem", .cert_file = "client.pem", .key_file = "client.key"};
+//   options.user = "idgen";
+//   options.password = password;  // from a file or the environment, never argv
+//   auto client = EtcdClient::Create({"https://10.0.0.1:2379"}, std::move(options));
 //   auto lease = (*client)->LeaseGrant(10);
 //   auto txn = (*client)->Txn({EtcdCompare::CreateRevision("k", 0)},
 //                             {EtcdOp::Put("k", "v", lease->id)}, {EtcdOp::Get("k")});
@@ -38,9 +61,13 @@
 #include <thread>
 #include <vector>
 
+#include <grpcpp/support/status.h>
+
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "idgen/clock.h"
+#include "src/coord/etcd_token_cache.h"
+#include "src/security/tls_client_config.h"
 
 namespace idgen::coord {
 
@@ -114,12 +141,26 @@ class EtcdClient {
     // monotonic time; RPC deadlines stay on gRPC's real clock. Null:
     // SystemClock. Must outlive the client.
     Clock* clock = nullptr;
+    // TLS toward etcd: needed (ca_file set) with https:// endpoints, refused
+    // with http:// ones. Files are checked by security::CheckTlsClientConfig
+    // (the caller's job, so that its messages name the caller's flags).
+    security::TlsClientConfig tls;
+    // etcd authentication; empty: none (or, with TLS, the client
+    // certificate's CN is the etcd user).
+    std::string user;
+    std::string password;  // a secret: never logged, never in a Status
   };
 
-  // `endpoints`: "http://host:port" or "host:port" (config::ParseEndpoint).
-  // INVALID_ARGUMENT for an empty list, an https:// endpoint or one of
-  // another form. With a dial timeout, UNAVAILABLE if no
-  // endpoint became reachable within it.
+  // `endpoints`: "http://host:port", "https://host:port" or "host:port"
+  // (config::ParseEndpoint), all plaintext or all https://.
+  // INVALID_ARGUMENT for an empty list, a mix of schemes, https:// without
+  // tls.ca_file, TLS files with plaintext endpoints, a password without a
+  // user or an endpoint of another form. With a dial timeout: UNAVAILABLE if
+  // no endpoint became reachable within it (a TLS endpoint that accepts TCP
+  // but fails the handshake is named as a TLS problem); with a user,
+  // UNAUTHENTICATED when etcd refuses the user or password. With a dial
+  // timeout of zero nothing is contacted (authentication happens at the
+  // first call).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<EtcdClient>> Create(
       std::vector<std::string> endpoints, Options options);
   ~EtcdClient();
@@ -154,6 +195,10 @@ class EtcdClient {
   // The endpoint calls currently go to.
   std::string current_endpoint() const;
   const std::vector<std::string>& endpoints() const { return endpoints_; }
+  // The etcd user calls authenticate as ("" without authentication).
+  const std::string& user() const { return options_.user; }
+  // Authentications so far (0 without a user); for tests.
+  int64_t authentications() const;
 
   // The smallest key greater than every key starting with `prefix`.
   static std::string PrefixEnd(const std::string& prefix);
@@ -164,11 +209,24 @@ class EtcdClient {
   EtcdClient(std::vector<std::string> endpoints, Options options);
 
   // Runs `attempt` on the current endpoint, failing over as described above.
-  // `what` names the operation in error messages.
+  // `what` names the operation in error messages. `send_token`: false only
+  // for Authenticate itself.
   template <typename Fn>
-  [[nodiscard]] absl::Status CallWithFailover(const std::string& what, Fn&& attempt);
+  [[nodiscard]] absl::Status CallWithFailover(const std::string& what, Fn&& attempt,
+                                              bool send_token = true);
   template <typename Fn>
-  [[nodiscard]] absl::Status CallWithFailoverOnce(const std::string& what, Fn&& attempt);
+  [[nodiscard]] absl::Status CallWithFailoverOnce(const std::string& what, Fn&& attempt,
+                                                  bool send_token);
+  // One call on one endpoint: with the auth token when there is a user (and
+  // `send_token`), and once more with a renewed token when etcd rejected it
+  // as invalid.
+  template <typename Fn>
+  [[nodiscard]] grpc::Status Attempt(Endpoint& ep, Fn& attempt, bool send_token);
+
+  // Auth.Authenticate as options_.user (no token sent), with failover.
+  [[nodiscard]] absl::StatusOr<std::string> Authenticate();
+  // Why no endpoint became ready within the dial timeout, for Create.
+  [[nodiscard]] absl::Status DialFailure(absl::Duration dial_timeout);
 
   // Keeps every channel connecting: see ConnectorLoop in the .cc.
   void ConnectorLoop();
@@ -178,6 +236,7 @@ class EtcdClient {
   std::vector<std::unique_ptr<Endpoint>> stubs_;
   std::atomic<size_t> current_{0};
   std::atomic<bool> stopping_{false};
+  std::unique_ptr<EtcdTokenCache> tokens_;  // null without a user
   std::thread connector_;
 };
 

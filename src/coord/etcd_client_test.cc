@@ -67,5 +67,39 @@ TEST(EtcdClientTest, DialTimeoutRunsOutOnTheInjectedClock) {
       << client.status();
 }
 
+TEST(EtcdClientTest, OneSchemeAndTlsOnlyWithHttps) {
+  const EtcdClient::Options lazy{.dial_timeout = absl::ZeroDuration()};
+  auto mixed = EtcdClient::Create({"https://127.0.0.1:1", "http://127.0.0.1:2"}, lazy);
+  EXPECT_EQ(mixed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(mixed.status().message().find("mix https:// and plaintext"), std::string_view::npos)
+      << mixed.status();
+
+  auto no_ca = EtcdClient::Create({"https://127.0.0.1:1"}, lazy);
+  EXPECT_EQ(no_ca.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(no_ca.status().message().find("--etcd-cacert"), std::string_view::npos);
+
+  EtcdClient::Options tls_on_plain = lazy;
+  tls_on_plain.tls.ca_file = "/ca.pem";
+  EXPECT_EQ(EtcdClient::Create({kNobody}, tls_on_plain).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  EtcdClient::Options password_alone = lazy;
+  password_alone.password = "p";
+  auto refused = EtcdClient::Create({kNobody}, password_alone);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message().find("\"p\""), std::string_view::npos);
+}
+
+TEST(EtcdClientTest, ARefusedTlsEndpointIsNotCalledATlsProblem) {
+  // Nothing listens: "is etcd running", not a TLS diagnosis.
+  EtcdClient::Options options{.dial_timeout = absl::Milliseconds(200)};
+  options.tls.ca_file = "/nonexistent-ca.pem";
+  auto client = EtcdClient::Create({"https://127.0.0.1:1"}, options);
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(client.status().message().find("https://127.0.0.1:1"), std::string_view::npos);
+  EXPECT_EQ(client.status().message().find("TLS problem"), std::string_view::npos)
+      << client.status();
+}
+
 }  // namespace
 }  // namespace idgen::coord

@@ -15,6 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -50,6 +51,48 @@ std::string JsonQuote(const std::string& s) {
   }
   out += "\"";
   return out;
+}
+
+// Whom etcd checks permissions for, for messages.
+std::string EtcdUserName(const EtcdClient& client) {
+  if (!client.user().empty()) return absl::StrCat("etcd user \"", client.user(), "\"");
+  return "the etcd client (no --etcd-user; with client certificates, the user named by their CN)";
+}
+
+// The start-up check that the client may read and write every key under
+// `prefix`: without it, each claim would fail with PERMISSION_DENIED and a
+// node would retry for ever. The write check is a txn whose one compare never
+// holds (no key has a negative version) and whose success branch puts a key:
+// etcd checks the permissions of every op in both branches before it
+// evaluates the compares, and so writes nothing.
+absl::Status CheckAccess(EtcdClient& client, const std::string& prefix) {
+  const std::string probe = absl::StrCat(prefix, "access-check");
+  absl::Status s = client.Range(prefix, EtcdClient::PrefixEnd(prefix), /*keys_only=*/true).status();
+  const char* wanted = "read";
+  if (s.ok()) {
+    wanted = "write";
+    s = client
+            .Txn({{.key = probe,
+                   .target = EtcdCompare::Target::kVersion,
+                   .result = EtcdCompare::Result::kLess,
+                   .number = 0}},
+                 {EtcdOp::Put(probe, "")}, {})
+            .status();
+  }
+  if (s.ok()) return s;
+  if (s.code() == absl::StatusCode::kPermissionDenied) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        EtcdUserName(client), " may not ", wanted, " keys under ", prefix, " (", s.message(),
+        "); idgen needs read and write there: etcdctl role grant-permission ROLE --prefix=true "
+        "readwrite ",
+        prefix));
+  }
+  if (client.user().empty() && absl::StrContains(s.message(), "user name is empty")) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "etcd has authentication enabled and no user was given (", s.message(),
+        "): pass --etcd-user with a password in IDGEN_ETCD_PASSWORD or --etcd-password-file"));
+  }
+  return s;
 }
 
 std::string HolderJson(const AcquireOptions& options, int64_t lease_id, int64_t now_ms) {
@@ -365,6 +408,9 @@ absl::StatusOr<std::unique_ptr<EtcdLeaseProvider>> EtcdLeaseProvider::Create(
   if (options.clock == nullptr) options.clock = SystemClock::Get();
   IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<EtcdClient> client,
                          EtcdClient::Create(options.endpoints, options.client));
+  if (options.check_access && options.client.dial_timeout > absl::ZeroDuration()) {
+    IDGEN_RETURN_IF_ERROR(CheckAccess(*client, absl::StrCat("/idgen/", options.cluster, "/")));
+  }
   return std::unique_ptr<EtcdLeaseProvider>(
       new EtcdLeaseProvider(std::move(options), std::shared_ptr<EtcdClient>(std::move(client))));
 }

@@ -69,12 +69,21 @@ struct EtcdLeaseOptions {
   // Not owned; must outlive the provider and its leases. Null: SystemClock.
   Clock* clock = nullptr;
   EtcdClient::Options client;
+  // Create() checks that the client may read and write /idgen/<cluster>/
+  // (an etcd user whose role lacks it is a start-up error, not a node that
+  // retries for ever). Skipped with a client.dial_timeout of zero (then
+  // nothing is contacted at Create).
+  bool check_access = true;
 };
 
 class EtcdLeaseProvider final : public LeaseProvider {
  public:
   // INVALID_ARGUMENT for bad options; errors of EtcdClient::Create (e.g.
-  // UNAVAILABLE when no endpoint answers within client.dial_timeout).
+  // UNAVAILABLE when no endpoint answers within client.dial_timeout,
+  // UNAUTHENTICATED for a wrong etcd password); PERMISSION_DENIED naming the
+  // user and the prefix when the etcd user may not read or write
+  // /idgen/<cluster>/; UNAUTHENTICATED when etcd has authentication enabled
+  // and no user was given.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<EtcdLeaseProvider>> Create(
       EtcdLeaseOptions options);
 

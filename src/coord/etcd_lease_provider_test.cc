@@ -362,6 +362,18 @@ TEST_F(EtcdLeaseProviderTest, ErrorsNameTheEndpointsAndOperation) {
   EXPECT_THAT(dialed.status().message(), HasSubstr(dead_url));
 }
 
+TEST_F(EtcdLeaseProviderTest, AUserForAnEtcdWithoutAuthenticationIsNotNeededAndWorks) {
+  EtcdClient::Options options;
+  options.user = "idgen";
+  options.password = "unused";
+  auto client = EtcdClient::Create({etcd_->endpoint()}, std::move(options));
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ((*client)->authentications(), 1);  // answered "authentication is not enabled"
+  EXPECT_TRUE((*client)->Put("/idgen/x", "v").ok());
+  EXPECT_TRUE((*client)->Get("/idgen/x").ok());
+  EXPECT_EQ((*client)->authentications(), 1);
+}
+
 TEST(EtcdLeaseProviderOptionsTest, TtlBelowTwoSecondsIsRejected) {
   auto p = EtcdLeaseProvider::Create(
       {.endpoints = {"http://127.0.0.1:1"}, .ttl = absl::Milliseconds(1500)});

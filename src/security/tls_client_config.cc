@@ -13,31 +13,41 @@ namespace idgen::security {
 namespace {
 
 // Server-side messages name --tls-cert etc.; say the client's flags instead.
-absl::Status Renamed(const absl::Status& s, const std::string& prefix) {
+absl::Status Renamed(const absl::Status& s, const TlsClientFlagNames& flags) {
   if (s.ok()) return s;
-  return absl::InvalidArgumentError(
-      absl::StrReplaceAll(s.message(), {{"--tls-client-ca", prefix + "ca"},
-                                        {"--tls-cert", prefix + "cert"},
-                                        {"--tls-key", prefix + "key"}}));
+  return absl::InvalidArgumentError(absl::StrReplaceAll(
+      s.message(),
+      {{"--tls-client-ca", flags.ca}, {"--tls-cert", flags.cert}, {"--tls-key", flags.key}}));
 }
 
 }  // namespace
 
+TlsClientFlagNames TlsClientFlagNames::WithPrefix(const std::string& prefix) {
+  return {.ca = prefix + "ca",
+          .cert = prefix + "cert",
+          .key = prefix + "key",
+          .server_name = prefix + "server-name"};
+}
+
 absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
                                   const std::string& flag_prefix) {
+  return CheckTlsClientConfig(config, now, TlsClientFlagNames::WithPrefix(flag_prefix));
+}
+
+absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
+                                  const TlsClientFlagNames& flags) {
   if (!config.enabled()) {
     if (!config.cert_file.empty() || !config.key_file.empty() || !config.server_name.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(flag_prefix, "cert, ", flag_prefix, "key and ",
-                                                     flag_prefix, "server-name need ", flag_prefix,
-                                                     "ca (the CA the server's certificate "
+      return absl::InvalidArgumentError(absl::StrCat(flags.cert, ", ", flags.key, " and ",
+                                                     flags.server_name, " need ", flags.ca,
+                                                     " (the CA the server's certificate "
                                                      "chains to)"));
     }
     return absl::OkStatus();
   }
   if (config.cert_file.empty() != config.key_file.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag_prefix, "cert and ", flag_prefix,
-                                                   "key go together (a client certificate and "
-                                                   "its key)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        flags.cert, " and ", flags.key, " go together (a client certificate and its key)"));
   }
   // The listener's checks cover the same files: a CA that parses, a key that
   // belongs to its certificate, a certificate not yet expired.
@@ -47,12 +57,12 @@ absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
     as_server.key_file = config.key_file;
     as_server.client_ca_file = config.ca_file;
     as_server.check_key_permissions = config.check_key_permissions;
-    return Renamed(CheckTlsServerConfig(as_server, now), flag_prefix);
+    return Renamed(CheckTlsServerConfig(as_server, now), flags);
   }
   absl::StatusOr<absl::Time> ca = CertificateNotAfter(config.ca_file);
   if (!ca.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(flag_prefix, "ca \"", config.ca_file, "\": ", ca.status().message()));
+        absl::StrCat(flags.ca, " \"", config.ca_file, "\": ", ca.status().message()));
   }
   return absl::OkStatus();
 }

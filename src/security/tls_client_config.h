@@ -1,7 +1,8 @@
 // Copyright idgen authors.
 //
 // TlsClientConfig: how an idgen process calls a TLS server (a gateway
-// calling its nodes; later the CLI and the client library).
+// calling its nodes, bench calling a node, a node calling etcd; later the
+// client library).
 //
 //   ca_file      PEM CA bundle the server's certificate must chain to
 //   cert_file    PEM client certificate, for servers that require one
@@ -40,9 +41,23 @@ struct TlsClientConfig {
   bool enabled() const { return !ca_file.empty(); }
 };
 
+// The flags a command takes the files with, for messages.
+struct TlsClientFlagNames {
+  std::string ca;           // "--backend-tls-ca"
+  std::string cert;         // "--backend-tls-cert"
+  std::string key;          // "--backend-tls-key"
+  std::string server_name;  // "--backend-tls-server-name"
+
+  // PREFIXca, PREFIXcert, PREFIXkey, PREFIXserver-name.
+  static TlsClientFlagNames WithPrefix(const std::string& prefix);
+};
+
 // OK when disabled with no file named, or when every named file is usable.
-// INVALID_ARGUMENT naming the flag (`flag_prefix` + "ca", "cert", "key") and
-// the file otherwise. `flag_prefix` is e.g. "--backend-tls-".
+// INVALID_ARGUMENT naming the flag and the file otherwise.
+[[nodiscard]] absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
+                                                const TlsClientFlagNames& flags);
+// The same, for flags named `flag_prefix` + "ca", "cert", "key",
+// "server-name" (e.g. "--backend-tls-").
 [[nodiscard]] absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
                                                 const std::string& flag_prefix);
 

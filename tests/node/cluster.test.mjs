@@ -231,7 +231,7 @@ test('bad cluster flags exit 2 with a reason, before anything starts', async () 
     [['--etcd', 'http://127.0.0.1:1', '--lease-ttl', '1'], /--lease-ttl.*>= 2/],
     [['--etcd', 'http://127.0.0.1:1', '--lease-ttl', 'ten'], /--lease-ttl.*whole number/],
     [['--cluster', 'x'], /--cluster requires --etcd|--etcd/],
-    [['--etcd', 'https://127.0.0.1:2379'], /TLS to etcd is not supported/],
+    [['--etcd', 'https://127.0.0.1:2379'], /is https:\/\/: pass --etcd-cacert/],
     [['--etcd', 'etcd.example'], /expected http:\/\/HOST:PORT/],
     [['--etcd', 'http://127.0.0.1:2379,'], /expected http:\/\/HOST:PORT/],
     [['--etcd', 'http://127.0.0.1:2379', '--cluster', 'a/b'], /cluster name "a\/b"/],

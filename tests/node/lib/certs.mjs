@@ -33,15 +33,19 @@ export function makeCa(dir, name = 'ca', cn = 'idgen test CA') {
 }
 
 // A leaf signed by `ca`: { cert, key, serial }. kind 'server' gets the
-// loopback SANs; 'client' gets clientAuth.
+// loopback SANs; 'client' gets clientAuth; 'server+client' both (etcd with
+// --client-cert-auth dials itself with its server certificate for its JSON
+// gateway).
 export function makeLeaf(dir, ca, name, { cn = name, kind = 'server', days = 1 } = {}) {
   const key = newKey(dir, name);
   const ext = path.join(dir, `${name}.ext`);
   writeFileSync(
     ext,
-    kind === 'server'
-      ? 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
-      : 'extendedKeyUsage=clientAuth\n',
+    {
+      server: 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+      client: 'extendedKeyUsage=clientAuth\n',
+      'server+client': 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n',
+    }[kind],
   );
   openssl(['req', '-new', '-key', key, '-subj', `/CN=${cn}`, '-out', `${name}.csr`], dir);
   openssl(

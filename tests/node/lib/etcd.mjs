@@ -11,8 +11,14 @@
 //   await etcd.members[0].stop();  await etcd.members[0].start();
 //   etcd.members[1].pause();  etcd.members[1].resume();   // SIGSTOP / SIGCONT
 //   const leader = await etcd.leader();                   // a member
+//
+// TLS: startEtcd(t, { tls: { ca, cert, key, clientCert, clientKey } }) serves
+// https:// with etcd's certificate `cert`/`key` and requires client
+// certificates from the CA `ca` (--client-cert-auth); health polls present
+// clientCert/clientKey (file paths). `args` are extra etcd flags.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
@@ -36,7 +42,8 @@ process.on('exit', () => {
 });
 
 // POST to etcd's JSON gateway; resolves to the parsed body or throws.
-async function gateway(clientPort, apiPath, body, timeoutMs = 1000) {
+async function gateway(clientPort, apiPath, body, timeoutMs = 1000, tls = undefined) {
+  if (tls) return gatewayTls(clientPort, apiPath, body, timeoutMs, tls);
   const res = await fetch(`http://127.0.0.1:${clientPort}${apiPath}`, {
     method: 'POST',
     body: JSON.stringify(body),
@@ -47,16 +54,48 @@ async function gateway(clientPort, apiPath, body, timeoutMs = 1000) {
   return res.json();
 }
 
+// The same over https, presenting the client certificate.
+function gatewayTls(clientPort, apiPath, body, timeoutMs, tls) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port: clientPort,
+        path: apiPath,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        ca: readFileSync(tls.ca),
+        cert: readFileSync(tls.clientCert),
+        key: readFileSync(tls.clientKey),
+        timeout: timeoutMs,
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`etcd ${apiPath}: HTTP ${res.statusCode}`));
+          else resolve(JSON.parse(text));
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`etcd ${apiPath} timed out`)));
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
 class Member {
-  constructor({ name, dir, clientPort, peerPort, initialCluster, token }) {
-    Object.assign(this, { name, dir, clientPort, peerPort, initialCluster, token });
+  constructor({ name, dir, clientPort, peerPort, initialCluster, token, tls, extraArgs }) {
+    Object.assign(this, { name, dir, clientPort, peerPort, initialCluster, token, tls, extraArgs });
     this.pid = 0;
     this.exited = null;
     this.log = '';
   }
 
   get endpoint() {
-    return `http://127.0.0.1:${this.clientPort}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.clientPort}`;
   }
 
   // Starts the member (again, on the same ports and data); resolves once the
@@ -79,6 +118,11 @@ class Member {
       '--heartbeat-interval', '50',
       '--election-timeout', '500',
       '--log-level', 'warn',
+      ...(this.tls
+        ? ['--client-cert-auth', '--trusted-ca-file', this.tls.ca,
+          '--cert-file', this.tls.cert, '--key-file', this.tls.key]
+        : []),
+      ...this.extraArgs,
     ];
     const child = spawn(ETCD_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child.unref();
@@ -137,14 +181,14 @@ class Member {
 
   // { memberId, leaderId } from this member, or throws.
   async status() {
-    const s = await gateway(this.clientPort, '/v3/maintenance/status', {});
+    const s = await gateway(this.clientPort, '/v3/maintenance/status', {}, 1000, this.tls);
     return { memberId: s.header.member_id, leaderId: s.leader };
   }
 }
 
 // Starts `members` etcd members (1 or 3) and waits until every one answers
 // a KV request. Stopped after the test `t` (if given).
-export async function startEtcd(t, { members = 1, timeoutMs = 20000 } = {}) {
+export async function startEtcd(t, { members = 1, timeoutMs = 20000, tls, args = [] } = {}) {
   assert.ok(existsSync(ETCD_BIN), `etcd not found at ${ETCD_BIN} (scripts/setup.sh installs etcd-server)`);
   const root = mkdtempSync(path.join(os.tmpdir(), 'idgen-etcd-'));
   dirs.add(root);
@@ -156,7 +200,9 @@ export async function startEtcd(t, { members = 1, timeoutMs = 20000 } = {}) {
   const token = path.basename(root);
   const cluster = {
     root,
-    members: specs.map((s) => new Member({ ...s, dir: path.join(root, s.name), initialCluster, token })),
+    members: specs.map(
+      (s) => new Member({ ...s, dir: path.join(root, s.name), initialCluster, token, tls, extraArgs: args }),
+    ),
     get endpoints() {
       return this.members.map((m) => m.endpoint).join(',');
     },
@@ -167,7 +213,9 @@ export async function startEtcd(t, { members = 1, timeoutMs = 20000 } = {}) {
         const results = await Promise.allSettled(
           this.members
             .filter((m) => m.pid)
-            .map((m) => gateway(m.clientPort, '/v3/kv/range', { key: Buffer.from('probe').toString('base64') })),
+            .map((m) =>
+              gateway(m.clientPort, '/v3/kv/range', { key: Buffer.from('probe').toString('base64') }, 1000, tls),
+            ),
         );
         if (results.every((r) => r.status === 'fulfilled')) return;
         if (Date.now() > end) {

@@ -342,6 +342,9 @@ export async function startNode(t, opts) {
       get stderr() {
         return out.stderr;
       },
+      get stdout() {
+        return out.stdout;
+      },
       health: () => httpGet(adminPort, '/health', 2000, adminTls),
       info: async () => (await httpGet(adminPort, '/info', 2000, adminTls)).json,
       stop: (o) => stopNode(node, o),

@@ -1,0 +1,212 @@
+// Copyright idgen authors.
+//
+// A node against a real etcd (Debian's etcd-server) that serves https:// and
+// requires client certificates (--client-cert-auth), and then has
+// authentication enabled with 2 s simple tokens. One PKI and one etcd for the
+// whole file: the TLS tests run first, the authentication tests enable auth
+// (etcdctl) and run after them.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { makeCa, makeLeaf } from './lib/certs.mjs';
+import { startEtcd } from './lib/etcd.mjs';
+import { startClusterNode } from './lib/cluster.mjs';
+import {
+  grpcClients,
+  httpGet,
+  runIdgen,
+  runProcess,
+  sleep,
+  tempDir,
+  unary,
+  waitUntil,
+} from './lib/harness.mjs';
+
+const ETCDCTL = process.env.IDGEN_ETCDCTL_BIN || '/usr/bin/etcdctl';
+const PASSWORD = 'pw-Zq81-never-logged';
+
+let pki; // { dir, ca, other, client, stranger }
+let etcd;
+
+before(async () => {
+  const dir = tempDir(undefined, 'idgen-etcd-pki-');
+  const ca = makeCa(dir, 'ca');
+  const other = makeCa(dir, 'other', 'another CA');
+  const server = makeLeaf(dir, ca, 'etcd', { kind: 'server+client' });
+  // Not an etcd user: once auth is on, this certificate alone grants nothing.
+  const client = makeLeaf(dir, ca, 'client', { kind: 'client', cn: 'idgen-node' });
+  const stranger = makeLeaf(dir, other, 'stranger', { kind: 'client', cn: 'idgen-node' });
+  pki = { dir, ca, other, client, stranger };
+  etcd = await startEtcd(undefined, {
+    tls: { ca: ca.cert, cert: server.cert, key: server.key, clientCert: client.cert, clientKey: client.key },
+    args: ['--auth-token', 'simple', '--auth-token-ttl', '2'],
+  });
+});
+
+after(async () => {
+  await etcd?.stop();
+});
+
+const tlsFlags = (leaf) => [
+  '--etcd-cacert', pki.ca.cert,
+  ...(leaf ? ['--etcd-cert', leaf.cert, '--etcd-key', leaf.key] : []),
+];
+
+// `idgen serve` expected to fail at start-up: { code, stderr }.
+async function failedStart(t, args, env = {}) {
+  const res = await runIdgen(
+    ['serve', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0',
+      '--state-dir', tempDir(t), '--etcd', etcd.endpoints, ...args],
+    { env, timeoutMs: 15000 },
+  );
+  assert.ok(!res.timedOut, `idgen serve kept running: ${res.stderr}`);
+  return res;
+}
+
+test('https etcd with client certificates: no certificate and a foreign CA fail start-up as TLS problems; the right ones serve IDs', async (t) => {
+  const endpoint = etcd.endpoints;
+  for (const leaf of [undefined, pki.stranger]) {
+    const res = await failedStart(t, tlsFlags(leaf));
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stderr, /TLS problem with etcd/);
+    assert.ok(res.stderr.includes(endpoint), res.stderr);
+  }
+  // etcd's certificate does not chain to the CA given.
+  const wrongCa = await failedStart(t, ['--etcd-cacert', pki.other.cert,
+    '--etcd-cert', pki.client.cert, '--etcd-key', pki.client.key]);
+  assert.equal(wrongCa.code, 1, wrongCa.stderr);
+  assert.match(wrongCa.stderr, /TLS problem with etcd.*certificate verify failed/s);
+
+  const node = await startClusterNode(t, { etcd, cluster: 'tls', ttl: 10, args: tlsFlags(pki.client) });
+  const info = await node.info();
+  assert.ok(Number(info.worker_id) >= 0, JSON.stringify(info));
+  assert.equal(info.lease.backend, 'etcd');
+  const { idgen } = grpcClients(t, node.address);
+  assert.equal((await unary(idgen, 'NextIds', { count: 3 })).ids.length, 3);
+});
+
+test('TLS and password flags that cannot work are refused with exit 2 naming the flag', async (t) => {
+  const dir = tempDir(t);
+  const loosePassword = path.join(dir, 'password');
+  writeFileSync(loosePassword, `${PASSWORD}\n`);
+  chmodSync(loosePassword, 0o644);
+  const plain = 'http://127.0.0.1:1';
+  const cases = [
+    [['--etcd', plain, '--etcd-cacert', pki.ca.cert], /--etcd-cacert applies to https:\/\//],
+    [['--etcd', plain, '--etcd-cert', pki.client.cert], /--etcd-cert applies to https:\/\//],
+    [['--etcd', 'https://127.0.0.1:1'], /pass --etcd-cacert/],
+    [['--etcd', 'https://127.0.0.1:1,http://127.0.0.1:2', '--etcd-cacert', pki.ca.cert], /mixes https:\/\/ and plaintext/],
+    [['--etcd', 'https://127.0.0.1:1', '--etcd-cacert', pki.ca.cert, '--etcd-cert', pki.client.cert],
+      /--etcd-cert and --etcd-key go together/],
+    [['--etcd', plain, '--etcd-user', 'idgen'], /--etcd-user "idgen" needs a password/],
+    [['--etcd-cacert', pki.ca.cert], /--etcd-cacert needs --etcd/],
+    [['--etcd', plain, '--etcd-user', 'idgen', '--etcd-password-file', loosePassword],
+      /--etcd-password-file .* may be read by group or others/],
+  ];
+  for (const [args, pattern] of cases) {
+    const res = await runIdgen(['serve', '--listen', '127.0.0.1:0', '--state-dir', dir, ...args]);
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.match(res.stderr, pattern, args.join(' '));
+    assert.ok(!res.stderr.includes(PASSWORD));
+  }
+  // A key file others may read is refused as for the node's own keys.
+  const looseKey = path.join(dir, 'client.key');
+  writeFileSync(looseKey, '');
+  chmodSync(looseKey, 0o644);
+  const res = await runIdgen(['serve', '--listen', '127.0.0.1:0', '--state-dir', dir, '--etcd', 'https://127.0.0.1:1',
+    '--etcd-cacert', pki.ca.cert, '--etcd-cert', pki.client.cert, '--etcd-key', looseKey]);
+  assert.equal(res.code, 2, res.stderr);
+  assert.match(res.stderr, /--etcd-key .* may be read by group or others/);
+});
+
+// etcdctl against the file's etcd, as root once auth is on.
+async function etcdctl(...args) {
+  const res = await runProcess(ETCDCTL, [
+    '--endpoints', etcd.endpoints, '--cacert', pki.ca.cert, '--cert', pki.client.cert, '--key', pki.client.key,
+    ...args,
+  ], { timeoutMs: 10000 });
+  assert.equal(res.code, 0, `etcdctl ${args.join(' ')}: ${res.stderr}`);
+  return res.stdout;
+}
+
+let authEnabled;
+function enableAuth() {
+  authEnabled ??= (async () => {
+    await etcdctl('user', 'add', 'root', '--new-user-password', 'root-pw');
+    await etcdctl('user', 'grant-role', 'root', 'root');
+    await etcdctl('user', 'add', 'idgen', '--new-user-password', PASSWORD);
+    await etcdctl('role', 'add', 'idgen-rw');
+    await etcdctl('role', 'grant-permission', 'idgen-rw', '--prefix=true', 'readwrite', '/idgen/auth/');
+    await etcdctl('user', 'grant-role', 'idgen', 'idgen-rw');
+    await etcdctl('user', 'add', 'elsewhere', '--new-user-password', 'elsewhere-pw');
+    await etcdctl('role', 'add', 'other-rw');
+    await etcdctl('role', 'grant-permission', 'other-rw', '--prefix=true', 'readwrite', '/other/');
+    await etcdctl('user', 'grant-role', 'elsewhere', 'other-rw');
+    await etcdctl('auth', 'enable');
+  })();
+  return authEnabled;
+}
+
+// Authenticate calls the node made, from its etcd call histogram.
+async function authentications(node) {
+  const { body } = await httpGet(node.adminPort, '/metrics');
+  const m = /^idgen_etcd_call_duration_seconds_count\{etcd_op="Authenticate",outcome="ok"\} (\d+)/m.exec(body);
+  return m ? Number(m[1]) : 0;
+}
+
+test('etcd auth with 2 s tokens: the node keeps its lease past three token lifetimes, renewing its token', async (t) => {
+  await enableAuth();
+  const started = Date.now();
+  const node = await startClusterNode(t, {
+    etcd,
+    cluster: 'auth',
+    ttl: 15,
+    args: [...tlsFlags(pki.client), '--etcd-user', 'idgen'],
+    env: { IDGEN_ETCD_PASSWORD: PASSWORD },
+  });
+  const worker = Number((await node.info()).worker_id);
+  assert.ok(worker >= 0);
+  const { idgen } = grpcClients(t, node.address);
+  assert.equal((await unary(idgen, 'NextIds', { count: 2 })).ids.length, 2);
+  assert.ok((await authentications(node)) >= 1);
+
+  // The node uses its token about every second, and etcd extends a simple
+  // token at each use; paused for twice the token's lifetime it comes back
+  // with an expired token (the lease, 15 s, outlives the pause).
+  await sleep(2500);
+  const before = await authentications(node);
+  process.kill(node.pid, 'SIGSTOP');
+  await sleep(4500);
+  process.kill(node.pid, 'SIGCONT');
+  await waitUntil(async () => (await authentications(node)) > before, { polls: 50, what: 'a new Authenticate' });
+
+  assert.equal((await node.health()).status, 200);
+  assert.equal(Number((await node.info()).worker_id), worker, 'the lease was kept');
+  assert.equal((await unary(idgen, 'NextIds', { count: 2 })).ids.length, 2);
+  await sleep(Math.max(0, started + 7000 - Date.now())); // > 3 token lifetimes in all
+  assert.equal((await node.health()).status, 200);
+  assert.equal(Number((await node.info()).worker_id), worker);
+
+  const info = await httpGet(node.adminPort, '/info');
+  for (const text of [node.stdout, node.stderr, info.body]) assert.ok(!text.includes(PASSWORD));
+});
+
+test('etcd auth: a wrong password and a role without the cluster prefix fail start-up clearly', async (t) => {
+  await enableAuth();
+  const dir = tempDir(t);
+  const wrong = path.join(dir, 'wrong');
+  writeFileSync(wrong, 'not-the-password\n', { mode: 0o600 });
+  const bad = await failedStart(t, [...tlsFlags(pki.client), '--cluster', 'auth', '--etcd-user', 'idgen',
+    '--etcd-password-file', wrong]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /etcd refused user "idgen": wrong user name or password/);
+  assert.ok(!bad.stderr.includes('not-the-password'));
+
+  const denied = await failedStart(t, [...tlsFlags(pki.client), '--cluster', 'auth', '--etcd-user', 'elsewhere'],
+    { IDGEN_ETCD_PASSWORD: 'elsewhere-pw' });
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stderr, /etcd user "elsewhere" may not read keys under \/idgen\/auth\//);
+  assert.ok(!denied.stderr.includes('elsewhere-pw'));
+});
