@@ -79,8 +79,8 @@ test('idgen up: mutual TLS on every internal link, REST over HTTPS with --gatewa
 
   // Every internal port refuses plaintext.
   const etcdClient = new URL(rs['etcd-0'].endpoints[0].url).port;
-  const admin = new URL(rs['node-0'].endpoints.find((e) => e.label === 'admin').url).port;
-  const grpcAddress = rs['node-0'].endpoints.find((e) => e.label === 'grpc').url;
+  const admin = new URL(rs['node-0'].endpoints.find((e) => e.name === 'admin').url).port;
+  const grpcAddress = rs['node-0'].endpoints.find((e) => e.name === 'grpc').url;
   const otlpHttps = Number(/OTLP\/HTTPS \(mTLS\) https:\/\/127\.0\.0\.1:(\d+)/.exec(up.stderr)?.[1]);
   const otlpGrpc = Number(/OTLP\/gRPC \(mTLS\) 127\.0\.0\.1:(\d+)/.exec(up.stderr)?.[1]);
   assert.ok(otlpHttps > 0 && otlpGrpc > 0, up.stderr);
@@ -114,7 +114,8 @@ test('idgen up: mutual TLS on every internal link, REST over HTTPS with --gatewa
   // The same state dir cannot be switched to plaintext: etcd remembers its
   // peers' https URLs.
   const mixed = await runIdgen(['up', '--insecure', '--nodes', '1', '--state-dir', dir,
-    '--gateway-listen', '127.0.0.1:0', '--dashboard-listen', '127.0.0.1:0'], { timeoutMs: 20000 });
+    '--gateway-listen', `127.0.0.1:${await freePort()}`, '--dashboard-listen', `127.0.0.1:${await freePort()}`],
+  { timeoutMs: 20000 });
   assert.equal(mixed.code, 2, mixed.stderr);
   assert.match(mixed.stderr, /made with TLS; run the same way again, or use another --state-dir/);
 });
@@ -128,7 +129,7 @@ test('idgen up --insecure: plaintext links, said loudly', async (t) => {
   assert.match(up.stderr, /WARNING: --insecure: etcd, the nodes and the gateway talk in plaintext/);
   assert.match(up.stdout, /Internal links: PLAINTEXT \(--insecure\)/);
   const rs = await resources(dash);
-  const admin = new URL(rs['node-0'].endpoints.find((e) => e.label === 'admin').url).port;
+  const admin = new URL(rs['node-0'].endpoints.find((e) => e.name === 'admin').url).port;
   assert.equal((await httpGet(admin, '/health')).status, 200);
   const res = await fetch(`http://127.0.0.1:${gw}/v1/ids?count=2`);
   assert.equal(res.status, 200);
