@@ -5,8 +5,12 @@
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
+#include <map>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "src/security/certificate_set.h"
 #include "src/security/tls_server_config.h"
 
 namespace idgen::security {
@@ -18,7 +22,8 @@ absl::Status Renamed(const absl::Status& s, const std::string& prefix) {
   return absl::InvalidArgumentError(
       absl::StrReplaceAll(s.message(), {{"--tls-client-ca", prefix + "ca"},
                                         {"--tls-cert", prefix + "cert"},
-                                        {"--tls-key", prefix + "key"}}));
+                                        {"--tls-key", prefix + "key"},
+                                        {"--tls-crl-dir", prefix + "crl-dir"}}));
 }
 
 }  // namespace
@@ -26,6 +31,10 @@ absl::Status Renamed(const absl::Status& s, const std::string& prefix) {
 absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
                                   const std::string& flag_prefix) {
   if (!config.enabled()) {
+    if (!config.crl_dir.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag_prefix, "crl-dir needs ", flag_prefix, "ca (the CA it revokes for)"));
+    }
     if (!config.cert_file.empty() || !config.key_file.empty() || !config.server_name.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(flag_prefix, "cert, ", flag_prefix, "key and ",
                                                      flag_prefix, "server-name need ", flag_prefix,
@@ -38,6 +47,10 @@ absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
     return absl::InvalidArgumentError(absl::StrCat(flag_prefix, "cert and ", flag_prefix,
                                                    "key go together (a client certificate and "
                                                    "its key)"));
+  }
+  if (!config.crl_dir.empty()) {
+    absl::StatusOr<std::map<std::string, std::string>> crls = LoadCrlDirectory(config.crl_dir);
+    if (!crls.ok()) return Renamed(crls.status(), flag_prefix);
   }
   // The listener's checks cover the same files: a CA that parses, a key that
   // belongs to its certificate, a certificate not yet expired.
@@ -72,6 +85,7 @@ std::shared_ptr<grpc::ChannelCredentials> GrpcChannelCredentials(const TlsClient
   options.set_certificate_provider(provider);
   options.watch_root_certs();
   if (!config.cert_file.empty()) options.watch_identity_key_cert_pairs();
+  if (!config.crl_dir.empty()) options.set_crl_directory(config.crl_dir);
   return grpc::experimental::TlsCredentials(options);
 }
 

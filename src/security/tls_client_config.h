@@ -9,6 +9,11 @@
 //   server_name  the name checked against the server's certificate instead
 //                of the host in the target (e.g. targets by IP address,
 //                certificates by name); empty: the target's host
+//   crl_dir      directory of hashed CRLs (`openssl rehash`): server
+//                certificates they revoke are refused (every CA of the
+//                chain then needs a CRL there). gRPC reads it when a
+//                channel's TLS context is built: a new CRL reaches channels
+//                made after it (restart the caller to apply it to all)
 //   reload_interval  how often the files are read again
 //
 // CheckTlsClientConfig reads every file with OpenSSL and says which one is
@@ -34,6 +39,7 @@ struct TlsClientConfig {
   std::string cert_file;
   std::string key_file;
   std::string server_name;
+  std::string crl_dir;
   absl::Duration reload_interval = absl::Seconds(5);
   bool check_key_permissions = true;  // as TlsServerConfig's
 
@@ -41,7 +47,8 @@ struct TlsClientConfig {
 };
 
 // OK when disabled with no file named, or when every named file is usable.
-// INVALID_ARGUMENT naming the flag (`flag_prefix` + "ca", "cert", "key") and
+// INVALID_ARGUMENT naming the flag (`flag_prefix` + "ca", "cert", "key",
+// "crl-dir") and
 // the file otherwise. `flag_prefix` is e.g. "--backend-tls-".
 [[nodiscard]] absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
                                                 const std::string& flag_prefix);
