@@ -140,15 +140,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   std::shared_ptr<http::TlsContextSource> tls;
   if (gw->options_.tls.enabled()) {
     telemetry::Telemetry* const log_to = gw->options_.telemetry;
-    IDGEN_ASSIGN_OR_RETURN(gw->tls_watcher_, security::CertificateWatcher::Create(
-                                                 gw->options_.tls, {"http"}, SystemClock::Get(),
-                                                 [log_to](const std::string& m) {
-                                                   if (log_to == nullptr) {
-                                                     std::cerr << "idgen: " << m << std::endl;
-                                                   } else {
-                                                     log_to->logger().Error(m);
-                                                   }
-                                                 }));
+    IDGEN_ASSIGN_OR_RETURN(
+        gw->tls_watcher_,
+        security::CertificateWatcher::Create(
+            gw->options_.tls, {"http"}, SystemClock::Get(),
+            security::TlsReloadLog(log_to != nullptr ? &log_to->logger() : nullptr)));
     IDGEN_ASSIGN_OR_RETURN(tls, http::TlsContextSource::Create(gw->tls_watcher_));
   }
   IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<Backends> backends,

@@ -29,7 +29,8 @@ class TlsContextSourceTest : public ::testing::Test {
   }
   absl::StatusOr<std::shared_ptr<TlsContextSource>> MakeSource() {
     absl::StatusOr<std::unique_ptr<security::CertificateWatcher>> w =
-        security::CertificateWatcher::Create(config_, {"http"}, &clock_, [](const std::string&) {});
+        security::CertificateWatcher::Create(config_, {"http"}, &clock_,
+                                             [](const std::string&, bool) {});
     if (!w.ok()) return w.status();
     watcher_ = *std::move(w);
     return TlsContextSource::Create(watcher_);

@@ -2,10 +2,12 @@
 #include "src/security/certificate_metrics.h"
 
 #include <cstdint>
+#include <iostream>
 #include <memory>
 #include <string>
 
 #include "src/security/certificate_watcher.h"
+#include "src/telemetry/logger.h"
 #include "src/telemetry/meter.h"
 
 namespace idgen::security {
@@ -32,6 +34,18 @@ void RegisterCertificateMetrics(telemetry::Meter* meter, const CertificateWatche
         }
       },
       owner);
+}
+
+CertificateWatcher::Log TlsReloadLog(telemetry::Logger* logger) {
+  return [logger](const std::string& message, bool error) {
+    if (logger == nullptr) {
+      std::cerr << "idgen: " << message << std::endl;
+    } else if (error) {
+      logger->Error(message);
+    } else {
+      logger->Info(message);
+    }
+  };
 }
 
 }  // namespace idgen::security

@@ -16,18 +16,24 @@
 #ifndef IDGEN_SECURITY_CERTIFICATE_METRICS_H_
 #define IDGEN_SECURITY_CERTIFICATE_METRICS_H_
 
+#include "src/security/certificate_watcher.h"
+
 namespace idgen::telemetry {
+class Logger;
 class Meter;
-}
+}  // namespace idgen::telemetry
 
 namespace idgen::security {
-
-class CertificateWatcher;
 
 // `meter` must outlive the registration, and `watcher` too (or `owner` be
 // unregistered first).
 void RegisterCertificateMetrics(telemetry::Meter* meter, const CertificateWatcher* watcher,
                                 const void* owner = nullptr);
+
+// A CertificateWatcher log that writes to `logger` (errors as ERROR, taken
+// sets as INFO), or to standard error when `logger` is null. `logger` must
+// outlive the watcher.
+CertificateWatcher::Log TlsReloadLog(telemetry::Logger* logger);
 
 }  // namespace idgen::security
 

@@ -43,8 +43,8 @@ TEST(CertificateMetricsTest, ReportTheServedExpiryAndEveryReloadPerListener) {
       .key_file = testing::WritePrivateFile(dir.path(), "server.key", first.key_pem),
       .reload_interval = absl::Seconds(1)};
   std::ofstream(config.cert_file) << first.cert_pem;
-  std::unique_ptr<CertificateWatcher> watcher =
-      *CertificateWatcher::Create(config, {"grpc", "admin"}, &clock, [](const std::string&) {});
+  std::unique_ptr<CertificateWatcher> watcher = *CertificateWatcher::Create(
+      config, {"grpc", "admin"}, &clock, [](const std::string&, bool) {});
   telemetry::Meter meter("test", &clock);
   RegisterCertificateMetrics(&meter, watcher.get());
 

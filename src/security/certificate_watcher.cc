@@ -18,21 +18,25 @@ namespace {
 // when the files are actually looked at.
 constexpr absl::Duration kPollTick = absl::Milliseconds(500);
 
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
 }  // namespace
 
 CertificateWatcher::CertificateWatcher(TlsServerConfig config, std::vector<std::string> listeners,
-                                       Clock* clock, ErrorLog log_error)
+                                       Clock* clock, Log log)
     : config_(std::move(config)),
       listeners_(std::move(listeners)),
       clock_(clock),
-      log_error_(log_error != nullptr ? std::move(log_error) : [](const std::string& m) {
+      log_(log != nullptr ? std::move(log) : [](const std::string& m, bool) {
         std::cerr << "idgen: " << m << std::endl;
       }) {}
 
 absl::StatusOr<std::unique_ptr<CertificateWatcher>> CertificateWatcher::Create(
-    TlsServerConfig config, std::vector<std::string> listeners, Clock* clock, ErrorLog log_error) {
+    TlsServerConfig config, std::vector<std::string> listeners, Clock* clock, Log log) {
   std::unique_ptr<CertificateWatcher> w(
-      new CertificateWatcher(std::move(config), std::move(listeners), clock, std::move(log_error)));
+      new CertificateWatcher(std::move(config), std::move(listeners), clock, std::move(log)));
   // Stamps first: a change while the files are read shows at the next poll.
   std::vector<FileStamp> stamps = w->Stamps();
   absl::StatusOr<CertificateSet> first = LoadCertificateSet(w->config_, clock->WallNow());
@@ -127,18 +131,13 @@ void CertificateWatcher::Reload(bool forced) {
   absl::StatusOr<CertificateSet> next = LoadCertificateSet(config_, clock_->WallNow());
   std::vector<ChangeCallback> callbacks;
   std::shared_ptr<const CertificateSet> published;
-  std::string failure;
+  std::shared_ptr<const CertificateSet> kept;
   {
     MutexLock lock(&mu_);
     last_check_ = clock_->MonotonicNow();
     if (!next.ok()) {
       ++failures_;
-      failed_stamps_ = std::move(stamps);
-      failure = absl::StrCat(
-          "TLS reload for the ", absl::StrJoin(listeners_, " and "), " listener",
-          listeners_.size() == 1 ? "" : "s", " failed: ", next.status().message(),
-          "; still serving the certificate with serial ", current_->serial_hex, " (expires ",
-          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", current_->not_after, absl::UTCTimeZone()), ")");
+      kept = current_;
     } else {
       ++successes_;
       ++generation_;
@@ -147,13 +146,23 @@ void CertificateWatcher::Reload(bool forced) {
       callbacks = callbacks_;
     }
   }
-  if (!failure.empty()) {  // logged outside the lock: the log may be slow
-    log_error_(failure);
+  // Logged outside the lock: the log may be slow.
+  const std::string listeners = absl::StrCat("the ", absl::StrJoin(listeners_, " and "),
+                                             " listener", listeners_.size() == 1 ? "" : "s");
+  if (published == nullptr) {
+    failed_stamps_ = std::move(stamps);
+    log_(absl::StrCat("TLS reload for ", listeners, " failed: ", next.status().message(),
+                      "; still serving the certificate with serial ", kept->serial_hex,
+                      " (expires ", Rfc3339(kept->not_after), ")"),
+         /*error=*/true);
     return;
   }
   stamps_ = std::move(stamps);
   failed_stamps_.clear();
   for (const ChangeCallback& cb : callbacks) cb(published);
+  log_(absl::StrCat("TLS certificate reloaded for ", listeners, ": serial ", published->serial_hex,
+                    " (expires ", Rfc3339(published->not_after), ")"),
+       /*error=*/false);
 }
 
 void CertificateWatcher::StartPolling() {

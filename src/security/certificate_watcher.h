@@ -15,7 +15,8 @@
 //     key that does not belong to the certificate, an expired certificate,
 //     a CRL that does not parse) is not published: the previous one stays in
 //     use, the failure is counted and logged once per change, naming the
-//     file. Key material never reaches the log.
+//     file. A set taken is counted and logged with its serial and expiry.
+//     Key material never reaches the log.
 //   * StartPolling() runs Poll() on a thread of its own, about once a
 //     second (the interval still decides when the files are looked at).
 //
@@ -47,15 +48,16 @@ namespace idgen::security {
 
 class CertificateWatcher {
  public:
-  using ErrorLog = std::function<void(const std::string& message)>;
+  // One line per reload: `error` for a set that did not load, else the
+  // serial and expiry of the set taken.
+  using Log = std::function<void(const std::string& message, bool error)>;
   using ChangeCallback = std::function<void(const std::shared_ptr<const CertificateSet>&)>;
 
   // Loads the first set; its error (naming the file) when that fails.
-  // `clock` must outlive the watcher. `log_error` (default: standard error)
-  // receives one line per failed reload.
+  // `clock` must outlive the watcher. `log` (default: standard error)
+  // receives one line per reload.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<CertificateWatcher>> Create(
-      TlsServerConfig config, std::vector<std::string> listeners, Clock* clock,
-      ErrorLog log_error = nullptr);
+      TlsServerConfig config, std::vector<std::string> listeners, Clock* clock, Log log = nullptr);
   ~CertificateWatcher();
   CertificateWatcher(const CertificateWatcher&) = delete;
   CertificateWatcher& operator=(const CertificateWatcher&) = delete;
@@ -86,7 +88,7 @@ class CertificateWatcher {
     bool operator==(const FileStamp&) const = default;
   };
   CertificateWatcher(TlsServerConfig config, std::vector<std::string> listeners, Clock* clock,
-                     ErrorLog log_error);
+                     Log log);
   std::vector<FileStamp> Stamps() const;
   // Loads and publishes; `forced` reloads even when the stamps are those of
   // the set in use or of the last failure.
@@ -95,7 +97,7 @@ class CertificateWatcher {
   const TlsServerConfig config_;
   const std::vector<std::string> listeners_;
   Clock* const clock_;
-  const ErrorLog log_error_;
+  const Log log_;
 
   Mutex reload_mu_;  // one reload at a time; held while callbacks run
   std::vector<FileStamp> stamps_ ABSL_GUARDED_BY(reload_mu_);

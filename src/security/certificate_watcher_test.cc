@@ -29,7 +29,12 @@ class CertificateWatcherTest : public ::testing::Test {
   }
   std::unique_ptr<CertificateWatcher> Make() {
     absl::StatusOr<std::unique_ptr<CertificateWatcher>> w = CertificateWatcher::Create(
-        config_, {"grpc"}, &clock_, [this](const std::string& m) { errors_.push_back(m); });
+        config_, {"grpc"}, &clock_, [this](const std::string& m, bool error) {
+          if (error)
+            errors_.push_back(m);
+          else
+            infos_.push_back(m);
+        });
     EXPECT_TRUE(w.ok()) << w.status();
     return w.ok() ? *std::move(w) : nullptr;
   }
@@ -43,6 +48,7 @@ class CertificateWatcherTest : public ::testing::Test {
                           .key_file = dir_.path() + "/server.key",
                           .reload_interval = absl::Seconds(5)};
   std::vector<std::string> errors_;
+  std::vector<std::string> infos_;
 };
 
 TEST_F(CertificateWatcherTest, TakesARenewalAtTheNextPollAfterTheInterval) {
@@ -65,6 +71,8 @@ TEST_F(CertificateWatcherTest, TakesARenewalAtTheNextPollAfterTheInterval) {
   w->Poll();
   EXPECT_EQ(w->generation(), 1u);
   EXPECT_TRUE(errors_.empty());
+  ASSERT_EQ(infos_.size(), 1u);
+  EXPECT_THAT(infos_[0], HasSubstr("TLS certificate reloaded for the grpc listener: serial"));
 }
 
 TEST_F(CertificateWatcherTest, AKeyThatDoesNotLoadKeepsTheServedSetAndIsCountedAndLoggedOnce) {

@@ -283,16 +283,10 @@ absl::Status Node::Start() {
   grpc_opts.on_refused = [this](const std::string& message) { Log(message, /*warning=*/true); };
   if (options_.tls.enabled()) {
     // One watcher for both listeners: they serve the same files.
-    IDGEN_ASSIGN_OR_RETURN(
-        std::unique_ptr<security::CertificateWatcher> watcher,
-        security::CertificateWatcher::Create(options_.tls, {"grpc", "admin"}, clock_,
-                                             [this](const std::string& m) {
-                                               if (options_.telemetry == nullptr) {
-                                                 std::cerr << "idgen: " << m << std::endl;
-                                               } else {
-                                                 options_.telemetry->logger().Error(m);
-                                               }
-                                             }));
+    IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<security::CertificateWatcher> watcher,
+                           security::CertificateWatcher::Create(
+                               options_.tls, {"grpc", "admin"}, clock_,
+                               security::TlsReloadLog(tel != nullptr ? &tel->logger() : nullptr)));
     tls_watcher_ = std::move(watcher);
     IDGEN_ASSIGN_OR_RETURN(grpc_tls_stage_, security::GrpcTlsStage::Create(tls_watcher_.get()));
     grpc_opts.credentials = grpc_tls_stage_->Credentials();
