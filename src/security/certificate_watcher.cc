@@ -132,6 +132,7 @@ void CertificateWatcher::Reload(bool forced) {
   std::vector<ChangeCallback> callbacks;
   std::shared_ptr<const CertificateSet> published;
   std::shared_ptr<const CertificateSet> kept;
+  const std::string error = next.ok() ? "" : std::string(next.status().message());
   {
     MutexLock lock(&mu_);
     last_check_ = clock_->MonotonicNow();
@@ -151,7 +152,7 @@ void CertificateWatcher::Reload(bool forced) {
                                              " listener", listeners_.size() == 1 ? "" : "s");
   if (published == nullptr) {
     failed_stamps_ = std::move(stamps);
-    log_(absl::StrCat("TLS reload for ", listeners, " failed: ", next.status().message(),
+    log_(absl::StrCat("TLS reload for ", listeners, " failed: ", error,
                       "; still serving the certificate with serial ", kept->serial_hex,
                       " (expires ", Rfc3339(kept->not_after), ")"),
          /*error=*/true);
