@@ -12,14 +12,17 @@
 //   * the `require` node also has --tls-crl-dir: expired, not-yet-valid and
 //     revoked client certificates are refused on gRPC and on the admin port;
 //   * a gateway with HTTPS, client certificates required and a CRL
-//     directory, calling that node with --backend-tls-crl-dir.
+//     directory, calling that node with --backend-tls-crl-dir; and one
+//     calling a node whose own certificate is revoked, which it refuses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 
-import { grpc, httpGet, idgenServiceDefinition, startNode, tempDir, unary } from './lib/harness.mjs';
+import { mkdirSync } from 'node:fs';
+
+import { grpc, httpGet, idgenServiceDefinition, runIdgen, startNode, tempDir, unary } from './lib/harness.mjs';
 import { asn1Time, caDatabase, issue, makeCa, makeLeaf, makeSelfSigned, pem, publishCrl, revoke } from './lib/certs.mjs';
-import { startGateway } from './lib/gateway_harness.mjs';
+import { request, runGateway, startGateway } from './lib/gateway_harness.mjs';
 
 function pki(t) {
   const dir = tempDir(t, 'idgen-tls-verdicts-');
@@ -36,9 +39,11 @@ function pki(t) {
     expired: issue(dir, ca, 'expired', { startdate: asn1Time(-3), enddate: asn1Time(-2) }),
     notYetValid: issue(dir, ca, 'not-yet-valid', { startdate: asn1Time(1), enddate: asn1Time(2) }),
     revoked: issue(dir, ca, 'revoked'),
+    revokedServer: issue(dir, ca, 'revoked-server', { kind: 'server' }),
     crlDir: path.join(dir, 'crl'),
   };
   revoke(ca, p.revoked);
+  revoke(ca, p.revokedServer);
   publishCrl(ca, p.crlDir);
   return p;
 }
@@ -145,5 +150,40 @@ test('TLS verdicts: client certificates per mode, expiry and revocation on gRPC,
       await assert.rejects(httpGet(gw.port, '/v1/ids?count=1', 2000, withCert(p, c)), what);
     }
     await assert.rejects(httpGet(gw.port, '/v1/ids?count=1', 2000, { ca: pem(p.ca.cert) }), 'no client certificate');
+  });
+
+  await t.test('--backend-tls-crl-dir: a node presenting a revoked certificate is refused', async (st) => {
+    const revokedNode = await startNode(st, {
+      stateDir: tempDir(st),
+      args: ['--tls-cert', p.revokedServer.cert, '--tls-key', p.revokedServer.key],
+      adminTls: { ca: pem(p.ca.cert) },
+    });
+    const gw = await startGateway(st, {
+      backends: [revokedNode.address],
+      args: ['--health-check', 'false', '--backend-tls-ca', p.ca.cert, '--backend-tls-server-name', 'localhost',
+        '--backend-tls-crl-dir', p.crlDir],
+    });
+    const res = await request(gw.port, 'GET', '/v1/ids?count=1');
+    assert.equal(res.status, 503, res.body);
+    assert.match(res.headers['content-type'], /application\/problem\+json/);
+  });
+
+  await t.test('CRL flags that cannot work exit 2 naming them', async () => {
+    const empty = path.join(p.dir, 'empty-crl');
+    mkdirSync(empty);
+    const serve = (args) => runIdgen(['serve', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0',
+      '--state-dir', path.join(p.dir, 'unused'), '--tls-cert', p.server.cert, '--tls-key', p.server.key, ...args]);
+    for (const [run, pattern] of [
+      [serve(['--tls-client-ca', p.ca.cert, '--tls-crl-dir', empty]), /--tls-crl-dir ".*empty-crl": no hashed CRL file in it/],
+      [serve(['--tls-crl-dir', p.crlDir]), /--tls-crl-dir needs client certificates/],
+      [runGateway(['--listen', '127.0.0.1:0', '--backends', '127.0.0.1:1', '--backend-tls-crl-dir', p.crlDir]),
+        /--backend-tls-crl-dir needs --backend-tls-ca/],
+      [runGateway(['--listen', '127.0.0.1:0', '--backends', '127.0.0.1:1', '--backend-tls-ca', p.ca.cert,
+        '--backend-tls-crl-dir', empty]), /--backend-tls-crl-dir ".*empty-crl": no hashed CRL file in it/],
+    ]) {
+      const r = await run;
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, pattern);
+    }
   });
 });
