@@ -15,7 +15,11 @@
 // `gen-N` directory, and the `current` symlink is swapped to it by an
 // atomic rename, as the provider's header asks. The provider looks every
 // second, so a set published by the watcher reaches new handshakes within
-// about a second; open connections keep their handshake.
+// about a second; open connections keep their handshake. (The provider
+// reads the key and the certificate one after the other; a swap between the
+// two reads, a window of microseconds once per published set, could hand it
+// a mixed pair for one refresh. It then reads the whole new pair a second
+// later.)
 //
 // CRLs (config.crl_dir) are staged too and given to gRPC with
 // set_crl_directory; gRPC reads them when it builds a handshaker, which it
