@@ -146,6 +146,9 @@ test('TLS verdicts: client certificates per mode, expiry and revocation on gRPC,
     const res = await httpGet(gw.port, '/v1/ids?count=2', 3000, withCert(p, p.client));
     assert.equal(res.status, 200, res.body);
     assert.equal(res.json.ids.length, 2);
+    // An answer over 16 KiB arrives whole over TLS.
+    const big = await httpGet(gw.port, '/v1/ids?count=1000', 3000, withCert(p, p.client));
+    assert.equal(big.json?.ids?.length, 1000, `${big.status}, ${big.body.length} bytes`);
     for (const [what, c] of Object.entries({ ...bad, 'a self-signed certificate': p.selfSigned })) {
       await assert.rejects(httpGet(gw.port, '/v1/ids?count=1', 2000, withCert(p, c)), what);
     }
