@@ -1,8 +1,8 @@
 // Copyright idgen authors.
 //
 // `idgen gateway`: the REST/JSON gateway in front of `idgen serve` nodes, run
-// until SIGTERM/SIGINT. Every flag has an IDGEN_* environment variable; bad
-// values exit with code 2 and a one-line reason.
+// until SIGTERM/SIGINT (SIGHUP: read the TLS files again). Every flag has an IDGEN_* environment
+// variable; bad values exit with code 2 and a one-line reason.
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -97,12 +97,13 @@ int RunGateway(const GatewayArgs& a) {
     return 2;
   }
 
-  // Block the shutdown signals before any thread exists, so every thread
+  // Block the shutdown and reload signals before any thread exists, so every thread
   // inherits the mask and only sigwait below sees them.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // reload the TLS files
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -138,7 +139,10 @@ int RunGateway(const GatewayArgs& a) {
             << std::endl;
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    std::cerr << "idgen gateway: SIGHUP, reading the TLS files again" << std::endl;
+    (*gw)->ReloadTls();
+  }
   std::cerr << "idgen gateway: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping"
             << std::endl;
   (*gw)->Stop();

@@ -1,6 +1,7 @@
 // Copyright idgen authors.
 //
-// `idgen serve`: runs one ID node until SIGTERM/SIGINT.
+// `idgen serve`: runs one ID node until SIGTERM/SIGINT (SIGHUP: read the TLS
+// files again).
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
@@ -229,12 +230,13 @@ int RunServe(const ServeArgs& a) {
     server_config = *std::move(loaded);
   }
 
-  // Block the shutdown signals before any thread exists, so every thread
+  // Block the shutdown and reload signals before any thread exists, so every thread
   // inherits the mask and only sigwait below sees them.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // reload the TLS files
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -326,7 +328,10 @@ int RunServe(const ServeArgs& a) {
             {"admin.port", int64_t{(*node)->admin_port()}}});
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    log.Info("idgen serve: SIGHUP, reading the TLS files again");
+    (*node)->ReloadTls();
+  }
   // The drain timeout is the graceful-shutdown time of the whole process:
   // draining, then the last telemetry export in what is left of it.
   const absl::Duration shutdown_end =

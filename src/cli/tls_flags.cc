@@ -23,9 +23,13 @@ void AddTlsServerFlags(CLI::App* cmd, TlsServerFlags* flags, const std::string& 
                   "none|request|require: whether clients must present a certificate (default: "
                   "require with --tls-client-ca, else none)")
       ->envname("IDGEN_TLS_CLIENT_AUTH");
+  cmd->add_option("--tls-crl-dir", flags->crl_dir,
+                  "Directory of hashed CRLs (openssl rehash): revoked client certificates are "
+                  "refused; every CA of a client's chain needs a CRL there")
+      ->envname("IDGEN_TLS_CRL_DIR");
   cmd->add_option("--tls-reload-seconds", flags->reload_s,
-                  "How often the TLS files are read again (a renewed certificate is served "
-                  "without a restart), 1..86400")
+                  "How often the TLS files (and CRLs) are looked at for changes; SIGHUP reloads "
+                  "at once. A renewal that does not load keeps the current certificate. 1..86400")
       ->envname("IDGEN_TLS_RELOAD_SECONDS")
       ->check(WholeNumberIn(1, 86'400))
       ->capture_default_str();
@@ -47,6 +51,9 @@ void AddTlsClientFlags(CLI::App* cmd, TlsClientFlags* flags, const std::string& 
       {"server-name", "SERVER_NAME", &flags->server_name,
        absl::StrCat("Name to check ", peer,
                     " certificates against (default: the host of each address)")},
+      {"crl-dir", "CRL_DIR", &flags->crl_dir,
+       absl::StrCat("Directory of hashed CRLs (openssl rehash): ", peer,
+                    " certificates they revoke are refused")},
   };
   for (const auto& o : options) {
     CLI::Option* opt = cmd->add_option(absl::StrCat(prefix, o.name), *o.value, o.help);
@@ -60,6 +67,7 @@ security::TlsClientConfig TlsClientConfigFrom(const TlsClientFlags& flags) {
   tls.cert_file = flags.cert;
   tls.key_file = flags.key;
   tls.server_name = flags.server_name;
+  tls.crl_dir = flags.crl_dir;
   tls.check_key_permissions = !SkipKeyPermissionCheck();
   return tls;
 }
@@ -74,6 +82,7 @@ absl::StatusOr<security::TlsServerConfig> TlsServerConfigFrom(const TlsServerFla
   tls.cert_file = flags.cert;
   tls.key_file = flags.key;
   tls.client_ca_file = flags.client_ca;
+  tls.crl_dir = flags.crl_dir;
   tls.reload_interval = absl::Seconds(flags.reload_s);
   tls.check_key_permissions = !SkipKeyPermissionCheck();
   if (flags.client_auth.empty()) {

@@ -2,7 +2,7 @@
 //
 // The TLS flags of a listening command (serve, gateway), one definition for
 // both: --tls-cert, --tls-key, --tls-client-ca, --tls-client-auth,
-// --tls-reload-seconds, each with its IDGEN_* variable.
+// --tls-crl-dir, --tls-reload-seconds, each with its IDGEN_* variable.
 #ifndef IDGEN_CLI_TLS_FLAGS_H_
 #define IDGEN_CLI_TLS_FLAGS_H_
 
@@ -22,16 +22,19 @@ struct TlsServerFlags {
   std::string key;
   std::string client_ca;
   std::string client_auth;  // empty: "require" with a client CA, else "none"
+  std::string crl_dir;
   int64_t reload_s = 5;
 };
 
 // The TLS flags of a calling command (the gateway toward its nodes, bench
-// toward a node): PREFIXca, PREFIXcert, PREFIXkey, PREFIXserver-name.
+// toward a node): PREFIXca, PREFIXcert, PREFIXkey, PREFIXserver-name,
+// PREFIXcrl-dir.
 struct TlsClientFlags {
   std::string ca;
   std::string cert;
   std::string key;
   std::string server_name;
+  std::string crl_dir;
 };
 
 // Adds them to `cmd` as `prefix` + "ca" etc. ("--backend-tls-"), each with

@@ -2,6 +2,7 @@
 #include "src/gateway/gateway.h"
 
 #include <algorithm>
+#include <iostream>
 #include <utility>
 
 #include <google/protobuf/util/json_util.h>
@@ -135,11 +136,17 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
     return absl::InvalidArgumentError("--prefetch-max-age-ms must be in 1..60000");
   }
   IDGEN_RETURN_IF_ERROR(security::CheckTlsServerConfig(options.tls, absl::Now()));
-  std::shared_ptr<http::TlsContextSource> tls;
-  if (options.tls.enabled()) {
-    IDGEN_ASSIGN_OR_RETURN(tls, http::TlsContextSource::Create(options.tls, SystemClock::Get()));
-  }
   std::unique_ptr<Gateway> gw(new Gateway(std::move(options)));
+  std::shared_ptr<http::TlsContextSource> tls;
+  if (gw->options_.tls.enabled()) {
+    telemetry::Telemetry* const log_to = gw->options_.telemetry;
+    IDGEN_ASSIGN_OR_RETURN(
+        gw->tls_watcher_,
+        security::CertificateWatcher::Create(
+            gw->options_.tls, {"http"}, SystemClock::Get(),
+            security::TlsReloadLog(log_to != nullptr ? &log_to->logger() : nullptr)));
+    IDGEN_ASSIGN_OR_RETURN(tls, http::TlsContextSource::Create(gw->tls_watcher_));
+  }
   IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<Backends> backends,
                          Backends::Create(gw->options_.backend, gw->options_.telemetry));
   gw->backends_ = std::move(backends);
@@ -171,12 +178,17 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   gw->server_ = std::move(server);
   if (gw->options_.telemetry != nullptr) {
     gw->StartHealthPoll();
-    if (gw->options_.tls.enabled()) {
-      security::RegisterCertificateNotAfter(&gw->options_.telemetry->meter(), "http",
-                                            gw->options_.tls.cert_file, gw.get());
+    if (gw->tls_watcher_ != nullptr) {
+      security::RegisterCertificateMetrics(&gw->options_.telemetry->meter(), gw->tls_watcher_.get(),
+                                           gw.get());
     }
   }
+  if (gw->tls_watcher_ != nullptr) gw->tls_watcher_->StartPolling();
   return gw;
+}
+
+void Gateway::ReloadTls() {
+  if (tls_watcher_ != nullptr) tls_watcher_->ReloadNow();
 }
 
 Gateway::~Gateway() { Stop(); }

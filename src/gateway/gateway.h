@@ -39,6 +39,7 @@
 #include "src/gateway/backend_config.h"
 #include "src/gateway/swagger_ui.h"
 #include "src/pool/id_pool.h"
+#include "src/security/certificate_watcher.h"
 #include "src/security/tls_server_config.h"
 
 namespace idgen::http {
@@ -95,6 +96,9 @@ class Gateway {
   // Stops accepting, lets in-flight requests finish (bounded by the call
   // deadline), then closes the backend channels. Idempotent.
   void Stop();
+  // Reads the TLS files of the HTTPS listener again now (SIGHUP); a set
+  // that does not load leaves the current one in use. Nothing without TLS.
+  void ReloadTls();
 
  private:
   explicit Gateway(GatewayOptions options);
@@ -108,6 +112,7 @@ class Gateway {
   const GatewayOptions options_;
   SwaggerUi swagger_ui_;
   std::unique_ptr<http::Router> router_;
+  std::shared_ptr<security::CertificateWatcher> tls_watcher_;  // shared with server_'s TLS source
   std::unique_ptr<http::HttpServer> server_;  // outlives backends_ (callbacks post to it)
   std::unique_ptr<Backends> backends_;
   std::unique_ptr<pool::IdPool> pool_;  // outlives backends_ (their callbacks reach it)

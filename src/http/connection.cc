@@ -319,7 +319,15 @@ void BasicConnection<S>::WriteResponse(bool close, bool head, bool http10_keep_a
     head_.append("Connection: keep-alive\r\n");
   }
   head_.append("\r\n");
-  const bool send_body = !no_body && !head && !resp_.body.empty();
+  bool send_body = !no_body && !head && !resp_.body.empty();
+  if constexpr (kTls) {
+    // One buffer (a copy of the body): with Boost 1.74's ssl_stream, a head
+    // and a body sent as two buffers that together pass 16 KiB reached the
+    // client as the head alone (the gateway's /openapi.json, a node's
+    // /metrics after some traffic).
+    if (send_body) head_.append(resp_.body);
+    send_body = false;
+  }
   const std::array<net::const_buffer, 2> buffers = {
       net::buffer(head_), send_body ? net::buffer(resp_.body) : net::const_buffer()};
   server_->SetTimeout(Tcp());

@@ -1,14 +1,17 @@
 // Copyright idgen authors.
 #include "src/http/tls_context.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <sys/stat.h>
+#include <openssl/x509.h>
 
 #include <cstring>
 #include <iostream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "src/base/status_macros.h"
 
 namespace idgen::http {
 namespace {
@@ -42,24 +45,46 @@ absl::Status Failed(const char* what, const std::string& file,
       absl::StrCat(what, " \"", file, "\": cannot be loaded: ", ec.message()));
 }
 
+// Adds the PEM CRLs to the context's store and turns CRL checks on for the
+// whole chain.
+absl::Status AddCrls(SSL_CTX* ctx, const security::CertificateSet& set, const std::string& dir) {
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  for (const auto& [name, pem] : set.crls) {
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    X509_CRL* crl = PEM_read_bio_X509_CRL(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    const bool added = crl != nullptr && X509_STORE_add_crl(store, crl) == 1;
+    X509_CRL_free(crl);
+    if (!added) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tls-crl-dir \"", dir, "/", name, "\": cannot be loaded"));
+    }
+  }
+  X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-TlsContextSource::TlsContextSource(security::TlsServerConfig config, Clock* clock)
-    : config_(std::move(config)), clock_(clock) {}
+TlsContextSource::TlsContextSource(std::shared_ptr<security::CertificateWatcher> watcher)
+    : watcher_(std::move(watcher)) {}
 
 absl::StatusOr<std::shared_ptr<TlsContextSource>> TlsContextSource::Create(
-    security::TlsServerConfig config, Clock* clock) {
-  std::shared_ptr<TlsContextSource> source(new TlsContextSource(std::move(config), clock));
-  absl::StatusOr<std::shared_ptr<ssl::context>> first = source->Build();
+    std::shared_ptr<security::CertificateWatcher> watcher) {
+  std::shared_ptr<TlsContextSource> source(new TlsContextSource(std::move(watcher)));
+  std::shared_ptr<const security::CertificateSet> set = source->watcher_->Current();
+  absl::StatusOr<std::shared_ptr<ssl::context>> first = source->Build(*set);
   if (!first.ok()) return first.status();
   MutexLock lock(&source->mu_);
   source->current_ = *std::move(first);
-  source->stamps_ = source->Stamps();
-  source->last_check_ = clock->MonotonicNow();
+  source->built_from_ = std::move(set);
   return source;
 }
 
-absl::StatusOr<std::shared_ptr<ssl::context>> TlsContextSource::Build() const {
+absl::StatusOr<std::shared_ptr<ssl::context>> TlsContextSource::Build(
+    const security::CertificateSet& set) const {
+  const security::TlsServerConfig& config = watcher_->config();
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   boost::system::error_code ec;
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -70,19 +95,23 @@ absl::StatusOr<std::shared_ptr<ssl::context>> TlsContextSource::Build() const {
   // TLS 1.2: forward-secret AEAD suites only (TLS 1.3's are all AEAD); the
   // TLS scan test holds every HTTPS listener to this.
   SSL_CTX_set_cipher_list(ctx->native_handle(), kAeadTls12Ciphers);
-  ctx->use_certificate_chain_file(config_.cert_file, ec);
-  if (ec) return Failed("--tls-cert", config_.cert_file, ec);
-  ctx->use_private_key_file(config_.key_file, ssl::context::pem, ec);
-  if (ec) return Failed("--tls-key", config_.key_file, ec);
+  ctx->use_certificate_chain(boost::asio::buffer(set.cert_pem), ec);
+  if (ec) return Failed("--tls-cert", config.cert_file, ec);
+  ctx->use_private_key(boost::asio::buffer(set.key_pem), ssl::context::pem, ec);
+  if (ec) return Failed("--tls-key", config.key_file, ec);
   if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    ERR_clear_error();
     return absl::InvalidArgumentError(
-        absl::StrCat("--tls-key \"", config_.key_file, "\" does not belong to the certificate"));
+        absl::StrCat("--tls-key \"", config.key_file, "\" does not belong to the certificate"));
   }
-  if (config_.client_auth != security::ClientAuth::kNone) {
-    ctx->load_verify_file(config_.client_ca_file, ec);
-    if (ec) return Failed("--tls-client-ca", config_.client_ca_file, ec);
+  if (config.client_auth != security::ClientAuth::kNone) {
+    ctx->add_certificate_authority(boost::asio::buffer(set.ca_pem), ec);
+    if (ec) return Failed("--tls-client-ca", config.client_ca_file, ec);
+    if (!set.crls.empty()) {
+      IDGEN_RETURN_IF_ERROR(AddCrls(ctx->native_handle(), set, config.crl_dir));
+    }
     ssl::verify_mode mode = ssl::verify_peer;
-    if (config_.client_auth == security::ClientAuth::kRequire) {
+    if (config.client_auth == security::ClientAuth::kRequire) {
       mode |= ssl::verify_fail_if_no_peer_cert;
     }
     ctx->set_verify_mode(mode, ec);
@@ -91,45 +120,21 @@ absl::StatusOr<std::shared_ptr<ssl::context>> TlsContextSource::Build() const {
   return ctx;
 }
 
-std::vector<TlsContextSource::FileStamp> TlsContextSource::Stamps() const {
-  std::vector<FileStamp> out;
-  for (const std::string* file : {&config_.cert_file, &config_.key_file, &config_.client_ca_file}) {
-    FileStamp stamp;
-    struct stat st {};
-    if (!file->empty() && ::stat(file->c_str(), &st) == 0) {
-      stamp.inode = static_cast<int64_t>(st.st_ino);
-      stamp.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-      stamp.size = static_cast<int64_t>(st.st_size);
-    }
-    out.push_back(stamp);
-  }
-  return out;
-}
-
 std::shared_ptr<ssl::context> TlsContextSource::Current() {
+  watcher_->Poll();
+  std::shared_ptr<const security::CertificateSet> set = watcher_->Current();
   MutexLock lock(&mu_);
-  const absl::Duration now = clock_->MonotonicNow();
-  if (now - last_check_ < config_.reload_interval) return current_;
-  last_check_ = now;
-  std::vector<FileStamp> stamps = Stamps();
-  if (stamps == stamps_ || stamps == failed_stamps_) return current_;
-  absl::StatusOr<std::shared_ptr<ssl::context>> next = Build();
+  if (set == built_from_) return current_;
+  built_from_ = set;
+  absl::StatusOr<std::shared_ptr<ssl::context>> next = Build(*set);
   if (!next.ok()) {
-    failed_stamps_ = std::move(stamps);
-    std::cerr << "idgen: TLS files changed but do not load (" << next.status().message()
+    // The watcher checked the set, so this is OpenSSL disagreeing with it.
+    std::cerr << "idgen: new TLS certificate set does not load (" << next.status().message()
               << "); still serving the previous certificate\n";
     return current_;
   }
   current_ = *std::move(next);
-  stamps_ = std::move(stamps);
-  failed_stamps_.clear();
-  ++reloads_;
   return current_;
-}
-
-int64_t TlsContextSource::reloads() const {
-  MutexLock lock(&mu_);
-  return reloads_;
 }
 
 }  // namespace idgen::http

@@ -5,8 +5,12 @@
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
+#include <map>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "src/security/certificate_set.h"
 #include "src/security/tls_server_config.h"
 
 namespace idgen::security {
@@ -15,9 +19,11 @@ namespace {
 // Server-side messages name --tls-cert etc.; say the client's flags instead.
 absl::Status Renamed(const absl::Status& s, const TlsClientFlagNames& flags) {
   if (s.ok()) return s;
-  return absl::InvalidArgumentError(absl::StrReplaceAll(
-      s.message(),
-      {{"--tls-client-ca", flags.ca}, {"--tls-cert", flags.cert}, {"--tls-key", flags.key}}));
+  return absl::InvalidArgumentError(
+      absl::StrReplaceAll(s.message(), {{"--tls-client-ca", flags.ca},
+                                        {"--tls-cert", flags.cert},
+                                        {"--tls-key", flags.key},
+                                        {"--tls-crl-dir", flags.crl_dir}}));
 }
 
 }  // namespace
@@ -26,7 +32,8 @@ TlsClientFlagNames TlsClientFlagNames::WithPrefix(const std::string& prefix) {
   return {.ca = prefix + "ca",
           .cert = prefix + "cert",
           .key = prefix + "key",
-          .server_name = prefix + "server-name"};
+          .server_name = prefix + "server-name",
+          .crl_dir = prefix + "crl-dir"};
 }
 
 absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
@@ -37,6 +44,10 @@ absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
 absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
                                   const TlsClientFlagNames& flags) {
   if (!config.enabled()) {
+    if (!config.crl_dir.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flags.crl_dir, " needs ", flags.ca, " (the CA it revokes for)"));
+    }
     if (!config.cert_file.empty() || !config.key_file.empty() || !config.server_name.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(flags.cert, ", ", flags.key, " and ",
                                                      flags.server_name, " need ", flags.ca,
@@ -48,6 +59,10 @@ absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
   if (config.cert_file.empty() != config.key_file.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         flags.cert, " and ", flags.key, " go together (a client certificate and its key)"));
+  }
+  if (!config.crl_dir.empty()) {
+    absl::StatusOr<std::map<std::string, std::string>> crls = LoadCrlDirectory(config.crl_dir);
+    if (!crls.ok()) return Renamed(crls.status(), flags);
   }
   // The listener's checks cover the same files: a CA that parses, a key that
   // belongs to its certificate, a certificate not yet expired.
@@ -82,6 +97,7 @@ std::shared_ptr<grpc::ChannelCredentials> GrpcChannelCredentials(const TlsClient
   options.set_certificate_provider(provider);
   options.watch_root_certs();
   if (!config.cert_file.empty()) options.watch_identity_key_cert_pairs();
+  if (!config.crl_dir.empty()) options.set_crl_directory(config.crl_dir);
   return grpc::experimental::TlsCredentials(options);
 }
 

@@ -10,6 +10,11 @@
 //   server_name  the name checked against the server's certificate instead
 //                of the host in the target (e.g. targets by IP address,
 //                certificates by name); empty: the target's host
+//   crl_dir      directory of hashed CRLs (`openssl rehash`): server
+//                certificates they revoke are refused (every CA of the
+//                chain then needs a CRL there). gRPC reads it when a
+//                channel's TLS context is built: a new CRL reaches channels
+//                made after it (restart the caller to apply it to all)
 //   reload_interval  how often the files are read again
 //
 // CheckTlsClientConfig reads every file with OpenSSL and says which one is
@@ -35,6 +40,7 @@ struct TlsClientConfig {
   std::string cert_file;
   std::string key_file;
   std::string server_name;
+  std::string crl_dir;
   absl::Duration reload_interval = absl::Seconds(5);
   bool check_key_permissions = true;  // as TlsServerConfig's
 
@@ -47,8 +53,9 @@ struct TlsClientFlagNames {
   std::string cert;         // "--backend-tls-cert"
   std::string key;          // "--backend-tls-key"
   std::string server_name;  // "--backend-tls-server-name"
+  std::string crl_dir;      // "--backend-tls-crl-dir" (empty: the command has none)
 
-  // PREFIXca, PREFIXcert, PREFIXkey, PREFIXserver-name.
+  // PREFIXca, PREFIXcert, PREFIXkey, PREFIXserver-name, PREFIXcrl-dir.
   static TlsClientFlagNames WithPrefix(const std::string& prefix);
 };
 
@@ -57,7 +64,7 @@ struct TlsClientFlagNames {
 [[nodiscard]] absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
                                                 const TlsClientFlagNames& flags);
 // The same, for flags named `flag_prefix` + "ca", "cert", "key",
-// "server-name" (e.g. "--backend-tls-").
+// "server-name", "crl-dir" (e.g. "--backend-tls-").
 [[nodiscard]] absl::Status CheckTlsClientConfig(const TlsClientConfig& config, absl::Time now,
                                                 const std::string& flag_prefix);
 

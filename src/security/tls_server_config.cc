@@ -1,20 +1,18 @@
 // Copyright idgen authors.
 #include "src/security/tls_server_config.h"
 
+#include "src/security/certificate_set.h"
+
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-
-#include <sys/stat.h>
 
 #include <ctime>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace idgen::security {
 namespace {
@@ -25,12 +23,8 @@ struct BioFree {
 struct X509Free {
   void operator()(X509* x) const { X509_free(x); }
 };
-struct KeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
 
 // OpenSSL's reason for the last failure, and the error queue emptied.
 std::string OpenSslReason() {
@@ -101,9 +95,10 @@ absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& pem_file) {
 
 absl::Status CheckTlsServerConfig(const TlsServerConfig& config, absl::Time now) {
   if (!config.enabled()) {
-    if (!config.key_file.empty() || !config.client_ca_file.empty()) {
+    if (!config.key_file.empty() || !config.client_ca_file.empty() || !config.crl_dir.empty()) {
       return absl::InvalidArgumentError(
-          "--tls-key and --tls-client-ca need --tls-cert (the certificate to serve)");
+          "--tls-key, --tls-client-ca and --tls-crl-dir need --tls-cert (the certificate to "
+          "serve)");
     }
     return absl::OkStatus();
   }
@@ -115,48 +110,15 @@ absl::Status CheckTlsServerConfig(const TlsServerConfig& config, absl::Time now)
         absl::StrCat("--tls-client-auth ", ClientAuthName(config.client_auth),
                      " needs --tls-client-ca (the CA that client certificates chain to)"));
   }
+  if (!config.crl_dir.empty() && config.client_auth == ClientAuth::kNone) {
+    return absl::InvalidArgumentError(
+        "--tls-crl-dir needs client certificates to check (--tls-client-ca, with "
+        "--tls-client-auth request or require)");
+  }
   if (config.reload_interval < absl::Seconds(1) || config.reload_interval > absl::Hours(24)) {
     return absl::InvalidArgumentError("the TLS reload interval must be between 1 s and 24 h");
   }
-  absl::StatusOr<X509Ptr> cert = FirstCertificate("--tls-cert", config.cert_file);
-  if (!cert.ok()) return cert.status();
-  absl::StatusOr<absl::Time> not_after = NotAfter(cert->get());
-  if (!not_after.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--tls-cert \"", config.cert_file, "\": ", not_after.status().message()));
-  }
-  if (*not_after <= now) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--tls-cert \"", config.cert_file, "\": expired at ", absl::FormatTime(*not_after)));
-  }
-  if (config.check_key_permissions) {
-    struct stat st {};
-    if (::stat(config.key_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--tls-key \"", config.key_file, "\" may be read by group or others (mode ",
-                       absl::StrFormat("%04o", st.st_mode & 07777),
-                       "): chmod 600 it, or set IDGEN_SKIP_KEY_PERMISSION_CHECK=1 to accept that"));
-    }
-  }
-  absl::StatusOr<BioPtr> key_bio = OpenFile("--tls-key", config.key_file);
-  if (!key_bio.ok()) return key_bio.status();
-  KeyPtr key(PEM_read_bio_PrivateKey(key_bio->get(), nullptr, nullptr, nullptr));
-  if (key == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("--tls-key \"", config.key_file,
-                                                   "\": no unencrypted PEM private key in it (",
-                                                   OpenSslReason(), ")"));
-  }
-  if (X509_check_private_key(cert->get(), key.get()) != 1) {
-    ERR_clear_error();
-    return absl::InvalidArgumentError(absl::StrCat("--tls-key \"", config.key_file,
-                                                   "\" does not belong to the certificate in \"",
-                                                   config.cert_file, "\""));
-  }
-  if (!config.client_ca_file.empty()) {
-    absl::StatusOr<X509Ptr> ca = FirstCertificate("--tls-client-ca", config.client_ca_file);
-    if (!ca.ok()) return ca.status();
-  }
-  return absl::OkStatus();
+  return LoadCertificateSet(config, now).status();
 }
 
 }  // namespace idgen::security

@@ -10,15 +10,21 @@
 //   client_auth      kNone: no client certificate asked for;
 //                    kRequest: asked for, verified when sent, not required;
 //                    kRequire: required and verified (mutual TLS)
-//   reload_interval  how often the files are read again: a renewed
-//                    certificate is served without a restart
+//   crl_dir          directory of hashed CRLs (`openssl rehash`): client
+//                    certificates they revoke are refused (needs a client
+//                    CA; every CA in the chain then needs a CRL there)
+//   reload_interval  how often the files are looked at again: a renewed
+//                    certificate is served without a restart (see
+//                    certificate_watcher.h)
 //
 // CheckTlsServerConfig reads and parses every file with OpenSSL, so that a
 // listener refuses to start on a certificate its clients would never accept,
 // with a message naming the file: missing or unreadable, not PEM, a key that
 // does not belong to the certificate, a key file readable by group or others
-// (unless check_key_permissions is off), a certificate already expired, a
-// client CA file with no certificate, kRequest/kRequire without a client CA.
+// (unless check_key_permissions is off), a certificate expired or not yet
+// valid, a client CA file with no certificate, kRequest/kRequire without a
+// client CA, a CRL directory without a client CA or without a usable CRL
+// (see certificate_set.h, which holds the file checks).
 //
 // Thread-safety: plain values and pure functions.
 #ifndef IDGEN_SECURITY_TLS_SERVER_CONFIG_H_
@@ -43,6 +49,7 @@ struct TlsServerConfig {
   std::string cert_file;
   std::string key_file;
   std::string client_ca_file;
+  std::string crl_dir;
   ClientAuth client_auth = ClientAuth::kNone;
   absl::Duration reload_interval = absl::Seconds(5);
   // Refuse a private key file that group or others may read (off only on

@@ -19,6 +19,7 @@
 #include "src/http/router.h"
 #include "src/http/tls_context.h"
 #include "src/security/certificate_metrics.h"
+#include "src/security/certificate_watcher.h"
 #include "src/security/grpc_tls.h"
 #include "src/server/cq_server.h"
 #include "src/server/health_state.h"
@@ -139,6 +140,10 @@ void Node::Log(const std::string& message, bool warning) const {
   } else {
     options_.telemetry->logger().Info(message);
   }
+}
+
+void Node::ReloadTls() {
+  if (tls_watcher_ != nullptr) tls_watcher_->ReloadNow();
 }
 
 void Node::SetWaiting(std::string reason) {
@@ -277,10 +282,17 @@ absl::Status Node::Start() {
   grpc_opts.allowed_clients = options_.tls_allowed_clients;
   grpc_opts.on_refused = [this](const std::string& message) { Log(message, /*warning=*/true); };
   if (options_.tls.enabled()) {
-    grpc_opts.credentials = security::GrpcServerCredentials(options_.tls);
-    if (tel != nullptr) {
-      security::RegisterCertificateNotAfter(&tel->meter(), "grpc", options_.tls.cert_file, this);
-    }
+    // One watcher for both listeners: they serve the same files.
+    IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<security::CertificateWatcher> watcher,
+                           security::CertificateWatcher::Create(
+                               options_.tls, {"grpc", "admin"}, clock_,
+                               security::TlsReloadLog(tel != nullptr ? &tel->logger() : nullptr)));
+    tls_watcher_ = std::move(watcher);
+    IDGEN_ASSIGN_OR_RETURN(grpc_tls_stage_, security::GrpcTlsStage::Create(tls_watcher_.get()));
+    grpc_opts.credentials = grpc_tls_stage_->Credentials();
+    if (tel != nullptr)
+      security::RegisterCertificateMetrics(&tel->meter(), tls_watcher_.get(), this);
+    tls_watcher_->StartPolling();
   }
   if (tel != nullptr) grpc_opts.interceptors = tel->ServerInterceptors();
   IDGEN_ASSIGN_OR_RETURN(
@@ -338,7 +350,7 @@ absl::Status Node::Start() {
     // The admin port serves the same certificate, with the same client
     // authentication, as the gRPC port.
     absl::StatusOr<std::shared_ptr<http::TlsContextSource>> tls =
-        http::TlsContextSource::Create(options_.tls, clock_);
+        http::TlsContextSource::Create(tls_watcher_);
     if (!tls.ok()) {
       grpc_server_->Shutdown(std::chrono::system_clock::now());
       return tls.status();

@@ -53,6 +53,11 @@ class HttpServer;
 class Router;
 }  // namespace idgen::http
 
+namespace idgen::security {
+class CertificateWatcher;
+class GrpcTlsStage;
+}  // namespace idgen::security
+
 namespace idgen::telemetry {
 class Telemetry;
 }  // namespace idgen::telemetry
@@ -121,6 +126,10 @@ class Node {
   // OK when the node can issue IDs; otherwise UNAVAILABLE with the reason.
   [[nodiscard]] absl::Status Ready() const;
   void FillInfo(v1::GetInfoResponse* info) const;
+  // Reads the TLS files again now (SIGHUP), for the gRPC and admin
+  // listeners; a set that does not load leaves the current one in use (see
+  // src/security/certificate_watcher.h). Nothing without TLS.
+  void ReloadTls();
 
  private:
   Node(NodeOptions options, coord::LeaseProvider* leases, coord::AcquireOptions acquire,
@@ -156,6 +165,10 @@ class Node {
   std::unique_ptr<IdService> service_;
   std::unique_ptr<HealthState> health_;
   std::unique_ptr<ReflectionResponder> reflection_;
+  // Before the servers and the watcher that use it, so it is destroyed after
+  // them (the admin server's TLS source shares the watcher).
+  std::unique_ptr<security::GrpcTlsStage> grpc_tls_stage_;
+  std::shared_ptr<security::CertificateWatcher> tls_watcher_;
   std::unique_ptr<CqServer> grpc_server_;
   std::unique_ptr<MemoryTrimmer> trimmer_;
   std::unique_ptr<http::Router> router_;

@@ -3,9 +3,12 @@
 // Certificates for TLS tests, made with the openssl command (Debian's
 // openssl package): a CA, and leaf certificates it signs for servers
 // (SAN 127.0.0.1, ::1, localhost) and clients (CN as given). EC P-256 keys,
-// unencrypted PEM, in a directory of the caller's.
+// unencrypted PEM, in a directory of the caller's. For expiry and
+// revocation, caDatabase() gives a CA the files `openssl ca` keeps, so that
+// issue() can back-date or post-date a certificate, revoke() can revoke one
+// and publishCrl() writes the CRL into a directory hashed by `openssl rehash`.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 function openssl(args, cwd) {
@@ -37,6 +40,17 @@ export function makeCa(dir, name = 'ca', cn = 'idgen test CA') {
 // --client-cert-auth dials itself with its server certificate for its JSON
 // gateway).
 export function makeLeaf(dir, ca, name, { cn = name, kind = 'server', days = 1 } = {}) {
+  const { key, ext } = request(dir, name, cn, kind);
+  openssl(
+    ['x509', '-req', '-in', `${name}.csr`, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial',
+      '-days', String(days), '-sha256', '-extfile', ext, '-out', `${name}.pem`],
+    dir,
+  );
+  return leaf(dir, name, key);
+}
+
+// A key, a CSR and the extensions file for a leaf of `kind`.
+function request(dir, name, cn, kind) {
   const key = newKey(dir, name);
   const ext = path.join(dir, `${name}.ext`);
   writeFileSync(
@@ -48,16 +62,77 @@ export function makeLeaf(dir, ca, name, { cn = name, kind = 'server', days = 1 }
     }[kind],
   );
   openssl(['req', '-new', '-key', key, '-subj', `/CN=${cn}`, '-out', `${name}.csr`], dir);
-  openssl(
-    ['x509', '-req', '-in', `${name}.csr`, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial',
-      '-days', String(days), '-sha256', '-extfile', ext, '-out', `${name}.pem`],
-    dir,
-  );
+  return { key, ext };
+}
+
+function leaf(dir, name, key) {
   const cert = path.join(dir, `${name}.pem`);
   const serial = execFileSync('openssl', ['x509', '-noout', '-serial', '-in', cert], { encoding: 'utf8' })
     .trim()
     .replace(/^serial=/, '');
   return { cert, key, serial };
+}
+
+// A self-signed leaf (not a CA) of `kind`: { cert, key, serial }.
+export function makeSelfSigned(dir, name, { cn = name, kind = 'client' } = {}) {
+  const { key, ext } = request(dir, name, cn, kind);
+  openssl(
+    ['x509', '-req', '-in', `${name}.csr`, '-key', key, '-days', '1', '-sha256', '-extfile', ext,
+      '-out', `${name}.pem`],
+    dir,
+  );
+  return leaf(dir, name, key);
+}
+
+// Gives `ca` (from makeCa) the database of `openssl ca`; returns `ca` with
+// its config file as `ca.cnf`.
+export function caDatabase(dir, ca, name = 'ca') {
+  const db = path.join(dir, `${name}-db`);
+  mkdirSync(path.join(db, 'new'), { recursive: true });
+  writeFileSync(path.join(db, 'index.txt'), '');
+  writeFileSync(path.join(db, 'serial'), '1000\n');
+  writeFileSync(path.join(db, 'crlnumber'), '1000\n');
+  const cnf = path.join(db, 'ca.cnf');
+  writeFileSync(
+    cnf,
+    ['[ca]', 'default_ca = this_ca', '[this_ca]', `database = ${db}/index.txt`, `serial = ${db}/serial`,
+      `crlnumber = ${db}/crlnumber`, `new_certs_dir = ${db}/new`, `certificate = ${ca.cert}`,
+      `private_key = ${ca.key}`, 'default_md = sha256', 'default_crl_days = 2', 'policy = any',
+      'unique_subject = no', 'copy_extensions = none', '[any]', 'commonName = supplied', ''].join('\n'),
+  );
+  return { ...ca, cnf };
+}
+
+// A leaf signed by `ca` (from caDatabase) with explicit validity:
+// startdate/enddate as YYYYMMDDHHMMSSZ (back-date for an expired one,
+// post-date for a not-yet-valid one), or `days` from now.
+export function issue(dir, ca, name, { cn = name, kind = 'client', startdate, enddate, days = 1 } = {}) {
+  const { key, ext } = request(dir, name, cn, kind);
+  const validity = enddate ? ['-enddate', enddate] : ['-days', String(days)];
+  if (startdate) validity.push('-startdate', startdate);
+  openssl(
+    ['ca', '-batch', '-notext', '-config', ca.cnf, '-in', `${name}.csr`, '-extfile', ext, ...validity,
+      '-out', `${name}.pem`],
+    dir,
+  );
+  return leaf(dir, name, key);
+}
+
+export function revoke(ca, cert) {
+  openssl(['ca', '-batch', '-config', ca.cnf, '-revoke', cert.cert], path.dirname(ca.cnf));
+}
+
+// Writes `ca`'s current CRL into `crlDir` and hashes the directory, as
+// --tls-crl-dir expects.
+export function publishCrl(ca, crlDir, name = 'ca') {
+  mkdirSync(crlDir, { recursive: true });
+  openssl(['ca', '-batch', '-config', ca.cnf, '-gencrl', '-out', path.join(crlDir, `${name}.crl.pem`)], crlDir);
+  openssl(['rehash', crlDir], crlDir);
+}
+
+// YYYYMMDDHHMMSSZ, `days` from now (negative: in the past).
+export function asn1Time(days) {
+  return `${new Date(Date.now() + days * 86400000).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
 }
 
 export const pem = (file) => readFileSync(file);
