@@ -11,6 +11,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "src/base/status_macros.h"
 #include "src/http/tls_context.h"
+#include "src/security/certificate_watcher.h"
 #include "src/security/grpc_tls.h"
 
 namespace idgen::apphost {
@@ -119,8 +120,15 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcReceiver>> OtlpGrpcReceiver::Start(
   r->traces_ = std::make_unique<TraceService>(store);
   r->metrics_ = std::make_unique<MetricsService>(store);
   r->logs_ = std::make_unique<LogsService>(store);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (tls.enabled()) {
+    IDGEN_ASSIGN_OR_RETURN(r->tls_watcher_, security::CertificateWatcher::Create(
+                                                tls, {"otlp-grpc"}, SystemClock::Get()));
+    IDGEN_ASSIGN_OR_RETURN(r->tls_stage_, security::GrpcTlsStage::Create(r->tls_watcher_.get()));
+    credentials = r->tls_stage_->Credentials();
+  }
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, security::GrpcServerCredentials(tls), &r->port_);
+  builder.AddListeningPort(listen, credentials, &r->port_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxOtlpMessageBytes));
   builder.RegisterService(r->traces_.get());
   builder.RegisterService(r->metrics_.get());
@@ -146,8 +154,11 @@ absl::StatusOr<std::unique_ptr<OtlpHttpsReceiver>> OtlpHttpsReceiver::Start(
     const std::string& listen, const security::TlsServerConfig& tls, TelemetryStore* store) {
   if (!tls.enabled()) return absl::InvalidArgumentError("OTLP/HTTPS receiver needs certificates");
   IDGEN_RETURN_IF_ERROR(security::CheckTlsServerConfig(tls, absl::Now()));
+  IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<security::CertificateWatcher> watcher,
+                         security::CertificateWatcher::Create(tls, {"otlp"}, SystemClock::Get()));
   IDGEN_ASSIGN_OR_RETURN(std::shared_ptr<http::TlsContextSource> source,
-                         http::TlsContextSource::Create(tls, SystemClock::Get()));
+                         http::TlsContextSource::Create(
+                             std::shared_ptr<security::CertificateWatcher>(std::move(watcher))));
   std::unique_ptr<OtlpHttpsReceiver> r(new OtlpHttpsReceiver());
   AddOtlpHttpRoutes(r->router_, store);
   http::HttpServer::Options opts;

@@ -31,6 +31,11 @@ class Server;
 class Service;
 }  // namespace grpc
 
+namespace idgen::security {
+class CertificateWatcher;
+class GrpcTlsStage;
+}  // namespace idgen::security
+
 namespace idgen::apphost {
 
 // The largest OTLP export accepted, over HTTP (the dashboard's body limit)
@@ -51,6 +56,9 @@ class OtlpGrpcReceiver {
 
  private:
   OtlpGrpcReceiver() = default;
+  // With TLS; destroyed after the server, the watcher before its stage.
+  std::unique_ptr<security::GrpcTlsStage> tls_stage_;
+  std::unique_ptr<security::CertificateWatcher> tls_watcher_;
   std::unique_ptr<grpc::Service> traces_;
   std::unique_ptr<grpc::Service> metrics_;
   std::unique_ptr<grpc::Service> logs_;

@@ -36,8 +36,13 @@ class HttpClientTlsTest : public ::testing::Test {
         .key_file = WritePrivateFile(dir_.path(), cn + ".key", leaf.key_pem),
         .client_ca_file = auth == security::ClientAuth::kNone ? "" : ca_file_,
         .client_auth = auth};
-    absl::StatusOr<std::shared_ptr<TlsContextSource>> source =
-        TlsContextSource::Create(config, SystemClock::Get());
+    absl::StatusOr<std::unique_ptr<security::CertificateWatcher>> watcher =
+        security::CertificateWatcher::Create(config, {"test"}, SystemClock::Get(),
+                                             [](const std::string&, bool) {});
+    EXPECT_TRUE(watcher.ok()) << watcher.status();
+    if (!watcher.ok()) return nullptr;
+    absl::StatusOr<std::shared_ptr<TlsContextSource>> source = TlsContextSource::Create(
+        std::shared_ptr<security::CertificateWatcher>(*std::move(watcher)));
     EXPECT_TRUE(source.ok()) << source.status();
     if (!source.ok()) return nullptr;
     HttpServer::Options options;
