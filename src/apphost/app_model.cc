@@ -321,6 +321,9 @@ absl::StatusOr<std::vector<ResourceSpec>> BuildResources(const AppModel& m, cons
       r.env.emplace_back("IDGEN_BACKEND_TLS_CA", w.pki->ca_file());
       r.env.emplace_back("IDGEN_BACKEND_TLS_CERT", w.pki->cert_file("gateway"));
       r.env.emplace_back("IDGEN_BACKEND_TLS_KEY", w.pki->key_file("gateway"));
+      // Every node's certificate carries it (one name for all: see the
+      // gateway's --backend-tls-server-name).
+      r.env.emplace_back("IDGEN_BACKEND_TLS_SERVER_NAME", "localhost");
     }
     if (m.gateway_tls && w.pki != nullptr) {
       r.env.emplace_back("IDGEN_TLS_CERT", w.pki->cert_file("gateway"));

@@ -247,7 +247,6 @@ int RunUp(const UpArgs& a) {
       return Fail(s, 2);
     }
   }
-  int otlp_https_port = 0;
   if (model.insecure) {
     std::cerr << "idgen up: WARNING: --insecure: etcd, the nodes and the gateway talk in "
                  "plaintext and accept any local caller\n";
@@ -260,14 +259,37 @@ int RunUp(const UpArgs& a) {
       std::cerr << "idgen up: made certificates in " << pki->dir() << ": "
                 << absl::StrJoin(pki->made(), ", ") << "\n";
     }
-    absl::StatusOr<int> port = BindablePort(0);
-    if (!port.ok()) return Fail(port.status(), 1);
-    otlp_https_port = *port;
   }
+
+  // Signals: blocked before any thread exists; main waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  // The telemetry receivers listen before the ports of the resources are
+  // chosen, so none of those can be theirs.
+  apphost::TelemetryStore telemetry;
+  const security::TlsServerConfig apphost_tls =
+      pki ? AppHostTls(*pki) : security::TlsServerConfig{};
+  // OTLP/gRPC too, for services configured that way (port shown in /api).
+  absl::StatusOr<std::unique_ptr<apphost::OtlpGrpcReceiver>> otlp_grpc =
+      apphost::OtlpGrpcReceiver::Start("127.0.0.1:0", &telemetry, apphost_tls);
+  if (!otlp_grpc.ok()) return Fail(otlp_grpc.status(), 1);
+  std::unique_ptr<apphost::OtlpHttpsReceiver> otlp_https;
+  if (pki) {
+    absl::StatusOr<std::unique_ptr<apphost::OtlpHttpsReceiver>> started =
+        apphost::OtlpHttpsReceiver::Start("127.0.0.1:0", apphost_tls, &telemetry);
+    if (!started.ok()) return Fail(started.status(), 1);
+    otlp_https = *std::move(started);
+  }
+
   apphost::Wiring wiring;
   wiring.idgen_binary = SelfPath();
-  wiring.otlp_endpoint = pki ? absl::StrCat("https://127.0.0.1:", otlp_https_port)
-                             : absl::StrCat("http://", model.dashboard_listen);
+  wiring.otlp_endpoint = otlp_https ? absl::StrCat("https://127.0.0.1:", otlp_https->port())
+                                    : absl::StrCat("http://", model.dashboard_listen);
   wiring.pki = pki ? &*pki : nullptr;
   wiring.free_port = [] { return BindablePort(0); };
   absl::StatusOr<std::vector<apphost::ResourceSpec>> specs =
@@ -278,14 +300,6 @@ int RunUp(const UpArgs& a) {
     std::ofstream out(model.state_dir + "/prometheus.yml", std::ios::trunc);
     out << apphost::PrometheusConfig(model, *plan, wiring.pki);
   }
-
-  // Signals: blocked before any thread exists; main waits for them below.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
 
   const absl::Time t0 = absl::Now();
   auto progress = [t0](const std::string& name, const std::string& state,
@@ -302,24 +316,9 @@ int RunUp(const UpArgs& a) {
   absl::StatusOr<std::unique_ptr<apphost::Supervisor>> sup =
       apphost::Supervisor::Create(*specs, sup_options, progress);
   if (!sup.ok()) return Fail(sup.status(), 2);
-  apphost::TelemetryStore telemetry;
   absl::StatusOr<std::unique_ptr<apphost::Dashboard>> dash =
       apphost::Dashboard::Start(model.dashboard_listen, sup->get(), &telemetry);
   if (!dash.ok()) return Fail(dash.status(), 2);  // its port taken since the check above
-  // OTLP/gRPC too, for services configured that way (port shown in /api).
-  const security::TlsServerConfig apphost_tls =
-      pki ? AppHostTls(*pki) : security::TlsServerConfig{};
-  absl::StatusOr<std::unique_ptr<apphost::OtlpGrpcReceiver>> otlp_grpc =
-      apphost::OtlpGrpcReceiver::Start("127.0.0.1:0", &telemetry, apphost_tls);
-  if (!otlp_grpc.ok()) return Fail(otlp_grpc.status(), 1);
-  std::unique_ptr<apphost::OtlpHttpsReceiver> otlp_https;
-  if (pki) {
-    absl::StatusOr<std::unique_ptr<apphost::OtlpHttpsReceiver>> started =
-        apphost::OtlpHttpsReceiver::Start(absl::StrCat("127.0.0.1:", otlp_https_port), apphost_tls,
-                                          &telemetry);
-    if (!started.ok()) return Fail(started.status(), 1);
-    otlp_https = *std::move(started);
-  }
   dashboard_address.port = (*dash)->port();
   const std::string dashboard_url = absl::StrCat("http://", dashboard_address.HostPort());
   std::cerr << "idgen up: state dir " << model.state_dir << ", dashboard " << dashboard_url

@@ -141,6 +141,15 @@ absl::Status CheckBackendConfig(const BackendConfig& c) {
   if (c.max_in_flight < 1 || c.max_in_flight > 1'000'000) {
     return absl::InvalidArgumentError("--max-in-flight must be in 1..1000000");
   }
+  // The calls are balanced over one channel to every backend, and gRPC
+  // checks every node's certificate against that channel's one name: with
+  // several backends it cannot be an address of one of them.
+  if (c.tls.enabled() && c.tls.server_name.empty() && c.backends.size() > 1) {
+    return absl::InvalidArgumentError(
+        "--backend-tls-server-name is needed with several --backends over TLS: the gateway "
+        "checks every node's certificate against one name, so give a DNS name every node's "
+        "certificate carries (a subjectAltName they share, e.g. idgen-node.internal)");
+  }
   return absl::OkStatus();
 }
 

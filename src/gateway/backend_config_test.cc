@@ -90,5 +90,17 @@ TEST(BackendConfigTest, SettingsOutOfRangeAreRejected) {
   EXPECT_THAT(CheckBackendConfig(c).message(), HasSubstr("--max-in-flight"));
 }
 
+TEST(BackendConfigTest, SeveralTlsBackendsNeedOneNameToCheckCertificatesAgainst) {
+  BackendConfig c;
+  c.backends = {"127.0.0.1:50051", "127.0.0.1:50052"};
+  c.tls.ca_file = "ca.pem";
+  EXPECT_THAT(CheckBackendConfig(c).message(), HasSubstr("--backend-tls-server-name is needed"));
+  c.tls.server_name = "idgen-node.internal";
+  EXPECT_TRUE(CheckBackendConfig(c).ok());
+  c.tls.server_name.clear();
+  c.backends.resize(1);
+  EXPECT_TRUE(CheckBackendConfig(c).ok());
+}
+
 }  // namespace
 }  // namespace idgen::gateway
