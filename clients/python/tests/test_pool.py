@@ -129,9 +129,9 @@ class PoolTest(unittest.TestCase):
         self.assertEqual(set(codes), {"INVALID_ARGUMENT"})
 
     def test_max_age_drops_stale_ids(self):
-        with self.client.pool("default", batch=100, low_water=10, max_age=0.3) as pool:
+        with self.client.pool("default", batch=100, low_water=10, max_age=0.5) as pool:
             first = pool.next()
-            time.sleep(0.6)
+            time.sleep(1.0)
             after_sleep_ms = int(time.time() * 1000)
             second = pool.next()
             s = pool.stats()
