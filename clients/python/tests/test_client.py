@@ -9,10 +9,13 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from fake_node import FakeNode  # noqa: E402
 
 from idgen_client import (  # noqa: E402
     Client, Decoded, IdgenError, NodeInfo, TlsOptions)
 from idgen_client.client import service_config  # noqa: E402
+
+import grpc  # noqa: E402
 
 
 class ClientMethodsTest(unittest.TestCase):
@@ -159,6 +162,50 @@ class UnreachableTest(unittest.TestCase):
                 self.assertLess(time.monotonic() - start, 10.0)  # bounded, not hanging
         finally:
             node.close()
+
+
+class RetryTest(unittest.TestCase):
+    """Retries come from the channel's service config: UNAVAILABLE only."""
+
+    def fake(self, **kwargs):
+        node = FakeNode(**kwargs).start()
+        self.addCleanup(node.stop)
+        return node
+
+    def test_unavailable_is_tried_again_up_to_max_attempts(self):
+        node = self.fake(failures=2)
+        with Client(node.address, deadline=3.0, max_attempts=3) as c:
+            self.assertEqual(c.next_ids("default", 2), [1, 2])
+        self.assertEqual(node.calls, 3)
+
+    def test_attempts_stop_at_max_attempts(self):
+        node = self.fake(failures=-1)
+        with Client(node.address, deadline=3.0, max_attempts=2) as c:
+            with self.assertRaises(IdgenError) as cm:
+                c.next_id()
+        self.assertEqual(cm.exception.code, "UNAVAILABLE")
+        self.assertEqual(node.calls, 2)
+
+    def test_max_attempts_1_does_not_retry(self):
+        node = self.fake(failures=1)
+        with Client(node.address, deadline=3.0, max_attempts=1) as c:
+            with self.assertRaises(IdgenError) as cm:
+                c.next_id()
+            self.assertEqual(cm.exception.code, "UNAVAILABLE")
+            self.assertEqual(cm.exception.message, "fake node says no")
+            self.assertEqual(c.next_id(), 1)
+        self.assertEqual(node.calls, 2)
+
+    def test_other_codes_are_not_retried(self):
+        for code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.RESOURCE_EXHAUSTED,
+                     grpc.StatusCode.INVALID_ARGUMENT):
+            with self.subTest(code=code.name):
+                node = self.fake(failures=1, code=code)
+                with Client(node.address, deadline=3.0, max_attempts=5) as c:
+                    with self.assertRaises(IdgenError) as cm:
+                        c.next_ids("default", 1)
+                self.assertEqual(cm.exception.code, code.name)
+                self.assertEqual(node.calls, 1)
 
 
 class RoundRobinTest(unittest.TestCase):

@@ -9,6 +9,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from fake_node import FakeNode  # noqa: E402
 
 from idgen_client import Client, IdgenError  # noqa: E402
 
@@ -22,6 +23,27 @@ def settled(pool, low_water=0):
 
     harness.wait_until(quiet, 5.0)
     return pool.stats()
+
+
+def hammer(pool, seconds, threads=4):
+    """Calls pool.next() from `threads` threads for `seconds`; returns the
+    IDs and the error codes they got."""
+    stop = time.monotonic() + seconds
+    ids, codes = [], []
+
+    def work():
+        while time.monotonic() < stop:
+            try:
+                ids.append(pool.next())
+            except IdgenError as e:
+                codes.append(e.code)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=30)
+    return ids, codes
 
 
 class PoolTest(unittest.TestCase):
@@ -100,23 +122,9 @@ class PoolTest(unittest.TestCase):
         # The node answers INVALID_ARGUMENT for an unknown namespace: every
         # refill reaches it, so its /metrics count every attempt.
         before = self.node.requests("NextIds", 3)
-        stop = time.monotonic() + 1.5
-        codes = []
-
-        def hammer():
-            while time.monotonic() < stop:
-                try:
-                    pool.next()
-                except IdgenError as e:
-                    codes.append(e.code)
-
         pool = self.client.pool("no-such-ns", batch=10, low_water=5, initial_backoff=0.05,
                                 max_backoff=0.4)
-        workers = [threading.Thread(target=hammer) for _ in range(4)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(timeout=30)
+        _, codes = hammer(pool, 1.5)
         pool.close()  # a refill cancelled here may or may not have reached the node
         s = pool.stats()
         attempts = self.node.requests("NextIds", 3) - before
@@ -164,26 +172,44 @@ class PoolTest(unittest.TestCase):
         self.assertEqual(cm.exception.code, "CANCELLED")
 
 
+class PoolOneRefillTest(unittest.TestCase):
+    """A fake node that holds each call 50 ms shows how many were in flight."""
+
+    def fake(self, **kwargs):
+        node = FakeNode(delay=0.05, **kwargs).start()
+        self.addCleanup(node.stop)
+        return node
+
+    def test_slow_refills_are_never_concurrent(self):
+        node = self.fake()
+        with Client(node.address, deadline=3.0) as c:
+            with c.pool("default", batch=20, low_water=10) as pool:
+                ids, codes = hammer(pool, 1.0, threads=6)
+        self.assertEqual(codes, [])
+        self.assertEqual(len(ids), len(set(ids)))
+        self.assertGreaterEqual(node.calls, 3)
+        self.assertEqual(node.max_in_flight, 1)
+
+    def test_failing_node_sees_one_call_at_a_time_and_backoff(self):
+        node = self.fake(failures=-1)
+        with Client(node.address, deadline=3.0, max_attempts=1) as c:
+            with c.pool("default", batch=20, low_water=10, wait=0.2, initial_backoff=0.05,
+                        max_backoff=0.4) as pool:
+                ids, codes = hammer(pool, 1.5, threads=6)
+                s = pool.stats()
+        self.assertEqual(ids, [])
+        self.assertEqual(set(codes), {"UNAVAILABLE"})
+        self.assertEqual(node.max_in_flight, 1)
+        self.assertLessEqual(node.calls, 12)  # backoff; no storm from 6 callers
+        self.assertIn(node.calls - s.refill_failures, (0, 1))
+
+
 class PoolNodeDownTest(unittest.TestCase):
     def test_no_refill_storm_while_no_node_answers(self):
         with Client(f"127.0.0.1:{harness.free_port()}", deadline=0.2, max_attempts=1) as c:
             pool = c.pool("default", batch=10, low_water=5, wait=0.3, initial_backoff=0.05,
                           max_backoff=0.4)
-            codes = []
-            stop = time.monotonic() + 1.5
-
-            def hammer():
-                while time.monotonic() < stop:
-                    try:
-                        pool.next()
-                    except IdgenError as e:
-                        codes.append(e.code)
-
-            workers = [threading.Thread(target=hammer) for _ in range(4)]
-            for w in workers:
-                w.start()
-            for w in workers:
-                w.join(timeout=30)
+            _, codes = hammer(pool, 1.5)
             s = pool.stats()
             pool.close()
         self.assertEqual(s.refills, 0)
