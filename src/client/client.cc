@@ -29,11 +29,7 @@ Status CheckRequest(const std::string& ns, uint32_t count) {
 
 }  // namespace
 
-StatusOr<Client> Client::Create(const ClientOptions& options) {
-  StatusOr<std::shared_ptr<Connection>> connection = MakeGrpcConnection(options);
-  if (!connection.ok()) return connection.status();
-  return Client(*std::move(connection));
-}
+Connection::~Connection() = default;
 
 Client::Client(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
 

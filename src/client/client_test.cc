@@ -72,33 +72,5 @@ TEST(ClientTest, TheConnectionsErrorsArriveUnchanged) {
   EXPECT_EQ(client.NextIds("", 20000).status().code(), StatusCode::kResourceExhausted);
 }
 
-TEST(ClientTest, OptionsAreCheckedAndTheBadFieldNamed) {
-  auto bad = [](void (*edit)(ClientOptions&)) {
-    ClientOptions o;
-    edit(o);
-    return std::string(Client::Create(o).status().message());
-  };
-  EXPECT_NE(bad([](ClientOptions& o) { o.target.clear(); }).find("target"), std::string::npos);
-  EXPECT_NE(bad([](ClientOptions& o) { o.load_balancing = "random"; }).find("load_balancing"),
-            std::string::npos);
-  EXPECT_NE(
-      bad([](ClientOptions& o) { o.deadline = std::chrono::milliseconds(0); }).find("deadline"),
-      std::string::npos);
-  EXPECT_NE(bad([](ClientOptions& o) { o.max_attempts = 6; }).find("max_attempts"),
-            std::string::npos);
-  EXPECT_NE(bad([](ClientOptions& o) { o.channels = 0; }).find("channels"), std::string::npos);
-  EXPECT_NE(bad([](ClientOptions& o) {
-              o.keepalive_time = std::chrono::seconds(1);
-            }).find("keepalive_time"),
-            std::string::npos);
-  EXPECT_NE(
-      bad([](ClientOptions& o) { o.tls.ca_file = "/nonexistent/ca.pem"; }).find("tls.ca_file"),
-      std::string::npos);
-  EXPECT_NE(bad([](ClientOptions& o) { o.tls.cert_file = "x.pem"; }).find("tls.ca_file"),
-            std::string::npos);
-  EXPECT_TRUE(Client::Create(ClientOptions{}).ok());
-  EXPECT_EQ(StatusCodeName(static_cast<StatusCode>(42)), "CODE(42)");
-}
-
 }  // namespace
 }  // namespace idgen::client

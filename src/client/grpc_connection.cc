@@ -14,13 +14,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "idgen/client/client.h"
 #include "idgen/client/connection.h"
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/security/tls_client_config.h"
 
 namespace idgen::client {
-
-Connection::~Connection() = default;
 
 namespace {
 
@@ -269,6 +268,14 @@ StatusOr<std::shared_ptr<Connection>> MakeGrpcConnection(const ClientOptions& op
     return Invalid(message);
   }
   return std::shared_ptr<Connection>(std::make_shared<GrpcConnection>(options));
+}
+
+// Here rather than in client.cc, so that the rest of the library builds
+// without gRPC (the sanitizer builds test it that way).
+StatusOr<Client> Client::Create(const ClientOptions& options) {
+  StatusOr<std::shared_ptr<Connection>> connection = MakeGrpcConnection(options);
+  if (!connection.ok()) return connection.status();
+  return Client(*std::move(connection));
 }
 
 }  // namespace idgen::client

@@ -69,17 +69,28 @@ class IdPool::State {
   }
 
   StatusOr<std::vector<uint64_t>> Take(uint32_t count) {
+    // What the answer leaves for this thread: plain values copied out in
+    // the thread that answers (absl::Status shares its text between copies;
+    // none of those copies leaves that thread).
     struct Slot {
       idgen::Mutex mu;
       idgen::CondVar cv{&mu};
       bool done ABSL_GUARDED_BY(mu) = false;
-      pool::IdPool::Result result ABSL_GUARDED_BY(mu);
+      Status status ABSL_GUARDED_BY(mu);
+      std::vector<uint64_t> ids ABSL_GUARDED_BY(mu);
     };
     // Shared: the answer may come after this call gave up waiting.
     auto slot = std::make_shared<Slot>();
     const bool queued = pool_.Take(ns_, count, {}, [slot](pool::IdPool::Result& r) {
+      Status status;
+      if (r.overloaded) {
+        status = Status(StatusCode::kResourceExhausted, "the pool is overloaded");
+      } else if (!r.status.ok()) {
+        status = FromAbsl(r.status);
+      }
       idgen::MutexLock lock(&slot->mu);
-      slot->result = std::move(r);
+      slot->status = std::move(status);
+      slot->ids = std::move(r.ids.ids);
       slot->done = true;
       slot->cv.SignalAll();
     });
@@ -95,10 +106,8 @@ class IdPool::State {
             "no IDs within " + absl::FormatDuration(wait_) + " (the refill is still running)");
       }
     }
-    pool::IdPool::Result& r = slot->result;
-    if (r.overloaded) return Status(StatusCode::kResourceExhausted, "the pool is overloaded");
-    if (!r.status.ok()) return FromAbsl(r.status);
-    return std::move(r.ids.ids);
+    if (!slot->status.ok()) return slot->status;
+    return std::move(slot->ids);
   }
 
   PoolStats Stats() const {
