@@ -44,20 +44,16 @@
 // A bad flag exits 2 naming it, before anything starts; exit 1 when a run
 // failed. Needs redis-server, redis-benchmark, redis-cli, taskset, chrt.
 // Everything started here is stopped by pid.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import {
-  freePort,
   IDGEN_BIN,
   runProcess,
-  sleep,
-  spawnProcess,
   startNode,
   stopProcess,
   tempDir,
-  trackExit,
 } from '../tests/node/lib/harness.mjs';
 import {
   betterOf,
@@ -80,6 +76,7 @@ import {
   stealMs,
   usageExit,
 } from './lib/run.mjs';
+import { RedisPeer } from './lib/redis.mjs';
 import { whoStalls } from './who_stalls.mjs';
 
 const NAME = 'grpc_vs_redis';
@@ -151,56 +148,20 @@ async function stallProbe() {
 }
 
 // -------------------------------------------------------------------- Redis
+const redisPeer = new RedisPeer({
+  who: NAME,
+  dir: tmp,
+  clients: flags['redis-clients'],
+  seconds: flags.duration,
+  serverPrefix: SERVER_CPU,
+  clientPrefix: CLIENT_CPU,
+});
 async function startRedis() {
-  const port = await freePort();
-  const dir = path.join(tmp, 'redis');
-  const sock = path.join(dir, 'redis.sock');
-  mkdirSync(dir);
-  const proc = trackExit(
-    spawnProcess(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-        '--unixsocket', sock, '--unixsocketperm', '700', '--daemonize', 'no', '--dir', dir,
-        '--logfile', path.join(dir, 'redis.log')],
-      { prefix: SERVER_CPU },
-    ),
-  );
+  const proc = await redisPeer.start();
   started.push(proc);
-  for (let i = 0; i < 100 && !proc.exit; i++) {
-    const r = await runProcess('redis-cli', ['-p', String(port), 'ping'], { timeoutMs: 2000 });
-    if (r.stdout.trim() === 'PONG') return { proc, port, sock };
-    await sleep(100);
-  }
-  throw new Error(`redis-server did not answer PING within 10 s (exit ${JSON.stringify(proc.exit)})`);
+  return { proc, port: redisPeer.port, sock: redisPeer.sock };
 }
-
-// redis-benchmark's INCR line: rps and latencies (ms) -> { rps, p50_us, p99_us }.
-async function redisBenchmark(connect, n) {
-  const args = [...connect, '-t', 'incr', '-n', String(n), '-c', String(flags['redis-clients']), '-P', '1', '--csv'];
-  const r = await runProcess('redis-benchmark', args, {
-    prefix: CLIENT_CPU,
-    timeoutMs: (flags.duration * 5 + 60) * 1000,
-  });
-  const line = r.stdout.split('\n').find((l) => l.startsWith('"INCR"'));
-  if (r.code !== 0 || !line) throw new Error(`redis-benchmark ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
-  const f = line.split(',').map((x) => Number(x.replaceAll('"', '')));
-  // "INCR",rps,avg,min,p50,p95,p99,max
-  return { rps: f[1], p50_us: f[4] * 1000, p99_us: f[6] * 1000, n };
-}
-
-// redis-benchmark has no duration flag: a calibration run sizes -n once per
-// connection kind, and the size is reused for the run after the idgen runs.
-const redisSize = new Map();
-async function redisRun(kind, connect) {
-  if (!redisSize.has(kind)) {
-    log(`redis: calibrating (${connect.join(' ')})`);
-    const cal = await redisBenchmark(connect, 100000);
-    redisSize.set(kind, Math.max(100000, Math.floor(cal.rps * flags.duration)));
-  }
-  const n = redisSize.get(kind);
-  log(`redis: redis-benchmark ${connect.join(' ')} -t incr -n ${n} -c ${flags['redis-clients']} -P 1`);
-  return redisBenchmark(connect, n);
-}
+const redisRun = (kind) => redisPeer.run(kind);
 
 // --------------------------------------------------------------- idgen node
 async function startIdgenNode(name, listen) {
@@ -278,11 +239,9 @@ async function setPolicy(tids, policyArgs) {
 async function main() {
   const stalls = await stallProbe();
   const redis = await startRedis();
-  const tcpRedis = ['-p', String(redis.port)];
-  const unixRedis = ['-s', redis.sock];
-  const redisBefore = await redisRun('tcp', tcpRedis);
+  const redisBefore = await redisRun('tcp');
   const redisRssKib = rssKib(redis.proc.pid);
-  const uredisBefore = uds ? await redisRun('unix', unixRedis) : null;
+  const uredisBefore = uds ? await redisRun('unix') : null;
   // Redis stays up (idle) and is measured again after the idgen runs: on a
   // shared machine the two figures show how much the background moved.
 
@@ -328,8 +287,8 @@ async function main() {
     uhalfRate = halfOf(us);
     await bench('uhalf', unode, { ...paced, rate: uhalfRate });
   }
-  const redisAfter = await redisRun('tcp', tcpRedis);
-  const uredisAfter = uds ? await redisRun('unix', unixRedis) : null;
+  const redisAfter = await redisRun('tcp');
+  const uredisAfter = uds ? await redisRun('unix') : null;
   const loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
   // ------------------------------------------------------------------ report

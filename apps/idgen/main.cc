@@ -23,6 +23,7 @@ int Run(int argc, char** argv) {
   idgen::cli::AddGatewayCommand(app, &exit_code);
   idgen::cli::AddBenchCommand(app, &exit_code);
   idgen::cli::AddUpCommand(app, &exit_code);
+  idgen::cli::AddClientCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

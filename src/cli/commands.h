@@ -17,6 +17,8 @@ void AddServeCommand(CLI::App& app, int* exit_code);
 void AddGatewayCommand(CLI::App& app, int* exit_code);
 void AddBenchCommand(CLI::App& app, int* exit_code);
 void AddUpCommand(CLI::App& app, int* exit_code);
+// `idgen next` and `idgen info`: the CLI client (client_commands.cc).
+void AddClientCommands(CLI::App& app, int* exit_code);
 
 }  // namespace idgen::cli
 

@@ -98,7 +98,8 @@ void IdPool::OnFetched(const std::string& ns, const Launch& launch,
       Block b;
       b.ids = *std::move(fetched);
       b.fetched_at = clock_->MonotonicNow();
-      st.prefetchable = b.ids.scheme == "snowflake";
+      st.prefetchable =
+          b.ids.ids128.empty() && (b.ids.scheme == "snowflake" || b.ids.scheme == "segment");
       st.refill_paused = false;
       if (b.ids.size() > 0) {
         st.ready += b.ids.size();
@@ -167,7 +168,8 @@ void IdPool::Pump(const std::string& ns, Namespace& st, Actions& actions) {
   while (st.calls < options_.max_calls) {
     const uint64_t have = st.ready + st.requested;
     const bool for_waiters = st.wanted > have;
-    const bool refill = prefetch > 0 && have < st.wanted + prefetch / 2;
+    const uint64_t refill_at = options_.refill_at > 0 ? options_.refill_at : prefetch / 2;
+    const bool refill = prefetch > 0 && have < st.wanted + refill_at;
     if (!for_waiters && !refill) break;
     const uint64_t target = st.wanted + prefetch;
     uint64_t count = std::min<uint64_t>(target - std::min(target, have), st.cap);

@@ -14,9 +14,10 @@
 // one fetched batch: strictly increasing, fresh (fetched after the request
 // arrived or while it was being fetched for others).
 //
-// Prefetch (off by default, `prefetch` > 0): for snowflake namespaces the
-// pool also keeps up to `prefetch` IDs ready, refilled in the background
-// when fewer than half are left, so a request is answered without waiting
+// Prefetch (off by default, `prefetch` > 0): for namespaces of 64-bit
+// schemes (snowflake, segment) the pool also keeps up to `prefetch` IDs
+// ready, refilled in the background when fewer than `refill_at` (default:
+// half) are left, so a request is answered without waiting
 // for a fetch at all. The trade-off (docs/OPERATIONS.md): an ID may carry a
 // timestamp up to `max_age` older than the request.
 //
@@ -81,6 +82,7 @@ struct IdPoolOptions {
   bool coalesce = true;
   uint32_t cap = 1000;                        // most IDs one pooled fetch gets
   uint32_t prefetch = 0;                      // IDs kept ready per snowflake namespace; 0: off
+  uint32_t refill_at = 0;                     // refill when fewer are ready; 0: prefetch / 2
   absl::Duration max_age = absl::Seconds(1);  // older ready IDs are dropped
   int max_calls = 2;                          // pooled fetches in flight per namespace
   int max_waiting = 1024;                     // requests waiting at once

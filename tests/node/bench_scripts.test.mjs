@@ -8,7 +8,7 @@
 //     row and target line, checks every ID, and divides each row by the right
 //     Redis figure (the Unix-socket rows by Redis on a socket, all others, the
 //     unary row included, by Redis on TCP); TCP only prints no socket rows;
-//   - gateway_vs_nginx, tls_overhead, grpc_api_compare, tracing_overhead and core_bench end
+//   - gateway_vs_nginx, tls_overhead, client_vs_redis, grpc_api_compare, tracing_overhead and core_bench end
 //     with exit 0, a table with every row, and a JSON report whose ratios are
 //     the rows' figures over their peer's; who_stalls (with perf) reports;
 //   - every bad flag exits 2 naming the flag, before starting anything.
@@ -181,6 +181,24 @@ test('tls_overhead: each secured figure over its plaintext self, the gateway ove
   assert.match(r.stdout, /^node \(gRPC, client certificate\)\s+\d+/m);
 });
 
+test('client_vs_redis: Redis twice, the pool, paced pool, unary client beside the load generator', async (t) => {
+  const { r, report } = await runWithReport(t, 'client_vs_redis', ['--duration', '1', '--pool-threads', '2',
+    '--unary-concurrency', '8']);
+  const bar = Math.max(report.runs.redis1.rps, report.runs.redis2.rps);
+  assert.ok(bar > 0);
+  const pool = report.rows.find((x) => x.name.startsWith('IdPool::Next(), 2 threads'));
+  assert.ok(pool.ids_per_s > 0);
+  assert.ok(close(pool.ratio, pool.ids_per_s / bar), `${pool.ratio}`);
+  assert.ok(close(report.pool_vs_ceiling, report.runs.pool.ids_per_s / report.runs.ceiling.ids_per_s));
+  assert.ok(close(report.unary_vs_bench, report.runs.unary.ids_per_s / report.runs.benchUnary.ids_per_s));
+  for (const run of ['pool', 'paced', 'unary']) {
+    assert.equal(report.runs[run].duplicates, 0, run);
+    assert.equal(report.runs[run].errors, 0, run);
+  }
+  assert.match(r.stdout, /^target IdPool::Next\(\) >= 10x Redis INCR: [\d.]+x (MET|MISSED)$/m);
+  assert.match(r.stdout, /^target p99 of Next\(\) at half rate < 10 us: [\d.]+ us/m);
+});
+
 test('grpc_api_compare: one row per API in each cell, each divided by the first API of the cell', async (t) => {
   const { r, report } = await runWithReport(t, 'grpc_api_compare', [
     '--duration', '1', '--warmup', '0', '--rounds', '1', '--concurrency', '4',
@@ -249,6 +267,8 @@ test('bad flags exit 2 naming the flag, before anything starts', async () => {
     ['gateway_vs_nginx', ['--nginx', '/nonexistent/nginx'], /--nginx \/nonexistent\/nginx: not found/],
     ['tls_overhead', ['--handshake-seconds', '0'], /--handshake-seconds must be a whole number in 1\.\.600, not "0"/],
     ['tls_overhead', ['--nginx', '/nonexistent/nginx'], /--nginx \/nonexistent\/nginx: not found/],
+    ['client_vs_redis', ['--low-water', '20000'], /--low-water must not exceed --batch/],
+    ['client_vs_redis', ['--pool-threads', '0'], /--pool-threads must be a whole number in 1\.\.256, not "0"/],
     ['grpc_api_compare', ['--apis', 'callback,cqx'], /--apis must be callback, sync or cqN \(N = 1\.\.99\), not "cqx"/],
     ['grpc_api_compare', ['--modes', 'stream,bidi'], /--modes must be one of stream, unary, batch, not "bidi"/],
     ['grpc_api_compare', ['--concurrency', '4,,16'], /--concurrency must be whole numbers in 1\.\.10000, comma-separated, not ""/],

@@ -1,0 +1,55 @@
+// Copyright idgen authors.
+//
+// Connection: the calls a Client makes, as an interface, so that
+// applications can put a fake in its place in their tests
+// (idgen/client/testing/fake_connection.h) and the Client's argument checks,
+// pools and futures stay the same. MakeGrpcConnection is the real one: gRPC
+// channels to the nodes of ClientOptions::target.
+//
+// Every method is called with arguments the Client already checked. Sync
+// methods block for at most the call's deadline. NextIdsAsync calls `done`
+// exactly once, on a library thread (or the caller's, when it fails at
+// once); `done` must not block.
+//
+// Thread-safety: implementations must allow concurrent calls.
+#ifndef IDGEN_CLIENT_CONNECTION_H_
+#define IDGEN_CLIENT_CONNECTION_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "idgen/client/export.h"
+#include "idgen/client/options.h"
+#include "idgen/client/status.h"
+#include "idgen/client/types.h"
+
+namespace idgen::client {
+
+class IDGEN_CLIENT_API Connection {
+ public:
+  virtual ~Connection();
+
+  virtual StatusOr<uint64_t> NextId(const std::string& ns, const CallOptions& options) = 0;
+  virtual StatusOr<IdBlock> NextIds(const std::string& ns, uint32_t count,
+                                    const CallOptions& options) = 0;
+  virtual void NextIdsAsync(const std::string& ns, uint32_t count, const CallOptions& options,
+                            std::function<void(StatusOr<IdBlock>)> done) = 0;
+  virtual StatusOr<std::vector<Id128>> NextIds128(const std::string& ns, uint32_t count,
+                                                  const CallOptions& options) = 0;
+  virtual StatusOr<DecodedId> Decode(const std::string& ns, uint64_t id,
+                                     const CallOptions& options) = 0;
+  virtual StatusOr<NodeInfo> GetInfo(const CallOptions& options) = 0;
+};
+
+// Channels to `options.target` (connected lazily, on the first call).
+// INVALID_ARGUMENT naming the field for options out of range, an unknown
+// load-balancing policy or unusable TLS files.
+IDGEN_CLIENT_API StatusOr<std::shared_ptr<Connection>> MakeGrpcConnection(
+    const ClientOptions& options);
+
+}  // namespace idgen::client
+
+#endif  // IDGEN_CLIENT_CONNECTION_H_

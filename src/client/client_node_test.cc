@@ -1,0 +1,330 @@
+// Copyright idgen authors.
+//
+// The client library against real nodes: `idgen serve` processes from this
+// build on free loopback ports, started and stopped by pid. Every method,
+// round robin over three nodes, a node killed under load (no failed call,
+// no duplicate), a stopped node (DEADLINE_EXCEEDED), mutual TLS, and the
+// pool under 16 threads.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "idgen/client/client.h"
+
+extern char** environ;
+
+namespace idgen::client {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string MakeTempDir() {
+  std::string path = "/tmp/idgen-client-test-XXXXXX";
+  if (mkdtemp(path.data()) == nullptr) std::abort();
+  return path;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// One `idgen serve` child: stderr in a file, its gRPC port read from the
+// start-up line, SIGKILLed at the end if still there.
+class Node {
+ public:
+  Node(const std::string& state_dir, std::vector<std::string> extra) {
+    log_ = state_dir + "/node-" + std::to_string(counter_++) + ".log";
+    std::vector<std::string> args = {IDGEN_BINARY, "serve",       "--state-dir",    state_dir,
+                                     "--listen",   "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    const std::regex port_re("\"grpc\\.port\":(\\d+)");
+    for (int i = 0; i < 200 && pid_ > 0 && port_ == 0; ++i) {
+      std::smatch m;
+      const std::string text = ReadFile(log_);
+      if (std::regex_search(text, m, port_re)) port_ = std::stoi(m[1]);
+      if (port_ == 0) std::this_thread::sleep_for(50ms);
+    }
+  }
+  ~Node() { Kill(SIGKILL); }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string log() const { return ReadFile(log_); }
+  void Signal(int sig) const {
+    if (pid_ > 0) kill(pid_, sig);
+  }
+  void Kill(int sig) {
+    if (pid_ <= 0) return;
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  static inline int counter_ = 0;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string log_;
+};
+
+TEST(ClientOptionsTest, AreCheckedAndTheBadFieldNamed) {
+  auto bad = [](void (*edit)(ClientOptions&)) {
+    ClientOptions o;
+    edit(o);
+    return std::string(Client::Create(o).status().message());
+  };
+  EXPECT_NE(bad([](ClientOptions& o) { o.target.clear(); }).find("target"), std::string::npos);
+  EXPECT_NE(bad([](ClientOptions& o) { o.load_balancing = "random"; }).find("load_balancing"),
+            std::string::npos);
+  EXPECT_NE(
+      bad([](ClientOptions& o) { o.deadline = std::chrono::milliseconds(0); }).find("deadline"),
+      std::string::npos);
+  EXPECT_NE(bad([](ClientOptions& o) { o.max_attempts = 6; }).find("max_attempts"),
+            std::string::npos);
+  EXPECT_NE(bad([](ClientOptions& o) { o.channels = 0; }).find("channels"), std::string::npos);
+  EXPECT_NE(bad([](ClientOptions& o) {
+              o.keepalive_time = std::chrono::seconds(1);
+            }).find("keepalive_time"),
+            std::string::npos);
+  EXPECT_NE(
+      bad([](ClientOptions& o) { o.tls.ca_file = "/nonexistent/ca.pem"; }).find("tls.ca_file"),
+      std::string::npos);
+  EXPECT_NE(bad([](ClientOptions& o) { o.tls.cert_file = "x.pem"; }).find("tls.ca_file"),
+            std::string::npos);
+  EXPECT_TRUE(Client::Create(ClientOptions{}).ok());
+  EXPECT_EQ(StatusCodeName(static_cast<StatusCode>(42)), "CODE(42)");
+}
+
+class ClientNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    config_ = dir_ + "/namespaces.json";
+    std::ofstream(config_) << R"({"namespaces": [{"name": "default"}, {"name": "orders"},
+                                               {"name": "events", "scheme": "uuidv7"}]})";
+  }
+  void TearDown() override {
+    nodes_.clear();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  Node& StartNode(std::vector<std::string> extra = {}) {
+    extra.insert(extra.end(), {"--config", config_});
+    nodes_.push_back(std::make_unique<Node>(dir_, extra));
+    Node& n = *nodes_.back();
+    EXPECT_GT(n.port(), 0) << n.log();
+    return n;
+  }
+  Client MakeClient(ClientOptions o) {
+    StatusOr<Client> c = Client::Create(o);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return *c;
+  }
+
+  std::string dir_;
+  std::string config_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+};
+
+TEST_F(ClientNodeTest, EveryMethodAgainstOneNode) {
+  Node& node = StartNode();
+  Client client = MakeClient({.target = node.address()});
+  StatusOr<uint64_t> one = client.NextId("orders");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  StatusOr<std::vector<uint64_t>> many = client.NextIds("orders", 500);
+  ASSERT_TRUE(many.ok());
+  ASSERT_EQ(many->size(), 500u);
+  EXPECT_LT(*one, many->front());
+  for (size_t i = 1; i < many->size(); ++i) ASSERT_LT((*many)[i - 1], (*many)[i]);
+  StatusOr<std::vector<Id128>> wide = client.NextIds128("events", 3);
+  ASSERT_TRUE(wide.ok()) << wide.status().ToString();
+  EXPECT_LT((*wide)[0], (*wide)[1]);
+  EXPECT_EQ((*wide)[0][6] >> 4, 7) << "UUID version 7";
+  EXPECT_EQ(client.NextIds("events", 1).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(client.NextId("events").status().code(), StatusCode::kFailedPrecondition);
+  StatusOr<DecodedId> decoded = client.Decode("orders", *one);
+  ASSERT_TRUE(decoded.ok());
+  StatusOr<NodeInfo> info = client.GetInfo();
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->serving);
+  EXPECT_EQ(decoded->worker, static_cast<uint64_t>(info->worker_id));
+  EXPECT_NEAR(static_cast<double>(decoded->timestamp_ms),
+              static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count()),
+              60000.0);
+  EXPECT_EQ(info->namespaces.size(), 3u);
+  StatusOr<uint64_t> unknown = client.NextId("nope");
+  EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("nope"), std::string::npos);
+  std::future<StatusOr<std::vector<uint64_t>>> f = client.NextIdsFuture("orders", 10);
+  StatusOr<std::vector<uint64_t>> later = f.get();
+  ASSERT_TRUE(later.ok());
+  EXPECT_LT(many->back(), later->front());
+}
+
+TEST_F(ClientNodeTest, RoundRobinOverThreeNodesAndANodeKilledUnderLoad) {
+  Node& a = StartNode();
+  Node& b = StartNode();
+  Node& c = StartNode();
+  Client client = MakeClient(
+      {.target = "ipv4:" + a.address() + "," + b.address() + "," + c.address(), .deadline = 2s});
+  std::set<uint64_t> workers;
+  for (int i = 0; i < 30; ++i) {
+    StatusOr<NodeInfo> info = client.GetInfo();
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    workers.insert(static_cast<uint64_t>(info->worker_id));
+  }
+  EXPECT_EQ(workers.size(), 3u) << "round robin reached every node";
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0};
+  std::vector<std::vector<uint64_t>> got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100000 && !stop; ++i) {
+        StatusOr<std::vector<uint64_t>> ids = client.NextIds("orders", 10);
+        if (!ids.ok()) {
+          ++failed;
+          ADD_FAILURE() << ids.status().ToString();
+          continue;
+        }
+        got[t].insert(got[t].end(), ids->begin(), ids->end());
+      }
+    });
+  }
+  std::this_thread::sleep_for(500ms);
+  b.Kill(SIGKILL);
+  std::this_thread::sleep_for(1000ms);
+  stop = true;
+  for (auto& th : threads) th.join();
+  std::unordered_set<uint64_t> all;
+  size_t total = 0;
+  for (const auto& ids : got) {
+    all.insert(ids.begin(), ids.end());
+    total += ids.size();
+  }
+  EXPECT_EQ(all.size(), total) << "duplicate IDs";
+  EXPECT_GT(total, 1000u);
+  EXPECT_EQ(failed.load(), 0);
+}
+
+TEST_F(ClientNodeTest, AStoppedNodeIsDeadlineExceeded) {
+  Node& node = StartNode();
+  Client client = MakeClient({.target = node.address()});
+  ASSERT_TRUE(client.NextId().ok());
+  node.Signal(SIGSTOP);
+  const auto t0 = std::chrono::steady_clock::now();
+  StatusOr<uint64_t> r = client.NextId("", {.deadline = 300ms});
+  const auto took = std::chrono::steady_clock::now() - t0;
+  node.Signal(SIGCONT);
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+  EXPECT_LT(took, 3s);
+}
+
+TEST_F(ClientNodeTest, MutualTls) {
+  // A throwaway CA and leaves, made with the openssl command.
+  const std::string pki = dir_ + "/pki";
+  std::filesystem::create_directory(pki);
+  const std::string script = "set -e; cd " + pki + R"(
+    key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1.key 2>/dev/null; chmod 600 $1.key; }
+    key ca
+    openssl req -x509 -new -key ca.key -days 1 -subj /CN=ca -addext basicConstraints=critical,CA:TRUE -out ca.pem
+    for n in node client; do
+      key $n
+      openssl req -new -key $n.key -subj /CN=$n -out $n.csr
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > $n.ext
+      openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile $n.ext -out $n.pem 2>/dev/null
+    done)";
+  ASSERT_EQ(std::system(
+                ("bash -c '" + std::regex_replace(script, std::regex("'"), "'\\''") + "'").c_str()),
+            0);
+  Node& node = StartNode({"--tls-cert", pki + "/node.pem", "--tls-key", pki + "/node.key",
+                          "--tls-client-ca", pki + "/ca.pem"});
+  Client good = MakeClient({.target = node.address(),
+                            .tls = {.ca_file = pki + "/ca.pem",
+                                    .cert_file = pki + "/client.pem",
+                                    .key_file = pki + "/client.key"}});
+  StatusOr<uint64_t> id = good.NextId();
+  EXPECT_TRUE(id.ok()) << id.status().ToString();
+  Client no_cert = MakeClient(
+      {.target = node.address(), .max_attempts = 1, .tls = {.ca_file = pki + "/ca.pem"}});
+  EXPECT_EQ(no_cert.NextId().status().code(), StatusCode::kUnavailable);
+  Client plaintext = MakeClient({.target = node.address(), .max_attempts = 1});
+  EXPECT_EQ(plaintext.NextId().status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(ClientNodeTest, PoolSixteenThreadsUniqueAndIncreasing) {
+  Node& node = StartNode();
+  Client client = MakeClient({.target = node.address()});
+  StatusOr<IdPool> pool = client.Pool("orders", {.batch = 10000, .low_water = 5000});
+  ASSERT_TRUE(pool.ok());
+  constexpr int kThreads = 16;
+  constexpr int kEach = 1'000'000;
+  std::vector<std::vector<uint64_t>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      got[t].reserve(kEach);
+      for (int i = 0; i < kEach; ++i) {
+        StatusOr<uint64_t> id = pool->Next();
+        if (!id.ok()) {
+          ADD_FAILURE() << id.status().ToString();
+          return;
+        }
+        got[t].push_back(*id);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::vector<uint64_t> all;
+  all.reserve(size_t{kThreads} * kEach);
+  for (const auto& ids : got) {
+    for (size_t i = 1; i < ids.size(); ++i) ASSERT_LT(ids[i - 1], ids[i]);
+    all.insert(all.end(), ids.begin(), ids.end());
+  }
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end()) << "duplicate IDs";
+  EXPECT_EQ(all.size(), size_t{kThreads} * kEach);
+  const PoolStats stats = pool->Stats();
+  EXPECT_GE(stats.refills, all.size() / 10000);
+  EXPECT_LE(stats.refills, all.size() / 10000 + 3 + stats.dropped_stale / 10000);
+}
+
+}  // namespace
+}  // namespace idgen::client

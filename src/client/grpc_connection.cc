@@ -1,0 +1,309 @@
+// Copyright idgen authors.
+//
+// The gRPC Connection: `channels` channels to the target, each with the
+// retry policy and load balancing in its service config (gRFC A6: only
+// UNAVAILABLE retried), calls spread over them in turn.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "idgen/client/client.h"
+#include "idgen/client/connection.h"
+#include "idgen/v1/idgen.grpc.pb.h"
+#include "src/security/tls_client_config.h"
+
+namespace idgen::client {
+
+namespace {
+
+constexpr auto kMaxDeadline = std::chrono::hours(1);
+
+Status FromGrpc(const grpc::Status& s) {
+  return {static_cast<StatusCode>(s.error_code()), s.error_message()};
+}
+
+Status Invalid(const std::string& message) { return {StatusCode::kInvalidArgument, message}; }
+
+std::string Seconds(std::chrono::milliseconds ms) {
+  return absl::StrCat(static_cast<double>(ms.count()) / 1000.0, "s");
+}
+
+// The service config: load balancing, and the retry policy of every method.
+std::string ServiceConfig(const ClientOptions& o) {
+  std::string retry;
+  if (o.max_attempts > 1) {
+    retry =
+        absl::StrCat(R"(,"retryPolicy":{"maxAttempts":)", o.max_attempts, R"(,"initialBackoff":")",
+                     Seconds(o.initial_backoff), R"(","maxBackoff":")", Seconds(o.max_backoff),
+                     R"(","backoffMultiplier":2,"retryableStatusCodes":["UNAVAILABLE"]})");
+  }
+  return absl::StrCat(R"({"loadBalancingConfig":[{")", o.load_balancing,
+                      R"(":{}}],"methodConfig":[{"name":[{"service":"idgen.v1.IdGenerator"}])",
+                      retry, "}]}");
+}
+
+Status CheckOptions(const ClientOptions& o) {
+  if (o.target.empty()) return Invalid("target: empty (e.g. \"dns:///localhost:50051\")");
+  if (o.load_balancing != "round_robin" && o.load_balancing != "pick_first") {
+    return Invalid("load_balancing: \"" + o.load_balancing + "\" is not round_robin or pick_first");
+  }
+  if (o.deadline.count() <= 0 || o.deadline > kMaxDeadline) {
+    return Invalid("deadline: " + std::to_string(o.deadline.count()) + " ms is not in 1 ms..1 h");
+  }
+  if (o.max_attempts < 1 || o.max_attempts > 5) {
+    return Invalid("max_attempts: " + std::to_string(o.max_attempts) + " is not in 1..5");
+  }
+  if (o.initial_backoff.count() <= 0 || o.max_backoff < o.initial_backoff ||
+      o.max_backoff > kMaxDeadline) {
+    return Invalid("initial_backoff and max_backoff: need 0 < initial <= max <= 1 h");
+  }
+  if (o.keepalive_time.count() != 0 && o.keepalive_time < std::chrono::seconds(10)) {
+    return Invalid("keepalive_time: " + std::to_string(o.keepalive_time.count()) +
+                   " ms is under the nodes' 10 s minimum (0 turns keepalive off)");
+  }
+  if (o.channels < 1 || o.channels > 64) {
+    return Invalid("channels: " + std::to_string(o.channels) + " is not in 1..64");
+  }
+  return {};
+}
+
+security::TlsClientConfig TlsConfig(const TlsOptions& t) {
+  security::TlsClientConfig c;
+  c.ca_file = t.ca_file;
+  c.cert_file = t.cert_file;
+  c.key_file = t.key_file;
+  c.server_name = t.server_name;
+  c.check_key_permissions = t.check_key_permissions;
+  return c;
+}
+
+// Runs one call on gRPC's callback API and waits for it: with many calling
+// threads about twice the rate of the blocking API, whose every call polls
+// a completion queue of its own. `start` begins the call with the callback.
+template <typename Start>
+grpc::Status Await(Start start) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status result;
+  start([&](grpc::Status status) {
+    std::lock_guard<std::mutex> lock(mu);
+    result = std::move(status);
+    done = true;
+    cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+  return result;
+}
+
+class GrpcConnection final : public Connection {
+ public:
+  explicit GrpcConnection(const ClientOptions& o) : deadline_(o.deadline) {
+    const security::TlsClientConfig tls = TlsConfig(o.tls);
+    for (int i = 0; i < o.channels; ++i) {
+      grpc::ChannelArguments args;
+      args.SetServiceConfigJSON(ServiceConfig(o));
+      // Each channel its own connections, so `channels` spreads the calls.
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      if (o.keepalive_time.count() > 0) {
+        args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(o.keepalive_time.count()));
+        args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+      }
+      args.SetUserAgentPrefix(o.user_agent.empty() ? "idgen-client-cpp"
+                                                   : o.user_agent + " idgen-client-cpp");
+      security::ApplyServerName(tls, &args);
+      stubs_.push_back(v1::IdGenerator::NewStub(
+          grpc::CreateCustomChannel(o.target, security::GrpcChannelCredentials(tls), args)));
+    }
+  }
+
+  StatusOr<uint64_t> NextId(const std::string& ns, const CallOptions& options) override {
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, options);
+    v1::NextIdRequest req;
+    req.set_namespace_(ns);
+    v1::NextIdResponse resp;
+    grpc::Status s =
+        Await([&](auto done) { Stub().async()->NextId(&ctx, &req, &resp, std::move(done)); });
+    if (!s.ok()) return FromGrpc(s);
+    if (!resp.id128().empty()) {
+      return Status(StatusCode::kFailedPrecondition, "namespace \"" + resp.namespace_() +
+                                                         "\" has 128-bit IDs (" + resp.scheme() +
+                                                         "): use NextIds128");
+    }
+    return resp.id();
+  }
+
+  StatusOr<IdBlock> NextIds(const std::string& ns, uint32_t count,
+                            const CallOptions& options) override {
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, options);
+    v1::NextIdsRequest req;
+    req.set_namespace_(ns);
+    req.set_count(count);
+    v1::NextIdsResponse resp;
+    grpc::Status s =
+        Await([&](auto done) { Stub().async()->NextIds(&ctx, &req, &resp, std::move(done)); });
+    if (!s.ok()) return FromGrpc(s);
+    return ToBlock(resp);
+  }
+
+  void NextIdsAsync(const std::string& ns, uint32_t count, const CallOptions& options,
+                    std::function<void(StatusOr<IdBlock>)> done) override {
+    struct Call {
+      grpc::ClientContext ctx;
+      v1::NextIdsRequest req;
+      v1::NextIdsResponse resp;
+      std::function<void(StatusOr<IdBlock>)> done;
+    };
+    auto* call = new Call();  // deleted by the callback, which gRPC always runs
+    SetDeadline(call->ctx, options);
+    call->req.set_namespace_(ns);
+    call->req.set_count(count);
+    call->done = std::move(done);
+    Stub().async()->NextIds(&call->ctx, &call->req, &call->resp, [call](grpc::Status s) {
+      std::unique_ptr<Call> owned(call);
+      if (!s.ok()) {
+        owned->done(FromGrpc(s));
+      } else {
+        owned->done(ToBlock(owned->resp));
+      }
+    });
+  }
+
+  StatusOr<std::vector<Id128>> NextIds128(const std::string& ns, uint32_t count,
+                                          const CallOptions& options) override {
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, options);
+    v1::NextIdsRequest req;
+    req.set_namespace_(ns);
+    req.set_count(count);
+    v1::NextIdsResponse resp;
+    grpc::Status s =
+        Await([&](auto done) { Stub().async()->NextIds(&ctx, &req, &resp, std::move(done)); });
+    if (!s.ok()) return FromGrpc(s);
+    if (resp.ids128_size() == 0 && resp.ids_size() > 0) {
+      return Status(StatusCode::kFailedPrecondition, "namespace \"" + resp.namespace_() +
+                                                         "\" has 64-bit IDs (" + resp.scheme() +
+                                                         "): use NextIds");
+    }
+    std::vector<Id128> out;
+    out.reserve(static_cast<size_t>(resp.ids128_size()));
+    for (const std::string& bytes : resp.ids128()) {
+      if (bytes.size() != 16) {
+        return Status(StatusCode::kInternal,
+                      "the node sent a 128-bit ID of " + std::to_string(bytes.size()) + " bytes");
+      }
+      Id128 id{};
+      for (size_t i = 0; i < 16; ++i) id[i] = static_cast<uint8_t>(bytes[i]);
+      out.push_back(id);
+    }
+    return out;
+  }
+
+  StatusOr<DecodedId> Decode(const std::string& ns, uint64_t id,
+                             const CallOptions& options) override {
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, options);
+    v1::DecodeRequest req;
+    req.set_namespace_(ns);
+    req.set_id(id);
+    v1::DecodeResponse resp;
+    grpc::Status s =
+        Await([&](auto done) { Stub().async()->Decode(&ctx, &req, &resp, std::move(done)); });
+    if (!s.ok()) return FromGrpc(s);
+    DecodedId d;
+    d.timestamp_ms = resp.timestamp_ms();
+    d.worker = resp.worker();
+    d.sequence = resp.sequence();
+    d.tick = resp.tick();
+    return d;
+  }
+
+  StatusOr<NodeInfo> GetInfo(const CallOptions& options) override {
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, options);
+    v1::GetInfoRequest req;
+    v1::GetInfoResponse resp;
+    grpc::Status s =
+        Await([&](auto done) { Stub().async()->GetInfo(&ctx, &req, &resp, std::move(done)); });
+    if (!s.ok()) return FromGrpc(s);
+    NodeInfo info;
+    info.node = resp.node();
+    info.worker_id = resp.worker_id();
+    info.serving = resp.serving();
+    info.not_serving_reason = resp.not_serving_reason();
+    info.version = resp.version();
+    for (const v1::NamespaceInfo& n : resp.namespaces()) {
+      info.namespaces.push_back({n.name(), n.scheme(), n.max_batch()});
+    }
+    return info;
+  }
+
+ private:
+  static IdBlock ToBlock(v1::NextIdsResponse& resp) {
+    IdBlock block;
+    block.ns = resp.namespace_();
+    block.scheme = resp.scheme();
+    block.ids.assign(resp.ids().begin(), resp.ids().end());
+    return block;
+  }
+
+  void SetDeadline(grpc::ClientContext& ctx, const CallOptions& options) const {
+    const std::chrono::milliseconds d = options.deadline.count() > 0 ? options.deadline : deadline_;
+    ctx.set_deadline(std::chrono::system_clock::now() + d);
+  }
+
+  v1::IdGenerator::Stub& Stub() {
+    const size_t i = next_.fetch_add(1, std::memory_order_relaxed) % stubs_.size();
+    return *stubs_[i];
+  }
+
+  const std::chrono::milliseconds deadline_;
+  std::vector<std::unique_ptr<v1::IdGenerator::Stub>> stubs_;
+  std::atomic<size_t> next_{0};
+};
+
+}  // namespace
+
+StatusOr<std::shared_ptr<Connection>> MakeGrpcConnection(const ClientOptions& options) {
+  if (Status s = CheckOptions(options); !s.ok()) return s;
+  absl::Status tls = security::CheckTlsClientConfig(TlsConfig(options.tls), absl::Now(), "tls.");
+  if (!tls.ok()) {
+    // The check names flags ("tls.ca"); here they are fields of TlsOptions.
+    std::string message(tls.message());
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"tls.ca", "tls.ca_file"},
+                                   {"tls.cert", "tls.cert_file"},
+                                   {"tls.key", "tls.key_file"},
+                                   {"tls.server-name", "tls.server_name"}}) {
+      for (size_t at = message.find(from); at != std::string::npos;
+           at = message.find(from, at + to.size())) {
+        const char after = at + from.size() < message.size() ? message[at + from.size()] : ' ';
+        if (after == '_') continue;  // already renamed
+        message.replace(at, from.size(), to);
+      }
+    }
+    return Invalid(message);
+  }
+  return std::shared_ptr<Connection>(std::make_shared<GrpcConnection>(options));
+}
+
+// Here rather than in client.cc, so that the rest of the library builds
+// without gRPC (the sanitizer builds test it that way).
+StatusOr<Client> Client::Create(const ClientOptions& options) {
+  StatusOr<std::shared_ptr<Connection>> connection = MakeGrpcConnection(options);
+  if (!connection.ok()) return connection.status();
+  return Client(*std::move(connection));
+}
+
+}  // namespace idgen::client
