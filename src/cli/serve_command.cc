@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "src/cli/commands.h"
 #include "src/cli/flag_checks.h"
+#include "src/cli/segment_stores.h"
 #include "src/cli/tls_flags.h"
 #include "src/config/endpoint.h"
 #include "src/config/host_port.h"
@@ -248,6 +249,12 @@ int RunServe(const ServeArgs& a) {
   if (!leases.ok()) {
     std::cerr << "idgen serve: " << leases.status().message() << "\n";
     return leases.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  absl::StatusOr<std::unique_ptr<SegmentStores>> segment_stores = OpenSegmentStores(
+      a.state_dir, dynamic_cast<coord::EtcdLeaseProvider*>(leases->get()), &options);
+  if (!segment_stores.ok()) {
+    std::cerr << "idgen serve: " << segment_stores.status().message() << "\n";
+    return 1;
   }
   absl::StatusOr<std::unique_ptr<server::Node>> node =
       server::Node::Create(options, leases->get(), SystemClock::Get());

@@ -244,6 +244,12 @@ SegmentBuffer::Stats SegmentBuffer::stats() const {
   s.step = step_;
   s.buffered = Buffered();
   s.exhausted = exhausted_;
+  if (current_.size() > 0) {
+    s.next_id = current_.first;
+  } else if (next_.has_value()) {
+    s.next_id = next_->first;
+  }
+  s.store_error = std::string(last_error_.message());
   return s;
 }
 

@@ -79,7 +79,9 @@ class SegmentBuffer {
     uint64_t empty_waits = 0;    // Take() calls that found too few IDs buffered
     uint64_t step = 0;           // step of the next lease
     uint64_t buffered = 0;       // IDs leased and not yet handed out
+    uint64_t next_id = 0;        // the next ID handed out; 0 while none is buffered
     bool exhausted = false;      // the counter reached max_value
+    std::string store_error;     // the last lease's error while leases fail
   };
 
   // INVALID_ARGUMENT for options outside the ranges of the namespace config
