@@ -85,45 +85,54 @@ void SegmentBuffer::Install(SegmentRange r) {
 }
 
 void SegmentBuffer::LoaderLoop() {
-  idgen::MutexLock lock(&mu_);
-  while (!closing_) {
-    if (!NeedLoad()) {
-      (void)cv_.WaitFor(absl::Milliseconds(200));
-      continue;
+  for (;;) {
+    uint64_t step = 0;
+    absl::Duration started;
+    {
+      idgen::MutexLock lock(&mu_);
+      for (;;) {
+        if (closing_) return;
+        if (!NeedLoad()) {
+          (void)cv_.WaitFor(absl::Milliseconds(200));
+          continue;
+        }
+        started = clock_->MonotonicNow();
+        if (started < retry_at_) {
+          (void)cv_.WaitFor(std::min(retry_at_ - started, kSlice));
+          continue;
+        }
+        break;
+      }
+      // Leaf keeps the configured step for the first two leases: the second
+      // follows the first at once, which says nothing about traffic.
+      if (last_lease_at_.has_value() && stats_.leases_ok >= 2) {
+        step_ = AdaptStep(step_, started - *last_lease_at_, policy_);
+      }
+      step = step_;
+      loading_ = true;
     }
-    const absl::Duration now = clock_->MonotonicNow();
-    if (now < retry_at_) {
-      (void)cv_.WaitFor(std::min(retry_at_ - now, kSlice));
-      continue;
-    }
-    // Leaf keeps the configured step for the first two leases: the second
-    // follows the first at once, which says nothing about traffic.
-    if (last_lease_at_.has_value() && stats_.leases_ok >= 2) {
-      step_ = AdaptStep(step_, now - *last_lease_at_, policy_);
-    }
-    const uint64_t step = step_;
-    loading_ = true;
-    mu_.Unlock();
     absl::StatusOr<SegmentRange> r =
         store_->Lease(options_.counter, options_.start, step, options_.max_value);
-    const absl::Duration elapsed = clock_->MonotonicNow() - now;
     if (options_.observe_lease) {
-      options_.observe_lease(elapsed, r.ok() || absl::IsFailedPrecondition(r.status()));
+      options_.observe_lease(clock_->MonotonicNow() - started,
+                             r.ok() || absl::IsFailedPrecondition(r.status()));
     }
-    mu_.Lock();
-    loading_ = false;
-    if (r.ok()) {
-      Install(*r);
-      last_lease_at_ = now;
-      last_error_ = absl::OkStatus();
-      backoff_.Reset();
-      ++stats_.leases_ok;
-    } else if (absl::IsFailedPrecondition(r.status())) {
-      exhausted_ = true;
-    } else {
-      last_error_ = r.status();
-      retry_at_ = clock_->MonotonicNow() + backoff_.NextDelay();
-      ++stats_.leases_failed;
+    {
+      idgen::MutexLock lock(&mu_);
+      loading_ = false;
+      if (r.ok()) {
+        Install(*r);
+        last_lease_at_ = started;
+        last_error_ = absl::OkStatus();
+        backoff_.Reset();
+        ++stats_.leases_ok;
+      } else if (absl::IsFailedPrecondition(r.status())) {
+        exhausted_ = true;
+      } else {
+        last_error_ = r.status();
+        retry_at_ = clock_->MonotonicNow() + backoff_.NextDelay();
+        ++stats_.leases_failed;
+      }
     }
     cv_.SignalAll();
   }

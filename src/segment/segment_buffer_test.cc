@@ -48,6 +48,7 @@ TEST_F(SegmentBufferTest, HandsOutDenseIncreasingIdsAcrossSegments) {
   auto b = Make({.step = 10});
   std::vector<uint64_t> ids = TakeN(*b, 25);
   for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], i + 1);
+  EXPECT_EQ(b->stats().next_id, 26u);
   EXPECT_EQ(*b->TakeOne(), 26u);
 }
 
