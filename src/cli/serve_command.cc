@@ -315,7 +315,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--state-dir", args->state_dir,
                   "Directory for worker-id locks and time reservations (embedded "
-                  "coordination; unused with --etcd)")
+                  "coordination; unused with --etcd) and segments.db (segment namespaces "
+                  "on SQLite)")
       ->envname("IDGEN_STATE_DIR")
       ->capture_default_str();
   cmd->add_option("--worker-id", args->worker_id, "Claim this worker id (fails if taken)")

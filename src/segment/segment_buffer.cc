@@ -149,17 +149,21 @@ absl::Status SegmentBuffer::EmptyError(absl::Duration deadline) const {
                      options_.max_value, "; no more IDs (raise max_value or use a new namespace)"));
   }
   const absl::Duration now = clock_->MonotonicNow();
-  if (!loading_ && !last_error_.ok() && now < retry_at_) {
+  if (!last_error_.ok()) {
+    // The store is failing: answer at once rather than hold the caller's
+    // thread (a gRPC queue thread) for a lease that will probably fail too.
+    const absl::Duration wait = retry_at_ - now;
     return absl::UnavailableError(
         absl::StrCat("segment namespace ", options_.counter, ": no IDs buffered and the ",
-                     store_name_, " store cannot lease (", last_error_.message(), "); retrying in ",
-                     absl::ToInt64Milliseconds(retry_at_ - now), " ms"));
+                     store_name_, " store cannot lease (", last_error_.message(), "); ",
+                     loading_ || wait <= absl::ZeroDuration()
+                         ? std::string("retrying now")
+                         : absl::StrCat("retrying in ", absl::ToInt64Milliseconds(wait), " ms")));
   }
   if (now >= deadline) {
-    return absl::UnavailableError(absl::StrCat(
-        "segment namespace ", options_.counter, ": no IDs buffered; the ", store_name_,
-        " store did not answer within ", absl::FormatDuration(options_.wait_timeout),
-        last_error_.ok() ? "" : absl::StrCat(" (last error: ", last_error_.message(), ")")));
+    return absl::UnavailableError(
+        absl::StrCat("segment namespace ", options_.counter, ": no IDs buffered; the ", store_name_,
+                     " store did not answer within ", absl::FormatDuration(options_.wait_timeout)));
   }
   return absl::OkStatus();
 }

@@ -15,9 +15,13 @@
 //   * Nothing above max_value is ever handed out: at the end, Take() answers
 //     FAILED_PRECONDITION.
 //   * Store down: the buffered IDs are still served; once they are gone,
-//     Take() answers UNAVAILABLE naming the store and its error, while the
-//     loader retries with exponential backoff and jitter (segment_pacing.h).
+//     Take() answers UNAVAILABLE naming the store and its error, at once
+//     (it never blocks its caller on a failing store), while the loader
+//     retries with exponential backoff and jitter (segment_pacing.h).
 //     Serving resumes by itself when a lease succeeds again.
+//   * An empty buffer with a healthy store (the first lease, or a batch
+//     larger than what is buffered) makes Take() wait for the lease in
+//     flight, at most wait_timeout.
 //   * Step: adapted at each lease to how long the previous segment lasted
 //     (AdaptStep), between `step` and `max_step`.
 //   * Close() (clean shutdown) gives the unused IDs back to the store when no
@@ -65,8 +69,9 @@ struct SegmentBufferOptions {
   absl::Duration shrink_above = absl::Minutes(20);  // see StepPolicy
   absl::Duration backoff_min = absl::Milliseconds(50);
   absl::Duration backoff_max = absl::Seconds(5);
-  // How long Take() waits for a lease in flight when the buffer is empty.
-  absl::Duration wait_timeout = absl::Seconds(3);
+  // How long Take() waits for a lease in flight when the buffer is empty and
+  // the store was answering (while it fails, Take() does not wait at all).
+  absl::Duration wait_timeout = absl::Seconds(1);
   // Told of every lease attempt (metrics); thread-safe and quick.
   std::function<void(absl::Duration elapsed, bool ok)> observe_lease;
 };

@@ -101,6 +101,26 @@ TEST_F(SegmentBufferTest, ServesBufferedIdsThroughAnOutageThenUnavailableThenRec
   EXPECT_EQ(*b->TakeOne(), 21u);
 }
 
+TEST_F(SegmentBufferTest, NeverHoldsACallerWhileTheStoreIsFailing) {
+  store_.SetDown(true);
+  // wait_timeout 0: a caller that waited would get "did not answer within".
+  auto b = Make({.backoff_min = absl::Milliseconds(10),
+                 .backoff_max = absl::Milliseconds(10),
+                 .wait_timeout = absl::ZeroDuration()});
+  ASSERT_TRUE(WaitUntil([&] { return b->stats().leases_failed == 1; }));
+  store_.SetBlocked(true);  // the retry hangs in the store
+  clock_.Advance(absl::Milliseconds(10));
+  ASSERT_TRUE(WaitUntil([&] { return store_.lease_calls() == 2; }));
+  absl::StatusOr<uint64_t> r = b->TakeOne();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("cannot lease (scripted store is down); retrying now"));
+  store_.SetDown(false);
+  store_.SetBlocked(false);
+  ASSERT_TRUE(WaitUntil([&] { return b->stats().buffered > 0; }));
+  EXPECT_EQ(*b->TakeOne(), 1u);
+}
+
 TEST_F(SegmentBufferTest, BacksOffBetweenFailedLeases) {
   store_.SetDown(true);
   auto b = Make({.backoff_min = absl::Seconds(1), .backoff_max = absl::Seconds(8)});
