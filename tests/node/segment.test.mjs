@@ -5,6 +5,8 @@
 // seconds and checks the promises: no ID twice, IDs from one node (as one
 // client sees them) strictly increasing, and after a clean stop of every node
 // few IDs skipped (density). Then the store outage and max_value.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -197,6 +199,46 @@ test('etcd stopped: buffered IDs are served, then UNAVAILABLE with the reason; r
   }, { polls: 100, what: 'segment IDs again after etcd returned' });
   assert.ok(BigInt(back.ids[0]) > last);
   assert.equal(node.exit, undefined, 'the node kept running');
+});
+
+test('sqlite locked by another process: buffered IDs served, then REST 503 with the reason; recovery', async (t) => {
+  const dir = tempDir(t, 'idgen-segment-lock-');
+  const config = writeJson(dir, 'namespaces.json', {
+    namespaces: [{ name: 'default' }, { name: 'orders', scheme: 'segment', step: 100, max_step: 100, load_at: 0.5 }],
+  });
+  const stateDir = tempDir(t, 'idgen-segment-lock-state-');
+  const node = await startNode(t, { stateDir, args: ['--config', config] });
+  const gw = await startGateway(t, { backends: [node.address] });
+  const take = () => request(gw.port, 'GET', '/v1/ids?namespace=orders&count=50');
+  const orders = async () => (await node.info()).namespaces.find((n) => n.name === 'orders').segment;
+  assert.deepEqual((await take()).json.ids.slice(0, 2), ['1', '2']);
+  await waitUntil(async () => Number((await orders()).buffered) === 150, { what: 'second segment leased' });
+
+  // Another process holds the write lock: every lease now fails (busy).
+  const locker = spawn('sqlite3', [path.join(stateDir, 'segments.db')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => locker.kill('SIGKILL'));
+  let out = '';
+  locker.stdout.on('data', (d) => (out += d));
+  locker.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+  await waitUntil(() => out.includes('locked'), { pollMs: 50, what: 'sqlite3 holding the lock' });
+
+  const served = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await take();
+    assert.equal(r.status, 200, r.body);
+    served.push(...r.json.ids);
+  }
+  assert.equal(served.at(-1), '200', 'every buffered ID');
+  await waitUntil(async () => (await orders()).store_error !== '', { what: 'a failed lease' });
+  const refused = await take();
+  assertProblem(refused, 503, undefined, /orders: no IDs buffered and the sqlite store cannot lease \(.*locked/);
+
+  locker.stdin.end('COMMIT;\n');
+  const back = await waitUntil(async () => {
+    const r = await take();
+    return r.status === 200 && r.json;
+  }, { what: 'IDs again once the lock is gone' });
+  assert.equal(back.ids[0], '201');
 });
 
 test('API: NextId, NextIds, StreamIds and REST serve segment IDs; max_value; decode; metrics; bad config', async (t) => {
