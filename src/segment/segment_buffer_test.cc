@@ -234,7 +234,7 @@ TEST_F(SegmentBufferTest, StopsExactlyAtMaxValue) {
 }
 
 TEST_F(SegmentBufferTest, CreateRefusesBadOptions) {
-  for (SegmentBufferOptions o :
+  for (const SegmentBufferOptions& o :
        {SegmentBufferOptions{.counter = "x", .load_at = 1.0},
         SegmentBufferOptions{.counter = "x", .step = 0},
         SegmentBufferOptions{.counter = "x", .step = 10, .max_step = 5},
