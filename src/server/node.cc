@@ -227,19 +227,22 @@ absl::Status Node::Ready() const {
 void Node::FillInfo(v1::GetInfoResponse* info) const {
   info->set_node(options_.node_name);
   std::shared_ptr<WorkerClaim> claim = claim_.load();
+  // In config order: segment namespaces from the node, the others from the
+  // claim, or just their config while the node holds no worker id.
+  for (const NamespaceConfig& nc : options_.config.namespaces) {
+    v1::NamespaceInfo* ni = info->add_namespaces();
+    IdNamespace* ns = claim != nullptr ? claim->Find(nc.name) : nullptr;
+    if (auto seg = segments_by_name_.find(nc.name); seg != segments_by_name_.end()) {
+      seg->second->FillInfo(ni);
+    } else if (ns != nullptr) {
+      ns->FillInfo(ni);
+    } else {
+      FillNamespaceConfigInfo(nc, ni);
+    }
+  }
   v1::LeaseInfo* li = info->mutable_lease();
   if (claim != nullptr) {
     info->set_worker_id(claim->lease().Held() ? claim->worker_id() : -1);
-    for (const NamespaceConfig& nc : options_.config.namespaces) {
-      v1::NamespaceInfo* ni = info->add_namespaces();
-      if (auto seg = segments_by_name_.find(nc.name); seg != segments_by_name_.end()) {
-        seg->second->FillInfo(ni);
-      } else if (IdNamespace* ns = claim->Find(nc.name); ns != nullptr) {
-        ns->FillInfo(ni);
-      } else {
-        FillNamespaceConfigInfo(nc, ni);
-      }
-    }
     info->set_reserved_until_ms(claim->reserved_until_ms());
     const coord::LeaseStatus ls = claim->lease().Status();
     li->set_backend(ls.backend);
@@ -249,14 +252,6 @@ void Node::FillInfo(v1::GetInfoResponse* info) const {
     li->set_detail(ls.detail);
   } else {
     info->set_worker_id(-1);
-    for (const NamespaceConfig& nc : options_.config.namespaces) {
-      v1::NamespaceInfo* ni = info->add_namespaces();
-      if (auto seg = segments_by_name_.find(nc.name); seg != segments_by_name_.end()) {
-        seg->second->FillInfo(ni);
-      } else {
-        FillNamespaceConfigInfo(nc, ni);
-      }
-    }
     idgen::MutexLock lock(&mu_);
     li->set_backend(backend_);
     li->set_state("acquiring");
