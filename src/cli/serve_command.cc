@@ -21,6 +21,7 @@
 #include "src/cli/etcd_flags.h"
 #include "src/cli/exposure.h"
 #include "src/cli/flag_checks.h"
+#include "src/cli/segment_stores.h"
 #include "src/cli/tls_flags.h"
 #include "src/config/endpoint.h"
 #include "src/config/host_port.h"
@@ -298,6 +299,12 @@ int RunServe(const ServeArgs& a) {
     std::cerr << "idgen serve: " << leases.status().message() << "\n";
     return leases.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
+  absl::StatusOr<std::unique_ptr<SegmentStores>> segment_stores = OpenSegmentStores(
+      a.state_dir, dynamic_cast<coord::EtcdLeaseProvider*>(leases->get()), &options);
+  if (!segment_stores.ok()) {
+    std::cerr << "idgen serve: " << segment_stores.status().message() << "\n";
+    return 1;
+  }
   absl::StatusOr<std::unique_ptr<server::Node>> node =
       server::Node::Create(options, leases->get(), SystemClock::Get());
   if (!node.ok()) {
@@ -360,7 +367,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--state-dir", args->state_dir,
                   "Directory for worker-id locks and time reservations (embedded "
-                  "coordination; unused with --etcd)")
+                  "coordination; unused with --etcd) and segments.db (segment namespaces "
+                  "on SQLite)")
       ->envname("IDGEN_STATE_DIR")
       ->capture_default_str();
   cmd->add_option("--worker-id", args->worker_id, "Claim this worker id (fails if taken)")

@@ -97,6 +97,11 @@ class EtcdLeaseProvider final : public LeaseProvider {
   std::string WorkerKey(int64_t id) const;
   std::string ReservationKey(int64_t id) const;
 
+  // The provider's etcd client, for other state of the node kept in etcd
+  // (segment counters): one connection set per node.
+  std::shared_ptr<EtcdClient> client() const { return client_; }
+  const std::string& cluster() const { return options_.cluster; }
+
   absl::Duration ttl() const { return options_.ttl; }
   absl::Duration safety_margin() const { return options_.safety_margin; }
 

@@ -41,6 +41,9 @@ absl::StatusOr<std::unique_ptr<IdNamespace>> IdNamespace::Create(
     case Scheme::kUlid:
       ns->ulid_ = std::make_unique<UlidGenerator>(clock, random);
       break;
+    case Scheme::kSegment:
+      return absl::InternalError(absl::StrCat(
+          "namespace ", config.name, " is a segment namespace; the node serves it itself"));
   }
   return ns;
 }
@@ -96,6 +99,12 @@ absl::Status IdNamespace::Decode(const v1::DecodeRequest& request, v1::DecodeRes
 
 absl::Status DecodeId(const NamespaceConfig& config, const v1::DecodeRequest& request,
                       v1::DecodeResponse* out) {
+  if (config.scheme == Scheme::kSegment) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "namespace ", config.name,
+        " issues segment IDs: plain counter values that carry no time, worker or sequence, "
+        "so there is nothing to decode"));
+  }
   if (config.scheme == Scheme::kSnowflake) {
     if (!request.id128().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -37,22 +37,36 @@ absl::StatusOr<const NamespaceConfig*> IdService::Find(const std::string& name) 
   return it->second;
 }
 
-absl::StatusOr<IdNamespace*> IdService::Resolve(const std::string& name,
+absl::StatusOr<IdNamespace*> IdService::Resolve(const NamespaceConfig& config,
                                                 std::shared_ptr<WorkerClaim>* hold) const {
-  IDGEN_ASSIGN_OR_RETURN(const NamespaceConfig* config, Find(name));
   IDGEN_ASSIGN_OR_RETURN(std::shared_ptr<WorkerClaim> claim, claims_());
   *hold = std::move(claim);
-  IdNamespace* ns = (*hold)->Find(config->name);
+  IdNamespace* ns = (*hold)->Find(config.name);
   if (ns == nullptr) return absl::InternalError("claim lacks a configured namespace");
   return ns;
 }
 
+absl::StatusOr<SegmentNamespace*> IdService::ResolveSegment(const NamespaceConfig& config) const {
+  if (!segments_) {
+    return absl::UnavailableError(
+        absl::StrCat("segment namespace ", config.name, " is not served by this node"));
+  }
+  return segments_(config.name);
+}
+
 absl::Status IdService::Issue(const v1::NextIdsRequest& request,
                               v1::NextIdsResponse* response) const {
+  IDGEN_ASSIGN_OR_RETURN(const NamespaceConfig* config, Find(request.namespace_()));
+  absl::Status s;
   std::shared_ptr<WorkerClaim> hold;
-  IDGEN_ASSIGN_OR_RETURN(IdNamespace * ns, Resolve(request.namespace_(), &hold));
-  absl::Status s = ns->Next(request.count(), response);
-  if (s.ok()) Count(ns->name(), request.count());
+  if (config->scheme == Scheme::kSegment) {
+    IDGEN_ASSIGN_OR_RETURN(SegmentNamespace * seg, ResolveSegment(*config));
+    s = seg->Next(request.count(), response);
+  } else {
+    IDGEN_ASSIGN_OR_RETURN(IdNamespace * ns, Resolve(*config, &hold));
+    s = ns->Next(request.count(), response);
+  }
+  if (s.ok()) Count(config->name, request.count());
   return s;
 }
 
@@ -66,10 +80,17 @@ void IdService::Count(const std::string& name, uint32_t n) const {
 
 absl::Status IdService::IssueOne(const v1::NextIdRequest& request,
                                  v1::NextIdResponse* response) const {
+  IDGEN_ASSIGN_OR_RETURN(const NamespaceConfig* config, Find(request.namespace_()));
+  absl::Status s;
   std::shared_ptr<WorkerClaim> hold;
-  IDGEN_ASSIGN_OR_RETURN(IdNamespace * ns, Resolve(request.namespace_(), &hold));
-  absl::Status s = ns->NextOne(response);
-  if (s.ok()) Count(ns->name(), 1);
+  if (config->scheme == Scheme::kSegment) {
+    IDGEN_ASSIGN_OR_RETURN(SegmentNamespace * seg, ResolveSegment(*config));
+    s = seg->NextOne(response);
+  } else {
+    IDGEN_ASSIGN_OR_RETURN(IdNamespace * ns, Resolve(*config, &hold));
+    s = ns->NextOne(response);
+  }
+  if (s.ok()) Count(config->name, 1);
   return s;
 }
 

@@ -2,7 +2,8 @@
 //
 // IdService: what idgen.v1.IdGenerator answers, independent of the gRPC
 // plumbing (CqServer serves it). Stateless apart from the namespace configs
-// it is given. Every issuing call asks the claim source for the
+// it is given. Segment namespaces are served from the node's segment source
+// (they need no worker id). Every other issuing call asks the claim source for the
 // node's current WorkerClaim: a fenced, waiting or draining node answers
 // UNAVAILABLE at once, and a node that claimed a new worker id serves from
 // the new claim on the next call.
@@ -21,6 +22,7 @@
 #include "idgen/v1/idgen.grpc.pb.h"
 #include "src/server/id_namespace.h"
 #include "src/server/node_metrics.h"
+#include "src/server/segment_namespace.h"
 #include "src/server/server_config.h"
 #include "src/server/worker_claim.h"
 
@@ -34,6 +36,9 @@ class IdService final {
   // The claim to issue from, or the UNAVAILABLE status to answer with.
   using ClaimSource = std::function<absl::StatusOr<std::shared_ptr<WorkerClaim>>()>;
   using InfoFiller = std::function<void(v1::GetInfoResponse*)>;
+  // The segment namespace called `name`, or the UNAVAILABLE status to answer
+  // with (a draining node).
+  using SegmentSource = std::function<absl::StatusOr<SegmentNamespace*>(const std::string& name)>;
 
   // `config` must outlive the service.
   IdService(const ServerConfig* config, ClaimSource claims, InfoFiller info);
@@ -58,12 +63,17 @@ class IdService final {
   // Metric cells to count issued IDs and batch sizes in (telemetry); call
   // before the service is registered. Without it nothing is counted.
   void SetCounters(NamespaceCounterMap counters) { counters_ = std::move(counters); }
+  // Where segment namespaces are served from; call before the service is
+  // registered. Without it they answer UNAVAILABLE.
+  void SetSegments(SegmentSource segments) { segments_ = std::move(segments); }
 
  private:
   // The namespace `name` of the current claim (keeping the claim alive in
   // `hold` for the duration of the call).
-  [[nodiscard]] absl::StatusOr<IdNamespace*> Resolve(const std::string& name,
+  [[nodiscard]] absl::StatusOr<IdNamespace*> Resolve(const NamespaceConfig& config,
                                                      std::shared_ptr<WorkerClaim>* hold) const;
+  [[nodiscard]] absl::StatusOr<SegmentNamespace*> ResolveSegment(
+      const NamespaceConfig& config) const;
 
   std::unordered_map<std::string, const NamespaceConfig*> configs_;
   std::string known_names_;
@@ -71,6 +81,7 @@ class IdService final {
 
   ClaimSource claims_;
   InfoFiller info_;
+  SegmentSource segments_;
   NamespaceCounterMap counters_;
 };
 

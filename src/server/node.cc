@@ -26,6 +26,7 @@
 #include "src/server/id_service.h"
 #include "src/server/node_metrics.h"
 #include "src/server/reflection_responder.h"
+#include "src/server/segment_metrics.h"
 #include "src/telemetry/prometheus_text.h"
 #include "src/telemetry/telemetry.h"
 
@@ -97,6 +98,19 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
   if (options.claim_retry_min <= absl::ZeroDuration() ||
       options.claim_retry_max < options.claim_retry_min) {
     return absl::InvalidArgumentError("claim retry backoff must satisfy 0 < min <= max");
+  }
+  for (size_t i = 0; i < options.config.namespaces.size(); ++i) {
+    const NamespaceConfig& nc = options.config.namespaces[i];
+    if (nc.scheme != Scheme::kSegment) continue;
+    const std::string& store =
+        nc.segment.store.empty() ? options.default_segment_store : nc.segment.store;
+    auto it = options.segment_stores.find(store);
+    if (it == options.segment_stores.end() || it->second == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("namespaces[", i, "].store: namespace ", nc.name, " uses the ", store,
+                       " segment store, which this node does not have",
+                       store == "etcd" ? " (start it with --etcd)" : ""));
+    }
   }
   if (options.node_name.empty()) options.node_name = Hostname();
   acquire.node_name = options.node_name;
@@ -218,10 +232,22 @@ absl::Status Node::Ready() const {
 void Node::FillInfo(v1::GetInfoResponse* info) const {
   info->set_node(options_.node_name);
   std::shared_ptr<WorkerClaim> claim = claim_.load();
+  // In config order: segment namespaces from the node, the others from the
+  // claim, or just their config while the node holds no worker id.
+  for (const NamespaceConfig& nc : options_.config.namespaces) {
+    v1::NamespaceInfo* ni = info->add_namespaces();
+    IdNamespace* ns = claim != nullptr ? claim->Find(nc.name) : nullptr;
+    if (auto seg = segments_by_name_.find(nc.name); seg != segments_by_name_.end()) {
+      seg->second->FillInfo(ni);
+    } else if (ns != nullptr) {
+      ns->FillInfo(ni);
+    } else {
+      FillNamespaceConfigInfo(nc, ni);
+    }
+  }
   v1::LeaseInfo* li = info->mutable_lease();
   if (claim != nullptr) {
     info->set_worker_id(claim->lease().Held() ? claim->worker_id() : -1);
-    for (const auto& ns : claim->namespaces()) ns->FillInfo(info->add_namespaces());
     info->set_reserved_until_ms(claim->reserved_until_ms());
     const coord::LeaseStatus ls = claim->lease().Status();
     li->set_backend(ls.backend);
@@ -231,9 +257,6 @@ void Node::FillInfo(v1::GetInfoResponse* info) const {
     li->set_detail(ls.detail);
   } else {
     info->set_worker_id(-1);
-    for (const NamespaceConfig& nc : options_.config.namespaces) {
-      FillNamespaceConfigInfo(nc, info->add_namespaces());
-    }
     idgen::MutexLock lock(&mu_);
     li->set_backend(backend_);
     li->set_state("acquiring");
@@ -250,10 +273,43 @@ void Node::FillInfo(v1::GetInfoResponse* info) const {
   info->set_started_at_ms(started_at_ms_);
 }
 
+absl::StatusOr<SegmentNamespace*> Node::Segment(const std::string& name) const {
+  if (draining_.load(std::memory_order_relaxed)) {
+    return absl::UnavailableError("node is shutting down; retry on another node");
+  }
+  auto it = segments_by_name_.find(name);
+  if (it == segments_by_name_.end()) {
+    return absl::InternalError(absl::StrCat("segment namespace ", name, " was not built"));
+  }
+  return it->second;
+}
+
+absl::Status Node::StartSegments() {
+  if (options_.telemetry != nullptr) {
+    segment_metrics_ = std::make_unique<SegmentMetrics>(&options_.telemetry->meter());
+  }
+  for (const NamespaceConfig& nc : options_.config.namespaces) {
+    if (nc.scheme != Scheme::kSegment) continue;
+    segment::SegmentStore* store = options_.segment_stores.at(
+        nc.segment.store.empty() ? options_.default_segment_store : nc.segment.store);
+    IDGEN_ASSIGN_OR_RETURN(
+        std::unique_ptr<SegmentNamespace> ns,
+        SegmentNamespace::Create(
+            nc, store, clock_,
+            segment_metrics_ ? segment_metrics_->LeaseObserver(store->name()) : nullptr));
+    segments_by_name_[nc.name] = ns.get();
+    segments_.push_back(std::move(ns));
+  }
+  if (segment_metrics_) segment_metrics_->Observe(&segments_);
+  return absl::OkStatus();
+}
+
 absl::Status Node::Start() {
+  IDGEN_RETURN_IF_ERROR(StartSegments());
   service_ = std::make_unique<IdService>(
       &options_.config, [this] { return Current(); },
       [this](v1::GetInfoResponse* info) { FillInfo(info); });
+  service_->SetSegments([this](const std::string& name) { return Segment(name); });
   telemetry::Telemetry* const tel = options_.telemetry;
   if (tel != nullptr) {
     metrics_ = std::make_unique<NodeMetrics>(
@@ -415,6 +471,15 @@ void Node::Shutdown(absl::Duration drain) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain));
   }
   if (admin_) admin_->Stop();
+  // No call is in flight any more: the unused segment IDs can go back.
+  for (const auto& ns : segments_) {
+    if (absl::Status s = ns->Close(); !s.ok()) {
+      Log(absl::StrCat(
+              "segment namespace ", ns->name(),
+              ": could not give the unused IDs back (a gap, not a duplicate): ", s.ToString()),
+          true);
+    }
+  }
   // Nothing is in flight any more, so the reservation can come down to what
   // was really issued: a node restarted at once then serves at once.
   if (std::shared_ptr<WorkerClaim> claim = claim_.exchange(nullptr)) {

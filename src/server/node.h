@@ -27,6 +27,7 @@
 #define IDGEN_SERVER_NODE_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,9 +43,11 @@
 #include "idgen/internal/mutex.h"
 #include "src/coord/worker_lease.h"
 #include "src/security/tls_server_config.h"
+#include "src/segment/segment_store.h"
 #include "src/server/grpc_limits.h"
 #include "src/server/id_namespace.h"
 #include "src/server/memory_trimmer.h"
+#include "src/server/segment_namespace.h"
 #include "src/server/server_config.h"
 #include "src/server/worker_claim.h"
 
@@ -69,6 +72,7 @@ class HealthState;
 class IdService;
 class NodeMetrics;
 class ReflectionResponder;
+class SegmentMetrics;
 
 struct NodeOptions {
   std::string listen = "127.0.0.1:50051";
@@ -100,6 +104,11 @@ struct NodeOptions {
   absl::Duration claim_retry_max = absl::Seconds(2);
   // Metrics, traces, logs and /metrics (optional; must outlive the Node).
   telemetry::Telemetry* telemetry = nullptr;
+  // Stores of the segment namespaces, by name ("sqlite", "etcd"); not owned,
+  // must outlive the Node. A namespace without `store` uses
+  // default_segment_store. Create refuses a namespace whose store is absent.
+  std::map<std::string, segment::SegmentStore*> segment_stores;
+  std::string default_segment_store = "sqlite";
 };
 
 class Node {
@@ -141,6 +150,10 @@ class Node {
   // The lease of `claim` was lost: stop issuing from it and give it up.
   void LoseClaim(const std::shared_ptr<WorkerClaim>& claim);
   void SetWaiting(std::string reason);
+  // The segment namespace `name`; UNAVAILABLE while the node drains.
+  [[nodiscard]] absl::StatusOr<SegmentNamespace*> Segment(const std::string& name) const;
+  // Builds the segment namespaces (leasing starts in the background).
+  [[nodiscard]] absl::Status StartSegments();
   // One line to the telemetry logger (stderr without telemetry).
   void Log(const std::string& message, bool warning) const;
   void Supervise();
@@ -162,6 +175,8 @@ class Node {
   std::atomic<int64_t> claims_{0};
   std::atomic<int64_t> losses_{0};
   std::atomic<int64_t> exhausted_{0};
+  std::vector<std::unique_ptr<SegmentNamespace>> segments_;
+  std::unordered_map<std::string, SegmentNamespace*> segments_by_name_;
   std::unique_ptr<IdService> service_;
   std::unique_ptr<HealthState> health_;
   std::unique_ptr<ReflectionResponder> reflection_;
@@ -178,7 +193,8 @@ class Node {
   std::atomic<bool> stopped_{false};
   absl::Notification stop_supervisor_;
   std::thread supervisor_;
-  // Last, so it is destroyed first (its callbacks read the members above).
+  // Last, so they are destroyed first (their callbacks read the members above).
+  std::unique_ptr<SegmentMetrics> segment_metrics_;
   std::unique_ptr<NodeMetrics> metrics_;
 };
 

@@ -52,9 +52,54 @@ using config::KeyError;
   return l;
 }
 
+constexpr const char* kSegmentKeys[] = {"store",    "start",   "step",
+                                        "max_step", "load_at", "max_value"};
+// Segment values stay below 2^63 so that every store keeps them as a signed
+// 64-bit integer (segment::kMaxSegmentValue).
+constexpr int64_t kMaxSegmentValue = INT64_MAX - 1;
+constexpr int64_t kMaxSegmentStep = 1'000'000'000;
+
+[[nodiscard]] absl::StatusOr<SegmentConfig> ParseSegment(const Json& v, const std::string& path) {
+  SegmentConfig c;
+  IDGEN_ASSIGN_OR_RETURN(c.store, config::GetString(v, "store", path, ""));
+  if (!c.store.empty() && c.store != "etcd" && c.store != "sqlite") {
+    return KeyError(path + ".store",
+                    absl::StrCat("unknown store \"", c.store,
+                                 "\"; use etcd (needs --etcd) or sqlite (the state dir)"));
+  }
+  IDGEN_ASSIGN_OR_RETURN(auto max_value, GetInt(v, "max_value", path, 1, kMaxSegmentValue,
+                                                static_cast<int64_t>(c.max_value)));
+  IDGEN_ASSIGN_OR_RETURN(auto start,
+                         GetInt(v, "start", path, 0, max_value, static_cast<int64_t>(c.start)));
+  IDGEN_ASSIGN_OR_RETURN(auto step,
+                         GetInt(v, "step", path, 1, kMaxSegmentStep, static_cast<int64_t>(c.step)));
+  IDGEN_ASSIGN_OR_RETURN(auto max_step, GetInt(v, "max_step", path, 1, kMaxSegmentStep,
+                                               std::max(static_cast<int64_t>(c.max_step),
+                                                        static_cast<int64_t>(step))));
+  if (max_step < step) {
+    return KeyError(path + ".max_step",
+                    absl::StrCat("must be at least step (", step, "), got ", max_step));
+  }
+  if (v.contains("load_at")) {
+    const Json& l = v["load_at"];
+    if (!l.is_number() || !(l.get<double>() > 0.0 && l.get<double>() < 1.0)) {
+      return KeyError(path + ".load_at",
+                      absl::StrCat("must be a number between 0 and 1 (exclusive), got ", l.dump()));
+    }
+    c.load_at = l.get<double>();
+  }
+  c.start = static_cast<uint64_t>(start);
+  c.step = static_cast<uint64_t>(step);
+  c.max_step = static_cast<uint64_t>(max_step);
+  c.max_value = static_cast<uint64_t>(max_value);
+  return c;
+}
+
 [[nodiscard]] absl::StatusOr<NamespaceConfig> ParseNamespace(const Json& v, const std::string& path,
                                                              absl::Time now) {
-  IDGEN_RETURN_IF_ERROR(CheckKeys(v, path, {"name", "scheme", "layout", "max_batch", "clock"}));
+  std::set<std::string> allowed = {"name", "scheme", "layout", "max_batch", "clock"};
+  allowed.insert(std::begin(kSegmentKeys), std::end(kSegmentKeys));
+  IDGEN_RETURN_IF_ERROR(CheckKeys(v, path, allowed));
   NamespaceConfig ns;
   if (!v.contains("name") || !v["name"].is_string()) {
     return KeyError(path + ".name", "is required and must be a string");
@@ -73,9 +118,21 @@ using config::KeyError;
     ns.scheme = Scheme::kUuidV7;
   } else if (scheme == "ulid") {
     ns.scheme = Scheme::kUlid;
+  } else if (scheme == "segment") {
+    ns.scheme = Scheme::kSegment;
   } else {
-    return KeyError(path + ".scheme",
-                    absl::StrCat("unknown scheme \"", scheme, "\"; use snowflake, uuidv7 or ulid"));
+    return KeyError(path + ".scheme", absl::StrCat("unknown scheme \"", scheme,
+                                                   "\"; use snowflake, uuidv7, ulid or segment"));
+  }
+  if (ns.scheme != Scheme::kSegment) {
+    for (const char* key : kSegmentKeys) {
+      if (v.contains(key)) {
+        return KeyError(absl::StrCat(path, ".", key),
+                        absl::StrCat("applies only to segment namespaces, not ", scheme));
+      }
+    }
+  } else {
+    IDGEN_ASSIGN_OR_RETURN(ns.segment, ParseSegment(v, path));
   }
   if (ns.scheme != Scheme::kSnowflake) {
     for (const char* key : {"layout", "clock"}) {
@@ -122,6 +179,8 @@ std::string SchemeName(Scheme s) {
       return "uuidv7";
     case Scheme::kUlid:
       return "ulid";
+    case Scheme::kSegment:
+      return "segment";
   }
   return "unknown";
 }

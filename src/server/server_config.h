@@ -11,7 +11,10 @@
 //        "layout": {"time_bits": 41, "worker_bits": 10, "sequence_bits": 12,
 //                   "unit_ms": 1, "epoch_ms": 1288834974657}},
 //       {"name": "events", "scheme": "uuidv7"},
-//       {"name": "sessions", "scheme": "ulid", "max_batch": 1000}
+//       {"name": "sessions", "scheme": "ulid", "max_batch": 1000},
+//       {"name": "invoices", "scheme": "segment", "store": "sqlite", "start": 1,
+//        "step": 1000, "max_step": 1000000, "load_at": 0.1,
+//        "max_value": 9007199254740991}
 //     ]
 //   }
 //
@@ -32,14 +35,26 @@
 
 namespace idgen::server {
 
-enum class Scheme { kSnowflake, kUuidV7, kUlid };
+enum class Scheme { kSnowflake, kUuidV7, kUlid, kSegment };
 std::string SchemeName(Scheme s);
+
+// A `segment` namespace: dense IDs from a counter leased in ranges (see
+// src/segment/segment_buffer.h and docs/OPERATIONS.md).
+struct SegmentConfig {
+  std::string store;              // "etcd", "sqlite", or empty: etcd with --etcd, else sqlite
+  uint64_t start = 1;             // the first ID of a new counter
+  uint64_t step = 1000;           // the smallest lease
+  uint64_t max_step = 1'000'000;  // the largest lease the step may grow to
+  double load_at = 0.1;           // share of a segment used when the next is leased
+  uint64_t max_value = (uint64_t{1} << 53) - 1;  // JavaScript-safe by default
+};
 
 struct NamespaceConfig {
   std::string name;
   Scheme scheme = Scheme::kSnowflake;
   Layout layout = Layout::Twitter();  // snowflake only
   ClockPolicy clock;                  // snowflake only
+  SegmentConfig segment;              // segment only
   uint32_t max_batch = 10'000;
 };
 

@@ -82,6 +82,56 @@ TEST(ServerConfigTest, RejectsNonsenseNamingTheKey) {
               HasSubstr("reservation_ahead_ms: must be between 500"));
 }
 
+TEST(ServerConfigTest, SegmentNamespacesHaveTheirKeysAndDefaults) {
+  auto c = ParseServerConfig(R"({"namespaces": [
+      {"name": "orders", "scheme": "segment"},
+      {"name": "invoices", "scheme": "segment", "store": "sqlite", "start": 1000,
+       "step": 50, "max_step": 400, "load_at": 0.25, "max_value": 99999}]})",
+                             kNow);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const SegmentConfig& d = c->namespaces[0].segment;
+  EXPECT_EQ(c->namespaces[0].scheme, Scheme::kSegment);
+  EXPECT_EQ(SchemeName(Scheme::kSegment), "segment");
+  EXPECT_EQ(d.store, "");
+  EXPECT_EQ(d.start, 1u);
+  EXPECT_EQ(d.step, 1000u);
+  EXPECT_EQ(d.max_step, 1'000'000u);
+  EXPECT_DOUBLE_EQ(d.load_at, 0.1);
+  EXPECT_EQ(d.max_value, 9007199254740991u);
+  const SegmentConfig& i = c->namespaces[1].segment;
+  EXPECT_EQ(i.store, "sqlite");
+  EXPECT_EQ(i.start, 1000u);
+  EXPECT_EQ(i.step, 50u);
+  EXPECT_EQ(i.max_step, 400u);
+  EXPECT_DOUBLE_EQ(i.load_at, 0.25);
+  EXPECT_EQ(i.max_value, 99999u);
+  // A step above the default max_step raises max_step's default with it.
+  auto big = ParseServerConfig(
+      R"({"namespaces": [{"name": "b", "scheme": "segment", "step": 2000000}]})", kNow);
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->namespaces[0].segment.max_step, 2'000'000u);
+}
+
+TEST(ServerConfigTest, RejectsBadSegmentKeysNamingThePath) {
+  const std::string pre = R"({"namespaces": [{"name": "o", "scheme": "segment", )";
+  EXPECT_THAT(Error(pre + R"("store": "postgres"}]})"),
+              HasSubstr("namespaces[0].store: unknown store \"postgres\""));
+  EXPECT_THAT(Error(pre + R"("step": 0}]})"), HasSubstr("namespaces[0].step"));
+  EXPECT_THAT(Error(pre + R"("step": 100, "max_step": 10}]})"),
+              HasSubstr("namespaces[0].max_step: must be at least step (100)"));
+  EXPECT_THAT(Error(pre + R"("load_at": 1.0}]})"), HasSubstr("namespaces[0].load_at"));
+  EXPECT_THAT(Error(pre + R"("load_at": 0}]})"), HasSubstr("namespaces[0].load_at"));
+  EXPECT_THAT(Error(pre + R"("load_at": "half"}]})"), HasSubstr("namespaces[0].load_at"));
+  EXPECT_THAT(Error(pre + R"("max_value": 0}]})"), HasSubstr("namespaces[0].max_value"));
+  EXPECT_THAT(Error(pre + R"("max_value": 9223372036854775807}]})"),
+              HasSubstr("namespaces[0].max_value"));
+  EXPECT_THAT(Error(pre + R"("max_value": 10, "start": 11}]})"), HasSubstr("namespaces[0].start"));
+  EXPECT_THAT(Error(pre + R"("layout": "twitter"}]})"),
+              HasSubstr("namespaces[0].layout: applies only to snowflake"));
+  EXPECT_THAT(Error(R"({"namespaces": [{"name": "s", "step": 10}]})"),
+              HasSubstr("namespaces[0].step: applies only to segment namespaces, not snowflake"));
+}
+
 TEST(ServerConfigTest, LoadNamesTheFile) {
   auto c = LoadServerConfig("/nonexistent/idgen.json", kNow);
   ASSERT_FALSE(c.ok());

@@ -17,6 +17,7 @@ absl::StatusOr<std::shared_ptr<WorkerClaim>> WorkerClaim::Create(
   const int64_t floor = claim->lease_->floor_unix_ms();
   std::vector<IdNamespace*> raw;
   for (const NamespaceConfig& nc : config.namespaces) {
+    if (nc.scheme == Scheme::kSegment) continue;  // the node serves those itself
     IdNamespace* before = previous != nullptr ? previous->Find(nc.name) : nullptr;
     std::shared_ptr<IdNamespace> ns;
     if (before != nullptr && nc.scheme != Scheme::kSnowflake) {

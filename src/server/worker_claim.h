@@ -60,7 +60,8 @@ class WorkerClaim {
   coord::WorkerLease& lease() const { return *lease_; }
   int64_t worker_id() const { return lease_->worker_id(); }
   // The namespace called `name` (already resolved: "default" for ""), or
-  // null when the config has no such namespace.
+  // null when the config has no such namespace. Segment namespaces need no
+  // worker id: the node serves them itself, so they are not here.
   IdNamespace* Find(const std::string& name) const;
   const std::vector<std::shared_ptr<IdNamespace>>& namespaces() const { return namespaces_; }
   int64_t reserved_until_ms() const { return keeper_->reserved_until_ms(); }
