@@ -9,7 +9,13 @@
 //
 //   node tests/chaos/chaos.mjs --duration 600 [--nodes 3] [--etcd-members 3]
 //       [--ttl 2] [--seed N] [--fault-every-ms 2000] [--batch 1000]
-//       [--clients-per-node 2] [--json report.json]
+//       [--clients-per-node 2] [--tls] [--json report.json]
+//
+// --tls: every link over mutual TLS, from a throwaway CA made with openssl
+// (valid from an hour ago, for the clock-behind nodes): etcd with
+// --client-cert-auth, nodes reaching it with --etcd-cacert/cert/key and
+// serving gRPC with --tls-cert/--tls-key/--tls-client-ca, the load over
+// grpc-js with a client certificate.
 //
 // Faults (picked at random, weighted equally):
 //   kill9         kill -9 a node, start a new one in its place
@@ -24,17 +30,20 @@
 // Loopback only; every loop is bounded by --duration; every process started
 // is stopped by pid at the end (and killed on exit as a last resort).
 import { parseArgs } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import { startEtcd } from '../node/lib/etcd.mjs';
 import { IdLedger, loadLoop, newStats, startClusterNode } from '../node/lib/cluster.mjs';
-import { sleep } from '../node/lib/harness.mjs';
+import { backdated, makeCa, makeLeaf, pem } from '../node/lib/certs.mjs';
+import { grpc, sleep } from '../node/lib/harness.mjs';
 
 const FAULTS = ['kill9', 'pause', 'etcd-member', 'etcd-outage', 'clock-behind'];
 
 function usage(message) {
   console.error(`chaos: ${message}\nusage: chaos.mjs --duration S [--nodes N] [--etcd-members 1|3] ` +
-    '[--ttl S] [--seed N] [--fault-every-ms MS] [--batch N] [--clients-per-node N] [--json FILE]');
+    '[--ttl S] [--seed N] [--fault-every-ms MS] [--batch N] [--clients-per-node N] [--tls] [--json FILE]');
   process.exit(2);
 }
 
@@ -52,10 +61,13 @@ function parseFlags(argv) {
   try {
     parsed = parseArgs({
       args: argv,
-      options: Object.fromEntries(
-        ['duration', 'nodes', 'etcd-members', 'ttl', 'seed', 'fault-every-ms', 'batch', 'clients-per-node', 'json']
-          .map((k) => [k, { type: 'string' }]),
-      ),
+      options: {
+        ...Object.fromEntries(
+          ['duration', 'nodes', 'etcd-members', 'ttl', 'seed', 'fault-every-ms', 'batch', 'clients-per-node', 'json']
+            .map((k) => [k, { type: 'string' }]),
+        ),
+        tls: { type: 'boolean' },
+      },
       strict: true,
     });
   } catch (err) {
@@ -73,6 +85,7 @@ function parseFlags(argv) {
     batch: intFlag(v, 'batch', { min: 1, max: 10000, def: 1000 }),
     clientsPerNode: intFlag(v, 'clients-per-node', { min: 1, max: 16, def: 2 }),
     json: v.json,
+    tls: v.tls === true,
   };
   if (flags.etcdMembers === 2) usage('--etcd-members must be 1 or 3 (two members cannot lose one)');
   return flags;
@@ -89,6 +102,21 @@ function rng(seed) {
   };
 }
 
+// The throwaway PKI of a --tls run, removed at exit.
+function makePki() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'idgen-chaos-pki-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return backdated(() => {
+    const ca = makeCa(dir);
+    return {
+      ca,
+      etcd: makeLeaf(dir, ca, 'etcd', { kind: 'server+client' }),
+      node: makeLeaf(dir, ca, 'node', { kind: 'server+client' }),
+      client: makeLeaf(dir, ca, 'client', { kind: 'client', cn: 'chaos-load' }),
+    };
+  });
+}
+
 async function main() {
   const flags = parseFlags(process.argv.slice(2));
   const random = rng(flags.seed);
@@ -97,10 +125,26 @@ async function main() {
   const endAt = started + flags.duration * 1000;
   const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
 
-  log(`seed ${flags.seed}; ${flags.nodes} nodes, ${flags.etcdMembers} etcd member(s), TTL ${flags.ttl} s`);
-  const etcd = await startEtcd(null, { members: flags.etcdMembers });
+  log(`seed ${flags.seed}; ${flags.nodes} nodes, ${flags.etcdMembers} etcd member(s), TTL ${flags.ttl} s` +
+    `${flags.tls ? ', mutual TLS on every link' : ''}`);
+  const pki = flags.tls ? makePki() : null;
+  const etcd = await startEtcd(null, {
+    members: flags.etcdMembers,
+    ...(pki ? { tls: { ca: pki.ca.cert, cert: pki.etcd.cert, key: pki.etcd.key, clientCert: pki.node.cert, clientKey: pki.node.key } } : {}),
+  });
+  const tlsArgs = pki
+    ? ['--tls-cert', pki.node.cert, '--tls-key', pki.node.key, '--tls-client-ca', pki.ca.cert,
+      '--etcd-cacert', pki.ca.cert, '--etcd-cert', pki.node.cert, '--etcd-key', pki.node.key]
+    : [];
+  const creds = pki
+    ? grpc.credentials.createSsl(pem(pki.ca.cert), pem(pki.client.key), pem(pki.client.cert))
+    : undefined;
   const startNodeIn = (opts = {}) =>
-    startClusterNode(null, { etcd, cluster: 'chaos', ttl: flags.ttl, waitFor: 'alive', ...opts });
+    startClusterNode(null, {
+      etcd, cluster: 'chaos', ttl: flags.ttl, waitFor: 'alive', ...opts,
+      args: [...tlsArgs, ...(opts.args ?? [])],
+      ...(pki ? { adminTls: { ca: pem(pki.ca.cert), cert: pem(pki.client.cert), key: pem(pki.client.key) } } : {}),
+    });
   const slots = [];
   for (let i = 0; i < flags.nodes; i++) slots.push({ name: `node${i}`, node: await startNodeIn(), busy: false });
 
@@ -119,6 +163,7 @@ async function main() {
         untilMs: endAt,
         stop: () => stopping,
         deadlineMs: 1000,
+        creds,
       }));
     }
   }
@@ -184,6 +229,7 @@ async function main() {
     duration_s: Math.round((Date.now() - started) / 1000),
     nodes: flags.nodes,
     etcd_members: flags.etcdMembers,
+    tls: flags.tls,
     lease_ttl_s: flags.ttl,
     ids_checked: check.count,
     duplicates: check.duplicateCount,

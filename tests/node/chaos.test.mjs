@@ -2,8 +2,9 @@
 //
 // The short chaos run of the test command: tests/chaos/chaos.mjs for 45 s on
 // three nodes and a three-member etcd, faults every ~1.5 s. Its report must
-// show IDs checked, faults injected and no duplicate. Long runs are recorded
-// in docs/OPERATIONS.md.
+// show IDs checked, faults injected and no duplicate; then 20 s more with
+// --tls (mutual TLS on every link). Long runs are recorded in
+// docs/OPERATIONS.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -45,12 +46,31 @@ test('chaos runner: 45 s of mixed faults, no duplicate', async (t) => {
   assert.ok(report.calls_ok > 0);
 });
 
+test('chaos runner over mutual TLS (--tls): 20 s of mixed faults, no duplicate', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'idgen-chaos-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const reportFile = path.join(dir, 'report.json');
+  const { code, out } = await run(
+    ['--duration', '20', '--fault-every-ms', '1500', '--tls', '--json', reportFile],
+    120000,
+  );
+  t.diagnostic(out.split('\n').slice(-12).join('\n'));
+  assert.equal(code, 0, out);
+  assert.match(out, /mutual TLS on every link/);
+  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  assert.equal(report.tls, true);
+  assert.equal(report.duplicates, 0);
+  assert.ok(report.ids_checked >= 50000, `only ${report.ids_checked} IDs checked`);
+  assert.ok(report.faults_injected >= 3, `only ${report.faults_injected} faults`);
+});
+
 test('chaos runner: bad flags exit 2 with a reason', async () => {
   for (const [args, pattern] of [
     [[], /--duration is required/],
     [['--duration', 'soon'], /--duration must be a whole number/],
     [['--duration', '30', '--etcd-members', '2'], /1 or 3/],
     [['--duration', '30', '--bogus', '1'], /bogus/],
+    [['--duration', '30', '--tls', 'yes'], /tls|Unexpected argument/],
   ]) {
     const { code, out } = await run(args, 10000);
     assert.equal(code, 2, `${args}: ${out}`);

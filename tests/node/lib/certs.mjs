@@ -11,8 +11,24 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { FAKETIME_LIB } from './harness.mjs';
+
+let opensslEnv = process.env;
+
 function openssl(args, cwd) {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 20000 });
+  execFileSync('openssl', args, { cwd, env: opensslEnv, stdio: ['ignore', 'ignore', 'pipe'], timeout: 20000 });
+}
+
+// Runs `fn` with the openssl command's clock an hour behind (libfaketime),
+// so that what it makes is valid from an hour ago: for processes whose own
+// clock a test sets behind.
+export function backdated(fn) {
+  opensslEnv = { ...process.env, LD_PRELOAD: FAKETIME_LIB, FAKETIME: '-1h', FAKETIME_NO_CACHE: '1' };
+  try {
+    return fn();
+  } finally {
+    opensslEnv = process.env;
+  }
 }
 
 // Keys are mode 0600, as idgen requires of a private key file.

@@ -75,12 +75,13 @@ export class IdLedger {
 // call at a time, until `stop()` returns true or `untilMs` (absolute
 // Date.now()) passes. Every ID goes to `ledger`; per-call outcomes go to
 // `stats` (see newStats). Never throws. `onIds(ids, address)` sees each batch.
-export async function loadLoop({ target, ledger, stats, count = 1000, untilMs, stop, deadlineMs = 1000, onIds }) {
+// `creds`: grpc-js channel credentials (default plaintext).
+export async function loadLoop({ target, ledger, stats, count = 1000, untilMs, stop, deadlineMs = 1000, onIds, creds }) {
   const clients = new Map();
   try {
     while (Date.now() < untilMs && !(stop && stop())) {
       const address = target();
-      if (!clients.has(address)) clients.set(address, grpcClients(null, address));
+      if (!clients.has(address)) clients.set(address, grpcClients(null, address, creds));
       const { idgen } = clients.get(address);
       try {
         const res = await unary(idgen, 'NextIds', { namespace: '', count }, { deadlineMs });

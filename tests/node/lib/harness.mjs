@@ -467,10 +467,10 @@ export function idgenServiceDefinition() {
   return loadPackages().idgen.v1.IdGenerator.service;
 }
 
-// Clients for one node: { idgen, health, close() }. Closed after `t`.
-export function grpcClients(t, address) {
+// Clients for one node: { idgen, health, close() }, plaintext unless
+// `creds` says otherwise. Closed after `t`.
+export function grpcClients(t, address, creds = grpc.credentials.createInsecure()) {
   const pkgs = loadPackages();
-  const creds = grpc.credentials.createInsecure();
   const idgen = new pkgs.idgen.v1.IdGenerator(address, creds);
   const health = new pkgs.grpc.health.v1.Health(address, creds);
   const clients = {
