@@ -24,6 +24,7 @@ int Run(int argc, char** argv) {
   idgen::cli::AddBenchCommand(app, &exit_code);
   idgen::cli::AddUpCommand(app, &exit_code);
   idgen::cli::AddClientCommands(app, &exit_code);
+  idgen::cli::AddWorkersCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

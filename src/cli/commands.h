@@ -19,6 +19,8 @@ void AddBenchCommand(CLI::App& app, int* exit_code);
 void AddUpCommand(CLI::App& app, int* exit_code);
 // `idgen next` and `idgen info`: the CLI client (client_commands.cc).
 void AddClientCommands(CLI::App& app, int* exit_code);
+// `idgen workers`: who holds which worker id on etcd (workers_command.cc).
+void AddWorkersCommand(CLI::App& app, int* exit_code);
 
 }  // namespace idgen::cli
 
