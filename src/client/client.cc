@@ -86,15 +86,89 @@ void Client::NextIdsAsync(const std::string& ns, uint32_t count,
   });
 }
 
+void Client::NextIdAsync(const std::string& ns, std::function<void(StatusOr<uint64_t>)> done,
+                         const CallOptions& options) const {
+  if (Status s = CheckNamespace(ns); !s.ok()) return done(s);
+  connection_->NextIdAsync(ns, options, std::move(done));
+}
+
+void Client::NextIds128Async(const std::string& ns, uint32_t count,
+                             std::function<void(StatusOr<std::vector<Id128>>)> done,
+                             const CallOptions& options) const {
+  if (Status s = CheckRequest(ns, count); !s.ok()) return done(s);
+  connection_->NextIds128Async(ns, count, options, std::move(done));
+}
+
+void Client::DecodeAsync(const std::string& ns, uint64_t id,
+                         std::function<void(StatusOr<DecodedId>)> done,
+                         const CallOptions& options) const {
+  if (Status s = CheckNamespace(ns); !s.ok()) return done(s);
+  connection_->DecodeAsync(ns, id, options, std::move(done));
+}
+
+void Client::GetInfoAsync(std::function<void(StatusOr<NodeInfo>)> done,
+                          const CallOptions& options) const {
+  connection_->GetInfoAsync(options, std::move(done));
+}
+
+namespace {
+
+// A future answered by a callback form: `start(done)` begins the call.
+template <typename T, typename Start>
+std::future<StatusOr<T>> FutureOf(Start start) {
+  auto promise = std::make_shared<std::promise<StatusOr<T>>>();
+  std::future<StatusOr<T>> future = promise->get_future();
+  start([promise](StatusOr<T> result) { promise->set_value(std::move(result)); });
+  return future;
+}
+
+}  // namespace
+
+std::future<StatusOr<uint64_t>> Client::NextIdFuture(const std::string& ns,
+                                                     const CallOptions& options) const {
+  return FutureOf<uint64_t>([&](auto done) { NextIdAsync(ns, std::move(done), options); });
+}
+
 std::future<StatusOr<std::vector<uint64_t>>> Client::NextIdsFuture(
     const std::string& ns, uint32_t count, const CallOptions& options) const {
-  auto promise = std::make_shared<std::promise<StatusOr<std::vector<uint64_t>>>>();
-  std::future<StatusOr<std::vector<uint64_t>>> future = promise->get_future();
-  NextIdsAsync(
-      ns, count,
-      [promise](StatusOr<std::vector<uint64_t>> ids) { promise->set_value(std::move(ids)); },
-      options);
-  return future;
+  return FutureOf<std::vector<uint64_t>>(
+      [&](auto done) { NextIdsAsync(ns, count, std::move(done), options); });
+}
+
+std::future<StatusOr<std::vector<Id128>>> Client::NextIds128Future(
+    const std::string& ns, uint32_t count, const CallOptions& options) const {
+  return FutureOf<std::vector<Id128>>(
+      [&](auto done) { NextIds128Async(ns, count, std::move(done), options); });
+}
+
+std::future<StatusOr<DecodedId>> Client::DecodeFuture(const std::string& ns, uint64_t id,
+                                                      const CallOptions& options) const {
+  return FutureOf<DecodedId>([&](auto done) { DecodeAsync(ns, id, std::move(done), options); });
+}
+
+std::future<StatusOr<NodeInfo>> Client::GetInfoFuture(const CallOptions& options) const {
+  return FutureOf<NodeInfo>([&](auto done) { GetInfoAsync(std::move(done), options); });
+}
+
+// The base class's callback forms: the sync call, answered on this thread.
+void Connection::NextIdAsync(const std::string& ns, const CallOptions& options,
+                             std::function<void(StatusOr<uint64_t>)> done) {
+  done(NextId(ns, options));
+}
+
+void Connection::NextIds128Async(const std::string& ns, uint32_t count, const CallOptions& options,
+                                 std::function<void(StatusOr<std::vector<Id128>>)> done) {
+  done(NextIds128(ns, count, options));
+}
+
+void Connection::DecodeAsync(const std::string& ns, uint64_t id, const CallOptions& options,
+                             std::function<void(StatusOr<DecodedId>)> done) {
+  done(Decode(ns, id, options));
+}
+
+void Connection::GetInfoAsync(const CallOptions& options,
+                              std::function<void(StatusOr<NodeInfo>)> done) {
+  done(GetInfo(options));
 }
 
 }  // namespace idgen::client

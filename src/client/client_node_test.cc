@@ -197,6 +197,32 @@ TEST_F(ClientNodeTest, EveryMethodAgainstOneNode) {
   EXPECT_LT(many->back(), later->front());
 }
 
+TEST_F(ClientNodeTest, CallbackAndFutureFormsAgainstOneNode) {
+  Node& node = StartNode();
+  Client client = MakeClient({.target = node.address()});
+  std::future<StatusOr<uint64_t>> one = client.NextIdFuture("orders");
+  std::future<StatusOr<std::vector<uint64_t>>> many = client.NextIdsFuture("orders", 100);
+  std::future<StatusOr<std::vector<Id128>>> wide = client.NextIds128Future("events", 2);
+  std::future<StatusOr<NodeInfo>> info = client.GetInfoFuture();
+  StatusOr<uint64_t> id = one.get();
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(many.get().ok());
+  ASSERT_TRUE(wide.get().ok());
+  StatusOr<NodeInfo> i = info.get();
+  ASSERT_TRUE(i.ok());
+  StatusOr<DecodedId> decoded = client.DecodeFuture("orders", *id).get();
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->worker, static_cast<uint64_t>(i->worker_id));
+  // Callbacks run on a library thread; a failure arrives there too.
+  std::promise<Status> failed;
+  client.NextIdAsync("nope", [&](StatusOr<uint64_t> r) { failed.set_value(r.status()); });
+  EXPECT_EQ(failed.get_future().get().code(), StatusCode::kInvalidArgument);
+  std::promise<bool> decoded_async;
+  client.DecodeAsync("orders", *id,
+                     [&](StatusOr<DecodedId> r) { decoded_async.set_value(r.ok()); });
+  EXPECT_TRUE(decoded_async.get_future().get());
+}
+
 TEST_F(ClientNodeTest, RoundRobinOverThreeNodesAndANodeKilledUnderLoad) {
   Node& a = StartNode();
   Node& b = StartNode();

@@ -44,6 +44,36 @@ TEST(ClientTest, EveryFormGetsIdsFromTheConnection) {
   EXPECT_EQ(fake->calls(), 6);
 }
 
+TEST(ClientTest, EveryCallHasACallbackAndAFutureForm) {
+  auto fake = std::make_shared<FakeConnection>();
+  Client client(fake);
+  StatusOr<uint64_t> one = client.NextIdFuture("orders").get();
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one, 1u);
+  StatusOr<std::vector<Id128>> wide = client.NextIds128Future("events", 1).get();
+  ASSERT_TRUE(wide.ok());
+  EXPECT_EQ((*wide)[0][15], 2);
+  StatusOr<DecodedId> decoded = client.DecodeFuture("orders", 42).get();
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->sequence, 42u);
+  StatusOr<NodeInfo> info = client.GetInfoFuture().get();
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->node, "fake");
+  int answered = 0;
+  client.NextIdAsync("orders", [&](StatusOr<uint64_t> r) { answered += r.ok(); });
+  client.NextIds128Async("events", 2, [&](StatusOr<std::vector<Id128>> r) { answered += r.ok(); });
+  client.DecodeAsync("orders", 7, [&](StatusOr<DecodedId> r) { answered += r.ok(); });
+  client.GetInfoAsync([&](StatusOr<NodeInfo> r) { answered += r.ok(); });
+  EXPECT_EQ(answered, 4);
+  // Bad arguments: answered at once, without a call.
+  const int64_t calls = fake->calls();
+  EXPECT_EQ(client.NextIds128Future("events", 0).get().status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(client.NextIdFuture(std::string(200, 'x')).get().status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(fake->calls(), calls);
+}
+
 TEST(ClientTest, BadArgumentsAreRefusedWithoutACall) {
   auto fake = std::make_shared<FakeConnection>();
   Client client(fake);

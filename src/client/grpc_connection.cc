@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,24 +87,83 @@ security::TlsClientConfig TlsConfig(const TlsOptions& t) {
   return c;
 }
 
-// Runs one call on gRPC's callback API and waits for it: with many calling
-// threads about twice the rate of the blocking API, whose every call polls
-// a completion queue of its own. `start` begins the call with the callback.
-template <typename Start>
-grpc::Status Await(Start start) {
+// Waits for a callback form: `start(done)` begins it. The sync calls are
+// made this way, on gRPC's callback API: with many calling threads about
+// twice the rate of the blocking API, whose every call polls a completion
+// queue of its own.
+template <typename T, typename Start>
+StatusOr<T> Wait(Start start) {
   std::mutex mu;
   std::condition_variable cv;
-  bool done = false;
-  grpc::Status result;
-  start([&](grpc::Status status) {
+  std::optional<StatusOr<T>> result;
+  start([&](StatusOr<T> r) {
     std::lock_guard<std::mutex> lock(mu);
-    result = std::move(status);
-    done = true;
+    result.emplace(std::move(r));
     cv.notify_one();
   });
   std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  return result;
+  cv.wait(lock, [&] { return result.has_value(); });
+  return *std::move(result);
+}
+
+// What an answer becomes (plain values), or why it is refused.
+StatusOr<uint64_t> FromResponse(v1::NextIdResponse& resp) {
+  if (!resp.id128().empty()) {
+    return Status(StatusCode::kFailedPrecondition, "namespace \"" + resp.namespace_() +
+                                                       "\" has 128-bit IDs (" + resp.scheme() +
+                                                       "): use NextIds128");
+  }
+  return resp.id();
+}
+
+StatusOr<IdBlock> FromResponse(v1::NextIdsResponse& resp) {
+  IdBlock block;
+  block.ns = resp.namespace_();
+  block.scheme = resp.scheme();
+  block.ids.assign(resp.ids().begin(), resp.ids().end());
+  return block;
+}
+
+StatusOr<std::vector<Id128>> Ids128(v1::NextIdsResponse& resp) {
+  if (resp.ids128_size() == 0 && resp.ids_size() > 0) {
+    return Status(StatusCode::kFailedPrecondition, "namespace \"" + resp.namespace_() +
+                                                       "\" has 64-bit IDs (" + resp.scheme() +
+                                                       "): use NextIds");
+  }
+  std::vector<Id128> out;
+  out.reserve(static_cast<size_t>(resp.ids128_size()));
+  for (const std::string& bytes : resp.ids128()) {
+    if (bytes.size() != 16) {
+      return Status(StatusCode::kInternal,
+                    "the node sent a 128-bit ID of " + std::to_string(bytes.size()) + " bytes");
+    }
+    Id128 id{};
+    for (size_t i = 0; i < 16; ++i) id[i] = static_cast<uint8_t>(bytes[i]);
+    out.push_back(id);
+  }
+  return out;
+}
+
+StatusOr<DecodedId> FromResponse(v1::DecodeResponse& resp) {
+  DecodedId d;
+  d.timestamp_ms = resp.timestamp_ms();
+  d.worker = resp.worker();
+  d.sequence = resp.sequence();
+  d.tick = resp.tick();
+  return d;
+}
+
+StatusOr<NodeInfo> FromResponse(v1::GetInfoResponse& resp) {
+  NodeInfo info;
+  info.node = resp.node();
+  info.worker_id = resp.worker_id();
+  info.serving = resp.serving();
+  info.not_serving_reason = resp.not_serving_reason();
+  info.version = resp.version();
+  for (const v1::NamespaceInfo& n : resp.namespaces()) {
+    info.namespaces.push_back({n.name(), n.scheme(), n.max_batch()});
+  }
+  return info;
 }
 
 class GrpcConnection final : public Connection {
@@ -128,135 +188,106 @@ class GrpcConnection final : public Connection {
   }
 
   StatusOr<uint64_t> NextId(const std::string& ns, const CallOptions& options) override {
-    grpc::ClientContext ctx;
-    SetDeadline(ctx, options);
-    v1::NextIdRequest req;
-    req.set_namespace_(ns);
-    v1::NextIdResponse resp;
-    grpc::Status s =
-        Await([&](auto done) { Stub().async()->NextId(&ctx, &req, &resp, std::move(done)); });
-    if (!s.ok()) return FromGrpc(s);
-    if (!resp.id128().empty()) {
-      return Status(StatusCode::kFailedPrecondition, "namespace \"" + resp.namespace_() +
-                                                         "\" has 128-bit IDs (" + resp.scheme() +
-                                                         "): use NextIds128");
-    }
-    return resp.id();
+    return Wait<uint64_t>([&](auto done) { NextIdAsync(ns, options, std::move(done)); });
   }
-
   StatusOr<IdBlock> NextIds(const std::string& ns, uint32_t count,
                             const CallOptions& options) override {
-    grpc::ClientContext ctx;
-    SetDeadline(ctx, options);
-    v1::NextIdsRequest req;
-    req.set_namespace_(ns);
-    req.set_count(count);
-    v1::NextIdsResponse resp;
-    grpc::Status s =
-        Await([&](auto done) { Stub().async()->NextIds(&ctx, &req, &resp, std::move(done)); });
-    if (!s.ok()) return FromGrpc(s);
-    return ToBlock(resp);
+    return Wait<IdBlock>([&](auto done) { NextIdsAsync(ns, count, options, std::move(done)); });
   }
-
-  void NextIdsAsync(const std::string& ns, uint32_t count, const CallOptions& options,
-                    std::function<void(StatusOr<IdBlock>)> done) override {
-    struct Call {
-      grpc::ClientContext ctx;
-      v1::NextIdsRequest req;
-      v1::NextIdsResponse resp;
-      std::function<void(StatusOr<IdBlock>)> done;
-    };
-    auto* call = new Call();  // deleted by the callback, which gRPC always runs
-    SetDeadline(call->ctx, options);
-    call->req.set_namespace_(ns);
-    call->req.set_count(count);
-    call->done = std::move(done);
-    Stub().async()->NextIds(&call->ctx, &call->req, &call->resp, [call](grpc::Status s) {
-      std::unique_ptr<Call> owned(call);
-      if (!s.ok()) {
-        owned->done(FromGrpc(s));
-      } else {
-        owned->done(ToBlock(owned->resp));
-      }
-    });
-  }
-
   StatusOr<std::vector<Id128>> NextIds128(const std::string& ns, uint32_t count,
                                           const CallOptions& options) override {
-    grpc::ClientContext ctx;
-    SetDeadline(ctx, options);
-    v1::NextIdsRequest req;
-    req.set_namespace_(ns);
-    req.set_count(count);
-    v1::NextIdsResponse resp;
-    grpc::Status s =
-        Await([&](auto done) { Stub().async()->NextIds(&ctx, &req, &resp, std::move(done)); });
-    if (!s.ok()) return FromGrpc(s);
-    if (resp.ids128_size() == 0 && resp.ids_size() > 0) {
-      return Status(StatusCode::kFailedPrecondition, "namespace \"" + resp.namespace_() +
-                                                         "\" has 64-bit IDs (" + resp.scheme() +
-                                                         "): use NextIds");
-    }
-    std::vector<Id128> out;
-    out.reserve(static_cast<size_t>(resp.ids128_size()));
-    for (const std::string& bytes : resp.ids128()) {
-      if (bytes.size() != 16) {
-        return Status(StatusCode::kInternal,
-                      "the node sent a 128-bit ID of " + std::to_string(bytes.size()) + " bytes");
-      }
-      Id128 id{};
-      for (size_t i = 0; i < 16; ++i) id[i] = static_cast<uint8_t>(bytes[i]);
-      out.push_back(id);
-    }
-    return out;
+    return Wait<std::vector<Id128>>(
+        [&](auto done) { NextIds128Async(ns, count, options, std::move(done)); });
   }
-
   StatusOr<DecodedId> Decode(const std::string& ns, uint64_t id,
                              const CallOptions& options) override {
-    grpc::ClientContext ctx;
-    SetDeadline(ctx, options);
+    return Wait<DecodedId>([&](auto done) { DecodeAsync(ns, id, options, std::move(done)); });
+  }
+  StatusOr<NodeInfo> GetInfo(const CallOptions& options) override {
+    return Wait<NodeInfo>([&](auto done) { GetInfoAsync(options, std::move(done)); });
+  }
+
+  void NextIdAsync(const std::string& ns, const CallOptions& options,
+                   std::function<void(StatusOr<uint64_t>)> done) override {
+    v1::NextIdRequest req;
+    req.set_namespace_(ns);
+    Call<uint64_t, v1::NextIdResponse>(
+        std::move(req), options,
+        [](auto* stub, auto* ctx, auto* rq, auto* rs, auto cb) {
+          stub->async()->NextId(ctx, rq, rs, std::move(cb));
+        },
+        [](v1::NextIdResponse& r) { return FromResponse(r); }, std::move(done));
+  }
+  void NextIdsAsync(const std::string& ns, uint32_t count, const CallOptions& options,
+                    std::function<void(StatusOr<IdBlock>)> done) override {
+    Call<IdBlock, v1::NextIdsResponse>(
+        IdsRequest(ns, count), options,
+        [](auto* stub, auto* ctx, auto* rq, auto* rs, auto cb) {
+          stub->async()->NextIds(ctx, rq, rs, std::move(cb));
+        },
+        [](v1::NextIdsResponse& r) { return FromResponse(r); }, std::move(done));
+  }
+  void NextIds128Async(const std::string& ns, uint32_t count, const CallOptions& options,
+                       std::function<void(StatusOr<std::vector<Id128>>)> done) override {
+    Call<std::vector<Id128>, v1::NextIdsResponse>(
+        IdsRequest(ns, count), options,
+        [](auto* stub, auto* ctx, auto* rq, auto* rs, auto cb) {
+          stub->async()->NextIds(ctx, rq, rs, std::move(cb));
+        },
+        [](v1::NextIdsResponse& r) { return Ids128(r); }, std::move(done));
+  }
+  void DecodeAsync(const std::string& ns, uint64_t id, const CallOptions& options,
+                   std::function<void(StatusOr<DecodedId>)> done) override {
     v1::DecodeRequest req;
     req.set_namespace_(ns);
     req.set_id(id);
-    v1::DecodeResponse resp;
-    grpc::Status s =
-        Await([&](auto done) { Stub().async()->Decode(&ctx, &req, &resp, std::move(done)); });
-    if (!s.ok()) return FromGrpc(s);
-    DecodedId d;
-    d.timestamp_ms = resp.timestamp_ms();
-    d.worker = resp.worker();
-    d.sequence = resp.sequence();
-    d.tick = resp.tick();
-    return d;
+    Call<DecodedId, v1::DecodeResponse>(
+        std::move(req), options,
+        [](auto* stub, auto* ctx, auto* rq, auto* rs, auto cb) {
+          stub->async()->Decode(ctx, rq, rs, std::move(cb));
+        },
+        [](v1::DecodeResponse& r) { return FromResponse(r); }, std::move(done));
   }
-
-  StatusOr<NodeInfo> GetInfo(const CallOptions& options) override {
-    grpc::ClientContext ctx;
-    SetDeadline(ctx, options);
-    v1::GetInfoRequest req;
-    v1::GetInfoResponse resp;
-    grpc::Status s =
-        Await([&](auto done) { Stub().async()->GetInfo(&ctx, &req, &resp, std::move(done)); });
-    if (!s.ok()) return FromGrpc(s);
-    NodeInfo info;
-    info.node = resp.node();
-    info.worker_id = resp.worker_id();
-    info.serving = resp.serving();
-    info.not_serving_reason = resp.not_serving_reason();
-    info.version = resp.version();
-    for (const v1::NamespaceInfo& n : resp.namespaces()) {
-      info.namespaces.push_back({n.name(), n.scheme(), n.max_batch()});
-    }
-    return info;
+  void GetInfoAsync(const CallOptions& options,
+                    std::function<void(StatusOr<NodeInfo>)> done) override {
+    Call<NodeInfo, v1::GetInfoResponse>(
+        v1::GetInfoRequest(), options,
+        [](auto* stub, auto* ctx, auto* rq, auto* rs, auto cb) {
+          stub->async()->GetInfo(ctx, rq, rs, std::move(cb));
+        },
+        [](v1::GetInfoResponse& r) { return FromResponse(r); }, std::move(done));
   }
 
  private:
-  static IdBlock ToBlock(v1::NextIdsResponse& resp) {
-    IdBlock block;
-    block.ns = resp.namespace_();
-    block.scheme = resp.scheme();
-    block.ids.assign(resp.ids().begin(), resp.ids().end());
-    return block;
+  static v1::NextIdsRequest IdsRequest(const std::string& ns, uint32_t count) {
+    v1::NextIdsRequest req;
+    req.set_namespace_(ns);
+    req.set_count(count);
+    return req;
+  }
+
+  // One call on gRPC's callback API: `start(stub, ctx, req, resp, cb)`
+  // begins it; `convert` turns the answer into T; `done` gets the result.
+  // The call's state lives until gRPC has run the callback.
+  template <typename T, typename Resp, typename Req, typename Start, typename Convert>
+  void Call(Req req, const CallOptions& options, Start start, Convert convert,
+            std::function<void(StatusOr<T>)> done) {
+    struct State {
+      grpc::ClientContext ctx;
+      Req req;
+      Resp resp;
+    };
+    auto state = std::make_shared<State>();
+    SetDeadline(state->ctx, options);
+    state->req = std::move(req);
+    start(&Stub(), &state->ctx, &state->req, &state->resp,
+          [state, convert, done = std::move(done)](grpc::Status s) {
+            if (!s.ok()) {
+              done(FromGrpc(s));
+            } else {
+              done(convert(state->resp));
+            }
+          });
   }
 
   void SetDeadline(grpc::ClientContext& ctx, const CallOptions& options) const {

@@ -7,9 +7,12 @@
 // channels to the nodes of ClientOptions::target.
 //
 // Every method is called with arguments the Client already checked. Sync
-// methods block for at most the call's deadline. NextIdsAsync calls `done`
-// exactly once, on a library thread (or the caller's, when it fails at
-// once); `done` must not block.
+// methods block for at most the call's deadline. An ...Async method calls
+// `done` exactly once, on a library thread (or the caller's); `done` must not
+// block. The base class's ...Async methods other than NextIdsAsync run the
+// sync call and answer on the caller's thread, so a fake need only
+// implement the sync methods and NextIdsAsync; MakeGrpcConnection's
+// connection answers every one from gRPC's callback API.
 //
 // Thread-safety: implementations must allow concurrent calls.
 #ifndef IDGEN_CLIENT_CONNECTION_H_
@@ -42,6 +45,15 @@ class IDGEN_CLIENT_API Connection {
   virtual StatusOr<DecodedId> Decode(const std::string& ns, uint64_t id,
                                      const CallOptions& options) = 0;
   virtual StatusOr<NodeInfo> GetInfo(const CallOptions& options) = 0;
+
+  virtual void NextIdAsync(const std::string& ns, const CallOptions& options,
+                           std::function<void(StatusOr<uint64_t>)> done);
+  virtual void NextIds128Async(const std::string& ns, uint32_t count, const CallOptions& options,
+                               std::function<void(StatusOr<std::vector<Id128>>)> done);
+  virtual void DecodeAsync(const std::string& ns, uint64_t id, const CallOptions& options,
+                           std::function<void(StatusOr<DecodedId>)> done);
+  virtual void GetInfoAsync(const CallOptions& options,
+                            std::function<void(StatusOr<NodeInfo>)> done);
 };
 
 // Channels to `options.target` (connected lazily, on the first call).
