@@ -91,65 +91,17 @@ class IDGEN_CLIENT_API Client {
   std::future<StatusOr<DecodedId>> DecodeFuture(const std::string& ns, uint64_t id,
                                                 const CallOptions& options = {}) const;
   std::future<StatusOr<NodeInfo>> GetInfoFuture(const CallOptions& options = {}) const;
-  copies
-// are cheap and share the connection.
-#ifndef IDGEN_CLIENT_CLIENT_H_
-#define IDGEN_CLIENT_CLIENT_H_
 
-#include <cstdint>
-#include <functional>
-#include <future>
-#include <memory>
-#include <string>
-#include <vector>
+  // A pool of IDs of `ns` kept in this process (see id_pool.h).
+  // INVALID_ARGUMENT for options out of range.
+  StatusOr<IdPool> Pool(const std::string& ns, const PoolOptions& options = {}) const;
 
-#include "idgen/client/connection.h"
-#include "idgen/client/export.h"
-#include "idgen/client/id_pool.h"
-#include "idgen/client/options.h"
-#include "idgen/client/status.h"
-#include "idgen/client/types.h"
+  const std::shared_ptr<Connection>& connection() const { return connection_; }
 
-      namespace idgen::client {
+ private:
+  std::shared_ptr<Connection> connection_;
+};
 
-    class IDGEN_CLIENT_API Client {
-     public:
-      // A client of the nodes at options.target (connected on the first call).
-      // INVALID_ARGUMENT naming the field for bad options.
-      static StatusOr<Client> Create(const ClientOptions& options);
-      // A client over any connection, e.g. a fake in tests.
-      explicit Client(std::shared_ptr<Connection> connection);
-
-      // One ID of a 64-bit scheme; "" is the node's default namespace.
-      StatusOr<uint64_t> NextId(const std::string& ns = "", const CallOptions& options = {}) const;
-      // `count` IDs, strictly increasing, in one call.
-      StatusOr<std::vector<uint64_t>> NextIds(const std::string& ns, uint32_t count,
-                                              const CallOptions& options = {}) const;
-      // IDs of a 128-bit scheme (uuidv7, ulid), 16 bytes big-endian each.
-      StatusOr<std::vector<Id128>> NextIds128(const std::string& ns, uint32_t count,
-                                              const CallOptions& options = {}) const;
-      // What a 64-bit ID of `ns`'s layout holds.
-      StatusOr<DecodedId> Decode(const std::string& ns, uint64_t id,
-                                 const CallOptions& options = {}) const;
-      // The node that answers (one of the target's).
-      StatusOr<NodeInfo> GetInfo(const CallOptions& options = {}) const;
-
-      void NextIdsAsync(const std::string& ns, uint32_t count,
-                        std::function<void(StatusOr<std::vector<uint64_t>>)> done,
-                        const CallOptions& options = {}) const;
-      std::future<StatusOr<std::vector<uint64_t>>> NextIdsFuture(
-          const std::string& ns, uint32_t count, const CallOptions& options = {}) const;
-
-      // A pool of IDs of `ns` kept in this process (see id_pool.h).
-      // INVALID_ARGUMENT for options out of range.
-      StatusOr<IdPool> Pool(const std::string& ns, const PoolOptions& options = {}) const;
-
-      const std::shared_ptr<Connection>& connection() const { return connection_; }
-
-     private:
-      std::shared_ptr<Connection> connection_;
-    };
-
-  }  // namespace idgen::client
+}  // namespace idgen::client
 
 #endif  // IDGEN_CLIENT_CLIENT_H_
