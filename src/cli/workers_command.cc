@@ -114,8 +114,10 @@ int RunWorkers(const WorkersArgs& a) {
   std::cout << "cluster " << a.cluster << ": " << workers.size() << " worker id(s) known\n";
   std::printf("%-7s %-20s %-22s %-8s %-9s %s\n", "WORKER", "NODE", "ADDRESS", "PID", "LEASE TTL",
               "RESERVED UNTIL");
-  for (const auto& [id, w] : workers) {
-    const auto field = [&](const char* key) {
+  for (const auto& entry : workers) {
+    const int64_t id = entry.first;
+    const Worker& w = entry.second;
+    const auto field = [&w](const char* key) {
       if (!w.holder || !w.holder->contains(key)) return std::string("-");
       const nlohmann::json& v = (*w.holder)[key];
       return v.is_string() ? v.get<std::string>() : v.dump();

@@ -281,7 +281,7 @@ class GrpcConnection final : public Connection {
     SetDeadline(state->ctx, options);
     state->req = std::move(req);
     start(&Stub(), &state->ctx, &state->req, &state->resp,
-          [state, convert, done = std::move(done)](grpc::Status s) {
+          [state, convert, done = std::move(done)](const grpc::Status& s) {
             if (!s.ok()) {
               done(FromGrpc(s));
             } else {
