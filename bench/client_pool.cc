@@ -168,9 +168,9 @@ int main(int argc, char** argv) {
                          due_lat[static_cast<size_t>(t)].end());
   }
   std::sort(all.begin(), all.end());
-  const auto dups =
-      static_cast<uint64_t>(all.size() - static_cast<size_t>(std::distance(
-                                             all.begin(), std::unique(all.begin(), all.end()))));
+  const size_t unique_ids =
+      static_cast<size_t>(std::distance(all.begin(), std::unique(all.begin(), all.end())));
+  const size_t dups = all.size() - unique_ids;
   const idgen::client::PoolStats stats = pool ? pool->Stats() : idgen::client::PoolStats{};
   std::printf(
       "{\"mode\":\"%s\",\"threads\":%d,\"rate\":%.0f,\"seconds\":%.3f,\"ids\":%zu,"
@@ -182,6 +182,7 @@ int main(int argc, char** argv) {
       Percentile(latencies, 0.99), Percentile(latencies, 0.999), Percentile(due_latencies, 0.99),
       static_cast<unsigned long long>(errors.load()), static_cast<unsigned long long>(dups),
       static_cast<unsigned long long>(stats.refills),
-      static_cast<unsigned long long>(stats.dropped_stale + stats.dropped_unused));
+      static_cast<unsigned long long>(stats.dropped_stale) +
+          static_cast<unsigned long long>(stats.dropped_unused));
   return errors.load() == 0 && dups == 0 ? 0 : 1;
 }

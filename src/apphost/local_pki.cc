@@ -112,7 +112,7 @@ absl::StatusOr<LocalPki> LocalPki::Ensure(const std::string& dir,
     if (!made.ok()) return made.status();
     if (absl::Status s = WritePair(dir, "ca", *made); !s.ok()) return s;
     ca = *std::move(made);
-    pki.made_.push_back("ca");
+    pki.made_.emplace_back("ca");
   }
   for (const std::string& name : names) {
     std::optional<security::PemKeyPair> leaf = ReadPair(dir, name);

@@ -34,7 +34,7 @@ struct Supervisor::Resource {
 };
 
 absl::StatusOr<std::unique_ptr<Supervisor>> Supervisor::Create(
-    const std::vector<ResourceSpec>& specs, SupervisorOptions options, ProgressFn progress) {
+    const std::vector<ResourceSpec>& specs, const SupervisorOptions& options, ProgressFn progress) {
   std::map<std::string, const ResourceSpec*> by_name;
   for (const ResourceSpec& s : specs) {
     if (s.name.empty()) return absl::InvalidArgumentError("a resource has no name");
@@ -87,7 +87,7 @@ absl::StatusOr<std::unique_ptr<Supervisor>> Supervisor::Create(
 }
 
 Supervisor::Supervisor(std::vector<std::unique_ptr<Resource>> resources,
-                       std::vector<std::string> order, SupervisorOptions options,
+                       std::vector<std::string> order, const SupervisorOptions& options,
                        ProgressFn progress)
     : options_(options),
       clock_(options.clock != nullptr ? options.clock : SystemClock::Get()),

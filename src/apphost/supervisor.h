@@ -78,7 +78,8 @@ class Supervisor {
 
   // INVALID_ARGUMENT for duplicate names, unknown or cyclic dependencies.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Supervisor>> Create(
-      const std::vector<ResourceSpec>& specs, SupervisorOptions options, ProgressFn progress);
+      const std::vector<ResourceSpec>& specs, const SupervisorOptions& options,
+      ProgressFn progress);
   ~Supervisor();  // StopAll()
 
   // Starts the supervisor thread; every resource is wanted up.
@@ -102,7 +103,7 @@ class Supervisor {
  private:
   struct Resource;
   Supervisor(std::vector<std::unique_ptr<Resource>> resources, std::vector<std::string> order,
-             SupervisorOptions options, ProgressFn progress);
+             const SupervisorOptions& options, ProgressFn progress);
   void Loop();
   // `now` is the clock's monotonic time.
   void Step(absl::Duration now);

@@ -6,11 +6,11 @@
 // no duplicate), a stopped node (DEADLINE_EXCEEDED), mutual TLS, and the
 // pool under 16 threads.
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <gtest/gtest.h>
 
@@ -149,7 +149,7 @@ class ClientNodeTest : public ::testing::Test {
     EXPECT_GT(n.port(), 0) << n.log();
     return n;
   }
-  Client MakeClient(ClientOptions o) {
+  Client MakeClient(const ClientOptions& o) {
     StatusOr<Client> c = Client::Create(o);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return *c;
@@ -215,11 +215,11 @@ TEST_F(ClientNodeTest, CallbackAndFutureFormsAgainstOneNode) {
   EXPECT_EQ(decoded->worker, static_cast<uint64_t>(i->worker_id));
   // Callbacks run on a library thread; a failure arrives there too.
   std::promise<Status> failed;
-  client.NextIdAsync("nope", [&](StatusOr<uint64_t> r) { failed.set_value(r.status()); });
+  client.NextIdAsync("nope", [&](const StatusOr<uint64_t>& r) { failed.set_value(r.status()); });
   EXPECT_EQ(failed.get_future().get().code(), StatusCode::kInvalidArgument);
   std::promise<bool> decoded_async;
   client.DecodeAsync("orders", *id,
-                     [&](StatusOr<DecodedId> r) { decoded_async.set_value(r.ok()); });
+                     [&](const StatusOr<DecodedId>& r) { decoded_async.set_value(r.ok()); });
   EXPECT_TRUE(decoded_async.get_future().get());
 }
 

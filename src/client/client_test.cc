@@ -60,10 +60,11 @@ TEST(ClientTest, EveryCallHasACallbackAndAFutureForm) {
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->node, "fake");
   int answered = 0;
-  client.NextIdAsync("orders", [&](StatusOr<uint64_t> r) { answered += r.ok(); });
-  client.NextIds128Async("events", 2, [&](StatusOr<std::vector<Id128>> r) { answered += r.ok(); });
-  client.DecodeAsync("orders", 7, [&](StatusOr<DecodedId> r) { answered += r.ok(); });
-  client.GetInfoAsync([&](StatusOr<NodeInfo> r) { answered += r.ok(); });
+  client.NextIdAsync("orders", [&](const StatusOr<uint64_t>& r) { answered += r.ok(); });
+  client.NextIds128Async("events", 2,
+                         [&](const StatusOr<std::vector<Id128>>& r) { answered += r.ok(); });
+  client.DecodeAsync("orders", 7, [&](const StatusOr<DecodedId>& r) { answered += r.ok(); });
+  client.GetInfoAsync([&](const StatusOr<NodeInfo>& r) { answered += r.ok(); });
   EXPECT_EQ(answered, 4);
   // Bad arguments: answered at once, without a call.
   const int64_t calls = fake->calls();
@@ -82,7 +83,8 @@ TEST(ClientTest, BadArgumentsAreRefusedWithoutACall) {
   EXPECT_EQ(client.NextIds128("orders", 0).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(client.NextId(std::string(129, 'n')).status().code(), StatusCode::kInvalidArgument);
   StatusOr<std::vector<uint64_t>> async_bad = Status(StatusCode::kOk, "");
-  client.NextIdsAsync("orders", 0, [&](StatusOr<std::vector<uint64_t>> r) { async_bad = r; });
+  client.NextIdsAsync("orders", 0,
+                      [&](StatusOr<std::vector<uint64_t>> r) { async_bad = std::move(r); });
   EXPECT_EQ(async_bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(client.NextIds("orders", 0).status().message().find("count: 0 is not in 1..1000000"),
             std::string::npos);

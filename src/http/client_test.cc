@@ -22,7 +22,6 @@
 namespace idgen::http {
 namespace {
 
-using ::testing::HasSubstr;
 using tcp = boost::asio::ip::tcp;
 
 std::unique_ptr<HttpServer> StartEcho(const std::string& listen) {
