@@ -3,11 +3,13 @@
 // client_pool: the client library under load against a live node, for
 // bench/client_vs_redis.mjs. Prints one JSON object.
 //
-//   client_pool --target ADDR --mode pool|unary [--threads N] [--seconds S]
+//   client_pool --target ADDR --mode pool|unary|async [--threads N] [--seconds S]
 //               [--rate R] [--batch B] [--low-water L] [--namespace NS]
 //
 //   pool   N threads call IdPool::Next() (batch B, low water L)
 //   unary  N threads call Client::NextId() (one call per ID)
+//   async  one thread keeps N Client::NextIdAsync() calls in flight (each
+//          answer starts the next), the shape of `idgen bench --mode unary`
 // --rate R paces all threads together at R calls/s. Latency: the time
 // inside the call (p50_us, p99_us, p999_us: what a caller of Next() waits
 // once it calls) and, paced, from when the call was due (p99_due_us:
@@ -17,10 +19,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -80,7 +85,10 @@ Flags Parse(int argc, char** argv) {
     }
   }
   if (f.target.empty()) Usage("--target is required");
-  if (f.mode != "pool" && f.mode != "unary") Usage("--mode must be pool or unary");
+  if (f.mode != "pool" && f.mode != "unary" && f.mode != "async") {
+    Usage("--mode must be pool, unary or async");
+  }
+  if (f.mode == "async" && f.rate > 0) Usage("--rate is for pool and unary");
   return f;
 }
 
@@ -119,8 +127,38 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   const auto end =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(f.seconds));
+  // async: `threads` chains of NextIdAsync, each answer starting the next
+  // call of its chain; a chain's vectors are touched by one call at a time.
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  int chains_left = f.threads;
+  std::function<void(size_t)> issue = [&](size_t chain) {
+    const auto call_start = Clock::now();
+    client->NextIdAsync(f.ns, [&, chain, call_start](idgen::client::StatusOr<uint64_t> id) {
+      const auto call_end = Clock::now();
+      if (id.ok()) {
+        ids[chain].push_back(*id);
+        lat[chain].push_back(static_cast<uint32_t>(std::min<int64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(call_end - call_start).count(),
+            UINT32_MAX)));
+      } else if (errors.fetch_add(1) == 0) {
+        std::cerr << "client_pool: " << id.status().ToString() << "\n";
+      }
+      if (call_end < end) {
+        issue(chain);
+        return;
+      }
+      std::lock_guard<std::mutex> lock(done_mu);
+      if (--chains_left == 0) done_cv.notify_all();
+    });
+  };
+  if (f.mode == "async") {
+    for (size_t c = 0; c < static_cast<size_t>(f.threads); ++c) issue(c);
+    std::unique_lock<std::mutex> lock(done_mu);
+    done_cv.wait(lock, [&] { return chains_left == 0; });
+  }
   std::vector<std::thread> workers;
-  for (int t = 0; t < f.threads; ++t) {
+  for (int t = 0; t < f.threads && f.mode != "async"; ++t) {
     workers.emplace_back([&, t] {
       auto& my_ids = ids[static_cast<size_t>(t)];
       auto& my_lat = lat[static_cast<size_t>(t)];
