@@ -86,6 +86,17 @@ class Node {
   void Signal(int sig) const {
     if (pid_ > 0) kill(pid_, sig);
   }
+  // SIGSTOP, then waits (bounded) until the kernel shows the process
+  // stopped: a thread already running could otherwise still answer.
+  void Stop() const {
+    Signal(SIGSTOP);
+    for (int i = 0; i < 200; ++i) {
+      const std::string stat = ReadFile("/proc/" + std::to_string(pid_) + "/stat");
+      const size_t paren = stat.rfind(')');
+      if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'T') return;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
   void Kill(int sig) {
     if (pid_ <= 0) return;
     kill(pid_, sig);
@@ -274,7 +285,7 @@ TEST_F(ClientNodeTest, AStoppedNodeIsDeadlineExceeded) {
   Node& node = StartNode();
   Client client = MakeClient({.target = node.address()});
   ASSERT_TRUE(client.NextId().ok());
-  node.Signal(SIGSTOP);
+  node.Stop();
   const auto t0 = std::chrono::steady_clock::now();
   StatusOr<uint64_t> r = client.NextId("", {.deadline = 300ms});
   const auto took = std::chrono::steady_clock::now() - t0;

@@ -268,7 +268,7 @@ class GrpcConnection final : public Connection {
 
   // One call on gRPC's callback API: `start(stub, ctx, req, resp, cb)`
   // begins it; `convert` turns the answer into T; `done` gets the result.
-  // The call's state lives until gRPC has run the callback.
+  // The call's state lives until the callback, which drops it first.
   template <typename T, typename Resp, typename Req, typename Start, typename Convert>
   void Call(Req req, const CallOptions& options, Start start, Convert convert,
             std::function<void(StatusOr<T>)> done) {
@@ -281,12 +281,13 @@ class GrpcConnection final : public Connection {
     SetDeadline(state->ctx, options);
     state->req = std::move(req);
     start(&Stub(), &state->ctx, &state->req, &state->resp,
-          [state, convert, done = std::move(done)](const grpc::Status& s) {
-            if (!s.ok()) {
-              done(FromGrpc(s));
-            } else {
-              done(convert(state->resp));
-            }
+          [state, convert, done = std::move(done)](const grpc::Status& s) mutable {
+            StatusOr<T> result = s.ok() ? convert(state->resp) : StatusOr<T>(FromGrpc(s));
+            // The call's context goes before `done` runs: once it has, the
+            // caller may destroy the connection, and a context must not
+            // outlive its channel.
+            state.reset();
+            done(std::move(result));
           });
   }
 
