@@ -31,7 +31,6 @@ import path from 'node:path';
 
 import {
   IDGEN_BIN,
-  runProcess,
   sleep,
   startNode,
   stopProcess,
@@ -50,7 +49,7 @@ import {
   writeReport,
 } from './lib/report.mjs';
 import { log as logAs, parseFlags, requireTools, rssKib, usageExit } from './lib/run.mjs';
-import { runWrk as runWrk2, startNginx } from './lib/web_peers.mjs';
+import { findNginx, runWrk as runWrk2, startNginx } from './lib/web_peers.mjs';
 
 const NAME = 'gateway_vs_nginx';
 const USAGE =
@@ -76,12 +75,7 @@ const flags = parseFlags(NAME, USAGE, {
 const bin = flags.idgen;
 if (!existsSync(bin)) usageExit(NAME, USAGE, `--idgen ${bin}: not built (scripts/build.sh)`);
 requireTools(NAME, ['wrk']);
-let nginx = flags.nginx;
-if (!nginx) {
-  const r = await runProcess('sh', ['-c', 'command -v nginx || echo /usr/sbin/nginx']);
-  nginx = r.stdout.trim();
-}
-if (!existsSync(nginx)) usageExit(NAME, USAGE, `--nginx ${nginx}: not found (apt-get install nginx-light)`);
+const nginx = await findNginx(NAME, USAGE, flags.nginx);
 
 // Removed at the end, or on exit (^C) by the harness, unless --keep.
 const tmp = flags.keep

@@ -36,7 +36,7 @@ import {
   betterOf, machine, RATIO_COLUMN, renderMachine, renderTable, verdict, withRatios, writeReport,
 } from './lib/report.mjs';
 import { idgenBench, log as logAs, parseFlags, requireTools, usageExit } from './lib/run.mjs';
-import { runWrk, startNginx } from './lib/web_peers.mjs';
+import { findNginx, runWrk, startNginx } from './lib/web_peers.mjs';
 
 const NAME = 'tls_overhead';
 const USAGE =
@@ -63,12 +63,7 @@ const flags = parseFlags(NAME, USAGE, {
 const bin = flags.idgen;
 if (!existsSync(bin)) usageExit(NAME, USAGE, `--idgen ${bin}: not built (scripts/build.sh)`);
 requireTools(NAME, ['wrk', 'openssl']);
-let nginx = flags.nginx;
-if (!nginx) {
-  const r = await runProcess('sh', ['-c', 'command -v nginx || echo /usr/sbin/nginx']);
-  nginx = r.stdout.trim();
-}
-if (!existsSync(nginx)) usageExit(NAME, USAGE, `--nginx ${nginx}: not found (apt-get install nginx-light)`);
+const nginx = await findNginx(NAME, USAGE, flags.nginx);
 
 const tmp = flags.keep
   ? mkdtempSync(path.join(os.tmpdir(), 'idgen-tls-overhead-'))

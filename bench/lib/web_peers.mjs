@@ -3,11 +3,11 @@
 // The HTTP load tool and the HTTP peer of the benchmarks: `wrk` runs parsed
 // into figures, and an nginx serving one static file (over HTTPS when given
 // a certificate), started in a directory of the caller's and stopped by pid.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { freePort, runProcess, sleep, spawnProcess, trackExit } from '../../tests/node/lib/harness.mjs';
-import { log } from './run.mjs';
+import { log, usageExit } from './run.mjs';
 
 // Resolves once `url` answers 200 (certificates not checked: the peers
 // here use the benchmark's own throwaway CA); throws after 10 s.
@@ -33,6 +33,18 @@ export async function waitHttp(url) {
     await sleep(100);
   }
   throw new Error(`${url} did not answer 200 within 10 s`);
+}
+
+// The nginx binary: `given` (a --nginx flag), else nginx on PATH, else
+// /usr/sbin/nginx; exits 2 through usageExit when it is not there.
+export async function findNginx(name, usage, given) {
+  let nginx = given;
+  if (!nginx) {
+    const r = await runProcess('sh', ['-c', 'command -v nginx || echo /usr/sbin/nginx']);
+    nginx = r.stdout.trim();
+  }
+  if (!existsSync(nginx)) usageExit(name, usage, `--nginx ${nginx}: not found (apt-get install nginx-light)`);
+  return nginx;
 }
 
 // wrk's latency line "50%  1.23ms" in µs.

@@ -16,30 +16,27 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "src/security/openssl_handles.h"
 
 namespace idgen::security {
 namespace {
 
-using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-using CertPtr = std::unique_ptr<X509, decltype(&X509_free)>;
-
 BioPtr ReadBio(const std::string& pem) {
-  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
 }
 
-CertPtr ParseCert(const std::string& pem) {
+X509Ptr ParseCert(const std::string& pem) {
   BioPtr bio = ReadBio(pem);
-  return CertPtr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+  return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
 }
 
 KeyPtr ParseKey(const std::string& pem) {
   BioPtr bio = ReadBio(pem);
-  return KeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  return KeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
 absl::StatusOr<std::string> ToPem(const std::function<int(BIO*)>& write) {
-  BioPtr bio(BIO_new(BIO_s_mem()), BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (bio == nullptr || write(bio.get()) != 1) return absl::InternalError("PEM encoding failed");
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);  // NOLINT(google-runtime-int)
@@ -82,8 +79,8 @@ absl::StatusOr<PemKeyPair> IssueCertificate(const CertificateSpec& spec, const P
     return absl::InvalidArgumentError(
         absl::StrCat("certificate ", spec.common_name, ": not_after must follow not_before"));
   }
-  CertPtr issuer_cert(nullptr, X509_free);
-  KeyPtr issuer_key(nullptr, EVP_PKEY_free);
+  X509Ptr issuer_cert;
+  KeyPtr issuer_key;
   if (issuer != nullptr) {
     issuer_cert = ParseCert(issuer->cert_pem);
     issuer_key = ParseKey(issuer->key_pem);
@@ -92,8 +89,8 @@ absl::StatusOr<PemKeyPair> IssueCertificate(const CertificateSpec& spec, const P
           absl::StrCat("certificate ", spec.common_name, ": the issuer's PEM does not parse"));
     }
   }
-  KeyPtr key(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  CertPtr cert(X509_new(), X509_free);
+  KeyPtr key(EVP_EC_gen("P-256"));
+  X509Ptr cert(X509_new());
   if (key == nullptr || cert == nullptr) return absl::InternalError("OpenSSL allocation failed");
   X509* x = cert.get();
   if (X509_set_version(x, 2) != 1 || !SetRandomSerial(x) ||
@@ -153,7 +150,7 @@ absl::StatusOr<PemKeyPair> IssueCertificate(const CertificateSpec& spec, const P
 }
 
 absl::StatusOr<CertificateFacts> ReadCertificateFacts(const std::string& cert_pem) {
-  CertPtr cert = ParseCert(cert_pem);
+  X509Ptr cert = ParseCert(cert_pem);
   if (cert == nullptr) return absl::InvalidArgumentError("not a PEM certificate");
   CertificateFacts facts;
   std::array<char, 256> cn{};
@@ -167,9 +164,9 @@ absl::StatusOr<CertificateFacts> ReadCertificateFacts(const std::string& cert_pe
 }
 
 absl::Status CheckIssuedBy(const PemKeyPair& pair, const std::string& ca_cert_pem) {
-  CertPtr cert = ParseCert(pair.cert_pem);
+  X509Ptr cert = ParseCert(pair.cert_pem);
   KeyPtr key = ParseKey(pair.key_pem);
-  CertPtr ca = ParseCert(ca_cert_pem);
+  X509Ptr ca = ParseCert(ca_cert_pem);
   if (cert == nullptr || key == nullptr || ca == nullptr) {
     return absl::FailedPreconditionError("a certificate or key does not parse");
   }

@@ -21,35 +21,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "src/security/openssl_handles.h"
 
 namespace idgen::security {
 namespace {
-
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct CrlFree {
-  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
-};
-struct KeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
-
-// OpenSSL's reason for the last failure, and the error queue emptied.
-std::string OpenSslReason() {
-  const unsigned long code = ERR_peek_last_error();  // NOLINT(google-runtime-int)
-  ERR_clear_error();
-  if (code == 0) return "no PEM data found";
-  const char* reason = ERR_reason_error_string(code);
-  return reason != nullptr ? reason : "unknown OpenSSL error";
-}
 
 absl::Status Bad(absl::string_view flag, const std::string& path, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(flag, " \"", path, "\"", what));

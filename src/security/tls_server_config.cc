@@ -13,27 +13,10 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "src/security/openssl_handles.h"
 
 namespace idgen::security {
 namespace {
-
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-
-// OpenSSL's reason for the last failure, and the error queue emptied.
-std::string OpenSslReason() {
-  const unsigned long code = ERR_peek_last_error();  // NOLINT(google-runtime-int)
-  ERR_clear_error();
-  if (code == 0) return "no PEM data found";
-  const char* reason = ERR_reason_error_string(code);
-  return reason != nullptr ? reason : "unknown OpenSSL error";
-}
 
 absl::StatusOr<BioPtr> OpenFile(absl::string_view what, const std::string& path) {
   BioPtr bio(BIO_new_file(path.c_str(), "r"));
