@@ -421,12 +421,16 @@ absl::Status Node::Start() {
   }
   admin_ = std::move(*admin);
 
-  supervisor_ = std::thread([this] { Supervise(); });
+  // Health answers from the first call: a probe that arrives before the
+  // supervisor's first pass must not see NOT_SERVING on a ready node.
+  const bool serving = Ready().ok();
+  health_->Set("", serving);
+  health_->Set(kServiceName, serving);
+  supervisor_ = std::thread([this, serving] { Supervise(static_cast<int>(serving)); });
   return absl::OkStatus();
 }
 
-void Node::Supervise() {
-  int last = -1;
+void Node::Supervise(int last) {
   absl::Duration backoff = options_.claim_retry_min;
   absl::Duration next_attempt = clock_->MonotonicNow();
   do {

@@ -156,7 +156,8 @@ class Node {
   [[nodiscard]] absl::Status StartSegments();
   // One line to the telemetry logger (stderr without telemetry).
   void Log(const std::string& message, bool warning) const;
-  void Supervise();
+  // `last` is the health already published (1 serving, 0 not).
+  void Supervise(int last);
 
   NodeOptions options_;
   coord::LeaseProvider* const leases_;
