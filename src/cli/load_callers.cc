@@ -2,6 +2,7 @@
 //
 // See load_callers.h.
 #include "src/cli/load_callers.h"
+#include "src/base/grpc_code_names.h"
 
 #include <sys/prctl.h>
 
@@ -17,11 +18,6 @@ namespace idgen::cli::load {
 
 namespace {
 
-constexpr std::array<std::string_view, 17> kCodeNames = {
-    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-    "DATA_LOSS", "UNAUTHENTICATED"};
 // Error slots past the gRPC codes: responses that break the API contract.
 constexpr size_t kWrongCount = 17;
 constexpr size_t kMalformedId = 18;
@@ -40,15 +36,15 @@ constexpr std::chrono::milliseconds kErrorPause{20};
 }  // namespace
 
 std::string ErrorName(size_t slot) {
-  if (slot < kCodeNames.size()) return std::string(kCodeNames[slot]);
+  if (slot < kGrpcCodeNames.size()) return std::string(kGrpcCodeNames[slot]);
   if (slot == kWrongCount) return "WRONG_COUNT";
   if (slot == kMalformedId) return "MALFORMED_ID";
   return "OTHER";
 }
 
 size_t ErrorSlot(int code) {
-  return code >= 0 && code < static_cast<int>(kCodeNames.size()) ? static_cast<size_t>(code)
-                                                                 : kOtherCode;
+  return code >= 0 && code < static_cast<int>(kGrpcCodeNames.size()) ? static_cast<size_t>(code)
+                                                                     : kOtherCode;
 }
 
 std::chrono::system_clock::time_point ToSystem(TimePoint t) {

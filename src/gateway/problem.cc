@@ -6,28 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/base/grpc_code_names.h"
+
 namespace idgen::gateway {
 namespace {
-
-constexpr std::array<std::string_view, 17> kCodeNames = {
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-};
 
 Problem Make(int status, std::string slug, std::string title, std::string detail) {
   Problem p;
@@ -77,8 +59,8 @@ Problem Overloaded(std::string detail) {
 }
 
 std::string_view GrpcCodeName(int grpc_code) {
-  if (grpc_code < 0 || grpc_code >= static_cast<int>(kCodeNames.size())) return "UNKNOWN";
-  return kCodeNames[static_cast<size_t>(grpc_code)];
+  const std::string_view name = ::idgen::GrpcCodeName(grpc_code);
+  return name.empty() ? "UNKNOWN" : name;
 }
 
 int HttpStatusForGrpc(int grpc_code) {
