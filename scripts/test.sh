@@ -15,7 +15,11 @@
 #           leaves them out. IDGEN_CTEST_ARGS adds ctest arguments (e.g. "-L unit").
 #   node    node --test in tests/node, with IDGEN_BIN=build/bin/idgen
 #   format  clang-format --dry-run --Werror over our *.h/*.cc
-#   tidy    clang-tidy (.clang-tidy) over our .cc files in build/compile_commands.json
+#   tidy    clang-tidy (.clang-tidy) over our .cc files in build/compile_commands.json.
+#           When ctest or node runs too, it starts right after the build as an idle-
+#           priority background job (SCHED_IDLE: it gets only the CPU the tests
+#           leave, so their timing is not disturbed); the tidy stage then waits for
+#           it and reports its findings. IDGEN_TIDY_BACKGROUND=0 runs it in place.
 #   asan    core-only build with clang -fsanitize=address,undefined in build/asan; ctest
 #   tsan    core-only build with clang -fsanitize=thread in build/tsan; ctest
 #   fuzz    libFuzzer targets (fuzz/*_fuzz.cc) built in build/fuzz, each run for
@@ -131,7 +135,37 @@ stage_format() {
   fi
 }
 
+TIDY_BG_PID=""
+TIDY_BG_DIR="$ROOT/build/tidy-background"
+
+# The tidy stage's work, started in the background after the build (see the
+# header). Its output and exit status go to $TIDY_BG_DIR.
+start_tidy_background() {
+  rm -rf "$TIDY_BG_DIR" && mkdir -p "$TIDY_BG_DIR" || return 0
+  local idle=()
+  if command -v chrt >/dev/null 2>&1; then idle=(chrt --idle 0); fi
+  # Its own process group (setsid), so that an interrupted run stops it too.
+  setsid "${idle[@]}" nice -n 19 bash -c "$(declare -f now elapsed tool list_sources run_tidy)
+    start=\"\$(now)\"
+    ROOT='$ROOT' JOBS='$JOBS' run_tidy >'$TIDY_BG_DIR/out' 2>&1
+    rc=\$?
+    elapsed \"\$start\" \"\$(now)\" >'$TIDY_BG_DIR/seconds'
+    echo \"\$rc\" >'$TIDY_BG_DIR/rc'" &
+  TIDY_BG_PID=$!
+  trap 'kill -- "-$TIDY_BG_PID" 2>/dev/null' EXIT
+  echo "tidy: started in the background at idle priority (pid $TIDY_BG_PID)"
+}
+
 stage_tidy() {
+  if [[ -f "$TIDY_BG_DIR/rc" ]]; then
+    cat "$TIDY_BG_DIR/out"
+    echo "(ran in the background at idle priority since the build: $(cat "$TIDY_BG_DIR/seconds") s)"
+    return "$(cat "$TIDY_BG_DIR/rc")"
+  fi
+  run_tidy
+}
+
+run_tidy() {
   local db="$ROOT/build/compile_commands.json" ct files=() f
   [[ -f "$db" ]] || { echo "no $db (build failed?)"; return 1; }
   ct="$(tool clang-tidy-14 clang-tidy)"
@@ -215,12 +249,21 @@ for s in "${STAGES[@]}"; do
         " ctest node tidy " == *" $s "* ]]; then
     echo "not run: the build failed"
     rc=1
+  elif [[ "$s" == tidy && -n "$TIDY_BG_PID" ]]; then
+    wait "$TIDY_BG_PID"
+    ( set -euo pipefail; stage_tidy )
+    rc=$?
   else
     ( set -euo pipefail; "stage_$s" )
     rc=$?
   fi
   TIME[$s]="$(elapsed "$start" "$(now)")"
   if [[ "$rc" -eq 0 ]]; then RESULT[$s]=PASS; else RESULT[$s]=FAIL; fi
+  if [[ "$s" == build && "$rc" -eq 0 && "${IDGEN_TIDY_BACKGROUND:-1}" != 0 &&
+        " ${STAGES[*]} " == *" tidy "* &&
+        ( " ${STAGES[*]} " == *" ctest "* || " ${STAGES[*]} " == *" node "* ) ]]; then
+    start_tidy_background
+  fi
   echo "---- $s: ${RESULT[$s]} in ${TIME[$s]} s"
 done
 
