@@ -109,7 +109,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
       return absl::InvalidArgumentError(
           absl::StrCat("namespaces[", i, "].store: namespace ", nc.name, " uses the ", store,
                        " segment store, which this node does not have",
-                       store == "etcd" ? " (start it with --etcd)" : ""));
+                       store == "etcd"       ? " (start it with --etcd)"
+                       : store == "postgres" ? " (start it with --segment-postgres)"
+                                             : ""));
     }
   }
   if (options.node_name.empty()) options.node_name = Hostname();
