@@ -60,12 +60,12 @@ const counterNext = async (name) => BigInt(await pg.sql(`SELECT next FROM idgen_
 
 // One client of one node: NextIds until untilMs, every ID into the ledger,
 // each answer above the previous one.
-async function loadLoop({ address, namespace, ledger, stats, untilMs }) {
+async function loadLoop({ address, namespace, ledger, stats, untilMs, count = 1000 }) {
   const { idgen, close } = grpcClients(null, address);
   let last = 0n;
   try {
     while (Date.now() < untilMs && ledger.count < TARGET_IDS) {
-      const r = await unaryError(idgen, 'NextIds', { namespace, count: 1000 }, { deadlineMs: 3000 });
+      const r = await unaryError(idgen, 'NextIds', { namespace, count }, { deadlineMs: 3000 });
       if (!r.ok) {
         stats.errors.push(`${r.error.code}: ${r.error.details}`);
         await new Promise((res) => setTimeout(res, 20));
@@ -157,6 +157,90 @@ test('postgres stopped: buffered IDs served, then REST 503 with the reason; reco
   assert.equal(back.ids[0], '201', 'no ID lost or repeated across the outage');
   assert.equal(node.exit, undefined, 'the node kept running');
   assert.doesNotMatch(node.stderr, new RegExp(PASSWORD));
+});
+
+test('kill -9 loop under load: no duplicate, per node slot increasing, gaps bounded by two segments per kill', async (t) => {
+  const STEP = 200;
+  const cfg = config(t, 'k9', { step: STEP, max_step: STEP, load_at: 0.5 });
+  const slots = [];
+  for (let i = 0; i < 2; i++) slots.push({ node: await startPgNode(t, cfg) });
+  const ledger = new IdLedger();
+  const stats = { errors: [], orderViolations: [] };
+  const untilMs = Date.now() + 4000;
+  const loops = [];
+  for (const slot of slots) {
+    for (let c = 0; c < 3; c++) {
+      // A client follows its slot across restarts: a node started after a
+      // kill leases above everything before, so the order holds across it.
+      loops.push((async () => {
+        let last = 0n;
+        const clients = new Map();
+        try {
+          while (Date.now() < untilMs) {
+            const address = slot.node.address;
+            if (!clients.has(address)) clients.set(address, grpcClients(null, address));
+            const r = await unaryError(clients.get(address).idgen, 'NextIds', { namespace: 'k9', count: 50 }, { deadlineMs: 1000 });
+            if (!r.ok) {
+              stats.errors.push(r.error.code);
+              await new Promise((res) => setTimeout(res, 20));
+              continue;
+            }
+            for (const id of r.response.ids.map(BigInt)) {
+              if (!(id > last)) stats.orderViolations.push(`${last} then ${id}`);
+              last = id;
+            }
+            ledger.add(r.response.ids);
+          }
+        } finally {
+          for (const c of clients.values()) c.close();
+        }
+      })());
+    }
+  }
+  let kills = 0;
+  for (let i = 0; i < 6 && Date.now() < untilMs - 700; i++) {
+    await new Promise((res) => setTimeout(res, 300));
+    const slot = slots[i % slots.length];
+    await slot.node.kill9();
+    kills++;
+    slot.node = await startPgNode(t, cfg);
+  }
+  await Promise.all(loops);
+  for (const slot of slots) assert.deepEqual(await slot.node.stop(), { code: 0, signal: null });
+
+  assert.ok(kills >= 3, `only ${kills} kills`);
+  assert.deepEqual(stats.orderViolations.slice(0, 5), [], 'IDs from one node slot strictly increase');
+  const { count, duplicates, duplicateCount } = ledger.check();
+  assert.equal(duplicateCount, 0, `duplicates: ${duplicates}`);
+  assert.ok(count > 5000, `only ${count} IDs`);
+  // Each kill loses at most the two segments the node held; the clean stop
+  // of the node that did not lease last, at most two more.
+  const missing = Number((await counterNext('k9')) - 1n) - count;
+  assert.ok(missing >= 0, `more IDs (${count}) than the counter's range`);
+  assert.ok(missing <= 2 * STEP * (kills + 1), `${missing} IDs skipped after ${kills} kills`);
+  t.diagnostic(`kill -9 loop: ${count} IDs, ${kills} kills, ${missing} skipped, ${stats.errors.length} failed calls`);
+});
+
+test('real load: the step grows to max_step while the segments last seconds', async (t) => {
+  const cfg = config(t, 'grow', { step: 100, max_step: 1600, load_at: 0.5 });
+  const node = await startPgNode(t, cfg);
+  const seg = async () => (await node.info()).namespaces.find((n) => n.name === 'grow').segment;
+  assert.equal(Number((await seg()).step), 100);
+  const ledger = new IdLedger();
+  const stats = { errors: [], orderViolations: [] };
+  const untilMs = Date.now() + 1500;
+  await Promise.all([0, 1, 2, 3].map(() => loadLoop({ address: node.address, namespace: 'grow', ledger, stats, untilMs })));
+  // 100, 100 (the first two keep the step), then doubling at each lease.
+  const grown = await seg();
+  assert.equal(Number(grown.step), 1600, JSON.stringify(grown));
+  assert.ok(Number(grown.leases) >= 6, JSON.stringify(grown));
+  const metrics = (await httpGet(node.adminPort, '/metrics')).body;
+  assert.match(metrics, /^idgen_segment_step\{[^}]*idgen_namespace="grow"[^}]*\} 1600$/m);
+  assert.match(metrics, /^idgen_segment_headroom_ids\{[^}]*idgen_namespace="grow"[^}]*\} \d+$/m);
+  assert.match(metrics, /^idgen_segment_headroom_seconds\{[^}]*idgen_namespace="grow"[^}]*\} [\d.e+]+$/m);
+  assert.ok(Number(grown.headroom_ids) > 9e15, JSON.stringify(grown));
+  assert.ok(grown.headroom_seconds > 0, JSON.stringify(grown));
+  assert.deepEqual(stats.errors.slice(0, 3), []);
 });
 
 test('flags: a bad --segment-postgres and a postgres namespace without it are refused (exit 2)', async (t) => {

@@ -37,6 +37,15 @@ test('idgen up: everything healthy, IDs through the gateway, supervision, button
   // IDs through the gateway, from nodes on etcd.
   const ids = await (await fetch(`http://127.0.0.1:${gwPort}/v1/ids?count=5`)).json();
   assert.equal(ids.ids.length, 5);
+  // The default namespaces include `orders`, dense IDs on the run's etcd.
+  const orders = await (await fetch(`http://127.0.0.1:${gwPort}/v1/ids?namespace=orders&count=3`)).json();
+  assert.equal(orders.scheme, 'segment', JSON.stringify(orders));
+  assert.deepEqual(orders.ids.map(Number), [orders.ids.map(Number)[0], orders.ids.map(Number)[0] + 1, orders.ids.map(Number)[0] + 2]);
+  const info = await (await fetch(`http://127.0.0.1:${gwPort}/v1/info`)).json();
+  const nsOrders = info.backends[0].info.namespaces.find((n) => n.name === 'orders');
+  assert.equal(nsOrders.segment.store, 'etcd');
+  assert.ok(Number(nsOrders.segment.headroom_ids) > 0, JSON.stringify(nsOrders));
+  assert.deepEqual(info.backends[0].info.namespaces.map((n) => n.name), ['default', 'uuidv7', 'ulid', 'orders']);
 
   // The dashboard page is served from memory.
   const page = await httpGet(dashPort, '/');
