@@ -14,7 +14,8 @@
 // Runs, in order:
 //   1. pgbench -c CLIENTS -j 2 -T S -f 'SELECT nextval(...)' (a sequence
 //      with CACHE 1, PostgreSQL's default), prepared statements
-//   2. redis-benchmark -t incr -c CLIENTS -P 1 over TCP, sized to last ~S
+//   2. redis-benchmark -t incr -c CLIENTS -P 1 over TCP, sized by a short
+//      calibration run to last about S
 //   3. idgen bench --mode stream --count 1 (one ID per request, CLIENTS
 //      streams) on a namespace "orders" (segment, store postgres, step 1000,
 //      max_step 1000000)
@@ -121,7 +122,13 @@ async function main() {
     serverPrefix: SERVER_CPU, clientPrefix: CLIENT_CPU });
   const redisProc = await redis.start();
   started.push({ stop: () => stopProcess(redisProc) });
-  const redisResult = await redis.run('tcp');
+  // Sized by a short calibration to last about --duration (a smaller
+  // calibration than RedisPeer.run's, so short runs stay short).
+  log('redis: calibrating');
+  const cal = await redis.incr('tcp', 20000);
+  const n = Math.max(20000, Math.floor(cal.rps * flags.duration));
+  log(`redis: redis-benchmark -t incr -n ${n} -c ${flags.clients} -P 1`);
+  const redisResult = await redis.incr('tcp', n);
   await stopProcess(redisProc);
 
   const config = writeJson(tmp, 'namespaces.json', {

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +121,10 @@ test('two idgen up on one machine do not interfere', async (t) => {
   for (const r of Object.values(await resources(b.dash))) assert.equal(r.state, 'healthy');
   const res = await fetch(`http://127.0.0.1:${b.gw}/v1/ids?count=3`);
   assert.equal(res.status, 200);
+  // --embedded: `orders` on SQLite in the nodes' state dir.
+  const orders = await (await fetch(`http://127.0.0.1:${b.gw}/v1/ids?namespace=orders&count=2`)).json();
+  assert.deepEqual(orders.ids, ['1', '2'], JSON.stringify(orders));
+  assert.ok(existsSync(path.join(b.dir, 'nodes', 'segments.db')));
   upB.child.kill('SIGTERM');
   assert.equal((await upB.exited).code, 0);
 });
