@@ -39,6 +39,10 @@ bool LostCreateRace(const char* sqlstate) {
          (absl::string_view(sqlstate) == "23505" || absl::string_view(sqlstate) == "42P07");
 }
 
+// libpq prints server notices ("relation ... already exists, skipping") to
+// stderr by default, which would break the node's JSON log lines.
+void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
+
 std::string Trimmed(const char* message) {
   return std::string(absl::StripTrailingAsciiWhitespace(message == nullptr ? "" : message));
 }
@@ -147,6 +151,7 @@ absl::Status PostgresSegmentStore::EnsureConnected(absl::Duration deadline) {
   if (PQstatus(conn_) == CONNECTION_BAD) {
     return Fail(absl::StatusCode::kUnavailable, "cannot connect");
   }
+  PQsetNoticeProcessor(conn_, IgnoreNotice, nullptr);
   PostgresPollingStatusType st = PGRES_POLLING_WRITING;
   while (st != PGRES_POLLING_OK) {
     if (st == PGRES_POLLING_FAILED) return Fail(absl::StatusCode::kUnavailable, "cannot connect");
