@@ -23,7 +23,8 @@
 // Leases are read from the node's /info before and after each idgen run.
 //
 // Flags [defaults]: --duration [10] --warmup [2] --clients [8] --pin on|off
-//   [on with 2+ CPUs: servers on CPU 1, load generators on CPU 0]
+//   [on with 2+ CPUs: servers (PostgreSQL, Redis, the node) on CPU 1, load
+//   generators on CPU 0]
 //   --idgen PATH [IDGEN_BIN or build/bin/idgen] --json FILE
 // A bad flag exits 2 naming it, before anything starts; exit 1 when a run
 // failed. Needs PostgreSQL 15 (initdb, postgres, pgbench), redis-server,
@@ -114,7 +115,7 @@ async function idgenRun(node, what, benchFlags) {
 
 async function main() {
   const m = machine();
-  const pg = await startPostgres(null, { args: ['-c', 'max_connections=100'] });
+  const pg = await startPostgres(null, { args: ['-c', 'max_connections=100'], prefix: SERVER_CPU });
   started.push({ stop: () => pg.stop() });
   const pgResult = await pgbenchNextval(pg);
 

@@ -41,8 +41,9 @@ export function postgresAvailable() {
   return existsSync(path.join(PG_BIN, 'initdb')) && existsSync(path.join(PG_BIN, 'postgres'));
 }
 
-// Options: `args` extra server flags (e.g. ['-c', 'max_connections=50']).
-export async function startPostgres(t, { args = [] } = {}) {
+// Options: `args` extra server flags (e.g. ['-c', 'max_connections=50']);
+// `prefix` a command that execs the server (['taskset', '-c', '1']).
+export async function startPostgres(t, { args = [], prefix = [] } = {}) {
   if (!postgresAvailable()) throw new Error(`PostgreSQL 15 not found in ${PG_BIN} (apt-get install postgresql-15)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'idgen-pg-'));
   dirs.add(dir);
@@ -69,7 +70,7 @@ export async function startPostgres(t, { args = [] } = {}) {
           path.join(PG_BIN, 'postgres'),
           ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,
             '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', ...args],
-          { prefix: dropRoot, cwd: dir },
+          { prefix: [...prefix, ...dropRoot], cwd: dir },
         ),
       );
       pg.proc = p;
