@@ -3,7 +3,9 @@
 // Dense `segment` namespaces on a real PostgreSQL 15 (one server for the
 // whole file, lib/postgres.mjs): nodes under load (no duplicate, per node
 // strictly increasing, dense after a clean stop), the server stopped and
-// started again under a running node, and the flags.
+// started again under a running node, the server hanging (SIGSTOP: leases end
+// at their deadline), a kill -9 loop, the step growing under real load, and
+// the flags.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -159,6 +161,42 @@ test('postgres stopped: buffered IDs served, then REST 503 with the reason; reco
   assert.equal(back.ids[0], '201', 'no ID lost or repeated across the outage');
   assert.equal(node.exit, undefined, 'the node kept running');
   assert.doesNotMatch(node.stderr, new RegExp(PASSWORD));
+});
+
+test('postgres hanging (SIGSTOP): leases end at their deadline, requests are answered, recovery on SIGCONT', async (t) => {
+  const cfg = config(t, 'hang', { step: 100, max_step: 100, load_at: 0.5 });
+  const node = await startPgNode(t, cfg);
+  const { idgen } = grpcClients(t, node.address);
+  const seg = async () => (await node.info()).namespaces.find((n) => n.name === 'hang').segment;
+  const take = () => unaryError(idgen, 'NextIds', { namespace: 'hang', count: 50 }, { deadlineMs: 3000 });
+  assert.ok((await take()).ok);
+  await waitUntil(async () => Number((await seg()).buffered) === 150, { pollMs: 50, what: 'second segment leased' });
+
+  pg.signalAll('SIGSTOP');
+  let last = 0n;
+  try {
+    // The buffered IDs, then an answer (never a hang past the call's deadline).
+    for (let i = 0; i < 3; i++) {
+      const r = await take();
+      assert.ok(r.ok, r.error?.details);
+      last = BigInt(r.response.ids.at(-1));
+    }
+    assert.equal(last, 200n);
+    const refused = await take();
+    assert.equal(refused.ok, false);
+    assert.equal(refused.error.code, grpc.status.UNAVAILABLE, refused.error.details);
+    // The lease in flight ends at the store's deadline, with the reason.
+    const failed = await waitUntil(async () => (await seg()).store_error, { pollMs: 100, polls: 100, what: 'the lease deadline' });
+    assert.match(failed, /postgres postgresql:\/\/idgen:\*\*\*\*@.*no answer within 3s/);
+    assert.ok((await node.health()).status === 200, 'the node itself stays healthy');
+  } finally {
+    pg.signalAll('SIGCONT');
+  }
+  const back = await waitUntil(async () => {
+    const r = await take();
+    return r.ok && r.response;
+  }, { polls: 100, what: 'IDs again once PostgreSQL runs again' });
+  assert.ok(BigInt(back.ids[0]) > last);
 });
 
 test('kill -9 loop under load: no duplicate, per node slot increasing, gaps bounded by two segments per kill', async (t) => {

@@ -12,7 +12,8 @@
 //   pg.url                       // "postgresql://idgen@127.0.0.1:PORT/postgres"
 //   await pg.sql('SELECT 1')     // psql -At: the output, trimmed
 //   await pg.stop();  await pg.start();   // same data, same port
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+//   pg.signalAll('SIGSTOP');  pg.signalAll('SIGCONT');   // hang, resume
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -36,6 +37,23 @@ process.on('exit', () => {
 const asRoot = process.getuid?.() === 0;
 // Runs a PostgreSQL program as nobody when we are root.
 const dropRoot = asRoot ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--'] : [];
+
+// The pids whose parent is `pid` (the server's backends), from /proc.
+function childrenOf(pid) {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // "pid (comm) state ppid ...": comm may hold spaces, so split after ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
 
 export function postgresAvailable() {
   return existsSync(path.join(PG_BIN, 'initdb')) && existsSync(path.join(PG_BIN, 'postgres'));
@@ -87,6 +105,17 @@ export async function startPostgres(t, { args = [], prefix = [] } = {}) {
       const e = await stopNode(pg.proc, { signal: 'SIGINT', timeoutMs: 10000 });
       pg.proc = undefined;
       return e;
+    },
+    // SIGSTOP / SIGCONT to the server and its backends (a server that
+    // hangs rather than dies: connections stay open, nothing answers).
+    signalAll(signal) {
+      for (const pid of [pg.pid, ...childrenOf(pg.pid)]) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // gone
+        }
+      }
     },
     async sql(query) {
       const r = await runProcess(
