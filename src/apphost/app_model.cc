@@ -156,6 +156,18 @@ absl::StatusOr<AppModel> LoadAppModel(const std::string& path, AppModel base) {
   return m;
 }
 
+std::string DefaultUpNamespacesJson() {
+  return R"({
+  "namespaces": [
+    {"name": "default"},
+    {"name": "uuidv7", "scheme": "uuidv7"},
+    {"name": "ulid", "scheme": "ulid"},
+    {"name": "orders", "scheme": "segment"}
+  ]
+}
+)";
+}
+
 absl::Status ValidateAppModel(const AppModel& m) {
   if (m.state_dir.empty()) return KeyError("state_dir", "must not be empty");
   if (m.etcd_members != 1 && m.etcd_members != 3) {

@@ -86,6 +86,13 @@ struct Wiring {
 absl::StatusOr<std::vector<ResourceSpec>> BuildResources(const AppModel& model,
                                                          const Wiring& wiring, PortPlan* plan);
 
+// The namespace config `idgen up` gives its nodes when the model names none
+// (nodes.config): the built-in namespaces of `idgen serve` (default, uuidv7,
+// ulid) plus `orders`, a segment namespace on the nodes' default store
+// (etcd, or with embedded coordination SQLite in the nodes' state dir).
+// Written to <state_dir>/namespaces.json at each start.
+std::string DefaultUpNamespacesJson();
+
 // The names of the leaf certificates BuildResources uses for `model`.
 std::vector<std::string> CertificateNames(const AppModel& model);
 

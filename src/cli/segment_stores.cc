@@ -6,11 +6,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "idgen/clock.h"
 
 namespace idgen::cli {
 
 absl::StatusOr<std::unique_ptr<SegmentStores>> OpenSegmentStores(const std::string& state_dir,
                                                                  coord::EtcdLeaseProvider* etcd,
+                                                                 const std::string& postgres_url,
                                                                  server::NodeOptions* options) {
   auto stores = std::make_unique<SegmentStores>();
   options->default_segment_store = etcd != nullptr ? "etcd" : "sqlite";
@@ -25,6 +27,16 @@ absl::StatusOr<std::unique_ptr<SegmentStores>> OpenSegmentStores(const std::stri
     stores->etcd = std::make_unique<segment::EtcdSegmentStore>(
         etcd->client(), absl::StrCat("/idgen/", etcd->cluster(), "/segments/"));
     options->segment_stores["etcd"] = stores->etcd.get();
+  }
+  if (!postgres_url.empty()) {
+    absl::StatusOr<std::unique_ptr<segment::PostgresSegmentStore>> pg =
+        segment::PostgresSegmentStore::Open(postgres_url, SystemClock::Get());
+    if (!pg.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--segment-postgres: ", pg.status().message()));
+    }
+    stores->postgres = *std::move(pg);
+    options->segment_stores["postgres"] = stores->postgres.get();
   }
   if (need_sqlite) {
     std::error_code ec;

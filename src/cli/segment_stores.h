@@ -5,7 +5,9 @@
 //     /idgen/<cluster>/segments/, on the node's own etcd client; then the
 //     default store;
 //   * SQLite, the embedded default: <state dir>/segments.db, opened only when
-//     a namespace uses it.
+//     a namespace uses it;
+//   * PostgreSQL, with --segment-postgres URL, for namespaces with
+//     `"store": "postgres"` (connects on the first lease, in the background).
 #ifndef IDGEN_CLI_SEGMENT_STORES_H_
 #define IDGEN_CLI_SEGMENT_STORES_H_
 
@@ -15,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "src/coord/etcd_lease_provider.h"
 #include "src/segment/etcd_segment_store.h"
+#include "src/segment/postgres_segment_store.h"
 #include "src/segment/sqlite_segment_store.h"
 #include "src/server/node.h"
 
@@ -23,14 +26,18 @@ namespace idgen::cli {
 struct SegmentStores {
   std::unique_ptr<segment::SqliteSegmentStore> sqlite;
   std::unique_ptr<segment::EtcdSegmentStore> etcd;
+  std::unique_ptr<segment::PostgresSegmentStore> postgres;
 };
 
 // Opens the stores options->config needs and points options->segment_stores
 // (and default_segment_store) at them; the result must outlive the Node.
-// `etcd` is the node's lease provider with --etcd, else null. UNAVAILABLE
-// naming the file when the SQLite database cannot be opened.
+// `etcd` is the node's lease provider with --etcd, else null; `postgres_url`
+// is --segment-postgres (empty: none). UNAVAILABLE naming the file when the
+// SQLite database cannot be opened; INVALID_ARGUMENT naming
+// --segment-postgres when its URL does not parse.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<SegmentStores>> OpenSegmentStores(
-    const std::string& state_dir, coord::EtcdLeaseProvider* etcd, server::NodeOptions* options);
+    const std::string& state_dir, coord::EtcdLeaseProvider* etcd, const std::string& postgres_url,
+    server::NodeOptions* options);
 
 }  // namespace idgen::cli
 

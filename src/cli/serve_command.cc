@@ -59,6 +59,7 @@ struct ServeArgs {
   TlsServerFlags tls;
   std::string tls_allowed_clients;  // comma-separated CN/SAN names
   EtcdSecurityFlags etcd_security;  // TLS and authentication toward etcd
+  std::string segment_postgres;     // libpq URL of the PostgreSQL segment store
 };
 
 // The TLS flags as a TlsServerConfig (files are checked by Node::Create).
@@ -299,11 +300,16 @@ int RunServe(const ServeArgs& a) {
     std::cerr << "idgen serve: " << leases.status().message() << "\n";
     return leases.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
-  absl::StatusOr<std::unique_ptr<SegmentStores>> segment_stores = OpenSegmentStores(
-      a.state_dir, dynamic_cast<coord::EtcdLeaseProvider*>(leases->get()), &options);
+  absl::StatusOr<std::unique_ptr<SegmentStores>> segment_stores =
+      OpenSegmentStores(a.state_dir, dynamic_cast<coord::EtcdLeaseProvider*>(leases->get()),
+                        a.segment_postgres, &options);
   if (!segment_stores.ok()) {
     std::cerr << "idgen serve: " << segment_stores.status().message() << "\n";
-    return 1;
+    return segment_stores.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  if ((*segment_stores)->postgres != nullptr) {
+    log.Info(absl::StrCat("idgen serve: segment store postgres ",
+                          (*segment_stores)->postgres->masked_url()));
   }
   absl::StatusOr<std::unique_ptr<server::Node>> node =
       server::Node::Create(options, leases->get(), SystemClock::Get());
@@ -380,6 +386,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->check(WholeNumberAtLeast(1));
   cmd->add_option("--config", args->config, "Namespace config file (JSON, see docs/API.md)")
       ->envname("IDGEN_CONFIG");
+  cmd->add_option("--segment-postgres", args->segment_postgres,
+                  "PostgreSQL connection URL for segment namespaces with \"store\": \"postgres\" "
+                  "(libpq syntax; TLS and password also from PGSSLMODE, PGPASSFILE, ...; the "
+                  "password is never logged)")
+      ->envname("IDGEN_SEGMENT_POSTGRES");
   cmd->add_option("--node-name", args->node_name, "Name shown in GetInfo (default: hostname)")
       ->envname("IDGEN_NODE_NAME");
   cmd->add_option("--drain-timeout-ms", args->drain_ms, "How long shutdown waits for calls")

@@ -226,6 +226,15 @@ int RunUp(const UpArgs& a) {
                 1);
   }
   model.state_dir = std::filesystem::absolute(model.state_dir).string();
+  if (model.node_config.empty()) {
+    // The built-in namespaces plus a segment namespace, `orders`.
+    model.node_config = model.state_dir + "/namespaces.json";
+    std::ofstream f(model.node_config, std::ios::trunc);
+    f << apphost::DefaultUpNamespacesJson();
+    if (!f.flush()) {
+      return Fail(absl::PermissionDeniedError(absl::StrCat("cannot write ", model.node_config)), 1);
+    }
+  }
   const std::string ports_file = model.state_dir + "/ports.json";
   absl::StatusOr<apphost::PortPlan> plan = LoadPorts(ports_file);
   if (!plan.ok()) return Fail(plan.status(), 2);

@@ -13,6 +13,9 @@ namespace {
 // Waits are sliced so that a loader on a FakeClock notices the clock move
 // (condition variables sleep on real time).
 constexpr absl::Duration kSlice = absl::Milliseconds(20);
+// The rate of IDs handed out: samples a second apart, over about a minute.
+constexpr absl::Duration kRateStep = absl::Seconds(1);
+constexpr absl::Duration kRateWindow = absl::Seconds(60);
 
 }  // namespace
 
@@ -50,7 +53,8 @@ SegmentBuffer::SegmentBuffer(SegmentBufferOptions options, SegmentStore* store, 
       policy_{options_.step, options_.max_step, options_.grow_below, options_.shrink_above},
       retry_at_(clock->MonotonicNow()),
       step_(options_.step),
-      backoff_(options_.backoff_min, options_.backoff_max, random) {}
+      backoff_(options_.backoff_min, options_.backoff_max, random),
+      last_end_(options_.start) {}
 
 SegmentBuffer::~SegmentBuffer() { StopLoader(); }
 
@@ -73,6 +77,7 @@ bool SegmentBuffer::NeedLoad() const {
 }
 
 void SegmentBuffer::Install(SegmentRange r) {
+  last_end_ = r.end;
   if (current_.size() == 0) {
     current_ = r;
     // ceil, so a load_at of 0.1 on a 1-ID segment still waits for its use.
@@ -213,7 +218,18 @@ absl::Status SegmentBuffer::Take(absl::Span<uint64_t> out) {
     if (current_.end == origin_end) current_.first -= filled;
     return EmptyError(deadline);
   }
+  stats_.handed_out += filled;
+  RecordRate(clock_->MonotonicNow());
   return absl::OkStatus();
+}
+
+void SegmentBuffer::RecordRate(absl::Duration now) {
+  if (!rate_samples_.empty() && now - rate_samples_.back().at < kRateStep) return;
+  rate_samples_.push_back({now, stats_.handed_out});
+  // Keep about a minute; after a longer pause the window starts afresh.
+  while (rate_samples_.size() > 1 && now - rate_samples_.front().at > kRateWindow) {
+    rate_samples_.pop_front();
+  }
 }
 
 absl::StatusOr<uint64_t> SegmentBuffer::TakeOne() {
@@ -263,6 +279,19 @@ SegmentBuffer::Stats SegmentBuffer::stats() const {
     s.next_id = next_->first;
   }
   s.store_error = std::string(last_error_.message());
+  if (s.next_id != 0) {
+    s.headroom_ids = options_.max_value + 1 - s.next_id;
+  } else if (!exhausted_ && last_end_ <= options_.max_value) {
+    s.headroom_ids = options_.max_value + 1 - last_end_;
+  }
+  if (!rate_samples_.empty()) {
+    const RateSample& base = rate_samples_.front();
+    const absl::Duration span = clock_->MonotonicNow() - base.at;
+    if (span >= kRateStep) {
+      s.ids_per_second =
+          static_cast<double>(stats_.handed_out - base.handed_out) / absl::ToDoubleSeconds(span);
+    }
+  }
   return s;
 }
 

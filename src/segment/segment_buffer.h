@@ -22,6 +22,9 @@
 //   * An empty buffer with a healthy store (the first lease, or a batch
 //     larger than what is buffered) makes Take() wait for the lease in
 //     flight, at most wait_timeout.
+//   * Headroom (stats()): IDs left up to max_value from here, and the rate
+//     at which this buffer hands IDs out, so callers can say how long the
+//     counter lasts at the current rate.
 //   * Step: adapted at each lease to how long the previous segment lasted
 //     (AdaptStep), between `step` and `max_step`.
 //   * Close() (clean shutdown) gives the unused IDs back to the store when no
@@ -41,6 +44,7 @@
 #define IDGEN_SEGMENT_SEGMENT_BUFFER_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -87,6 +91,15 @@ class SegmentBuffer {
     uint64_t next_id = 0;        // the next ID handed out; 0 while none is buffered
     bool exhausted = false;      // the counter reached max_value
     std::string store_error;     // the last lease's error while leases fail
+    uint64_t handed_out = 0;     // IDs handed out since Create
+    // Headroom: IDs the counter has left from this buffer's next ID (or,
+    // with nothing buffered, from the end of its latest lease) up to
+    // max_value; other nodes' buffers are inside that figure.
+    uint64_t headroom_ids = 0;
+    // IDs this buffer handed out per second, over the last minute or so
+    // (the window restarts after a minute without a request, so an idle
+    // buffer's rate decays towards 0); 0 until a second has been seen.
+    double ids_per_second = 0;
   };
 
   // INVALID_ARGUMENT for options outside the ranges of the namespace config
@@ -125,6 +138,13 @@ class SegmentBuffer {
   // The error for a caller that found the buffer empty, or OK to wait.
   absl::Status EmptyError(absl::Duration deadline) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StopLoader();
+  // Keeps (time, handed_out) samples about a second apart for the rate.
+  void RecordRate(absl::Duration now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  struct RateSample {
+    absl::Duration at;
+    uint64_t handed_out = 0;
+  };
 
   const SegmentBufferOptions options_;
   SegmentStore* const store_;
@@ -147,6 +167,8 @@ class SegmentBuffer {
   uint64_t step_ ABSL_GUARDED_BY(mu_);
   LeaseBackoff backoff_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
+  uint64_t last_end_ ABSL_GUARDED_BY(mu_);  // end of the latest lease (start before one)
+  std::deque<RateSample> rate_samples_ ABSL_GUARDED_BY(mu_);  // oldest first
   std::thread loader_;
 };
 

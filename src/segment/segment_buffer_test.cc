@@ -233,6 +233,33 @@ TEST_F(SegmentBufferTest, StopsExactlyAtMaxValue) {
   EXPECT_TRUE(b->stats().exhausted);
 }
 
+TEST_F(SegmentBufferTest, ReportsHeadroomAndTheRateOfTheLastMinute) {
+  auto b = Make({.step = 100, .max_value = 1000});
+  EXPECT_EQ(b->stats().ids_per_second, 0);
+  TakeN(*b, 10);
+  EXPECT_EQ(b->stats().headroom_ids, 990u);  // 11..1000
+  EXPECT_EQ(b->stats().ids_per_second, 0) << "no second seen yet";
+  clock_.Advance(absl::Seconds(2));
+  TakeN(*b, 90);
+  EXPECT_EQ(b->stats().handed_out, 100u);
+  EXPECT_EQ(b->stats().headroom_ids, 900u);
+  EXPECT_DOUBLE_EQ(b->stats().ids_per_second, 45.0);  // 90 after the first sample, in 2 s
+  // Idle: the rate decays; after a minute's pause the window starts afresh.
+  clock_.Advance(absl::Seconds(88));
+  EXPECT_DOUBLE_EQ(b->stats().ids_per_second, 1.0);
+  TakeN(*b, 10);
+  clock_.Advance(absl::Seconds(1));
+  TakeN(*b, 10);
+  EXPECT_DOUBLE_EQ(b->stats().ids_per_second, 10.0);
+}
+
+TEST_F(SegmentBufferTest, HeadroomIsZeroOnceTheCounterIsUsedUp) {
+  auto b = Make({.step = 10, .max_value = 15});
+  TakeN(*b, 15);
+  ASSERT_TRUE(WaitUntil([&] { return b->stats().exhausted; }));
+  EXPECT_EQ(b->stats().headroom_ids, 0u);
+}
+
 TEST_F(SegmentBufferTest, CreateRefusesBadOptions) {
   for (const SegmentBufferOptions& o :
        {SegmentBufferOptions{.counter = "x", .load_at = 1.0},

@@ -27,6 +27,7 @@
 #include "src/server/node_metrics.h"
 #include "src/server/reflection_responder.h"
 #include "src/server/segment_metrics.h"
+#include "src/server/traced_segment_store.h"
 #include "src/telemetry/prometheus_text.h"
 #include "src/telemetry/telemetry.h"
 
@@ -109,7 +110,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
       return absl::InvalidArgumentError(
           absl::StrCat("namespaces[", i, "].store: namespace ", nc.name, " uses the ", store,
                        " segment store, which this node does not have",
-                       store == "etcd" ? " (start it with --etcd)" : ""));
+                       store == "etcd"       ? " (start it with --etcd)"
+                       : store == "postgres" ? " (start it with --segment-postgres)"
+                                             : ""));
     }
   }
   if (options.node_name.empty()) options.node_name = Hostname();
@@ -292,6 +295,13 @@ absl::Status Node::StartSegments() {
     if (nc.scheme != Scheme::kSegment) continue;
     segment::SegmentStore* store = options_.segment_stores.at(
         nc.segment.store.empty() ? options_.default_segment_store : nc.segment.store);
+    if (options_.telemetry != nullptr) {
+      std::unique_ptr<segment::SegmentStore>& traced = traced_stores_[store->name()];
+      if (traced == nullptr) {
+        traced = std::make_unique<TracedSegmentStore>(store, &options_.telemetry->tracer());
+      }
+      store = traced.get();
+    }
     IDGEN_ASSIGN_OR_RETURN(
         std::unique_ptr<SegmentNamespace> ns,
         SegmentNamespace::Create(

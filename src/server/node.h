@@ -176,6 +176,9 @@ class Node {
   std::atomic<int64_t> claims_{0};
   std::atomic<int64_t> losses_{0};
   std::atomic<int64_t> exhausted_{0};
+  // The segment stores with spans (with telemetry), by store name; declared
+  // before segments_ so the buffers' loaders stop before they go.
+  std::map<std::string, std::unique_ptr<segment::SegmentStore>> traced_stores_;
   std::vector<std::unique_ptr<SegmentNamespace>> segments_;
   std::unordered_map<std::string, SegmentNamespace*> segments_by_name_;
   std::unique_ptr<IdService> service_;

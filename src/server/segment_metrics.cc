@@ -61,6 +61,25 @@ void SegmentMetrics::Observe(const std::vector<std::unique_ptr<SegmentNamespace>
         }
       },
       this);
+  meter_->CreateObservableGauge(
+      "idgen.segment.headroom.ids",
+      "IDs the counter has left from this node's next ID to max_value", "{id}",
+      [namespaces](Observer& o) {
+        for (const auto& ns : *namespaces) {
+          o.Observe(static_cast<int64_t>(ns->buffer().stats().headroom_ids), NsAttrs(*ns));
+        }
+      },
+      this);
+  meter_->CreateObservableGauge(
+      "idgen.segment.headroom",
+      "How long the counter's headroom lasts at this node's current rate (absent while idle)", "s",
+      [namespaces](Observer& o) {
+        for (const auto& ns : *namespaces) {
+          const double seconds = SegmentNamespace::HeadroomSeconds(ns->buffer().stats());
+          if (seconds >= 0) o.Observe(seconds, NsAttrs(*ns));
+        }
+      },
+      this);
   meter_->CreateObservableCounter(
       "idgen.segment.empty_waits",
       "Requests that found too few IDs buffered and waited for a lease (or failed)", "{request}",

@@ -7,6 +7,8 @@
 //   idgen.segment.step           gauge     size of the next lease
 //   idgen.segment.buffered       gauge     IDs leased, not yet handed out
 //   idgen.segment.empty_waits    counter   requests that found too few IDs buffered
+//   idgen.segment.headroom.ids   gauge     IDs left up to max_value
+//   idgen.segment.headroom       gauge     seconds they last at the current rate
 // The destructor unregisters the callbacks, so the Meter may outlive it.
 //
 // Thread-safety: construct and Observe from one thread; LeaseObserver's

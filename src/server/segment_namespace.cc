@@ -66,6 +66,14 @@ void SegmentNamespace::FillInfo(v1::NamespaceInfo* info) const {
   s->set_lease_errors(st.leases_failed);
   s->set_store_error(st.store_error);
   s->set_exhausted(st.exhausted);
+  s->set_headroom_ids(st.headroom_ids);
+  s->set_headroom_seconds(HeadroomSeconds(st));
+  s->set_ids_per_second(st.ids_per_second);
+}
+
+double SegmentNamespace::HeadroomSeconds(const segment::SegmentBuffer::Stats& st) {
+  if (st.ids_per_second <= 0) return -1;
+  return static_cast<double>(st.headroom_ids) / st.ids_per_second;
 }
 
 }  // namespace idgen::server

@@ -40,6 +40,9 @@ class SegmentNamespace {
   [[nodiscard]] absl::Status Next(uint32_t count, v1::NextIdsResponse* out);
   [[nodiscard]] absl::Status NextOne(v1::NextIdResponse* out);
   void FillInfo(v1::NamespaceInfo* info) const;
+  // How long the headroom lasts at the buffer's current rate, in seconds;
+  // -1 while the rate is 0 or not known yet.
+  static double HeadroomSeconds(const segment::SegmentBuffer::Stats& st);
   // Stops serving and gives the unused IDs back (SegmentBuffer::Close).
   [[nodiscard]] absl::Status Close() { return buffer_->Close(); }
 

@@ -69,6 +69,8 @@ TEST(SegmentNodeTest, ServesPastTheWorkerClaimAndGivesTheUnusedIdsBackOnShutdown
   EXPECT_EQ(ni.segment().store(), "scripted");
   EXPECT_EQ(ni.segment().next_id(), 6u);
   EXPECT_EQ(ni.segment().max_value(), (uint64_t{1} << 53) - 1);
+  EXPECT_EQ(ni.segment().headroom_ids(), (uint64_t{1} << 53) - 6);  // 6 .. 2^53-1
+  EXPECT_EQ(ni.segment().headroom_seconds(), -1) << "no rate after a few ms";
 
   (*node)->Shutdown(absl::Seconds(1));
   EXPECT_EQ(store.counter("orders"), 6u);  // 6.. unused, given back: no gap

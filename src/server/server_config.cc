@@ -62,10 +62,11 @@ constexpr int64_t kMaxSegmentStep = 1'000'000'000;
 [[nodiscard]] absl::StatusOr<SegmentConfig> ParseSegment(const Json& v, const std::string& path) {
   SegmentConfig c;
   IDGEN_ASSIGN_OR_RETURN(c.store, config::GetString(v, "store", path, ""));
-  if (!c.store.empty() && c.store != "etcd" && c.store != "sqlite") {
-    return KeyError(path + ".store",
-                    absl::StrCat("unknown store \"", c.store,
-                                 "\"; use etcd (needs --etcd) or sqlite (the state dir)"));
+  if (!c.store.empty() && c.store != "etcd" && c.store != "sqlite" && c.store != "postgres") {
+    return KeyError(path + ".store", absl::StrCat("unknown store \"", c.store,
+                                                  "\"; use etcd (needs --etcd), sqlite (the "
+                                                  "state dir) or postgres (needs "
+                                                  "--segment-postgres)"));
   }
   IDGEN_ASSIGN_OR_RETURN(auto max_value, GetInt(v, "max_value", path, 1, kMaxSegmentValue,
                                                 static_cast<int64_t>(c.max_value)));

@@ -114,8 +114,8 @@ TEST(ServerConfigTest, SegmentNamespacesHaveTheirKeysAndDefaults) {
 
 TEST(ServerConfigTest, RejectsBadSegmentKeysNamingThePath) {
   const std::string pre = R"({"namespaces": [{"name": "o", "scheme": "segment", )";
-  EXPECT_THAT(Error(pre + R"("store": "postgres"}]})"),
-              HasSubstr("namespaces[0].store: unknown store \"postgres\""));
+  EXPECT_THAT(Error(pre + R"("store": "mysql"}]})"),
+              HasSubstr("namespaces[0].store: unknown store \"mysql\""));
   EXPECT_THAT(Error(pre + R"("step": 0}]})"), HasSubstr("namespaces[0].step"));
   EXPECT_THAT(Error(pre + R"("step": 100, "max_step": 10}]})"),
               HasSubstr("namespaces[0].max_step: must be at least step (100)"));

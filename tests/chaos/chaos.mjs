@@ -4,8 +4,13 @@
 // The chaos runner: a cluster of `idgen serve` nodes on a real etcd (three
 // members by default), under load from every node, while faults are injected
 // at random for --duration seconds. Every ID received is kept and checked for
-// uniqueness at the end. Prints a report (and writes it as JSON with --json);
-// exits 1 if any ID was issued twice or none was issued at all, 2 on bad flags.
+// uniqueness at the end. The nodes also serve `orders`, a segment namespace
+// (dense IDs leased from etcd), under one more client per node: its IDs are
+// checked for uniqueness too, and each client's must strictly increase (one
+// client talks to one node slot, and a node that replaces a killed one leases
+// above everything before). Prints a report (and writes it as JSON with
+// --json); exits 1 if any ID was issued twice, a segment client saw its IDs go
+// down, or none of either kind was issued at all, 2 on bad flags.
 //
 //   node tests/chaos/chaos.mjs --duration 600 [--nodes 3] [--etcd-members 3]
 //       [--ttl 2] [--seed N] [--fault-every-ms 2000] [--batch 1000]
@@ -139,10 +144,16 @@ async function main() {
   const creds = pki
     ? grpc.credentials.createSsl(pem(pki.ca.cert), pem(pki.client.key), pem(pki.client.cert))
     : undefined;
+  const configDir = mkdtempSync(path.join(os.tmpdir(), 'idgen-chaos-config-'));
+  process.on('exit', () => rmSync(configDir, { recursive: true, force: true }));
+  const config = path.join(configDir, 'namespaces.json');
+  writeFileSync(config, JSON.stringify({
+    namespaces: [{ name: 'default' }, { name: 'orders', scheme: 'segment', step: 1000, max_step: 20000 }],
+  }));
   const startNodeIn = (opts = {}) =>
     startClusterNode(null, {
       etcd, cluster: 'chaos', ttl: flags.ttl, waitFor: 'alive', ...opts,
-      args: [...tlsArgs, ...(opts.args ?? [])],
+      args: [...tlsArgs, '--config', config, ...(opts.args ?? [])],
       ...(pki ? { adminTls: { ca: pem(pki.ca.cert), cert: pem(pki.client.cert), key: pem(pki.client.key) } } : {}),
     });
   const slots = [];
@@ -166,6 +177,32 @@ async function main() {
         creds,
       }));
     }
+  }
+
+  // The segment namespace: one client per node slot, IDs strictly increasing.
+  const segLedger = new IdLedger();
+  const segStats = newStats();
+  const orderViolations = [];
+  for (const slot of slots) {
+    let last = 0n;
+    loops.push(loadLoop({
+      target: () => slot.node.address,
+      ledger: segLedger,
+      stats: segStats,
+      namespace: 'orders',
+      count: Math.min(flags.batch, 500),
+      untilMs: endAt,
+      stop: () => stopping,
+      deadlineMs: 1000,
+      creds,
+      onIds: (ids, address) => {
+        for (const s of ids) {
+          const id = BigInt(s);
+          if (id <= last && orderViolations.length < 10) orderViolations.push(`${slot.name}: ${last} then ${id} (${address})`);
+          last = id;
+        }
+      },
+    }));
   }
 
   const replace = async (slot, opts) => {
@@ -224,6 +261,7 @@ async function main() {
   await Promise.all(loops);
 
   const check = ledger.check();
+  const segCheck = segLedger.check();
   const report = {
     seed: flags.seed,
     duration_s: Math.round((Date.now() - started) / 1000),
@@ -240,6 +278,16 @@ async function main() {
     calls_failed: stats.errors,
     failures_by_grpc_code: stats.byCode,
     longest_unavailability_ms: stats.longestGapMs,
+    segment: {
+      ids_checked: segCheck.count,
+      duplicates: segCheck.duplicateCount,
+      duplicate_examples: segCheck.duplicates,
+      order_violations: orderViolations.length,
+      order_violation_examples: orderViolations,
+      calls_ok: segStats.ok,
+      calls_failed: segStats.errors,
+      failures_by_grpc_code: segStats.byCode,
+    },
   };
   for (const slot of slots) await slot.node.stop({ timeoutMs: 3000 });
   await etcd.stop();
@@ -252,8 +300,13 @@ async function main() {
   console.log(`  calls ok / failed          ${report.calls_ok} / ${report.calls_failed} ${JSON.stringify(stats.byCode)}`);
   console.log(`  longest unavailability     ${report.longest_unavailability_ms} ms (no node answered with IDs)`);
   console.log(`  duplicates                 ${report.duplicates}${check.duplicates.length ? ` e.g. ${check.duplicates}` : ''}`);
+  console.log(`  segment IDs checked        ${segCheck.count} (namespace orders; calls ok / failed ` +
+    `${segStats.ok} / ${segStats.errors})`);
+  console.log(`  segment duplicates         ${segCheck.duplicateCount}${segCheck.duplicates.length ? ` e.g. ${segCheck.duplicates}` : ''}`);
+  console.log(`  segment order violations   ${orderViolations.length}${orderViolations.length ? ` e.g. ${orderViolations[0]}` : ''}`);
   if (flags.json) writeFileSync(flags.json, JSON.stringify(report, null, 2));
-  const ok = report.duplicates === 0 && report.ids_checked > 0;
+  const ok = report.duplicates === 0 && report.ids_checked > 0 &&
+    segCheck.duplicateCount === 0 && orderViolations.length === 0 && segCheck.count > 0;
   console.log(ok ? 'PASS' : 'FAIL');
   process.exit(ok ? 0 : 1);
 }

@@ -8,7 +8,8 @@
 //     row and target line, checks every ID, and divides each row by the right
 //     Redis figure (the Unix-socket rows by Redis on a socket, all others, the
 //     unary row included, by Redis on TCP); TCP only prints no socket rows;
-//   - gateway_vs_nginx, tls_overhead, client_vs_redis, grpc_api_compare, tracing_overhead and core_bench end
+//   - gateway_vs_nginx, tls_overhead, client_vs_redis, grpc_api_compare, tracing_overhead,
+//     segment_vs_peers and core_bench end
 //     with exit 0, a table with every row, and a JSON report whose ratios are
 //     the rows' figures over their peer's; who_stalls (with perf) reports;
 //   - every bad flag exits 2 naming the flag, before starting anything.
@@ -243,6 +244,18 @@ test('core_bench: ours beside the naive snowflake of the same run, divided by it
   assert.match(r.stdout, /^target < 20 ns per ID \(wide, 1 thread\)/m);
 });
 
+test('segment_vs_peers: pgbench nextval, Redis INCR, the segment namespace over gRPC, leases per request', async (t) => {
+  const { r, report } = await runWithReport(t, 'segment_vs_peers', ['--duration', '1', '--warmup', '0']);
+  const [pg, redis, stream, batch] = report.rows;
+  assert.match(pg.name, /^PostgreSQL nextval/);
+  assert.ok(pg.ids_per_s > 0 && redis.ids_per_s > 0);
+  assert.ok(stream.rps > 0 && batch.ids_per_s > 0);
+  assert.ok(close(stream.ratio, stream.ids_per_s / pg.ids_per_s));
+  assert.ok(close(batch.ratio, batch.ids_per_s / redis.ids_per_s));
+  assert.ok(stream.leases_per_s >= 0 && stream.lease_share < 1, JSON.stringify(stream));
+  assert.match(r.stdout, /^idgen segment, NextIds 1000\s/m);
+});
+
 test('who_stalls: the machine_stalls report and who ran in the gaps', { skip: !hasPerf() && 'no perf' }, async () => {
   const r = await runBench('who_stalls', ['--seconds', '1'], { timeoutMs: 90000 });
   assert.equal(r.code, 0, r.stderr);
@@ -279,6 +292,8 @@ test('bad flags exit 2 naming the flag, before anything starts', async () => {
     ['core_bench', ['--bin', '/nonexistent/core_bench'], /--bin \/nonexistent\/core_bench: not built/],
     ['core_bench', ['--benchmark_out=x.json'], /--benchmark_out is set by this program/],
     ['core_bench', ['--repetitions', '3'], /Unknown option '--repetitions'/],
+    ['segment_vs_peers', ['--clients', '0'], /--clients must be a whole number in 1\.\.1000, not "0"/],
+    ['segment_vs_peers', ['--duration', 'x'], /--duration must be a number of seconds/],
     ['who_stalls', ['--seconds', '0'], /--seconds must be a whole number in 1\.\.600, not "0"/],
     ['who_stalls', ['--min-us', 'x'], /--min-us must be a whole number/],
   ];

@@ -44,6 +44,9 @@ test('chaos runner: 45 s of mixed faults, no duplicate', async (t) => {
   assert.ok(report.ids_checked >= 100000, `only ${report.ids_checked} IDs checked`);
   assert.ok(report.faults_injected >= 6, `only ${report.faults_injected} faults`);
   assert.ok(report.calls_ok > 0);
+  assert.equal(report.segment.duplicates, 0);
+  assert.equal(report.segment.order_violations, 0, report.segment.order_violation_examples.join('; '));
+  assert.ok(report.segment.ids_checked >= 10000, `only ${report.segment.ids_checked} segment IDs checked`);
 });
 
 test('chaos runner over mutual TLS (--tls): 20 s of mixed faults, no duplicate', async (t) => {

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,15 @@ test('idgen up: everything healthy, IDs through the gateway, supervision, button
   // IDs through the gateway, from nodes on etcd.
   const ids = await (await fetch(`http://127.0.0.1:${gwPort}/v1/ids?count=5`)).json();
   assert.equal(ids.ids.length, 5);
+  // The default namespaces include `orders`, dense IDs on the run's etcd.
+  const orders = await (await fetch(`http://127.0.0.1:${gwPort}/v1/ids?namespace=orders&count=3`)).json();
+  assert.equal(orders.scheme, 'segment', JSON.stringify(orders));
+  assert.deepEqual(orders.ids.map(Number), [orders.ids.map(Number)[0], orders.ids.map(Number)[0] + 1, orders.ids.map(Number)[0] + 2]);
+  const info = await (await fetch(`http://127.0.0.1:${gwPort}/v1/info`)).json();
+  const nsOrders = info.backends[0].info.namespaces.find((n) => n.name === 'orders');
+  assert.equal(nsOrders.segment.store, 'etcd');
+  assert.ok(Number(nsOrders.segment.headroom_ids) > 0, JSON.stringify(nsOrders));
+  assert.deepEqual(info.backends[0].info.namespaces.map((n) => n.name), ['default', 'uuidv7', 'ulid', 'orders']);
 
   // The dashboard page is served from memory.
   const page = await httpGet(dashPort, '/');
@@ -112,6 +121,10 @@ test('two idgen up on one machine do not interfere', async (t) => {
   for (const r of Object.values(await resources(b.dash))) assert.equal(r.state, 'healthy');
   const res = await fetch(`http://127.0.0.1:${b.gw}/v1/ids?count=3`);
   assert.equal(res.status, 200);
+  // --embedded: `orders` on SQLite in the nodes' state dir.
+  const orders = await (await fetch(`http://127.0.0.1:${b.gw}/v1/ids?namespace=orders&count=2`)).json();
+  assert.deepEqual(orders.ids, ['1', '2'], JSON.stringify(orders));
+  assert.ok(existsSync(path.join(b.dir, 'nodes', 'segments.db')));
   upB.child.kill('SIGTERM');
   assert.equal((await upB.exited).code, 0);
 });

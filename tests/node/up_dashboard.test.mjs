@@ -79,6 +79,12 @@ test('dashboard: healthy resources, a cross-service trace, charts, restart butto
     what: 'a chart line',
   });
 
+  // The `orders` segment namespace's headroom, from the nodes' metrics.
+  await waitUntil(async () => {
+    const cells = await page.locator('#latest td[data-col="segment-headroom"]').allInnerTexts();
+    return cells.some((c) => Number(c) > 0);
+  }, { polls: 150, what: 'segment headroom in the latest-values table' });
+
   // The restart button of node-1.
   const before = (await resources(dashPort))['node-1'].pid;
   await page.click('nav button[data-tab="resources"]');

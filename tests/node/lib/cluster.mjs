@@ -75,8 +75,9 @@ export class IdLedger {
 // call at a time, until `stop()` returns true or `untilMs` (absolute
 // Date.now()) passes. Every ID goes to `ledger`; per-call outcomes go to
 // `stats` (see newStats). Never throws. `onIds(ids, address)` sees each batch.
-// `creds`: grpc-js channel credentials (default plaintext).
-export async function loadLoop({ target, ledger, stats, count = 1000, untilMs, stop, deadlineMs = 1000, onIds, creds }) {
+// `creds`: grpc-js channel credentials (default plaintext); `namespace`:
+// the namespace asked for (default: the node's default one).
+export async function loadLoop({ target, ledger, stats, count = 1000, untilMs, stop, deadlineMs = 1000, onIds, creds, namespace = '' }) {
   const clients = new Map();
   try {
     while (Date.now() < untilMs && !(stop && stop())) {
@@ -84,7 +85,7 @@ export async function loadLoop({ target, ledger, stats, count = 1000, untilMs, s
       if (!clients.has(address)) clients.set(address, grpcClients(null, address, creds));
       const { idgen } = clients.get(address);
       try {
-        const res = await unary(idgen, 'NextIds', { namespace: '', count }, { deadlineMs });
+        const res = await unary(idgen, 'NextIds', { namespace, count }, { deadlineMs });
         ledger.add(res.ids);
         stats.ok++;
         stats.ids += res.ids.length;
