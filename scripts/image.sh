@@ -5,9 +5,10 @@
 # No registry is pulled from. The image runs as the idgen user (uid 10001,
 # the runAsUser of deploy/kubernetes) with ENTRYPOINT /usr/bin/idgen.
 # Usage: scripts/image.sh [--deb PATH] [--tag NAME]   (root: mmdebstrap --mode=root)
-# Status: building is checked on a development container; running the image
-# there fails in crun (setrlimit RLIMIT_NPROC: Operation not permitted), so
-# the image has not been run yet (docs/DEPLOYMENT.md).
+# Status: building is checked on a development container, and the image's
+# idgen served IDs under `buildah run --isolation=chroot`; `podman run` fails
+# there in crun (setrlimit RLIMIT_NPROC: Operation not permitted), and no
+# automated test covers the image yet (docs/DEPLOYMENT.md).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
