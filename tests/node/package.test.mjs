@@ -84,11 +84,12 @@ async function notifySocket(t) {
 }
 
 // Runs a unit's ExecStart as its User=, with its environment plus `extra`.
+const unitProcesses = [];
 function startAsUnit(t, unit, extra) {
   const env = { ...unitEnvironment(unit), ...extra };
   const proc = trackExit(spawnProcess('setpriv', ['--reuid', unit.user, '--regid', unit.user, '--init-groups',
     '--no-new-privs', '--inh-caps=-all', '--', ...unit.execStart], { env, cwd: '/' }));
-  t.after(() => stopNode(proc, { timeoutMs: 3000 }));
+  unitProcesses.push(proc);
   return proc;
 }
 
@@ -105,7 +106,9 @@ test('Debian packages: lintian, install, units run as idgen with sd_notify, purg
   const build = path.dirname(path.dirname(idgenBin()));
   const out = tempDir(t, 'idgen-deb-');
   t.after(async () => {
-    // Whatever happened above, the machine is left as it was.
+    // Whatever happened above, the machine is left as it was: the processes
+    // running as idgen first (the purge removes the user).
+    for (const proc of unitProcesses) await stopNode(proc, { timeoutMs: 3000 });
     if (PACKAGES.some(installed)) await run('dpkg', ['--purge', ...PACKAGES]);
   });
 
