@@ -67,6 +67,10 @@ if is_root; then
 fi
 
 mapfile -t MISSING < <(missing_packages "${PACKAGES[@]}")
+# kubectl (its `kubectl kustomize` renders deploy/kubernetes in a test): Debian's
+# kubernetes-client, only when no kubectl is on PATH (another package's
+# kubectl owns the same file).
+command -v kubectl >/dev/null 2>&1 || MISSING+=(kubernetes-client)
 if [[ "$NEED_NODE" -eq 1 ]]; then
   # Debian's npm depends on Debian's nodejs; install them only together, and
   # only when no node is on PATH (a node from elsewhere brings its own npm).

@@ -15,6 +15,7 @@
 #include "src/cli/exposure.h"
 #include "src/cli/file_limit.h"
 #include "src/cli/flag_checks.h"
+#include "src/cli/service_notify.h"
 #include "src/cli/tls_flags.h"
 #include "src/gateway/backend_config.h"
 #include "src/gateway/gateway.h"
@@ -138,11 +139,18 @@ int RunGateway(const GatewayArgs& a) {
             << ((*gw)->swagger_ui().status().ok() ? (*gw)->swagger_ui().dir() : "missing")
             << std::endl;
 
+  // systemd Type=notify: listening.
+  if (absl::Status s = NotifyServiceManager("READY=1"); !s.ok()) {
+    std::cerr << "idgen gateway: " << s.message() << std::endl;
+  }
   int sig = 0;
   while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
     std::cerr << "idgen gateway: SIGHUP, reading the TLS files again" << std::endl;
+    (void)NotifyServiceManager("RELOADING=1");
     (*gw)->ReloadTls();
+    (void)NotifyServiceManager("READY=1");
   }
+  (void)NotifyServiceManager("STOPPING=1");
   std::cerr << "idgen gateway: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping"
             << std::endl;
   (*gw)->Stop();

@@ -22,11 +22,14 @@
 #include "src/cli/exposure.h"
 #include "src/cli/flag_checks.h"
 #include "src/cli/segment_stores.h"
+#include "src/cli/service_notify.h"
 #include "src/cli/tls_flags.h"
 #include "src/config/endpoint.h"
 #include "src/config/host_port.h"
 #include "src/coord/etcd_lease_provider.h"
+#include "src/coord/etcd_worker_id_pin.h"
 #include "src/coord/file_lease_provider.h"
+#include "src/coord/worker_id_pin.h"
 #include "src/security/peer_identity.h"
 #include "src/security/tls_server_config.h"
 #include "src/server/cq_server.h"
@@ -45,6 +48,7 @@ struct ServeArgs {
   std::string node_name;
   std::optional<int64_t> worker_id;
   std::optional<int64_t> max_workers;
+  std::string worker_ids;  // "LO-HI": the only worker ids this node claims
   int64_t drain_ms = 5000;
   // Cluster coordination on etcd (empty: embedded file leases in state_dir).
   std::string etcd;
@@ -161,12 +165,16 @@ void WarnPlaintextEtcdPassword(const coord::EtcdLeaseOptions& etcd, telemetry::L
   }
 }
 
+// The store is checked against the cluster's recorded --worker-ids range (and
+// records it on the first start): worker_id_pin.h.
 absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(
-    const ServeArgs& a, coord::EtcdLeaseOptions opts, telemetry::Telemetry* tel) {
+    const ServeArgs& a, coord::EtcdLeaseOptions opts,
+    const std::optional<coord::WorkerIdRange>& worker_ids, telemetry::Telemetry* tel) {
   if (a.etcd.empty()) {
     absl::StatusOr<std::unique_ptr<coord::FileLeaseProvider>> files =
         coord::FileLeaseProvider::Create(a.state_dir);
     if (!files.ok()) return files.status();
+    IDGEN_RETURN_IF_ERROR(coord::PinWorkerIdsInDir((*files)->workers_dir(), worker_ids));
     return std::unique_ptr<coord::LeaseProvider>(*std::move(files));
   }
   opts.cluster = a.cluster;
@@ -182,6 +190,8 @@ absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> MakeLeaseProvider(
   absl::StatusOr<std::unique_ptr<coord::EtcdLeaseProvider>> etcd =
       coord::EtcdLeaseProvider::Create(std::move(opts));
   if (!etcd.ok()) return etcd.status();
+  IDGEN_RETURN_IF_ERROR(
+      coord::PinWorkerIdsInEtcd(*(*etcd)->client(), (*etcd)->cluster(), worker_ids));
   return std::unique_ptr<coord::LeaseProvider>(*std::move(etcd));
 }
 
@@ -231,6 +241,26 @@ int RunServe(const ServeArgs& a) {
     }
     server_config = *std::move(loaded);
   }
+  // Before any store is touched: a range the layouts cannot hold changes nothing.
+  std::optional<coord::WorkerIdRange> worker_ids;
+  if (!a.worker_ids.empty()) {
+    absl::StatusOr<coord::WorkerIdRange> range = coord::ParseWorkerIdRange(a.worker_ids);
+    absl::Status s = range.status();
+    if (s.ok() && a.worker_id && !range->Contains(*a.worker_id)) {
+      s = absl::InvalidArgumentError(
+          absl::StrCat("--worker-id ", *a.worker_id, " is outside --worker-ids ", a.worker_ids));
+    }
+    if (s.ok()) {
+      s = coord::CheckWorkerIdRange(
+          *range,
+          server::LayoutMaxWorkers(server_config ? *server_config : server::DefaultServerConfig()));
+    }
+    if (!s.ok()) {
+      std::cerr << "idgen serve: " << s.message() << "\n";
+      return 2;
+    }
+    worker_ids = *range;
+  }
 
   // Block the shutdown and reload signals before any thread exists, so every thread
   // inherits the mask and only sigwait below sees them.
@@ -278,6 +308,7 @@ int RunServe(const ServeArgs& a) {
   options.node_name = a.node_name;
   options.worker_id = a.worker_id;
   options.max_workers = a.max_workers;
+  options.worker_ids = worker_ids;
   options.grpc_threads = static_cast<int>(a.grpc_threads);
   options.socket_mode = *socket_mode;
   options.realtime_priority = static_cast<int>(a.realtime_priority);
@@ -295,7 +326,7 @@ int RunServe(const ServeArgs& a) {
   }
   if (server_config) options.config = *std::move(server_config);
   absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> leases =
-      MakeLeaseProvider(a, *std::move(etcd_options), tel.get());
+      MakeLeaseProvider(a, *std::move(etcd_options), worker_ids, tel.get());
   if (!leases.ok()) {
     std::cerr << "idgen serve: " << leases.status().message() << "\n";
     return leases.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
@@ -340,11 +371,19 @@ int RunServe(const ServeArgs& a) {
             {"grpc.port", int64_t{(*node)->grpc_port()}},
             {"admin.port", int64_t{(*node)->admin_port()}}});
 
+  // systemd Type=notify: the ports are bound (a worker id may still be on
+  // its way: /health says when the node serves).
+  if (absl::Status s = NotifyServiceManager("READY=1"); !s.ok()) {
+    log.Warn(absl::StrCat("idgen serve: ", s.message()));
+  }
   int sig = 0;
   while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
     log.Info("idgen serve: SIGHUP, reading the TLS files again");
+    (void)NotifyServiceManager("RELOADING=1");
     (*node)->ReloadTls();
+    (void)NotifyServiceManager("READY=1");
   }
+  (void)NotifyServiceManager("STOPPING=1");
   // The drain timeout is the graceful-shutdown time of the whole process:
   // draining, then the last telemetry export in what is left of it.
   const absl::Duration shutdown_end =
@@ -384,6 +423,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "Use only worker ids below this (default: what the layouts allow)")
       ->envname("IDGEN_MAX_WORKERS")
       ->check(WholeNumberAtLeast(1));
+  cmd->add_option("--worker-ids", args->worker_ids,
+                  "LO-HI: claim only worker ids in this range, both included (several clusters "
+                  "on their own etcd share one layout with disjoint ranges; every node of a "
+                  "cluster takes the same range; see docs/DEPLOYMENT.md)")
+      ->envname("IDGEN_WORKER_IDS");
   cmd->add_option("--config", args->config, "Namespace config file (JSON, see docs/API.md)")
       ->envname("IDGEN_CONFIG");
   cmd->add_option("--segment-postgres", args->segment_postgres,

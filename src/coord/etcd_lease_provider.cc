@@ -415,12 +415,12 @@ absl::StatusOr<std::unique_ptr<EtcdLeaseProvider>> EtcdLeaseProvider::Create(
       new EtcdLeaseProvider(std::move(options), std::shared_ptr<EtcdClient>(std::move(client))));
 }
 
-absl::Status EtcdLeaseProvider::AllTaken(int64_t max_workers) const {
-  return absl::ResourceExhaustedError(
-      absl::StrCat("all ", max_workers, " worker ids under /idgen/", options_.cluster,
-                   "/workers/ are held by live nodes; stop a node, wait up to ",
-                   absl::FormatDuration(options_.ttl),
-                   " for a dead node's lease to expire, or use a layout with more worker bits"));
+absl::Status EtcdLeaseProvider::AllTaken(const AcquireOptions& options) const {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "all ", options.max_workers - options.min_worker, " worker ids under /idgen/",
+      options_.cluster, "/workers/ (", options.min_worker, "-", options.max_workers - 1,
+      ") are held by live nodes; stop a node, wait up to ", absl::FormatDuration(options_.ttl),
+      " for a dead node's lease to expire, or use a layout with more worker bits"));
 }
 
 std::string EtcdLeaseProvider::WorkerKey(int64_t id) const {
@@ -451,14 +451,15 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
       int64_t id = 0;
       if (absl::SimpleAtoi(absl::string_view(kv.key).substr(prefix.size()), &id)) taken.insert(id);
     }
-    const int64_t start = RandomBelow(options.max_workers);
-    for (int64_t i = 0; i < options.max_workers; ++i) {
-      const int64_t id = (start + i) % options.max_workers;
+    const int64_t count = options.max_workers - options.min_worker;
+    const int64_t start = RandomBelow(count);
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t id = options.min_worker + (start + i) % count;
       if (taken.count(id) == 0) candidates.push_back(id);
     }
   }
   if (candidates.empty()) {
-    return AllTaken(options.max_workers);
+    return AllTaken(options);
   }
 
   const absl::Duration grant_sent = clock->MonotonicNow();
@@ -526,7 +527,7 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
     return std::unique_ptr<WorkerLease>(new EtcdWorkerLease(client_, clock, std::move(p)));
   }
   revoke_unless_claimed();
-  return AllTaken(options.max_workers);
+  return AllTaken(options);
 }
 
 }  // namespace idgen::coord

@@ -109,7 +109,7 @@ class EtcdLeaseProvider final : public LeaseProvider {
   EtcdLeaseProvider(EtcdLeaseOptions options, std::shared_ptr<EtcdClient> client)
       : options_(std::move(options)), client_(std::move(client)) {}
 
-  [[nodiscard]] absl::Status AllTaken(int64_t max_workers) const;
+  [[nodiscard]] absl::Status AllTaken(const AcquireOptions& options) const;
 
   const EtcdLeaseOptions options_;  // normalised: margin and clock set
   const std::shared_ptr<EtcdClient> client_;

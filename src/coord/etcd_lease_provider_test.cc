@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/coord/etcd_client.h"
+#include "src/coord/etcd_worker_id_pin.h"
 #include "src/coord/testing/etcd_process.h"
 
 namespace idgen::coord {
@@ -372,6 +373,43 @@ TEST_F(EtcdLeaseProviderTest, AUserForAnEtcdWithoutAuthenticationIsNotNeededAndW
   EXPECT_TRUE((*client)->Put("/idgen/x", "v").ok());
   EXPECT_TRUE((*client)->Get("/idgen/x").ok());
   EXPECT_EQ((*client)->authentications(), 1);
+}
+
+TEST_F(EtcdLeaseProviderTest, ClaimsStayInsideTheWorkerIdRangeAndTheClusterIsPinnedToIt) {
+  auto provider = MakeProvider();
+  ASSERT_NE(provider, nullptr);
+  // A node outside any range first: a range that leaves its id out cannot be
+  // recorded while it runs.
+  auto outside = MustAcquire(*provider, {.worker_id = 3, .max_workers = 8});
+  ASSERT_NE(outside, nullptr);
+  absl::Status blocked = PinWorkerIdsInEtcd(*client_, "test", WorkerIdRange{4, 6});
+  EXPECT_EQ(blocked.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(blocked.message(), HasSubstr("worker id 3 of cluster \"test\" is held outside"));
+  ASSERT_TRUE(outside->Release().ok());
+
+  ASSERT_TRUE(PinWorkerIdsInEtcd(*client_, "test", WorkerIdRange{4, 6}).ok());
+  ASSERT_TRUE(PinWorkerIdsInEtcd(*client_, "test", WorkerIdRange{4, 6}).ok());
+  absl::Status overlap = PinWorkerIdsInEtcd(*client_, "test", WorkerIdRange{0, 5});
+  EXPECT_EQ(overlap.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(overlap.message(), HasSubstr("--worker-ids 0-5 differs from 4-6"));
+  EXPECT_THAT(overlap.message(), HasSubstr("/idgen/test/worker-ids"));
+  EXPECT_EQ(PinWorkerIdsInEtcd(*client_, "test", std::nullopt).code(),
+            absl::StatusCode::kInvalidArgument);
+  // Another cluster name in the same etcd has its own record.
+  EXPECT_TRUE(PinWorkerIdsInEtcd(*client_, "other", WorkerIdRange{0, 3}).ok());
+
+  std::set<int64_t> ids;
+  std::vector<std::unique_ptr<WorkerLease>> leases;
+  for (int i = 0; i < 3; ++i) {
+    leases.push_back(MustAcquire(*provider, {.min_worker = 4, .max_workers = 7}));
+    ASSERT_NE(leases.back(), nullptr);
+    ids.insert(leases.back()->worker_id());
+  }
+  EXPECT_EQ(ids, (std::set<int64_t>{4, 5, 6}));
+  auto fourth = provider->Acquire({.min_worker = 4, .max_workers = 7});
+  ASSERT_FALSE(fourth.ok());
+  EXPECT_EQ(fourth.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(fourth.status().message(), HasSubstr("(4-6) are held"));
 }
 
 TEST(EtcdLeaseProviderOptionsTest, TtlBelowTwoSecondsIsRejected) {

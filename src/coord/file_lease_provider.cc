@@ -196,7 +196,7 @@ absl::StatusOr<std::unique_ptr<FileLeaseProvider>> FileLeaseProvider::Create(
 absl::StatusOr<std::unique_ptr<WorkerLease>> FileLeaseProvider::Acquire(
     const AcquireOptions& options) {
   IDGEN_RETURN_IF_ERROR(ValidateAcquireOptions(options));
-  const int64_t first = options.worker_id.value_or(0);
+  const int64_t first = options.worker_id.value_or(options.min_worker);
   const int64_t last = options.worker_id.value_or(options.max_workers - 1);
   for (int64_t id = first; id <= last; ++id) {
     const std::string lock_path = absl::StrCat(workers_dir_, "/", id, ".lock");
@@ -241,8 +241,9 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> FileLeaseProvider::Acquire(
         new FileWorkerLease(id, fd, dir_fd, reservation_path, *floor));
   }
   return absl::ResourceExhaustedError(
-      absl::StrCat("all ", options.max_workers, " worker ids in ", workers_dir_,
-                   " are held by live nodes; stop a node or use a layout with more worker bits"));
+      absl::StrCat("all ", options.max_workers - options.min_worker, " worker ids in ",
+                   workers_dir_, " (", options.min_worker, "-", options.max_workers - 1,
+                   ") are held by live nodes; stop a node or use a layout with more worker bits"));
 }
 
 }  // namespace idgen::coord

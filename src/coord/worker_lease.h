@@ -66,23 +66,33 @@ class WorkerLease {
 struct AcquireOptions {
   // A specific worker id, or nullopt for the first free one.
   std::optional<int64_t> worker_id;
-  // Worker ids are 0..max_workers-1 (from the namespaces' layouts).
+  // Worker ids are min_worker..max_workers-1: max_workers from the
+  // namespaces' layouts, min_worker from --worker-ids (0 without it).
+  int64_t min_worker = 0;
   int64_t max_workers = 1024;
   // Written next to the claim so operators can see who holds it.
   std::string node_name;
   std::string node_address;
 };
 
-// INVALID_ARGUMENT unless max_workers >= 1 and a requested worker id is in
-// 0..max_workers-1. Every LeaseProvider checks this first.
+// INVALID_ARGUMENT unless 0 <= min_worker < max_workers and a requested
+// worker id is in min_worker..max_workers-1. Every LeaseProvider checks this
+// first.
 [[nodiscard]] inline absl::Status ValidateAcquireOptions(const AcquireOptions& options) {
   if (options.max_workers < 1) {
     return absl::InvalidArgumentError("max_workers must be at least 1");
   }
-  if (options.worker_id && (*options.worker_id < 0 || *options.worker_id >= options.max_workers)) {
-    return absl::InvalidArgumentError(absl::StrCat("worker id ", *options.worker_id,
-                                                   " is out of range 0..", options.max_workers - 1,
-                                                   " allowed by the configured layouts"));
+  if (options.min_worker < 0 || options.min_worker >= options.max_workers) {
+    return absl::InvalidArgumentError(absl::StrCat("lowest worker id ", options.min_worker,
+                                                   " is outside 0..", options.max_workers - 1));
+  }
+  if (options.worker_id &&
+      (*options.worker_id < options.min_worker || *options.worker_id >= options.max_workers)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("worker id ", *options.worker_id, " is out of range ", options.min_worker,
+                     "..", options.max_workers - 1,
+                     options.min_worker > 0 ? " allowed by --worker-ids"
+                                            : " allowed by the configured layouts"));
   }
   return absl::OkStatus();
 }

@@ -71,11 +71,18 @@ std::string ProblemJson(const std::string& status, const std::string& reason) {
 
 }  // namespace
 
+int64_t LayoutMaxWorkers(const ServerConfig& config) { return MaxWorkers(config); }
+
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options,
                                                    coord::LeaseProvider* leases, Clock* clock) {
   coord::AcquireOptions acquire;
   acquire.worker_id = options.worker_id;
   acquire.max_workers = MaxWorkers(options.config);
+  if (options.worker_ids) {
+    IDGEN_RETURN_IF_ERROR(coord::CheckWorkerIdRange(*options.worker_ids, acquire.max_workers));
+    acquire.min_worker = options.worker_ids->lo;
+    acquire.max_workers = options.worker_ids->hi + 1;
+  }
   if (options.max_workers) {
     if (*options.max_workers < 1) {
       return absl::InvalidArgumentError("max workers must be at least 1");
@@ -274,6 +281,8 @@ void Node::FillInfo(v1::GetInfoResponse* info) const {
   info->set_not_serving_reason(std::string(ready.message()));
   info->set_version(IDGEN_VERSION);
   info->set_started_at_ms(started_at_ms_);
+  info->set_worker_id_min(acquire_.min_worker);
+  info->set_worker_id_max(acquire_.max_workers - 1);
 }
 
 absl::StatusOr<SegmentNamespace*> Node::Segment(const std::string& name) const {

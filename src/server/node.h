@@ -41,6 +41,7 @@
 #include "absl/time/time.h"
 #include "idgen/clock.h"
 #include "idgen/internal/mutex.h"
+#include "src/coord/worker_id_range.h"
 #include "src/coord/worker_lease.h"
 #include "src/security/tls_server_config.h"
 #include "src/segment/segment_store.h"
@@ -81,6 +82,9 @@ struct NodeOptions {
   std::optional<int64_t> worker_id;
   // Caps the worker id space below what the layouts allow (tests, ops).
   std::optional<int64_t> max_workers;
+  // Only worker ids in this range are claimed (--worker-ids); it must fit
+  // the layouts (Create: INVALID_ARGUMENT naming --worker-ids).
+  std::optional<coord::WorkerIdRange> worker_ids;
   ServerConfig config = DefaultServerConfig();
   // gRPC completion queues, one thread each (see CqServer).
   int grpc_threads = 1;
@@ -110,6 +114,10 @@ struct NodeOptions {
   std::map<std::string, segment::SegmentStore*> segment_stores;
   std::string default_segment_store = "sqlite";
 };
+
+// Worker ids every snowflake layout of `config` can hold (the smallest
+// worker field wins); 1024 when it has no snowflake namespace.
+int64_t LayoutMaxWorkers(const ServerConfig& config);
 
 class Node {
  public:
