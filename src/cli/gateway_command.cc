@@ -182,7 +182,7 @@ void AddGatewayCommand(CLI::App& app, int* exit_code) {
       ->check(WholeNumberIn(1, 60'000))
       ->capture_default_str();
   cmd->add_option("--retry-attempts", args->retry_attempts,
-                  "Attempts per call on UNAVAILABLE (1: no retries)")
+                  "Attempts per call on UNAVAILABLE or CANCELLED (1: no retries)")
       ->envname("IDGEN_RETRY_ATTEMPTS")
       ->check(WholeNumberIn(1, 5))
       ->capture_default_str();

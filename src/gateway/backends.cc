@@ -156,7 +156,14 @@ bool Backends::ShouldRetry(const grpc::Status& status, int attempts_made, absl::
     budget_.OnSuccess();
     return false;
   }
-  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  // UNAVAILABLE: no connection, or the node refused the call. CANCELLED: the
+  // gateway never cancels a backend call, so it was the node cutting it as
+  // its server shut down. Either way a call that may have been served loses
+  // its IDs (a gap), never repeats one.
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+      status.error_code() != grpc::StatusCode::CANCELLED) {
+    return false;
+  }
   budget_.OnFailure();
   if (attempts_made >= config_.retry_attempts) return false;
   if (!budget_.RetryAllowed()) {

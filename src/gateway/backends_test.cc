@@ -114,6 +114,19 @@ TEST_F(BackendsRetryTest, OneAttemptMeansNoRetry) {
   EXPECT_EQ(b->retries(), 0u);
 }
 
+// A stopping node cuts the calls its server holds with CANCELLED; the gateway
+// never cancels a backend call itself, so that answer means "try another".
+TEST_F(BackendsRetryTest, CancelledByTheNodeIsRetried) {
+  auto b = Make(3);
+  node_.fail_first = 1;
+  node_.fail_code = grpc::StatusCode::CANCELLED;
+  uint64_t id = 0;
+  const grpc::Status s = Call(*b, &id);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(node_.calls.load(), 2);
+  EXPECT_EQ(b->retries(), 1u);
+}
+
 TEST_F(BackendsRetryTest, OtherErrorsAreNotRetried) {
   auto b = Make(5);
   node_.fail_first = 1;
