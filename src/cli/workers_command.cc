@@ -108,7 +108,10 @@ int RunWorkers(const WorkersArgs& a) {
       if (w.reserved_until_ms) row["reserved_until_ms"] = *w.reserved_until_ms;
       out.push_back(row);
     }
-    std::cout << nlohmann::json{{"cluster", a.cluster}, {"workers", out}}.dump() << "\n";
+    // A holder value that is not JSON is shown raw, and need not be UTF-8.
+    std::cout << nlohmann::json{{"cluster", a.cluster}, {"workers", out}}.dump(
+                     -1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
     return 0;
   }
   std::cout << "cluster " << a.cluster << ": " << workers.size() << " worker id(s) known\n";
