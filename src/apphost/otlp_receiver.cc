@@ -65,12 +65,14 @@ void Problem(http::Response& resp, int status, const std::string& title,
              const std::string& detail) {
   resp.status = status;
   resp.content_type = "application/problem+json";
+  // `detail` quotes the request (its Content-Type), which need not be UTF-8:
+  // a strict dump would throw and turn the 415 into a 500.
   resp.body = nlohmann::json{
       {"type", "about:blank"},
       {"title", title},
       {"status", status},
       {"detail",
-       detail}}.dump();
+       detail}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // One OTLP/HTTP signal: parse the protobuf body into Request, hand it over,

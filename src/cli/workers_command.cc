@@ -17,13 +17,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "src/cli/commands.h"
 #include "src/cli/etcd_flags.h"
 #include "src/cli/tls_flags.h"
 #include "src/coord/etcd_client.h"
+#include "src/coord/etcd_values.h"
 
 namespace idgen::cli {
 namespace {
@@ -78,9 +78,9 @@ int RunWorkers(const WorkersArgs& a) {
         (*client)->Range(p, coord::EtcdClient::PrefixEnd(p));
     if (!kvs.ok()) return fail(std::string(kvs.status().message()), 1);
     for (const coord::EtcdKeyValue& kv : *kvs) {
-      int64_t id = 0;
-      if (!absl::SimpleAtoi(kv.key.substr(p.size()), &id)) continue;  // not ours
-      Worker& w = workers[id];
+      const std::optional<int64_t> id = coord::WorkerIdOfKey(kv.key, p);
+      if (!id) continue;  // not ours
+      Worker& w = workers[*id];
       if (std::string(kind) == "workers/") {
         nlohmann::json holder =
             nlohmann::json::parse(kv.value, nullptr, /*allow_exceptions=*/false);
@@ -91,8 +91,8 @@ int RunWorkers(const WorkersArgs& a) {
           if (ttl.ok()) w.ttl_left_s = *ttl;
         }
       } else {
-        int64_t ms = 0;
-        if (absl::SimpleAtoi(kv.value, &ms)) w.reserved_until_ms = ms;
+        absl::StatusOr<int64_t> ms = coord::ParseReservationValue(kv.key, kv.value);
+        if (ms.ok()) w.reserved_until_ms = *ms;
       }
     }
   }
@@ -108,7 +108,10 @@ int RunWorkers(const WorkersArgs& a) {
       if (w.reserved_until_ms) row["reserved_until_ms"] = *w.reserved_until_ms;
       out.push_back(row);
     }
-    std::cout << nlohmann::json{{"cluster", a.cluster}, {"workers", out}}.dump() << "\n";
+    // A holder value that is not JSON is shown raw, and need not be UTF-8.
+    std::cout << nlohmann::json{{"cluster", a.cluster}, {"workers", out}}.dump(
+                     -1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
     return 0;
   }
   std::cout << "cluster " << a.cluster << ": " << workers.size() << " worker id(s) known\n";

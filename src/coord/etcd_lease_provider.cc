@@ -16,13 +16,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/types/span.h"
 #include "idgen/internal/mutex.h"
 #include "idgen/random.h"
 #include "src/base/status_macros.h"
+#include "src/coord/etcd_values.h"
 
 namespace idgen::coord {
 namespace {
@@ -105,14 +105,7 @@ std::string HolderJson(const AcquireOptions& options, int64_t lease_id, int64_t 
 [[nodiscard]] absl::StatusOr<int64_t> ParseReservation(const std::vector<EtcdKeyValue>& kvs,
                                                        const std::string& key) {
   if (kvs.empty()) return 0;
-  int64_t ms = 0;
-  if (!absl::SimpleAtoi(kvs.front().value, &ms) || ms < 0) {
-    return absl::DataLossError(absl::StrCat(
-        "etcd key ", key, " holds \"", kvs.front().value,
-        "\", not a Unix millisecond count; refusing to guess a floor. Restore it, or delete it "
-        "only if no ID under this worker id was issued with a later timestamp than now"));
-  }
-  return ms;
+  return ParseReservationValue(key, kvs.front().value);
 }
 
 int64_t RandomBelow(int64_t n) {
@@ -448,8 +441,7 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> EtcdLeaseProvider::Acquire(
         client_->Range(prefix, EtcdClient::PrefixEnd(prefix), /*keys_only=*/true));
     std::set<int64_t> taken;
     for (const EtcdKeyValue& kv : taken_kvs) {
-      int64_t id = 0;
-      if (absl::SimpleAtoi(absl::string_view(kv.key).substr(prefix.size()), &id)) taken.insert(id);
+      if (std::optional<int64_t> id = WorkerIdOfKey(kv.key, prefix)) taken.insert(*id);
     }
     const int64_t count = options.max_workers - options.min_worker;
     const int64_t start = RandomBelow(count);

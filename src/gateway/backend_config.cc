@@ -50,6 +50,10 @@ std::string SchemeOf(Family f) {
     std::optional<std::string> path = config::UnixSocketPath(entry);
     // In a list ("unix:/a,/b") a comma would split the path.
     if (path->find(',') != std::string::npos) return bad("a socket path cannot contain ','");
+    // "unix:" + "//run/a.sock" would read as a host ("unix://run/..."); the
+    // kernel reads leading slashes as one.
+    const size_t slashes = std::min(path->find_first_not_of('/'), path->size());
+    if (slashes > 1) path->erase(0, slashes - 1);
     return Address{Family::kUnix, *std::move(path)};
   }
   absl::StatusOr<config::Endpoint> e = config::ParseEndpoint(entry);

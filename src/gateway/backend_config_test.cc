@@ -38,6 +38,17 @@ TEST(BackendConfigTest, UnixSocketsBecomeOneBalancedTarget) {
   EXPECT_THAT(ResolveBackends({"unix:/a,b.sock"}).status().message(), HasSubstr("','"));
 }
 
+// Found by backend_list_fuzz: "unix:////run/a.sock" (path //run/a.sock)
+// became the target "unix://run/a.sock", which gRPC reads as host "run".
+TEST(BackendConfigTest, UnixSocketPathWithLeadingSlashesStaysAPath) {
+  absl::StatusOr<BackendTargets> t = ResolveBackends({"unix:////run/a.sock", "unix://///b.sock"});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->balanced, "unix:/run/a.sock,/b.sock");
+  EXPECT_EQ(t->each, (std::vector<std::string>{"unix:/run/a.sock", "unix:/b.sock"}));
+  EXPECT_THAT(ResolveBackends({"unix:////a.sock", "unix:/a.sock"}).status().message(),
+              HasSubstr("listed twice"));
+}
+
 TEST(BackendConfigTest, DnsTargetStandsAlone) {
   absl::StatusOr<BackendTargets> t = ResolveBackends({"dns:///idgen.internal:50051"});
   ASSERT_TRUE(t.ok()) << t.status();

@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "src/coord/etcd_values.h"
 
 namespace idgen::segment {
 namespace {
@@ -26,13 +26,9 @@ absl::StatusOr<EtcdSegmentStore::Current> EtcdSegmentStore::Read(const std::stri
   absl::StatusOr<std::optional<coord::EtcdKeyValue>> kv = client_->Get(key);
   if (!kv.ok()) return kv.status();
   if (!kv->has_value()) return Current{start, 0};
-  uint64_t next = 0;
-  if (!absl::SimpleAtoi((*kv)->value, &next) || next > kMaxSegmentValue + 1) {
-    return absl::DataLossError(absl::StrCat("etcd key ", key, " holds \"",
-                                            (*kv)->value.substr(0, 32),
-                                            "\", not a segment counter; fix or delete it"));
-  }
-  return Current{next, (*kv)->mod_revision};
+  absl::StatusOr<uint64_t> next = coord::ParseCounterValue(key, (*kv)->value, kMaxSegmentValue + 1);
+  if (!next.ok()) return next.status();
+  return Current{*next, (*kv)->mod_revision};
 }
 
 absl::StatusOr<SegmentRange> EtcdSegmentStore::Lease(const std::string& counter, uint64_t start,

@@ -109,10 +109,11 @@ constexpr int64_t kMaxSegmentStep = 1'000'000'000;
   if (absl::Status s = ValidateNamespaceName(ns.name); !s.ok()) {
     return KeyError(path + ".name", std::string(s.message()));
   }
-  const std::string scheme = v.value("scheme", std::string("snowflake"));
+  // The type first: value() throws on a scheme that is not a string.
   if (v.contains("scheme") && !v["scheme"].is_string()) {
     return KeyError(path + ".scheme", "must be a string");
   }
+  const std::string scheme = v.value("scheme", std::string("snowflake"));
   if (scheme == "snowflake") {
     ns.scheme = Scheme::kSnowflake;
   } else if (scheme == "uuidv7") {

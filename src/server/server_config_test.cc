@@ -82,6 +82,16 @@ TEST(ServerConfigTest, RejectsNonsenseNamingTheKey) {
               HasSubstr("reservation_ahead_ms: must be between 500"));
 }
 
+// Found by namespace_config_fuzz: the scheme was read with value() before
+// its type was checked, which threw out of the parser and ended the process.
+TEST(ServerConfigTest, SchemeThatIsNotAStringIsAnErrorNotAnException) {
+  for (const char* scheme : {"1", "null", "[\"ulid\"]", "{}", "true"}) {
+    const std::string json =
+        std::string(R"({"namespaces": [{"name": "a", "scheme": )") + scheme + "}]}";
+    EXPECT_THAT(Error(json), HasSubstr("namespaces[0].scheme: must be a string")) << json;
+  }
+}
+
 TEST(ServerConfigTest, SegmentNamespacesHaveTheirKeysAndDefaults) {
   auto c = ParseServerConfig(R"({"namespaces": [
       {"name": "orders", "scheme": "segment"},

@@ -11,6 +11,16 @@ import { startEtcd } from './lib/etcd.mjs';
 import { startClusterNode } from './lib/cluster.mjs';
 import { runIdgen, waitUntil } from './lib/harness.mjs';
 
+// A put through etcd's JSON gateway (keys and values in base64).
+async function etcdPut(etcd, key, value) {
+  const res = await fetch(`${etcd.endpoints.split(',')[0]}/v3/kv/put`, {
+    method: 'POST',
+    body: JSON.stringify({ key: Buffer.from(key).toString('base64'), value: value.toString('base64') }),
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
 async function workers(etcd, cluster = 't') {
   const r = await runIdgen(['workers', '--etcd', etcd.endpoints, '--cluster', cluster, '--json'], { timeoutMs: 15000 });
   assert.equal(r.code, 0, r.stderr);
@@ -31,6 +41,14 @@ test('idgen workers: holders, lease TTL left, reservations; a dead holder shows 
   assert.equal(byId[5].holder.node, 'beta');
   assert.ok(byId[3].lease_ttl_left_s > 0 && byId[3].lease_ttl_left_s <= 2, JSON.stringify(byId[3]));
   assert.ok(byId[3].reserved_until_ms > Date.now() - 60000);
+
+  // Values idgen did not write: a key that only looks like an id, and a
+  // holder that is neither JSON nor UTF-8 (shown raw; --json used to abort).
+  await etcdPut(etcd, '/idgen/t/workers/+7', Buffer.from('{}'));
+  await etcdPut(etcd, '/idgen/t/workers/9', Buffer.from([0xff, 0x7b]));
+  const odd = Object.fromEntries((await workers(etcd)).workers.map((w) => [w.worker_id, w]));
+  assert.deepEqual(Object.keys(odd).sort(), ['3', '5', '9']);
+  assert.equal(odd[9].holder.raw, '\ufffd{');
 
   const table = await runIdgen(['workers', '--etcd', etcd.endpoints, '--cluster', 't'], { timeoutMs: 15000 });
   assert.equal(table.code, 0, table.stderr);
