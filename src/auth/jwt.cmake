@@ -1,5 +1,6 @@
 # The JWT verifier's libraries (see src/auth/CMakeLists.txt). Paths are
 # relative to this file, so it can be included from another directory.
+include_guard(GLOBAL)  # src/auth and the fuzz build may both include it
 idgen_cc_library(NAME idgen_jwt
   SRCS
     ${CMAKE_CURRENT_LIST_DIR}/base64url.cc
