@@ -17,33 +17,25 @@ using testing::TestKey;
 
 class JwksTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    rsa_ = new TestKey(TestKey::Rsa());
-    ec_ = new TestKey(TestKey::P256());
-  }
-  static void TearDownTestSuite() {
-    delete rsa_;
-    delete ec_;
-  }
-  static std::string ParseError(const std::string& json) {
+  // Made once per process, by the first test that needs it (slow to make).
+  static const TestKey& rsa() { return testing::SharedRsaKey(); }
+  std::string ParseError(const std::string& json) {
     absl::StatusOr<std::shared_ptr<const Jwks>> set = Jwks::Parse(json);
     EXPECT_FALSE(set.ok());
     return set.ok() ? "" : std::string(set.status().message());
   }
   // `jwk` (an object's text) with `extra` members added.
-  static std::string With(std::string jwk, const std::string& extra) {
+  std::string With(std::string jwk, const std::string& extra) {
     jwk.pop_back();
     return jwk + "," + extra + "}";
   }
-  static TestKey* rsa_;
-  static TestKey* ec_;
+  TestKey ec_key_ = TestKey::P256();
+  const TestKey* ec_ = &ec_key_;
 };
-TestKey* JwksTest::rsa_ = nullptr;
-TestKey* JwksTest::ec_ = nullptr;
 
 TEST_F(JwksTest, ReadsRsaAndP256Keys) {
   absl::StatusOr<std::shared_ptr<const Jwks>> set = Jwks::Parse(
-      JwksJson({With(rsa_->PublicJwk("r1"), R"("alg":"RS256","use":"sig","x5t":"ignored")"),
+      JwksJson({With(rsa().PublicJwk("r1"), R"("alg":"RS256","use":"sig","x5t":"ignored")"),
                 With(ec_->PublicJwk("e1"), R"("alg":"ES256","key_ops":["verify"])")}));
   ASSERT_TRUE(set.ok()) << set.status();
   ASSERT_EQ((*set)->keys().size(), 2u);
@@ -53,14 +45,14 @@ TEST_F(JwksTest, ReadsRsaAndP256Keys) {
 }
 
 TEST_F(JwksTest, SelectsByKidOrTheOnlyKeyOfTheAlgorithm) {
-  auto set = *Jwks::Parse(JwksJson({rsa_->PublicJwk("r1"), ec_->PublicJwk("e1")}));
+  auto set = *Jwks::Parse(JwksJson({rsa().PublicJwk("r1"), ec_->PublicJwk("e1")}));
   EXPECT_EQ((*set->Select(JwsAlg::kEs256, true, "e1"))->kid, "e1");
   EXPECT_EQ((*set->Select(JwsAlg::kRs256, false, ""))->kid, "r1");
   EXPECT_THAT(std::string(set->Select(JwsAlg::kRs256, true, "e1").status().message()),
               HasSubstr("ES256 key, not RS256"));
   EXPECT_THAT(std::string(set->Select(JwsAlg::kRs256, true, "zz").status().message()),
               HasSubstr("no key in the JWKS has the token's kid"));
-  auto two = *Jwks::Parse(JwksJson({rsa_->PublicJwk("a"), rsa_->PublicJwk("b")}));
+  auto two = *Jwks::Parse(JwksJson({rsa().PublicJwk("a"), rsa().PublicJwk("b")}));
   EXPECT_THAT(std::string(two->Select(JwsAlg::kRs256, false, "").status().message()),
               HasSubstr("several RS256 keys"));
   EXPECT_THAT(std::string(two->Select(JwsAlg::kEs256, false, "").status().message()),
@@ -75,7 +67,7 @@ TEST_F(JwksTest, RefusesOtherKeyTypesCurvesAndAlgorithms) {
   EXPECT_THAT(ParseError(JwksJson({R"({"kty":"EC","crv":"P-384","x":"AAAA","y":"AAAA"})"})),
               HasSubstr("keys[0].crv: unsupported curve"));
   EXPECT_THAT(
-      ParseError(JwksJson({rsa_->PublicJwk(""), With(rsa_->PublicJwk(""), R"("alg":"RS512")")})),
+      ParseError(JwksJson({rsa().PublicJwk(""), With(rsa().PublicJwk(""), R"("alg":"RS512")")})),
       HasSubstr("keys[1].alg: must be RS256"));
   EXPECT_THAT(ParseError(JwksJson({With(ec_->PublicJwk(""), R"("use":"enc")")})),
               HasSubstr("keys[0].use"));
@@ -84,7 +76,7 @@ TEST_F(JwksTest, RefusesOtherKeyTypesCurvesAndAlgorithms) {
 }
 
 TEST_F(JwksTest, RefusesPrivateKeys) {
-  EXPECT_THAT(ParseError(JwksJson({rsa_->PrivateJwk("r")})),
+  EXPECT_THAT(ParseError(JwksJson({rsa().PrivateJwk("r")})),
               HasSubstr("keys[0]: holds private key material (\"d\")"));
   EXPECT_THAT(ParseError(JwksJson({ec_->PrivateJwk("e")})), HasSubstr("public keys only"));
 }
@@ -115,7 +107,7 @@ TEST_F(JwksTest, RefusesBrokenDocuments) {
               HasSubstr("keys[0].n: not base64url"));
   EXPECT_THAT(ParseError(JwksJson({R"({"kty":"RSA","e":"AQAB"})"})),
               HasSubstr("keys[0].n: missing"));
-  EXPECT_THAT(ParseError(JwksJson({rsa_->PublicJwk("same"), ec_->PublicJwk("same")})),
+  EXPECT_THAT(ParseError(JwksJson({TestKey::P256().PublicJwk("same"), ec_->PublicJwk("same")})),
               HasSubstr("keys[1].kid: given to two keys"));
 }
 

@@ -31,18 +31,17 @@ std::string Claims(const std::string& extra = "", int64_t exp = kNow + 3600) {
 
 class JwtVerifierTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    rsa_ = new TestKey(TestKey::Rsa());
-    ec_ = new TestKey(TestKey::P256());
-  }
-  static void TearDownTestSuite() {
-    delete rsa_;
-    delete ec_;
-  }
   void SetUp() override {
-    keys_ = *Jwks::Parse(JwksJson({rsa_->PublicJwk("r1"), ec_->PublicJwk("e1")}));
+    keys_ = *Jwks::Parse(JwksJson({ec_->PublicJwk("e1")}));
     verifier_ = *JwtVerifier::Create(
         {.issuer = kIssuer, .audience = kAudience}, [this] { return keys_; }, &clock_);
+  }
+  // The RSA key (slow to make: once per process, by the first test that
+  // needs it), added to the JWKS as "r1".
+  const TestKey& WithRsa() {
+    const TestKey& rsa = testing::SharedRsaKey();
+    keys_ = *Jwks::Parse(JwksJson({rsa.PublicJwk("r1"), ec_->PublicJwk("e1")}));
+    return rsa;
   }
   std::string Refusal(const std::string& token) {
     absl::StatusOr<std::shared_ptr<const VerifiedJwt>> v = verifier_->Verify(token);
@@ -51,21 +50,25 @@ class JwtVerifierTest : public ::testing::Test {
     EXPECT_EQ(v.status().code(), absl::StatusCode::kUnauthenticated);
     return std::string(v.status().message());
   }
-  static std::string Rs(const std::string& claims) {
-    return rsa_->Sign(R"({"alg":"RS256","kid":"r1","typ":"JWT"})", claims);
+  std::string Es(const std::string& claims) {
+    return ec_->Sign(R"({"alg":"ES256","kid":"e1","typ":"JWT"})", claims);
   }
 
-  static TestKey* rsa_;
-  static TestKey* ec_;
+  TestKey ec_key_ = TestKey::P256();
+  const TestKey* ec_ = &ec_key_;
   FakeClock clock_{absl::FromUnixSeconds(kNow)};
   std::shared_ptr<const Jwks> keys_;
   std::unique_ptr<JwtVerifier> verifier_;
 };
-TestKey* JwtVerifierTest::rsa_ = nullptr;
-TestKey* JwtVerifierTest::ec_ = nullptr;
 
-TEST_F(JwtVerifierTest, AcceptsValidRs256Token) {
-  auto v = verifier_->Verify(Rs(Claims(R"(,"namespaces":["orders"])")));
+TEST_F(JwtVerifierTest, AcceptsValidRs256TokenAndRefusesItTampered) {
+  const TestKey& rsa = WithRsa();
+  const std::string token =
+      rsa.Sign(R"({"alg":"RS256","kid":"r1"})", Claims(R"(,"namespaces":["orders"])"));
+  std::string tampered = token;
+  tampered[token.find('.') + 5] ^= 1;  // a bit of the payload
+  EXPECT_THAT(Refusal(tampered), HasSubstr("signature does not verify (RS256)"));
+  auto v = verifier_->Verify(token);
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ((*v)->subject, "svc-a");
   EXPECT_THAT((*v)->scopes, ElementsAre("ids:generate", "info"));
@@ -88,35 +91,35 @@ TEST_F(JwtVerifierTest, UsesTheOnlyKeyOfTheAlgorithmWhenThereIsNoKid) {
 }
 
 TEST_F(JwtVerifierTest, RefusesExpiredTokenPastTheLeeway) {
-  const std::string token = Rs(Claims("", kNow - 61));
+  const std::string token = Es(Claims("", kNow - 61));
   EXPECT_THAT(Refusal(token), HasSubstr("token expired 61 s ago"));
   // Within the 60 s leeway it still passes.
-  EXPECT_TRUE(verifier_->Verify(Rs(Claims("", kNow - 59))).ok());
+  EXPECT_TRUE(verifier_->Verify(Es(Claims("", kNow - 59))).ok());
 }
 
 TEST_F(JwtVerifierTest, RefusesTokenWithoutExp) {
   const std::string claims = R"({"iss":"https://id.example","aud":"idgen","sub":"a"})";
-  EXPECT_THAT(Refusal(Rs(claims)), HasSubstr("no exp"));
-  EXPECT_THAT(Refusal(Rs(Claims(R"(,"nbf":"soon")"))), HasSubstr("nbf is not a number"));
+  EXPECT_THAT(Refusal(Es(claims)), HasSubstr("no exp"));
+  EXPECT_THAT(Refusal(Es(Claims(R"(,"nbf":"soon")"))), HasSubstr("nbf is not a number"));
 }
 
 TEST_F(JwtVerifierTest, RefusesNbfInTheFuturePastTheLeeway) {
-  EXPECT_THAT(Refusal(Rs(Claims(absl::StrCat(",\"nbf\":", kNow + 120)))),
+  EXPECT_THAT(Refusal(Es(Claims(absl::StrCat(",\"nbf\":", kNow + 120)))),
               HasSubstr("not valid for another 120 s"));
-  EXPECT_TRUE(verifier_->Verify(Rs(Claims(absl::StrCat(",\"nbf\":", kNow + 30)))).ok());
+  EXPECT_TRUE(verifier_->Verify(Es(Claims(absl::StrCat(",\"nbf\":", kNow + 30)))).ok());
 }
 
 TEST_F(JwtVerifierTest, RefusesWrongIssuer) {
   const std::string claims = absl::StrCat(
       R"({"iss":"https://evil.example","aud":"idgen","sub":"a","exp":)", kNow + 60, "}");
-  EXPECT_THAT(Refusal(Rs(claims)), HasSubstr("iss is not the configured issuer"));
+  EXPECT_THAT(Refusal(Es(claims)), HasSubstr("iss is not the configured issuer"));
 }
 
 TEST_F(JwtVerifierTest, RefusesWrongAudience) {
   for (const char* aud : {R"("other")", R"(["a","b"])", "42", R"([])"}) {
     const std::string claims = absl::StrCat(R"({"iss":"https://id.example","aud":)", aud,
                                             R"(,"sub":"a","exp":)", kNow + 60, "}");
-    EXPECT_THAT(Refusal(Rs(claims)), HasSubstr("aud does not name the configured audience")) << aud;
+    EXPECT_THAT(Refusal(Es(claims)), HasSubstr("aud does not name the configured audience")) << aud;
   }
 }
 
@@ -130,29 +133,30 @@ TEST_F(JwtVerifierTest, RefusesAlgNone) {
 
 TEST_F(JwtVerifierTest, RefusesHs256SignedWithThePublicKey) {
   // The confusion attack: an HMAC keyed with bytes every client can see.
-  for (const std::string& secret : {rsa_->PublicPem(), rsa_->PublicJwk("r1")}) {
+  const TestKey& rsa = WithRsa();
+  for (const std::string& secret : {rsa.PublicPem(), rsa.PublicJwk("r1"), ec_->PublicPem()}) {
     const std::string token = SignHs256(R"({"alg":"HS256","kid":"r1"})", Claims(), secret);
     EXPECT_THAT(Refusal(token), HasSubstr("alg HS256 is not accepted (RS256 and ES256 only)"));
   }
 }
 
 TEST_F(JwtVerifierTest, RefusesUnknownKid) {
-  EXPECT_THAT(Refusal(rsa_->Sign(R"({"alg":"RS256","kid":"zz"})", Claims())),
+  EXPECT_THAT(Refusal(ec_->Sign(R"({"alg":"ES256","kid":"zz"})", Claims())),
               HasSubstr("no key in the JWKS has the token's kid"));
   // A kid that names a key of the other algorithm.
-  EXPECT_THAT(Refusal(rsa_->Sign(R"({"alg":"RS256","kid":"e1"})", Claims())),
+  EXPECT_THAT(Refusal(ec_->Sign(R"({"alg":"RS256","kid":"e1"})", Claims())),
               HasSubstr("names a ES256 key"));
 }
 
 TEST_F(JwtVerifierTest, RefusesTamperedPayload) {
-  const std::string token = Rs(Claims());
+  const std::string token = Es(Claims());
   const size_t dot1 = token.find('.');
   const size_t dot2 = token.find('.', dot1 + 1);
   const std::string forged = absl::StrCat(
       token.substr(0, dot1 + 1),
       Base64UrlEncode(Claims(R"(,"namespaces":["*"])").replace(0, 1, R"({"admin":true,)")),
       token.substr(dot2));
-  EXPECT_THAT(Refusal(forged), HasSubstr("signature does not verify (RS256)"));
+  EXPECT_THAT(Refusal(forged), HasSubstr("signature does not verify (ES256)"));
   // One flipped bit of an ES256 signature.
   std::string es = ec_->Sign(R"({"alg":"ES256","kid":"e1"})", Claims());
   es[es.size() - 3] = es[es.size() - 3] == 'A' ? 'B' : 'A';
@@ -166,7 +170,7 @@ TEST_F(JwtVerifierTest, RefusesSignatureOfTheWrongKey) {
 }
 
 TEST_F(JwtVerifierTest, RefusesBadBase64AndBadShape) {
-  const std::string token = Rs(Claims());
+  const std::string token = Es(Claims());
   EXPECT_THAT(Refusal("=" + token), HasSubstr("header is not base64url"));
   EXPECT_THAT(Refusal(token + "="), HasSubstr("signature is not base64url"));
   std::string plus = token;
@@ -177,35 +181,35 @@ TEST_F(JwtVerifierTest, RefusesBadBase64AndBadShape) {
   EXPECT_THAT(Refusal(""), HasSubstr("three parts"));
   EXPECT_THAT(Refusal(absl::StrCat(Base64UrlEncode("[1]"), ".e30.AAAA")),
               HasSubstr("header is not a JSON object"));
-  EXPECT_THAT(Refusal(Rs("not json")), HasSubstr("payload is not a JSON object"));
+  EXPECT_THAT(Refusal(Es("not json")), HasSubstr("payload is not a JSON object"));
 }
 
 TEST_F(JwtVerifierTest, RefusesOversizeToken) {
-  const std::string token = Rs(Claims(absl::StrCat(",\"pad\":\"", std::string(9000, 'x'), "\"")));
+  const std::string token = Es(Claims(absl::StrCat(",\"pad\":\"", std::string(9000, 'x'), "\"")));
   EXPECT_THAT(Refusal(token), HasSubstr("at most 8192 accepted"));
 }
 
 TEST_F(JwtVerifierTest, RefusesCritAndBadSubject) {
-  EXPECT_THAT(Refusal(rsa_->Sign(R"({"alg":"RS256","kid":"r1","crit":["exp"]})", Claims())),
+  EXPECT_THAT(Refusal(ec_->Sign(R"({"alg":"ES256","kid":"e1","crit":["exp"]})", Claims())),
               HasSubstr("crit"));
   const std::string no_sub =
       absl::StrCat(R"({"iss":"https://id.example","aud":"idgen","exp":)", kNow + 60, "}");
-  EXPECT_THAT(Refusal(Rs(no_sub)), HasSubstr("no sub"));
+  EXPECT_THAT(Refusal(Es(no_sub)), HasSubstr("no sub"));
   const std::string ctl = absl::StrCat(
       R"({"iss":"https://id.example","aud":"idgen","sub":"a\nb","exp":)", kNow + 60, "}");
-  EXPECT_THAT(Refusal(Rs(ctl)), HasSubstr("control characters"));
-  EXPECT_THAT(Refusal(Rs(Claims(R"(,"namespaces":"orders")"))), HasSubstr("namespaces"));
+  EXPECT_THAT(Refusal(Es(ctl)), HasSubstr("control characters"));
+  EXPECT_THAT(Refusal(Es(Claims(R"(,"namespaces":"orders")"))), HasSubstr("namespaces"));
 }
 
 TEST_F(JwtVerifierTest, RefusalsNeverHoldTheToken) {
-  const std::string token = Rs(Claims("", kNow - 600));
+  const std::string token = Es(Claims("", kNow - 600));
   const std::string why = Refusal(token);
   EXPECT_EQ(why.find(token.substr(token.rfind('.') + 1, 16)), std::string::npos);
   EXPECT_EQ(why.find(token.substr(0, 16)), std::string::npos);
 }
 
 TEST_F(JwtVerifierTest, CachesAVerifiedTokenUntilItExpires) {
-  const std::string token = Rs(Claims("", kNow + 10));
+  const std::string token = Es(Claims("", kNow + 10));
   auto first = verifier_->Verify(token);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(verifier_->cached(), 1u);
@@ -218,9 +222,9 @@ TEST_F(JwtVerifierTest, CachesAVerifiedTokenUntilItExpires) {
 }
 
 TEST_F(JwtVerifierTest, KeySetChangeEmptiesTheCache) {
-  const std::string token = Rs(Claims());
+  const std::string token = Es(Claims());
   ASSERT_TRUE(verifier_->Verify(token).ok());
-  keys_ = *Jwks::Parse(JwksJson({ec_->PublicJwk("e1")}));  // r1 taken out
+  keys_ = *Jwks::Parse(JwksJson({TestKey::P256().PublicJwk("e2")}));  // e1 taken out
   EXPECT_THAT(Refusal(token), HasSubstr("no key in the JWKS has the token's kid"));
 }
 
@@ -229,7 +233,7 @@ TEST_F(JwtVerifierTest, CacheStaysWithinItsBound) {
       {.issuer = kIssuer, .audience = kAudience, .cache_entries = 4}, [this] { return keys_; },
       &clock_);
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(verifier_->Verify(Rs(Claims(absl::StrCat(",\"jti\":", i)))).ok());
+    ASSERT_TRUE(verifier_->Verify(Es(Claims(absl::StrCat(",\"jti\":", i)))).ok());
     EXPECT_LE(verifier_->cached(), 4u);
   }
   EXPECT_GE(verifier_->cached(), 1u);

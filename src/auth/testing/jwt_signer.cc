@@ -118,6 +118,11 @@ std::string TestKey::Sign(absl::string_view header_json, absl::string_view paylo
   return absl::StrCat(input, ".", Base64UrlEncode(sig));
 }
 
+const TestKey& SharedRsaKey() {
+  static const TestKey* key = new TestKey(TestKey::Rsa());
+  return *key;
+}
+
 std::string JwksJson(const std::vector<std::string>& jwks) {
   return absl::StrCat("{\"keys\":[", absl::StrJoin(jwks, ","), "]}");
 }

@@ -45,6 +45,11 @@ class TestKey {
   std::shared_ptr<EVP_PKEY> key_;
 };
 
+// One RSA-2048 key per process, made on first use: making one takes a
+// tenth of a second or more, so tests share it and only those that need RSA
+// pay for it.
+const TestKey& SharedRsaKey();
+
 // {"keys": [jwk, ...]}.
 std::string JwksJson(const std::vector<std::string>& jwks);
 // A token MACed with HS256 under `secret` (the confusion attack).
