@@ -36,6 +36,7 @@ void AddAuthFlags(CLI::App* cmd, AuthFlags* flags) {
                 "Serve callers without credentials on a listener other machines can reach "
                 "(without --auth-keys such a listener is refused)")
       ->envname("IDGEN_ALLOW_ANONYMOUS");
+  AddJwtFlags(cmd, &flags->jwt);
 }
 
 absl::Status CheckAnonymousExposure(const AuthFlags& auth, const std::string& flag,
@@ -46,7 +47,8 @@ absl::Status CheckAnonymousExposure(const AuthFlags& auth, const std::string& fl
   return absl::InvalidArgumentError(absl::StrCat(
       flag, " ", address,
       " is reachable from other machines and no caller would have to identify itself: give "
-      "--auth-keys FILE (API keys), listen on loopback, or accept anonymous callers with "
+      "--auth-keys FILE (API keys) or --jwt-jwks-file (JWTs), listen on loopback, or accept "
+      "anonymous callers with "
       "--allow-anonymous (see docs/SECURITY.md)"));
 }
 
@@ -59,16 +61,25 @@ std::string AnonymousExposureWarning(const AuthFlags& auth, const std::string& f
 }
 
 absl::StatusOr<AuthSetup> MakeAuth(const AuthFlags& flags,
-                                   std::function<void(const std::string&, bool warning)> log,
+                                   const std::function<void(const std::string&, bool warning)>& log,
                                    Clock* clock) {
   auth::AuthenticatorOptions opts;
   opts.key_file = flags.keys_file;
-  opts.log = std::move(log);
+  opts.log = log;
   absl::StatusOr<std::unique_ptr<auth::Authenticator>> a =
       auth::Authenticator::Create(std::move(opts));
   if (!a.ok()) return a.status();
   AuthSetup setup;
   setup.authenticator = *std::move(a);
+  absl::StatusOr<std::shared_ptr<auth::JwtTokenVerifier>> jwt =
+      MakeJwtVerifier(flags.jwt, clock, [log](const std::string& m, bool error) {
+        if (log != nullptr) log(m, error);
+      });
+  if (!jwt.ok()) return jwt.status();
+  if (*jwt != nullptr) {
+    setup.jwt = *std::move(jwt);
+    setup.authenticator->SetTokenVerifier(setup.jwt);
+  }
   setup.quota = std::make_shared<auth::Quota>(
       auth::QuotaOptions{.max_ids_per_second = flags.max_ids_per_second}, clock);
   return setup;

@@ -6,6 +6,7 @@
 //   --auth-keys FILE          IDGEN_AUTH_KEYS            API-key file (src/auth/key_file.h)
 //   --max-ids-per-second N    IDGEN_MAX_IDS_PER_SECOND   the process's own quota (0: none)
 //   --allow-anonymous         IDGEN_ALLOW_ANONYMOUS      serve anonymous callers beyond loopback
+//   --jwt-*                   IDGEN_JWT_*                JWT bearer tokens (jwt_flags.h)
 //
 // Open by default only on loopback: with no authentication setting, every
 // caller is anonymous, which CheckAnonymousExposure allows only when the
@@ -28,6 +29,7 @@
 #include "idgen/clock.h"
 #include "src/auth/authenticator.h"
 #include "src/auth/quota.h"
+#include "src/cli/jwt_flags.h"
 
 namespace idgen::cli {
 
@@ -35,8 +37,9 @@ struct AuthFlags {
   std::string keys_file;
   double max_ids_per_second = 0;
   bool allow_anonymous = false;
+  JwtFlags jwt;  // --jwt-jwks-file, --jwt-issuer, --jwt-audience
   // Whether callers must identify themselves.
-  bool configured() const { return !keys_file.empty(); }
+  bool configured() const { return !keys_file.empty() || jwt.configured(); }
 };
 
 void AddAuthFlags(CLI::App* cmd, AuthFlags* flags);
@@ -53,12 +56,16 @@ std::string AnonymousExposureWarning(const AuthFlags& auth, const std::string& f
 struct AuthSetup {
   std::shared_ptr<auth::Authenticator> authenticator;
   std::shared_ptr<auth::Quota> quota;
+  // Set with the JWT flags (already the authenticator's token verifier):
+  // ReloadNow on SIGHUP.
+  std::shared_ptr<auth::JwtTokenVerifier> jwt;
 };
 
-// The authenticator (key file loaded; errors name --auth-keys) and quota.
-// `log` hears the key file's reloads.
+// The authenticator (key file loaded; errors name --auth-keys), with the JWT
+// verifier when the JWT flags are given (errors name the --jwt-* flag or the
+// JWKS file), and quota. `log` hears the key file's and JWKS file's reloads.
 [[nodiscard]] absl::StatusOr<AuthSetup> MakeAuth(
-    const AuthFlags& flags, std::function<void(const std::string&, bool warning)> log,
+    const AuthFlags& flags, const std::function<void(const std::string&, bool warning)>& log,
     Clock* clock);
 
 // The API key in `path` (--api-key-file, --backend-api-key-file): the

@@ -181,6 +181,7 @@ int RunGateway(const GatewayArgs& a) {
     std::cerr << "idgen gateway: SIGHUP, reading the TLS files and the key file again" << std::endl;
     (*gw)->ReloadTls();
     auth->authenticator->ReloadNow();
+    if (auth->jwt != nullptr) auth->jwt->ReloadNow();
   }
   std::cerr << "idgen gateway: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping"
             << std::endl;

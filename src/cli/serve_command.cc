@@ -369,6 +369,7 @@ int RunServe(const ServeArgs& a) {
     log.Info("idgen serve: SIGHUP, reading the TLS files and the key file again");
     (*node)->ReloadTls();
     auth->authenticator->ReloadNow();
+    if (auth->jwt != nullptr) auth->jwt->ReloadNow();
   }
   // The drain timeout is the graceful-shutdown time of the whole process:
   // draining, then the last telemetry export in what is left of it.
