@@ -161,7 +161,7 @@ absl::StatusOr<std::shared_ptr<const KeyFile>> KeyFile::Parse(const std::string&
   if (!json->contains("keys") || !(*json)["keys"].is_array()) {
     return config::KeyError("keys", "required: a list of key entries");
   }
-  auto file = std::shared_ptr<KeyFile>(new KeyFile());
+  auto file = std::make_shared<KeyFile>();
   std::set<std::string> names;
   std::set<Sha256> hashes;
   std::set<std::string> identities;
