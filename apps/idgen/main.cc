@@ -25,6 +25,7 @@ int Run(int argc, char** argv) {
   idgen::cli::AddUpCommand(app, &exit_code);
   idgen::cli::AddClientCommands(app, &exit_code);
   idgen::cli::AddWorkersCommand(app, &exit_code);
+  idgen::cli::AddKeysCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/cli/auth_flags.h"
 #include "src/cli/commands.h"
 #include "src/cli/load_generator.h"
 #include "src/cli/tls_flags.h"
@@ -38,6 +39,7 @@ struct BenchArgs {
   double timeout_s = 5;
   bool json = false;
   TlsClientFlags tls;
+  std::string api_key_file;
 };
 
 std::string Fixed(double v, int decimals) {
@@ -156,6 +158,14 @@ int RunBench(const BenchArgs& a) {
   c.rate = a.rate;
   c.timeout_s = a.timeout_s;
   c.tls = TlsClientConfigFrom(a.tls);
+  if (!a.api_key_file.empty()) {
+    absl::StatusOr<std::string> key = ReadApiKeyFile("--api-key-file", a.api_key_file);
+    if (!key.ok()) {
+      std::cerr << "idgen bench: " << key.status().message() << "\n";
+      return 2;
+    }
+    c.authorization = "Bearer " + *key;
+  }
   if (absl::Status s = ValidateLoadConfig(c); !s.ok()) {
     std::cerr << "idgen bench: " << s.message() << "\n";
     return 2;
@@ -222,6 +232,9 @@ void AddBenchCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print one JSON object");
   AddTlsClientFlags(cmd, &args->tls, "--tls-", "", "the node's");
+  cmd->add_option("--api-key-file", args->api_key_file,
+                  "File whose first line is the API key to send (nodes with --auth-keys)")
+      ->envname("IDGEN_API_KEY_FILE");
   cmd->callback([args, exit_code] { *exit_code = RunBench(*args); });
 }
 

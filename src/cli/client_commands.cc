@@ -7,6 +7,7 @@
 // --tls-server-name) and --timeout. Exit 0 with the answer, 1 when the call
 // fails (the node's code and message on stderr), 2 for bad flags.
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -30,6 +31,7 @@ struct ClientArgs {
   std::string target;
   double timeout_s = 5;
   TlsClientFlags tls;
+  std::string api_key_file;  // else IDGEN_API_KEY
 };
 
 struct NextArgs {
@@ -55,6 +57,10 @@ std::optional<client::Client> MakeClient(const char* command, const ClientArgs& 
   o.tls.server_name = a.tls.server_name;
   o.tls.check_key_permissions = !SkipKeyPermissionCheck();
   o.user_agent = "idgen-cli";
+  o.api_key_file = a.api_key_file;
+  if (const char* key = std::getenv("IDGEN_API_KEY"); key != nullptr && a.api_key_file.empty()) {
+    o.api_key = key;
+  }
   client::StatusOr<client::Client> c = client::Client::Create(o);
   if (!c.ok()) {
     std::string message = c.status().message();
@@ -64,7 +70,9 @@ std::optional<client::Client> MakeClient(const char* command, const ClientArgs& 
           {"tls.cert_file", "--tls-cert"},
           {"tls.key_file", "--tls-key"},
           {"tls.server_name", "--tls-server-name"},
-          {"deadline", "--timeout"}}) {
+          {"deadline", "--timeout"},
+          {"api_key_file", "--api-key-file"},
+          {"api_key", "IDGEN_API_KEY"}}) {
       for (size_t at = message.find(field); at != std::string::npos; at = message.find(field)) {
         message.replace(at, field.size(), flag);
       }
@@ -176,6 +184,10 @@ void AddClientFlags(CLI::App* cmd, ClientArgs* a) {
       ->check(CLI::Range(0.001, 3600.0))
       ->capture_default_str();
   AddTlsClientFlags(cmd, &a->tls, "--tls-", "", "the node's");
+  cmd->add_option("--api-key-file", a->api_key_file,
+                  "File whose first line is the API key to send (nodes with --auth-keys); "
+                  "without it, the key in IDGEN_API_KEY, if set")
+      ->envname("IDGEN_API_KEY_FILE");
 }
 
 }  // namespace

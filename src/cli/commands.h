@@ -21,6 +21,8 @@ void AddUpCommand(CLI::App& app, int* exit_code);
 void AddClientCommands(CLI::App& app, int* exit_code);
 // `idgen workers`: who holds which worker id on etcd (workers_command.cc).
 void AddWorkersCommand(CLI::App& app, int* exit_code);
+// idgen keys new: a fresh API key and its key-file entry.
+void AddKeysCommand(CLI::App& app, int* exit_code);
 
 }  // namespace idgen::cli
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "src/cli/auth_flags.h"
 #include "src/cli/commands.h"
 #include "src/cli/exposure.h"
 #include "src/cli/file_limit.h"
@@ -51,7 +52,9 @@ struct GatewayArgs {
   std::string swagger_ui_dir;
   TlsServerFlags tls;
   TlsClientFlags backend_tls;
-  bool insecure = false;  // plaintext HTTP beyond loopback, on request only
+  bool insecure = false;             // plaintext HTTP beyond loopback, on request only
+  AuthFlags auth;                    // API keys, quotas, anonymous callers
+  std::string backend_api_key_file;  // the gateway's own key toward the nodes
 };
 
 int RunGateway(const GatewayArgs& a) {
@@ -91,6 +94,19 @@ int RunGateway(const GatewayArgs& a) {
     std::cerr << "idgen gateway: " << s.message() << "\n";
     return 2;
   }
+  if (absl::Status s = CheckAnonymousExposure(a.auth, "--listen", a.listen, false); !s.ok()) {
+    std::cerr << "idgen gateway: " << s.message() << "\n";
+    return 2;
+  }
+  if (!a.backend_api_key_file.empty()) {
+    absl::StatusOr<std::string> key =
+        ReadApiKeyFile("--backend-api-key-file", a.backend_api_key_file);
+    if (!key.ok()) {
+      std::cerr << "idgen gateway: " << key.status().message() << "\n";
+      return 2;
+    }
+    o.backend.api_key = *std::move(key);
+  }
   o.backend.tls = TlsClientConfigFrom(a.backend_tls);
   if (absl::Status s = security::CheckTlsClientConfig(o.backend.tls, absl::Now(), "--backend-tls-");
       !s.ok()) {
@@ -124,6 +140,27 @@ int RunGateway(const GatewayArgs& a) {
       !w.empty()) {
     tel->logger().Warn(absl::StrCat("idgen gateway: ", w));
   }
+  if (const std::string w = AnonymousExposureWarning(a.auth, "--listen", a.listen, false);
+      !w.empty()) {
+    tel->logger().Warn(absl::StrCat("idgen gateway: ", w));
+  }
+  telemetry::Logger* log = &tel->logger();
+  absl::StatusOr<AuthSetup> auth = MakeAuth(
+      a.auth,
+      [log](const std::string& m, bool warning) {
+        if (warning) {
+          log->Warn(absl::StrCat("idgen gateway: ", m));
+        } else {
+          log->Info(absl::StrCat("idgen gateway: ", m));
+        }
+      },
+      SystemClock::Get());
+  if (!auth.ok()) {
+    std::cerr << "idgen gateway: " << auth.status().message() << "\n";
+    return 2;
+  }
+  o.authenticator = auth->authenticator;
+  o.quota = auth->quota;
 
   absl::StatusOr<std::unique_ptr<gateway::Gateway>> gw = gateway::Gateway::Start(o);
   if (!gw.ok()) {
@@ -139,15 +176,18 @@ int RunGateway(const GatewayArgs& a) {
             << ((*gw)->swagger_ui().status().ok() ? (*gw)->swagger_ui().dir() : "missing")
             << std::endl;
 
+  auth->authenticator->StartPolling();
   // systemd Type=notify: listening.
   if (absl::Status s = NotifyServiceManager("READY=1"); !s.ok()) {
     std::cerr << "idgen gateway: " << s.message() << std::endl;
   }
   int sig = 0;
   while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
-    std::cerr << "idgen gateway: SIGHUP, reading the TLS files again" << std::endl;
+    std::cerr << "idgen gateway: SIGHUP, reading the TLS files and the key file again" << std::endl;
     (void)NotifyServiceManager("RELOADING=1");
     (*gw)->ReloadTls();
+    auth->authenticator->ReloadNow();
+    if (auth->jwt != nullptr) auth->jwt->ReloadNow();
     (void)NotifyServiceManager("READY=1");
   }
   (void)NotifyServiceManager("STOPPING=1");
@@ -249,6 +289,12 @@ void AddGatewayCommand(CLI::App& app, int* exit_code) {
                 "HTTP); refused without it (see docs/SECURITY.md)")
       ->envname("IDGEN_INSECURE");
   AddTlsClientFlags(cmd, &args->backend_tls, "--backend-tls-", "IDGEN_BACKEND_TLS_", "the nodes'");
+  AddAuthFlags(cmd, &args->auth);
+  cmd->add_option("--backend-api-key-file", args->backend_api_key_file,
+                  "File holding the API key the gateway sends to the nodes (their --auth-keys "
+                  "must admit it with ids:generate, ids:decode and info); the gateway checks its "
+                  "own callers and quotas itself")
+      ->envname("IDGEN_BACKEND_API_KEY_FILE");
   cmd->callback([args, exit_code] { *exit_code = RunGateway(*args); });
 }
 

@@ -216,6 +216,9 @@ class UnaryCaller final : public Caller {
     reader_.reset();
     ctx_.emplace();
     ctx_->set_deadline(std::chrono::system_clock::now() + Seconds(run_->config->timeout_s));
+    if (!run_->config->authorization.empty()) {
+      ctx_->AddMetadata("authorization", run_->config->authorization);
+    }
     if (one_) {
       reader1_ = stub_->AsyncNextId(&*ctx_, req1_, cq_);
       reader1_->Finish(&resp1_, &status_, TagFor(kCall));
@@ -302,6 +305,9 @@ class StreamCaller final : public Caller {
     stream_.reset();
     ctx_.emplace();
     ctx_->set_deadline(ToSystem(run_->hard_end));
+    if (!run_->config->authorization.empty()) {
+      ctx_->AddMetadata("authorization", run_->config->authorization);
+    }
     in_flight_ = 0;
     starts_.clear();
     writing_ = reading_ = broken_ = closing_ = false;

@@ -229,6 +229,7 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
 [[nodiscard]] absl::Status Probe(v1::IdGenerator::Stub& stub, const LoadConfig& c) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + Seconds(c.timeout_s));
+  if (!c.authorization.empty()) ctx.AddMetadata("authorization", c.authorization);
   grpc::Status s;
   if (c.mode == BenchMode::kUnary) {
     v1::NextIdRequest req;

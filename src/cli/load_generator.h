@@ -120,6 +120,8 @@ struct LoadConfig {
   // TLS or mutual TLS to the node (off unless tls.ca_file is set); files
   // checked by ValidateLoadConfig.
   security::TlsClientConfig tls;
+  // "Bearer <key>" sent on every call (nodes with --auth-keys); "" none.
+  std::string authorization;
 };
 
 inline constexpr double kMaxBenchSeconds = 3600;

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "src/base/status_macros.h"
+#include "src/cli/auth_flags.h"
 #include "src/cli/commands.h"
 #include "src/cli/etcd_flags.h"
 #include "src/cli/exposure.h"
@@ -64,6 +65,7 @@ struct ServeArgs {
   std::string tls_allowed_clients;  // comma-separated CN/SAN names
   EtcdSecurityFlags etcd_security;  // TLS and authentication toward etcd
   std::string segment_postgres;     // libpq URL of the PostgreSQL segment store
+  AuthFlags auth;                   // API keys, quotas, anonymous callers
 };
 
 // The TLS flags as a TlsServerConfig (files are checked by Node::Create).
@@ -217,6 +219,12 @@ int RunServe(const ServeArgs& a) {
     std::cerr << "idgen serve: " << s.message() << "\n";
     return 2;
   }
+  if (absl::Status s =
+          CheckAnonymousExposure(a.auth, "--listen", a.listen, tls->requires_client_certificates());
+      !s.ok()) {
+    std::cerr << "idgen serve: " << s.message() << "\n";
+    return 2;
+  }
   // The admin port serves the same certificate when there is one.
   if (absl::Status s =
           CheckPlaintextExposure("--admin-listen", a.admin_listen, tls->enabled(), a.insecure);
@@ -300,6 +308,25 @@ int RunServe(const ServeArgs& a) {
     log.Warn(absl::StrCat("idgen serve: ", w));
   }
   WarnPlaintextEtcdPassword(*etcd_options, &log);
+  if (const std::string w = AnonymousExposureWarning(a.auth, "--listen", a.listen,
+                                                     tls->requires_client_certificates());
+      !w.empty()) {
+    log.Warn(absl::StrCat("idgen serve: ", w));
+  }
+  absl::StatusOr<AuthSetup> auth = MakeAuth(
+      a.auth,
+      [&log](const std::string& m, bool warning) {
+        if (warning) {
+          log.Warn(absl::StrCat("idgen serve: ", m));
+        } else {
+          log.Info(absl::StrCat("idgen serve: ", m));
+        }
+      },
+      SystemClock::Get());
+  if (!auth.ok()) {
+    std::cerr << "idgen serve: " << auth.status().message() << "\n";
+    return 2;
+  }
 
   server::NodeOptions options;
   options.telemetry = tel.get();
@@ -325,6 +352,8 @@ int RunServe(const ServeArgs& a) {
     options.tls_allowed_clients = *std::move(allowed);
   }
   if (server_config) options.config = *std::move(server_config);
+  options.authenticator = auth->authenticator;
+  options.quota = auth->quota;
   absl::StatusOr<std::unique_ptr<coord::LeaseProvider>> leases =
       MakeLeaseProvider(a, *std::move(etcd_options), worker_ids, tel.get());
   if (!leases.ok()) {
@@ -371,6 +400,7 @@ int RunServe(const ServeArgs& a) {
             {"grpc.port", int64_t{(*node)->grpc_port()}},
             {"admin.port", int64_t{(*node)->admin_port()}}});
 
+  auth->authenticator->StartPolling();
   // systemd Type=notify: the ports are bound (a worker id may still be on
   // its way: /health says when the node serves).
   if (absl::Status s = NotifyServiceManager("READY=1"); !s.ok()) {
@@ -378,9 +408,11 @@ int RunServe(const ServeArgs& a) {
   }
   int sig = 0;
   while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
-    log.Info("idgen serve: SIGHUP, reading the TLS files again");
+    log.Info("idgen serve: SIGHUP, reading the TLS files and the key file again");
     (void)NotifyServiceManager("RELOADING=1");
     (*node)->ReloadTls();
+    auth->authenticator->ReloadNow();
+    if (auth->jwt != nullptr) auth->jwt->ReloadNow();
     (void)NotifyServiceManager("READY=1");
   }
   (void)NotifyServiceManager("STOPPING=1");
@@ -498,6 +530,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->check(WholeNumberAtLeast(2))
       ->capture_default_str()
       ->needs(etcd);
+  AddAuthFlags(cmd, &args->auth);
   cmd->callback([args, exit_code] { *exit_code = RunServe(*args); });
 }
 

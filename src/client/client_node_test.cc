@@ -171,6 +171,44 @@ class ClientNodeTest : public ::testing::Test {
   std::vector<std::unique_ptr<Node>> nodes_;
 };
 
+// A node with --auth-keys admits the key the client sends on every call,
+// given as api_key or as api_key_file.
+TEST_F(ClientNodeTest, ApiKeyIsSentOnEveryCall) {
+  const std::string key = "idg_client-node-test-key";  // its SHA-256 below
+  const std::string keys = dir_ + "/keys.json";
+  std::ofstream(keys) << R"({"keys": [{"name": "app", "scopes": ["ids:generate", "info"],
+      "sha256": "74348f7346a23f0cba5832e818fdf9ca5b26e5b673f68fa630e4ccbc0b69d1ad"}]})";
+  const std::string key_file = dir_ + "/app.key";
+  std::ofstream(key_file) << key << "\n";
+  Node& node = StartNode({"--auth-keys", keys});
+  ClientOptions o;
+  o.target = node.address();
+  o.deadline = 3s;
+  o.api_key = key;
+  Client with_key = MakeClient(o);
+  EXPECT_TRUE(with_key.NextId().ok());
+  EXPECT_TRUE(with_key.NextIds("orders", 3).ok());
+  EXPECT_TRUE(with_key.GetInfo().ok());
+  o.api_key.clear();
+  o.api_key_file = key_file;
+  EXPECT_TRUE(MakeClient(o).NextId().ok());
+  o.api_key_file.clear();
+  EXPECT_EQ(MakeClient(o).NextId().status().code(), StatusCode::kUnauthenticated);
+  o.api_key = "idg_wrong";
+  EXPECT_EQ(MakeClient(o).NextId().status().code(), StatusCode::kUnauthenticated);
+  o.api_key = key;
+  StatusOr<DecodedId> decoded = MakeClient(o).Decode("default", 1);
+  EXPECT_EQ(decoded.status().code(), StatusCode::kPermissionDenied);
+  // Refused locally, without the key in the message.
+  o.api_key = "two words";
+  StatusOr<Client> spaced = Client::Create(o);
+  EXPECT_EQ(spaced.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(spaced.status().message()).find("two words"), std::string::npos);
+  o.api_key_file = key_file;
+  EXPECT_NE(std::string(Client::Create(o).status().message()).find("not both"), std::string::npos);
+  EXPECT_EQ(node.log().find(key), std::string::npos);
+}
+
 TEST_F(ClientNodeTest, EveryMethodAgainstOneNode) {
   Node& node = StartNode();
   Client client = MakeClient({.target = node.address()});

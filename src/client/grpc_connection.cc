@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -75,6 +76,34 @@ Status CheckOptions(const ClientOptions& o) {
     return Invalid("channels: " + std::to_string(o.channels) + " is not in 1..64");
   }
   return {};
+}
+
+bool IsTokenChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+}
+
+// The key from api_key or api_key_file, checked (never quoted in errors).
+StatusOr<std::string> ResolveApiKey(const ClientOptions& o) {
+  std::string key = o.api_key;
+  if (!o.api_key_file.empty()) {
+    if (!key.empty()) return Invalid("api_key and api_key_file: give one, not both");
+    std::ifstream in(o.api_key_file);
+    if (!in || !std::getline(in, key)) {
+      return Invalid("api_key_file: cannot read " + o.api_key_file);
+    }
+    const size_t first = key.find_first_not_of(" \t\r");
+    const size_t last = key.find_last_not_of(" \t\r");
+    key = first == std::string::npos ? std::string() : key.substr(first, last - first + 1);
+    if (key.empty()) return Invalid("api_key_file: " + o.api_key_file + " holds no key");
+  }
+  for (char c : key) {
+    if (!IsTokenChar(c)) {
+      return Invalid(std::string(o.api_key_file.empty() ? "api_key" : "api_key_file") +
+                     ": not a bearer token (letters, digits and - . _ ~ + / =)");
+    }
+  }
+  return key;
 }
 
 security::TlsClientConfig TlsConfig(const TlsOptions& t) {
@@ -168,7 +197,8 @@ StatusOr<NodeInfo> FromResponse(v1::GetInfoResponse& resp) {
 
 class GrpcConnection final : public Connection {
  public:
-  explicit GrpcConnection(const ClientOptions& o) : deadline_(o.deadline) {
+  GrpcConnection(const ClientOptions& o, const std::string& api_key)
+      : deadline_(o.deadline), authorization_(api_key.empty() ? "" : "Bearer " + api_key) {
     const security::TlsClientConfig tls = TlsConfig(o.tls);
     for (int i = 0; i < o.channels; ++i) {
       grpc::ChannelArguments args;
@@ -294,6 +324,7 @@ class GrpcConnection final : public Connection {
   void SetDeadline(grpc::ClientContext& ctx, const CallOptions& options) const {
     const std::chrono::milliseconds d = options.deadline.count() > 0 ? options.deadline : deadline_;
     ctx.set_deadline(std::chrono::system_clock::now() + d);
+    if (!authorization_.empty()) ctx.AddMetadata("authorization", authorization_);
   }
 
   v1::IdGenerator::Stub& Stub() {
@@ -302,6 +333,7 @@ class GrpcConnection final : public Connection {
   }
 
   const std::chrono::milliseconds deadline_;
+  const std::string authorization_;  // "Bearer <key>" or ""
   std::vector<std::unique_ptr<v1::IdGenerator::Stub>> stubs_;
   std::atomic<size_t> next_{0};
 };
@@ -327,7 +359,9 @@ StatusOr<std::shared_ptr<Connection>> MakeGrpcConnection(const ClientOptions& op
     }
     return Invalid(message);
   }
-  return std::shared_ptr<Connection>(std::make_shared<GrpcConnection>(options));
+  StatusOr<std::string> api_key = ResolveApiKey(options);
+  if (!api_key.ok()) return api_key.status();
+  return std::shared_ptr<Connection>(std::make_shared<GrpcConnection>(options, *api_key));
 }
 
 // Here rather than in client.cc, so that the rest of the library builds

@@ -45,6 +45,10 @@ struct BackendConfig {
   // TLS toward the nodes (off unless tls.ca_file is set); the files are
   // checked by the caller (CheckTlsClientConfig), not by CheckBackendConfig.
   security::TlsClientConfig tls;
+  // Sent as "authorization: Bearer <key>" on every ID, decode and info call
+  // (nodes with --auth-keys); empty: none (the client certificate, if any,
+  // identifies the gateway). Never logged.
+  std::string api_key;
 };
 
 // The load-balanced channel target and one target per backend (for

@@ -70,6 +70,7 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::Create(const BackendConfig& 
 Backends::Backends(BackendConfig config, BackendTargets targets, telemetry::Telemetry* telemetry,
                    Clock* clock)
     : config_(std::move(config)),
+      authorization_(config_.api_key.empty() ? std::string() : "Bearer " + config_.api_key),
       targets_(std::move(targets)),
       telemetry_(telemetry),
       clock_(clock) {
@@ -185,6 +186,7 @@ template <typename Request, typename Response, typename Start>
 void Backends::Attempt(std::shared_ptr<RetryingCall<Request, Response>> call, Start start) {
   call->ctx = std::make_unique<grpc::ClientContext>();
   call->ctx->set_deadline(DeadlineIn(call->deadline - clock_->MonotonicNow()));
+  if (!authorization_.empty()) call->ctx->AddMetadata("authorization", authorization_);
   // The callback API may create the client span on another thread (and a
   // retry starts on the retry queue's), so pass the parent explicitly.
   if (telemetry_ != nullptr && call->parent.valid()) {
@@ -262,6 +264,7 @@ void Backends::InfoAll(std::function<void(std::vector<InfoReport>&)> done) {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     auto call = std::make_shared<Call<v1::GetInfoRequest, v1::GetInfoResponse>>();
     call->ctx.set_deadline(DeadlineIn(kProbeTimeout));
+    if (!authorization_.empty()) call->ctx.AddMetadata("authorization", authorization_);
     pending_.fetch_add(1, std::memory_order_acq_rel);
     nodes_[i]->stub->async()->GetInfo(
         &call->ctx, &call->request, &call->response,

@@ -126,6 +126,7 @@ class Backends {
                    const char* method, absl::Duration* backoff);
 
   const BackendConfig config_;
+  const std::string authorization_;  // "Bearer <api_key>" or ""
   const BackendTargets targets_;
   telemetry::Telemetry* const telemetry_;
   Clock* const clock_;

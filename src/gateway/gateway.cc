@@ -10,6 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "src/auth/auth_metrics.h"
+#include "src/auth/authenticator.h"
+#include "src/auth/quota.h"
 #include "src/base/status_macros.h"
 #include "src/gateway/backends.h"
 #include "src/gateway/id_render.h"
@@ -17,6 +20,7 @@
 #include "src/gateway/json_body.h"
 #include "src/gateway/pool_fetch.h"
 #include "src/gateway/problem.h"
+#include "src/gateway/request_access.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
 #include "src/http/tls_context.h"
@@ -136,7 +140,15 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
     return absl::InvalidArgumentError("--prefetch-max-age-ms must be in 1..60000");
   }
   IDGEN_RETURN_IF_ERROR(security::CheckTlsServerConfig(options.tls, absl::Now()));
+  if (options.authenticator == nullptr) {
+    IDGEN_ASSIGN_OR_RETURN(options.authenticator, auth::Authenticator::Create({}));
+  }
+  if (options.quota == nullptr) {
+    options.quota = std::make_shared<auth::Quota>(auth::QuotaOptions{}, SystemClock::Get());
+  }
   std::unique_ptr<Gateway> gw(new Gateway(std::move(options)));
+  gw->access_ =
+      std::make_unique<RequestAccess>(gw->options_.authenticator.get(), gw->options_.quota.get());
   std::shared_ptr<http::TlsContextSource> tls;
   if (gw->options_.tls.enabled()) {
     telemetry::Telemetry* const log_to = gw->options_.telemetry;
@@ -177,6 +189,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
                          http::HttpServer::Start(std::move(http_opts)));
   gw->server_ = std::move(server);
   if (gw->options_.telemetry != nullptr) {
+    auth::RegisterAuthMetrics(&gw->options_.telemetry->meter(), gw->options_.authenticator.get(),
+                              gw->options_.quota.get(), gw.get());
     gw->StartHealthPoll();
     if (gw->tls_watcher_ != nullptr) {
       security::RegisterCertificateMetrics(&gw->options_.telemetry->meter(), gw->tls_watcher_.get(),
@@ -288,21 +302,34 @@ absl::Status Gateway::AddRoutes() {
 
   pool::IdPool* id_pool = pool_.get();
   const int max_in_flight = options_.backend.max_in_flight;
-  auto issue = [id_pool, max_in_flight](const IdsRequest& ids, Response& resp, const Done& done) {
+  const RequestAccess* access = access_.get();
+  // Credentials, scope, namespace and quota, then the pool; IDs not issued
+  // are given back to the caller's quota.
+  auto issue = [id_pool, max_in_flight, access](const Request& req, const IdsRequest& ids,
+                                                Response& resp, const Done& done) {
+    Admission who;
+    if (!access->Identify(req, auth::kScopeGenerate, &who, resp) ||
+        !access->Admit(&who, ids.ns, ids.count, resp)) {
+      return done();
+    }
+    const Charge charge = who.charge;
     const IdFormat format = ids.format;
-    const bool taken =
-        id_pool->Take(ids.ns, ids.count, pool::CallContext::Of(telemetry::CurrentSpanContext()),
-                      [&resp, done, format, max_in_flight](pool::IdPool::Result& result) {
-                        if (result.overloaded) {
-                          WriteOverloaded(max_in_flight, resp);
-                        } else if (result.status.ok()) {
-                          resp.body = RenderIds(ToNextIdsResponse(std::move(result.ids)), format);
-                        } else {
-                          WriteBackendError(result.status, resp);
-                        }
-                        done();
-                      });
+    const bool taken = id_pool->Take(
+        ids.ns, ids.count, pool::CallContext::Of(telemetry::CurrentSpanContext()),
+        [&resp, done, format, max_in_flight, access, charge](pool::IdPool::Result& result) {
+          const bool issued = !result.overloaded && result.status.ok();
+          if (result.overloaded) {
+            WriteOverloaded(max_in_flight, resp);
+          } else if (result.status.ok()) {
+            resp.body = RenderIds(ToNextIdsResponse(std::move(result.ids)), format);
+          } else {
+            WriteBackendError(result.status, resp);
+          }
+          access->Settle(charge, issued);
+          done();
+        });
     if (!taken) {
+      access->Settle(charge, false);
       WriteOverloaded(max_in_flight, resp);
       done();
     }
@@ -316,7 +343,7 @@ absl::Status Gateway::AddRoutes() {
           WriteRequestError(ids.status(), resp);
           return done();
         }
-        issue(*ids, resp, done);
+        issue(req, *ids, resp, done);
       });
   if (s.ok()) {
     s = r.AddAsync(
@@ -341,48 +368,54 @@ absl::Status Gateway::AddRoutes() {
             WriteRequestError(ids.status(), resp);
             return done();
           }
-          issue(*ids, resp, done);
+          issue(req, *ids, resp, done);
         });
   }
   // HEAD must not issue IDs (a safe method): 405, Allow: GET, POST.
   if (s.ok()) s = r.DisableHead("/v1/ids");
   if (s.ok()) {
-    s = r.AddAsync(
-        "GET", "/v1/ids/{id}/decode",
-        [backends](const Request& req, const PathParams& params, Response& resp, const Done& done) {
-          std::string id_text(params.Get("id").value_or(""));
-          absl::StatusOr<DecodeRequest> d = ParseDecode(id_text, req.query);
-          if (!d.ok()) {
-            WriteRequestError(d.status(), resp);
-            return done();
-          }
-          v1::DecodeRequest request;
-          request.set_namespace_(d->ns);
-          if (const auto* id64 = std::get_if<uint64_t>(&d->id)) {
-            request.set_id(*id64);
-          } else {
-            const Id128& id = std::get<Id128>(d->id);
-            request.set_id128(std::string(id.begin(), id.end()));
-          }
-          const bool started =
-              backends->Decode(request, [&resp, done, ns = d->ns, id_text = std::move(id_text)](
-                                            const grpc::Status& st, v1::DecodeResponse& decoded) {
-                if (st.ok()) {
-                  resp.body = RenderDecode(ns, id_text, decoded);
-                } else {
-                  WriteBackendError(st, resp);
-                }
-                done();
-              });
-          if (!started) {
-            WriteOverloaded(backends->config().max_in_flight, resp);
-            done();
-          }
-        });
+    s = r.AddAsync("GET", "/v1/ids/{id}/decode",
+                   [backends, access](const Request& req, const PathParams& params, Response& resp,
+                                      const Done& done) {
+                     Admission who;
+                     if (!access->Identify(req, auth::kScopeDecode, &who, resp)) return done();
+                     std::string id_text(params.Get("id").value_or(""));
+                     absl::StatusOr<DecodeRequest> d = ParseDecode(id_text, req.query);
+                     if (!d.ok()) {
+                       WriteRequestError(d.status(), resp);
+                       return done();
+                     }
+                     if (!access->CheckNamespace(who, d->ns, resp)) return done();
+                     v1::DecodeRequest request;
+                     request.set_namespace_(d->ns);
+                     if (const auto* id64 = std::get_if<uint64_t>(&d->id)) {
+                       request.set_id(*id64);
+                     } else {
+                       const Id128& id = std::get<Id128>(d->id);
+                       request.set_id128(std::string(id.begin(), id.end()));
+                     }
+                     const bool started = backends->Decode(
+                         request, [&resp, done, ns = d->ns, id_text = std::move(id_text)](
+                                      const grpc::Status& st, v1::DecodeResponse& decoded) {
+                           if (st.ok()) {
+                             resp.body = RenderDecode(ns, id_text, decoded);
+                           } else {
+                             WriteBackendError(st, resp);
+                           }
+                           done();
+                         });
+                     if (!started) {
+                       WriteOverloaded(backends->config().max_in_flight, resp);
+                       done();
+                     }
+                   });
   }
   if (s.ok()) {
     s = r.AddAsync("GET", "/v1/info",
-                   [backends](const Request&, const PathParams&, Response& resp, const Done& done) {
+                   [backends, access](const Request& req, const PathParams&, Response& resp,
+                                      const Done& done) {
+                     Admission who;
+                     if (!access->Identify(req, auth::kScopeInfo, &who, resp)) return done();
                      backends->InfoAll([&resp, done](std::vector<Backends::InfoReport>& reports) {
                        bool any_ok = false;
                        std::string body = InfoJson(reports, &any_ok);

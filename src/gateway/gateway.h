@@ -11,6 +11,8 @@
 //   POST /v1/ids                  IDs, parameters in a JSON body
 //                                 (Content-Type application/json, else 415)
 //   GET  /v1/ids/{id}/decode      timestamp, worker, sequence of an ID
+// The ID routes (/v1/ids, decode, /v1/info) ask RequestAccess first
+// (credentials, scope, namespace, quota); the others stay open.
 //   GET  /v1/info                 every backend's GetInfo, without addresses
 //                                 and paths (those stay on the nodes' admin /info)
 //   GET  /health                  200 if at least one backend is SERVING
@@ -51,9 +53,15 @@ namespace idgen::telemetry {
 class Telemetry;
 }  // namespace idgen::telemetry
 
+namespace idgen::auth {
+class Authenticator;
+class Quota;
+}  // namespace idgen::auth
+
 namespace idgen::gateway {
 
 class Backends;
+class RequestAccess;
 
 struct GatewayOptions {
   std::string listen = "127.0.0.1:8080";
@@ -75,6 +83,11 @@ struct GatewayOptions {
   security::TlsServerConfig tls;
   // Spans, metrics and /metrics (optional; must outlive the Gateway).
   telemetry::Telemetry* telemetry = nullptr;
+  // Who may call the ID routes and how much (request_access.h); shared with
+  // the process, which reloads the key file. Null: an open authenticator
+  // (every caller anonymous) and no quota.
+  std::shared_ptr<auth::Authenticator> authenticator;
+  std::shared_ptr<auth::Quota> quota;
 };
 
 // The OpenAPI 3.1 document (src/gateway/openapi.json, embedded at build time).
@@ -109,7 +122,8 @@ class Gateway {
   void StartHealthPoll();
   void PollHealth();
 
-  const GatewayOptions options_;
+  GatewayOptions options_;
+  std::unique_ptr<RequestAccess> access_;  // before router_: its routes point to it
   SwaggerUi swagger_ui_;
   std::unique_ptr<http::Router> router_;
   std::shared_ptr<security::CertificateWatcher> tls_watcher_;  // shared with server_'s TLS source

@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "idgen/clock.h"
 #include "idgen/internal/mutex.h"
+#include "src/server/call_access.h"
 
 namespace idgen::server {
 
@@ -80,7 +81,8 @@ struct UnaryMethod {
   std::function<void(grpc::ServerContext*, Req*, grpc::ServerAsyncResponseWriter<Resp>*,
                      grpc::ServerCompletionQueue*, void*)>
       request;
-  std::function<grpc::Status(const Req&, Resp*)> handle;
+  // May read the call's metadata and add trailing metadata.
+  std::function<grpc::Status(grpc::ServerContext&, const Req&, Resp*)> handle;
   // Who may call (empty: everyone); a non-OK status is the answer.
   std::function<grpc::Status(const grpc::ServerContext&)> authorize;
 };
@@ -114,7 +116,7 @@ class UnaryCall final : public CqTag {
           this);
       return;
     }
-    const grpc::Status s = method_->handle(request_, &response_);
+    const grpc::Status s = method_->handle(ctx_, request_, &response_);
     if (s.ok()) {
       writer_.Finish(response_, s, this);
     } else {
@@ -143,9 +145,13 @@ struct ChatMethod {
   std::function<void(grpc::ServerContext*, grpc::ServerAsyncReaderWriter<Resp, Req>*,
                      grpc::ServerCompletionQueue*, void*)>
       request;
-  std::function<void(const Req&, Resp*)> answer;
+  // One answer per request, for the caller `open` identified.
+  std::function<void(const CallerContext&, const Req&, Resp*)> answer;
   // As UnaryMethod::authorize, checked once when the stream opens.
   std::function<grpc::Status(const grpc::ServerContext&)> authorize;
+  // Who the stream comes from (optional), once when it opens, after
+  // `authorize`; a non-OK status ends the stream with it.
+  std::function<grpc::Status(const grpc::ServerContext&, CallerContext*)> open;
 };
 
 template <class Req, class Resp>
@@ -167,6 +173,12 @@ class ChatCall final : public CqTag {
             return;
           }
         }
+        if (method_->open) {
+          if (const grpc::Status refused = method_->open(ctx_, &caller_); !refused.ok()) {
+            Finish(refused);
+            return;
+          }
+        }
         Read();
         return;
       case State::kReading:
@@ -175,7 +187,7 @@ class ChatCall final : public CqTag {
           return;
         }
         response_.Clear();
-        method_->answer(request_, &response_);
+        method_->answer(caller_, request_, &response_);
         state_ = State::kWriting;
         stream_.Write(response_, this);
         return;
@@ -215,6 +227,7 @@ class ChatCall final : public CqTag {
   grpc::ServerAsyncReaderWriter<Resp, Req> stream_;
   Req request_;
   Resp response_;
+  CallerContext caller_;
   State state_ = State::kRequested;
 };
 

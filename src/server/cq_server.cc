@@ -21,6 +21,7 @@
 #include "src/base/status_macros.h"
 #include "src/config/host_port.h"
 #include "src/security/peer_identity.h"
+#include "src/server/call_access.h"
 #include "src/server/cq_calls.h"
 #include "src/server/health_state.h"
 #include "src/server/health_watch_call.h"
@@ -90,6 +91,7 @@ struct CqServer::Impl {
       reflection_info;
 
   CallTracker tracker;
+  const CallAccess* access = nullptr;
   std::vector<std::string> allowed_clients;
   std::function<void(const std::string&)> on_refused;
   std::unique_ptr<grpc::Server> server;
@@ -128,37 +130,84 @@ void CqServer::Impl::DefineMethods() {
     reflection_info.authorize = authorize;
   }
   const IdService* ids = services.ids;
+  const CallAccess* const gate = access;
   v1::IdGenerator::AsyncService* svc = &ids_service;
   next_ids.request = [svc](auto* ctx, auto* req, auto* w, auto* cq, void* tag) {
     svc->RequestNextIds(ctx, req, w, cq, cq, tag);
   };
-  next_ids.handle = [ids](const v1::NextIdsRequest& req, v1::NextIdsResponse* resp) {
-    return ToGrpc(ids->Issue(req, resp));
+  next_ids.handle = [ids, gate](grpc::ServerContext& ctx, const v1::NextIdsRequest& req,
+                                v1::NextIdsResponse* resp) {
+    if (gate == nullptr) return ToGrpc(ids->Issue(req, resp));
+    CallerContext who;
+    grpc::Status s = gate->Identify(ctx, auth::kScopeGenerate, &who);
+    if (s.ok()) s = gate->Admit(who, req.namespace_(), req.count(), &ctx);
+    if (!s.ok()) return s;
+    s = ToGrpc(ids->Issue(req, resp));
+    gate->Settle(who, req.count(), s.ok());
+    return s;
   };
   next_id.request = [svc](auto* ctx, auto* req, auto* w, auto* cq, void* tag) {
     svc->RequestNextId(ctx, req, w, cq, cq, tag);
   };
-  next_id.handle = [ids](const v1::NextIdRequest& req, v1::NextIdResponse* resp) {
-    return ToGrpc(ids->IssueOne(req, resp));
+  next_id.handle = [ids, gate](grpc::ServerContext& ctx, const v1::NextIdRequest& req,
+                               v1::NextIdResponse* resp) {
+    if (gate == nullptr) return ToGrpc(ids->IssueOne(req, resp));
+    CallerContext who;
+    grpc::Status s = gate->Identify(ctx, auth::kScopeGenerate, &who);
+    if (s.ok()) s = gate->Admit(who, req.namespace_(), 1, &ctx);
+    if (!s.ok()) return s;
+    s = ToGrpc(ids->IssueOne(req, resp));
+    gate->Settle(who, 1, s.ok());
+    return s;
   };
   decode.request = [svc](auto* ctx, auto* req, auto* w, auto* cq, void* tag) {
     svc->RequestDecode(ctx, req, w, cq, cq, tag);
   };
-  decode.handle = [ids](const v1::DecodeRequest& req, v1::DecodeResponse* resp) {
+  decode.handle = [ids, gate](grpc::ServerContext& ctx, const v1::DecodeRequest& req,
+                              v1::DecodeResponse* resp) {
+    if (gate != nullptr) {
+      CallerContext who;
+      grpc::Status s = gate->Identify(ctx, auth::kScopeDecode, &who);
+      if (s.ok()) s = gate->CheckNamespace(who, req.namespace_());
+      if (!s.ok()) return s;
+    }
     return ToGrpc(ids->Decode(req, resp));
   };
   get_info.request = [svc](auto* ctx, auto* req, auto* w, auto* cq, void* tag) {
     svc->RequestGetInfo(ctx, req, w, cq, cq, tag);
   };
-  get_info.handle = [ids](const v1::GetInfoRequest&, v1::GetInfoResponse* resp) {
+  get_info.handle = [ids, gate](grpc::ServerContext& ctx, const v1::GetInfoRequest&,
+                                v1::GetInfoResponse* resp) {
+    if (gate != nullptr) {
+      CallerContext who;
+      if (grpc::Status s = gate->Identify(ctx, auth::kScopeInfo, &who); !s.ok()) return s;
+    }
     ids->GetInfo(resp);
     return grpc::Status::OK;
   };
   stream_ids.request = [svc](auto* ctx, auto* stream, auto* cq, void* tag) {
     svc->RequestStreamIds(ctx, stream, cq, cq, tag);
   };
-  stream_ids.answer = [ids](const v1::NextIdsRequest& req, v1::NextIdsResponse* resp) {
+  if (gate != nullptr) {
+    stream_ids.open = [gate](const grpc::ServerContext& ctx, CallerContext* who) {
+      return gate->Identify(ctx, auth::kScopeGenerate, who);
+    };
+  }
+  // Quota and namespace per message, answered in-band like every other
+  // failure of a stream message (a refusal carries the wait in its message).
+  stream_ids.answer = [ids, gate](const CallerContext& who, const v1::NextIdsRequest& req,
+                                  v1::NextIdsResponse* resp) {
+    if (gate != nullptr) {
+      if (const grpc::Status s = gate->Admit(who, req.namespace_(), req.count(), nullptr);
+          !s.ok()) {
+        resp->set_namespace_(req.namespace_());
+        resp->set_error_code(static_cast<int32_t>(s.error_code()));
+        resp->set_error_message(s.error_message());
+        return;
+      }
+    }
     ids->Answer(req, resp);
+    if (gate != nullptr) gate->Settle(who, req.count(), resp->error_code() == 0);
   };
 
   if (HealthState* state = services.health; state != nullptr) {
@@ -166,7 +215,7 @@ void CqServer::Impl::DefineMethods() {
     health_check.request = [hs](auto* ctx, auto* req, auto* w, auto* cq, void* tag) {
       hs->RequestCheck(ctx, req, w, cq, cq, tag);
     };
-    health_check.handle = [state](const health::HealthCheckRequest& req,
+    health_check.handle = [state](grpc::ServerContext&, const health::HealthCheckRequest& req,
                                   health::HealthCheckResponse* resp) {
       const ServingStatus status = state->Get(req.service());
       if (status == health::HealthCheckResponse::SERVICE_UNKNOWN) {
@@ -184,10 +233,9 @@ void CqServer::Impl::DefineMethods() {
     reflection_info.request = [rs](auto* ctx, auto* stream, auto* cq, void* tag) {
       rs->RequestServerReflectionInfo(ctx, stream, cq, cq, tag);
     };
-    reflection_info.answer = [responder](const reflection::ServerReflectionRequest& req,
-                                         reflection::ServerReflectionResponse* resp) {
-      responder->Answer(req, resp);
-    };
+    reflection_info.answer =
+        [responder](const CallerContext&, const reflection::ServerReflectionRequest& req,
+                    reflection::ServerReflectionResponse* resp) { responder->Answer(req, resp); };
   }
 }
 
@@ -218,6 +266,7 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   auto impl = std::make_unique<Impl>();
   impl->services = services;
   impl->allowed_clients = options.allowed_clients;
+  impl->access = options.access;
   impl->on_refused = options.on_refused;
   impl->DefineMethods();
   const std::optional<std::string> socket_path = config::UnixSocketPath(options.listen);

@@ -47,6 +47,7 @@
 
 namespace idgen::server {
 
+class CallAccess;
 class HealthState;
 class IdService;
 class ReflectionResponder;
@@ -85,6 +86,9 @@ struct CqServerOptions {
   std::vector<std::string> allowed_clients;
   std::function<void(const std::string&)> on_refused;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  // Who may call idgen.v1.IdGenerator, its scopes, namespaces and quotas
+  // (call_access.h); null: no checks. Must outlive the server.
+  const CallAccess* access = nullptr;
 };
 
 // What the server answers with. `ids` is required; a null `health` or

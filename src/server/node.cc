@@ -14,6 +14,9 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "idgen/v1/idgen.grpc.pb.h"
+#include "src/auth/auth_metrics.h"
+#include "src/auth/authenticator.h"
+#include "src/auth/quota.h"
 #include "src/base/status_macros.h"
 #include "src/http/http_server.h"
 #include "src/http/router.h"
@@ -21,6 +24,7 @@
 #include "src/security/certificate_metrics.h"
 #include "src/security/certificate_watcher.h"
 #include "src/security/grpc_tls.h"
+#include "src/server/call_access.h"
 #include "src/server/cq_server.h"
 #include "src/server/health_state.h"
 #include "src/server/id_service.h"
@@ -356,6 +360,18 @@ absl::Status Node::Start() {
   grpc_opts.limits = options_.grpc_limits;
   grpc_opts.allowed_clients = options_.tls_allowed_clients;
   grpc_opts.on_refused = [this](const std::string& message) { Log(message, /*warning=*/true); };
+  if (options_.authenticator == nullptr) {
+    IDGEN_ASSIGN_OR_RETURN(options_.authenticator, auth::Authenticator::Create({}));
+  }
+  if (options_.quota == nullptr) {
+    options_.quota = std::make_shared<auth::Quota>(auth::QuotaOptions{}, clock_);
+  }
+  access_ = std::make_unique<CallAccess>(options_.authenticator.get(), options_.quota.get());
+  grpc_opts.access = access_.get();
+  if (tel != nullptr) {
+    auth::RegisterAuthMetrics(&tel->meter(), options_.authenticator.get(), options_.quota.get(),
+                              this);
+  }
   if (options_.tls.enabled()) {
     // One watcher for both listeners: they serve the same files.
     IDGEN_ASSIGN_OR_RETURN(std::unique_ptr<security::CertificateWatcher> watcher,

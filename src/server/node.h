@@ -57,6 +57,11 @@ class HttpServer;
 class Router;
 }  // namespace idgen::http
 
+namespace idgen::auth {
+class Authenticator;
+class Quota;
+}  // namespace idgen::auth
+
 namespace idgen::security {
 class CertificateWatcher;
 class GrpcTlsStage;
@@ -68,6 +73,7 @@ class Telemetry;
 
 namespace idgen::server {
 
+class CallAccess;
 class CqServer;
 class HealthState;
 class IdService;
@@ -100,6 +106,11 @@ struct NodeOptions {
   // With mutual TLS: the client certificate names (CN or SAN) allowed to
   // take IDs; empty: any certificate from the client CA (CqServer).
   std::vector<std::string> tls_allowed_clients;
+  // Who may call and how much (src/auth, call_access.h); shared with the
+  // process, which reloads the key file. Null: an open authenticator (every
+  // caller anonymous) and no quota.
+  std::shared_ptr<auth::Authenticator> authenticator;
+  std::shared_ptr<auth::Quota> quota;
   // Freed memory handed back to the kernel after a burst (memory_trimmer.h);
   // a zero period turns it off.
   MemoryTrimmer::Options memory_trim;
@@ -192,6 +203,7 @@ class Node {
   std::unique_ptr<IdService> service_;
   std::unique_ptr<HealthState> health_;
   std::unique_ptr<ReflectionResponder> reflection_;
+  std::unique_ptr<CallAccess> access_;  // outlives grpc_server_
   // Before the servers and the watcher that use it, so it is destroyed after
   // them (the admin server's TLS source shares the watcher).
   std::unique_ptr<security::GrpcTlsStage> grpc_tls_stage_;

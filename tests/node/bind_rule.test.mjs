@@ -70,7 +70,7 @@ test('a gateway refuses a plaintext --listen beyond loopback unless --insecure',
   const port = await freePort();
   const stderr = await startCheckStop(
     t,
-    ['gateway', '--listen', `0.0.0.0:${port}`, '--backends', '127.0.0.1:1', '--insecure'],
+    ['gateway', '--listen', `0.0.0.0:${port}`, '--backends', '127.0.0.1:1', '--insecure', '--allow-anonymous'],
     port,
     '/alive',
   );

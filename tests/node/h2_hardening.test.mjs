@@ -141,7 +141,7 @@ test('gRPC beyond loopback is refused without --insecure, and warned about with 
     assert.match(r.stderr, /reachable from other machines.*--insecure/s);
   }
   // With --insecure it starts, and says what is exposed.
-  const node = await startNode(t, { stateDir: dir, listen: '0.0.0.0:0', args: ['--insecure'] });
+  const node = await startNode(t, { stateDir: dir, listen: '0.0.0.0:0', args: ['--insecure', '--allow-anonymous'] });
   assert.match(node.stderr, /--insecure: gRPC on 0\.0\.0\.0:0 is served in plaintext to any client/);
 });
 

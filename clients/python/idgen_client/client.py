@@ -75,6 +75,8 @@ class Client:
     ends UNAVAILABLE (1: never again), with exponential backoff from
     ``initial_backoff`` to ``max_backoff`` seconds. No other code is retried.
     ``tls`` is a ``TlsOptions``; without it the channel is plaintext.
+    ``api_key`` (a str) is sent as ``authorization: Bearer <key>`` on every
+    call, for nodes started with ``--auth-keys``; it is never printed.
 
     Every failure is an ``IdgenError`` with the gRPC code's name. Arguments
     that cannot be valid (a count of 0 or above 2**32-1, a negative ID, a
@@ -84,7 +86,7 @@ class Client:
     """
 
     def __init__(self, target, *, deadline=0.5, max_attempts=3, lb="round_robin", tls=None,
-                 initial_backoff=0.02, max_backoff=0.5, user_agent="idgen-python"):
+                 initial_backoff=0.02, max_backoff=0.5, user_agent="idgen-python", api_key=None):
         if not isinstance(target, str) or not target:
             raise invalid_argument(f"target must be a non-empty str, got {target!r}")
         self._deadline = _number("deadline", deadline)
@@ -96,6 +98,10 @@ class Client:
         max_backoff = _number("max_backoff", max_backoff)
         if tls is not None and not isinstance(tls, TlsOptions):
             raise invalid_argument("tls must be a TlsOptions")
+        if api_key is not None and (not isinstance(api_key, str) or not api_key
+                                    or any(c.isspace() for c in api_key)):
+            raise invalid_argument("api_key must be a non-empty str without spaces")
+        self._metadata = (("authorization", "Bearer " + api_key),) if api_key else None
         options = [
             ("grpc.service_config",
              json.dumps(service_config(lb, max_attempts, initial_backoff, max_backoff))),
@@ -157,7 +163,7 @@ class Client:
     def _call(self, method, request, deadline):
         timeout = self._timeout(deadline)
         try:
-            return method(request, timeout=timeout)
+            return method(request, timeout=timeout, metadata=self._metadata)
         except grpc.RpcError as e:
             raise _from_rpc(e) from None
 
@@ -185,7 +191,7 @@ class Client:
         """A grpc.Future of a NextIds response (for pools); bounded by the
         client's deadline; cancel() ends it at once."""
         req = pb.NextIdsRequest(namespace=ns, count=n)
-        return self._stub.NextIds.future(req, timeout=self._timeout(None))
+        return self._stub.NextIds.future(req, timeout=self._timeout(None), metadata=self._metadata)
 
     def decode(self, ns, id, *, deadline=None):  # noqa: A002 - the API's word
         """The fields of ``id``: an int (snowflake, 0..2**64-1) or 16 bytes

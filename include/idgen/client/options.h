@@ -53,6 +53,11 @@ struct ClientOptions {
   // Prefix of the user-agent the nodes see (and log), e.g. "orders/1.4".
   std::string user_agent;
   TlsOptions tls;
+  // The API key sent as "authorization: Bearer <key>" on every call (nodes
+  // with `--auth-keys`), given here or read from the first line of
+  // api_key_file (one of the two; both empty: no key). Never logged.
+  std::string api_key;
+  std::string api_key_file;
 };
 
 struct CallOptions {

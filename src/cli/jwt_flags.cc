@@ -1,0 +1,52 @@
+// Copyright idgen authors.
+#include "src/cli/jwt_flags.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace idgen::cli {
+
+void AddJwtFlags(CLI::App* cmd, JwtFlags* flags) {
+  cmd->add_option("--jwt-jwks-file", flags->settings.jwks_file,
+                  "JWKS file (RFC 7517) of the keys that sign accepted JWTs (RS256, ES256): "
+                  "bearer tokens with two dots are checked as JWTs; read again when it changes "
+                  "and on SIGHUP. Needs --jwt-issuer and --jwt-audience")
+      ->envname("IDGEN_JWT_JWKS_FILE");
+  cmd->add_option("--jwt-issuer", flags->settings.issuer,
+                  "The iss claim accepted JWTs must carry (exactly)")
+      ->envname("IDGEN_JWT_ISSUER");
+  cmd->add_option("--jwt-audience", flags->settings.audience,
+                  "The audience accepted JWTs must name in their aud claim")
+      ->envname("IDGEN_JWT_AUDIENCE");
+}
+
+absl::StatusOr<std::shared_ptr<auth::JwtTokenVerifier>> MakeJwtVerifier(const JwtFlags& flags,
+                                                                        Clock* clock,
+                                                                        auth::JwksFile::Log log) {
+  if (!flags.configured()) return std::shared_ptr<auth::JwtTokenVerifier>();
+  const struct {
+    const char* flag;
+    const std::string& value;
+  } needed[] = {{"--jwt-jwks-file", flags.settings.jwks_file},
+                {"--jwt-issuer", flags.settings.issuer},
+                {"--jwt-audience", flags.settings.audience}};
+  for (const auto& n : needed) {
+    if (n.value.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(n.flag,
+                       " is missing: --jwt-jwks-file, --jwt-issuer and "
+                       "--jwt-audience go together"));
+    }
+  }
+  absl::StatusOr<std::unique_ptr<auth::JwtTokenVerifier>> verifier =
+      auth::JwtTokenVerifier::Create(flags.settings, clock, std::move(log));
+  if (!verifier.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--jwt-jwks-file: ", verifier.status().message()));
+  }
+  return std::shared_ptr<auth::JwtTokenVerifier>(*std::move(verifier));
+}
+
+}  // namespace idgen::cli
