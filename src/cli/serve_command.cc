@@ -55,6 +55,8 @@ struct ServeArgs {
   int64_t realtime_priority = 0;
   int64_t grpc_max_streams = server::GrpcLimits{}.max_concurrent_streams;
   int64_t grpc_memory_mib = server::GrpcLimits{}.memory_bytes >> 20;
+  int64_t admin_max_connections = 256;
+  int64_t admin_header_timeout_ms = 10'000;
   bool insecure = false;  // plaintext gRPC beyond loopback, on request only
   TlsServerFlags tls;
   std::string tls_allowed_clients;  // comma-separated CN/SAN names
@@ -282,6 +284,8 @@ int RunServe(const ServeArgs& a) {
   options.realtime_priority = static_cast<int>(a.realtime_priority);
   options.grpc_limits.max_concurrent_streams = static_cast<int>(a.grpc_max_streams);
   options.grpc_limits.memory_bytes = a.grpc_memory_mib << 20;
+  options.admin_max_connections = static_cast<size_t>(a.admin_max_connections);
+  options.admin_header_timeout = absl::Milliseconds(a.admin_header_timeout_ms);
   options.tls = *tls;
   if (!a.tls_allowed_clients.empty()) {
     absl::StatusOr<std::vector<std::string>> allowed =
@@ -414,6 +418,18 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "quota: past it, reading stops and the largest holders are closed)")
       ->envname("IDGEN_GRPC_MEMORY_MIB")
       ->check(WholeNumberIn(16, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--admin-max-connections", args->admin_max_connections,
+                  "Most connections the admin HTTP listener keeps open; a new one beyond it "
+                  "closes the longest-idle one")
+      ->envname("IDGEN_ADMIN_MAX_CONNECTIONS")
+      ->check(WholeNumberIn(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--admin-header-timeout-ms", args->admin_header_timeout_ms,
+                  "An admin request header must arrive within this of its first byte (a new "
+                  "connection's: of the accept); slower clients are closed")
+      ->envname("IDGEN_ADMIN_HEADER_TIMEOUT_MS")
+      ->check(WholeNumberIn(100, 3'600'000))
       ->capture_default_str();
   cmd->add_flag("--insecure", args->insecure,
                 "Allow --listen on an address other machines can reach without mutual TLS "
