@@ -17,8 +17,8 @@ import http from 'node:http';
 import net from 'node:net';
 import test from 'node:test';
 
-import { request, startGateway, startNodes } from './lib/gateway_harness.mjs';
-import { httpGet, sleep, waitUntil } from './lib/harness.mjs';
+import { request, runGateway, startGateway, startNodes } from './lib/gateway_harness.mjs';
+import { httpGet, runIdgen, sleep, waitUntil } from './lib/harness.mjs';
 
 // A socket that records when it is closed. Resolves once connected.
 function connect(port) {
@@ -176,4 +176,23 @@ test('HTTP limits: header deadline, 431, refusal at accept, metrics, latency und
       await trickle;
     }
   });
+});
+
+test('limit flags and their IDGEN_* variables are validated: exit 2 naming the flag', async () => {
+  for (const [flag, value] of [['--max-header-bytes', '10'], ['--header-timeout-ms', '0'], ['--header-timeout-ms', 'soon']]) {
+    const r = await runGateway(['--backends', '127.0.0.1:1', flag, value]);
+    assert.equal(r.code, 2, `${flag} ${value}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(flag));
+  }
+  const env = await runGateway(['--backends', '127.0.0.1:1'], { env: { IDGEN_MAX_HEADER_BYTES: 'big' } });
+  assert.equal(env.code, 2, env.stderr);
+  assert.match(env.stderr, /max-header-bytes/);
+  for (const [flag, value] of [['--admin-max-connections', '0'], ['--admin-header-timeout-ms', '-1']]) {
+    const r = await runIdgen(['serve', flag, value]);
+    assert.equal(r.code, 2, `${flag} ${value}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(flag));
+  }
+  const adminEnv = await runIdgen(['serve'], { env: { IDGEN_ADMIN_MAX_CONNECTIONS: 'many' } });
+  assert.equal(adminEnv.code, 2, adminEnv.stderr);
+  assert.match(adminEnv.stderr, /admin-max-connections/);
 });
