@@ -143,6 +143,15 @@ test('gRPC beyond loopback is refused without --insecure, and warned about with 
   assert.match(node.stderr, /--insecure: gRPC on 0\.0\.0\.0:0 is served in plaintext to any client/);
 });
 
+test('--grpc-max-message-bytes: a larger request gets RESOURCE_EXHAUSTED, a small one is served', async (t) => {
+  const node = await attackedNode(t, ['--grpc-max-message-bytes', '1024']);
+  const { idgen } = grpcClients(t, node.address);
+  const big = await unary(idgen, 'NextIds', { namespace: 'x'.repeat(2000), count: 1 }).catch((err) => err);
+  assert.equal(big.code, 8, `RESOURCE_EXHAUSTED expected: ${big.message}`);
+  const res = await unary(idgen, 'NextIds', { count: 3 });
+  assert.equal(res.ids.length, 3);
+});
+
 test('bad gRPC limit flags are refused with exit 2', async (t) => {
   const dir = tempDir(t);
   for (const [flag, value] of [
@@ -150,6 +159,8 @@ test('bad gRPC limit flags are refused with exit 2', async (t) => {
     ['--grpc-max-streams', 'many'],
     ['--grpc-memory-mib', '15'],
     ['--grpc-memory-mib', '-1'],
+    ['--grpc-max-message-bytes', '100'],
+    ['--grpc-min-ping-interval-ms', '0'],
   ]) {
     const r = await runIdgen(['serve', '--state-dir', dir, flag, value]);
     assert.equal(r.code, 2, `${flag} ${value}: ${r.stderr}`);
