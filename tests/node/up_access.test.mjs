@@ -103,6 +103,19 @@ test('dashboard access: login URL, cookie, 401 without it, 403 for a foreign Hos
   assert.equal((await raw(port, 'GET', '/api/resources', { host, cookie })).status, 200);
 });
 
+test('--dashboard-open: no login and no Host check, with a warning', async (t) => {
+  const dir = tempDir(undefined, 'idgen-up-open-');
+  const appFile = path.join(dir, 'app.json');
+  writeFileSync(appFile, JSON.stringify({ gateway: { enabled: false } }));
+  const port = await freePort();
+  const up = await startUp(t, ['--embedded', '--insecure', '--nodes', '1', '--app', appFile, '--state-dir', dir,
+    '--dashboard-listen', `127.0.0.1:${port}`, '--dashboard-open'], { dir });
+  assert.equal(up.loginUrl, undefined, 'no login URL is printed');
+  assert.match(up.stdout, /Dashboard +http:\/\/127\.0\.0\.1:\d+ +\(OPEN/);
+  assert.match(up.stderr, /warning: --dashboard-open/);
+  assert.equal((await raw(port, 'GET', '/api/resources', { host: 'evil.example', origin: 'http://evil.example' })).status, 200);
+});
+
 test('dashboard access flags: a bad token or host exits 2 naming the flag', async () => {
   const short = await runIdgen(['up', '--embedded', '--dashboard-token', 'short']);
   assert.equal(short.code, 2);
