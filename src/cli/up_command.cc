@@ -202,6 +202,13 @@ int RunUp(const UpArgs& a) {
   for (absl::string_view h : absl::StrSplit(a.dashboard_hosts, ',', absl::SkipWhitespace())) {
     access_options.hosts.emplace_back(absl::StripAsciiWhitespace(h));
   }
+  // The address the dashboard listens on names it too (the printed URL uses
+  // it), unless it is a wildcard (the URL then names loopback) or IPv6.
+  const std::string dashboard_host = ListenAddress(model.dashboard_listen).host;
+  if (!dashboard_host.empty() && dashboard_host != "0.0.0.0" &&
+      dashboard_host.find(':') == std::string::npos) {
+    access_options.hosts.push_back(dashboard_host);
+  }
   absl::StatusOr<std::unique_ptr<apphost::DashboardAccess>> access =
       apphost::DashboardAccess::Create(std::move(access_options));
   if (!access.ok()) return Fail(access.status(), 2);
@@ -339,7 +346,13 @@ int RunUp(const UpArgs& a) {
               << std::endl;
   }
   dashboard_address.port = (*dash)->port();
-  const std::string dashboard_url = absl::StrCat("http://", dashboard_address.HostPort());
+  // A wildcard address is reached on loopback (a Host the dashboard accepts).
+  std::string dashboard_url = absl::StrCat("http://", dashboard_address.HostPort());
+  if (dashboard_address.host == "0.0.0.0") {
+    dashboard_url = absl::StrCat("http://127.0.0.1:", dashboard_address.port);
+  } else if (dashboard_address.host == "::") {
+    dashboard_url = absl::StrCat("http://[::1]:", dashboard_address.port);
+  }
   std::cerr << "idgen up: state dir " << model.state_dir << ", dashboard " << dashboard_url
             << ", OTLP/HTTP " << dashboard_url << "/v1/{traces,metrics,logs}";
   if (otlp_https) std::cerr << ", OTLP/HTTPS (mTLS) https://127.0.0.1:" << otlp_https->port();
