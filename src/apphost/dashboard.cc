@@ -1,6 +1,10 @@
 // Copyright idgen authors.
 #include "src/apphost/dashboard.h"
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
@@ -19,6 +23,58 @@ void Problem(http::Response& resp, int status, const std::string& title,
   resp.body =
       Json{{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}}
           .dump();
+}
+
+// The page shown instead of the dashboard without a session: a form for the
+// token, and nothing about the resources.
+constexpr std::string_view kLoginPage = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>idgen dashboard: log in</title>
+<style>body{font-family:system-ui,sans-serif;margin:4em auto;max-width:32em;color:#222}
+input{font:inherit;padding:.3em;width:100%;box-sizing:border-box}button{font:inherit;margin-top:.6em}
+.err{color:#b00}</style></head>
+<body><h1>idgen dashboard</h1>
+<p>Open the login URL that <code>idgen up</code> printed, or paste its token
+(the part after <code>?t=</code>) here.</p>
+<!--ERROR-->
+<form id="login" method="post" action="/login">
+<label for="t">Token</label> <input id="t" name="t" type="password" autocomplete="off" autofocus>
+<button type="submit">Log in</button></form></body></html>
+)";
+
+void LoginPage(http::Response& resp, int status, bool wrong_token) {
+  resp.status = status;
+  resp.content_type = "text/html; charset=utf-8";
+  resp.body = std::string(kLoginPage);
+  if (wrong_token) {
+    const std::string marker = "<!--ERROR-->";
+    resp.body.replace(resp.body.find(marker), marker.size(),
+                      R"(<p class="err" id="error">That token is not this dashboard's.</p>)");
+  }
+  resp.headers.emplace_back("Cache-Control", "no-store");
+}
+
+// The value of field `name` in an application/x-www-form-urlencoded body.
+std::optional<std::string> FormField(std::string_view body, std::string_view name) {
+  while (!body.empty()) {
+    const size_t amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
+    std::string value;
+    if (!http::PercentDecode(pair.substr(eq + 1), /*plus_is_space=*/true, &value)) {
+      return std::nullopt;
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
+// What the services and probes call: no session, and checked by Origin only
+// (a service may name the dashboard by its listen address, e.g. 0.0.0.0).
+bool ForServices(std::string_view path) {
+  return path == "/health" || path == "/alive" || path == "/v1/traces" || path == "/v1/metrics" ||
+         path == "/v1/logs";
 }
 
 Json ViewJson(const ResourceView& v) {
@@ -49,20 +105,26 @@ Json ViewJson(const ResourceView& v) {
 
 absl::StatusOr<std::unique_ptr<Dashboard>> Dashboard::Start(const std::string& listen,
                                                             Supervisor* supervisor,
-                                                            TelemetryStore* telemetry) {
-  std::unique_ptr<Dashboard> d(new Dashboard(supervisor, telemetry));
+                                                            TelemetryStore* telemetry,
+                                                            DashboardAccess* access) {
+  std::unique_ptr<Dashboard> d(new Dashboard(supervisor, telemetry, access));
   d->AddRoutes();
   d->AddTelemetryRoutes();
   http::HttpServer::Options opts;
   opts.listen = listen;
   opts.threads = 2;
   opts.max_body_bytes = kMaxOtlpMessageBytes;  // the OTLP/HTTP receiver's limit
-  opts.handler = d->router_.AsHandler();
+  opts.handler = [dash = d.get(), routes = d->router_.AsHandler()](const http::Request& req,
+                                                                   http::Response& resp) {
+    if (dash->Admit(req, resp)) routes(req, resp);
+  };
   absl::StatusOr<std::unique_ptr<http::HttpServer>> server = http::HttpServer::Start(opts);
   if (!server.ok()) {
     return absl::Status(server.status().code(),
                         absl::StrCat("dashboard: ", server.status().message()));
   }
+  // Until this, every request is refused (a Host check against port 0).
+  access->SetPort(server.value()->port());
   d->server_ = *std::move(server);
   return d;
 }
@@ -75,8 +137,58 @@ void Dashboard::Stop() {
   if (server_) server_->Stop();
 }
 
+bool Dashboard::Admit(const http::Request& req, http::Response& resp) const {
+  if (access_->open()) return true;
+  const bool for_services = ForServices(req.path);
+  if (const std::string why = access_->CheckSite(req, /*check_host=*/!for_services); !why.empty()) {
+    Problem(resp, 403, "Forbidden", why);
+    return false;
+  }
+  if (for_services || req.path == "/login" || access_->HasSession(req)) return true;
+  if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {
+    LoginPage(resp, 200, /*wrong_token=*/false);
+    return false;
+  }
+  Problem(resp, 401, "Not logged in",
+          "log in through the URL idgen up printed (/login?t=TOKEN), or paste the token on /");
+  return false;
+}
+
+void Dashboard::Login(const http::Request& req, http::Response& resp) const {
+  std::optional<std::string> token;
+  if (req.method == "POST") {
+    token = FormField(req.body, "t");
+  } else if (auto t = req.QueryParam("t"); t.has_value()) {
+    token = std::string(*t);
+  }
+  if (access_->open()) {
+    resp.status = 303;
+    resp.headers.emplace_back("Location", "/");
+    return;
+  }
+  if (!token.has_value() || !access_->TokenMatches(*token)) {
+    LoginPage(resp, 401, /*wrong_token=*/token.has_value());
+    return;
+  }
+  absl::StatusOr<std::string> cookie = access_->NewSession();
+  if (!cookie.ok()) {
+    Problem(resp, 500, "No session", std::string(cookie.status().message()));
+    return;
+  }
+  resp.status = 303;
+  resp.content_type.clear();
+  resp.headers.emplace_back("Location", "/");
+  resp.headers.emplace_back("Set-Cookie", *std::move(cookie));
+  resp.headers.emplace_back("Cache-Control", "no-store");
+}
+
 void Dashboard::AddRoutes() {
   Supervisor* sup = supervisor_;
+  for (const char* method : {"GET", "POST"}) {
+    (void)router_.Add(method, "/login",
+                      [this](const http::Request& req, const http::PathParams&,
+                             http::Response& resp) { Login(req, resp); });
+  }
   (void)router_.Add("GET", "/",
                     [](const http::Request&, const http::PathParams&, http::Response& resp) {
                       resp.content_type = "text/html; charset=utf-8";

@@ -3,7 +3,9 @@
 // Dashboard: the AppHost's web UI and its JSON API, served from memory (no
 // CDN, works with no internet) on an HttpServer.
 //
-//   GET  /                                  the page (resources, logs, buttons)
+//   GET  /                                  the page (resources, logs, buttons);
+//                                           without a session, the login form
+//   GET  /login?t=TOKEN, POST /login (t=…)  token for a session cookie, 303 to /
 //   GET  /api/resources                     every resource: state, pid,
 //                                           endpoints, health, restarts, env
 //   GET  /api/resources/{name}/logs?after=N console lines after seq N
@@ -14,7 +16,11 @@
 //   POST /v1/traces, /v1/metrics, /v1/logs  OTLP/HTTP receiver
 //   GET  /health, /alive                    the AppHost itself
 //
-// Errors are application/problem+json (RFC 9457).
+// Errors are application/problem+json (RFC 9457). Access is guarded as
+// dashboard_access.h says: /api/ needs the session cookie (401), and every
+// request a Host and Origin naming the dashboard (403). /login, /health,
+// /alive and the OTLP/HTTP receiver need no session (the services that send
+// telemetry have none); the last three are checked by Origin only.
 //
 // Thread-safety: handlers run on the server's threads; the Supervisor is
 // thread-safe.
@@ -25,6 +31,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "src/apphost/dashboard_access.h"
 #include "src/apphost/supervisor.h"
 #include "src/apphost/telemetry_store.h"
 #include "src/http/http_server.h"
@@ -38,23 +45,29 @@ const std::string& DashboardPage();
 
 class Dashboard {
  public:
-  // Binds `listen` and serves. `supervisor` and `telemetry` must outlive
-  // the dashboard.
+  // Binds `listen` and serves. `supervisor`, `telemetry` and `access` must
+  // outlive the dashboard; Start sets access's port.
   static absl::StatusOr<std::unique_ptr<Dashboard>> Start(const std::string& listen,
                                                           Supervisor* supervisor,
-                                                          TelemetryStore* telemetry);
+                                                          TelemetryStore* telemetry,
+                                                          DashboardAccess* access);
   ~Dashboard();
   int port() const;
   void Stop();
 
  private:
-  Dashboard(Supervisor* supervisor, TelemetryStore* telemetry)
-      : supervisor_(supervisor), telemetry_(telemetry) {}
+  Dashboard(Supervisor* supervisor, TelemetryStore* telemetry, DashboardAccess* access)
+      : supervisor_(supervisor), telemetry_(telemetry), access_(access) {}
+  // False (with `resp` filled: 403, 401 or the login form) when the request
+  // may not reach its route.
+  bool Admit(const http::Request& req, http::Response& resp) const;
+  void Login(const http::Request& req, http::Response& resp) const;
   void AddRoutes();
   void AddTelemetryRoutes();
 
   Supervisor* const supervisor_;
   TelemetryStore* const telemetry_;
+  DashboardAccess* const access_;
   http::Router router_;
   std::unique_ptr<http::HttpServer> server_;
 };

@@ -47,6 +47,8 @@ struct GatewayArgs {
   int64_t prefetch_max_age_ms = 1000;
   int64_t max_count = 10000;
   int64_t max_body_bytes = 16 * 1024;
+  int64_t max_header_bytes = 8 * 1024;
+  int64_t header_timeout_ms = 10'000;
   int64_t idle_timeout_ms = 60'000;
   int64_t max_connections = 0;  // 0: DefaultMaxConnections of the descriptor limit
   std::string swagger_ui_dir;
@@ -73,6 +75,8 @@ int RunGateway(const GatewayArgs& a) {
   o.pool.max_age = absl::Milliseconds(a.prefetch_max_age_ms);
   o.max_count = static_cast<uint32_t>(a.max_count);
   o.max_body_bytes = static_cast<size_t>(a.max_body_bytes);
+  o.max_header_bytes = static_cast<size_t>(a.max_header_bytes);
+  o.header_timeout = absl::Milliseconds(a.header_timeout_ms);
   o.idle_timeout = absl::Milliseconds(a.idle_timeout_ms);
   const uint64_t file_limit = FileLimit();
   o.max_connections = a.max_connections > 0 ? static_cast<size_t>(a.max_connections)
@@ -268,6 +272,17 @@ void AddGatewayCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body; beyond it 413")
       ->envname("IDGEN_MAX_BODY_BYTES")
       ->check(WholeNumberIn(64, 16 << 20))
+      ->capture_default_str();
+  cmd->add_option("--max-header-bytes", args->max_header_bytes,
+                  "Largest request line plus header; beyond it 431")
+      ->envname("IDGEN_MAX_HEADER_BYTES")
+      ->check(WholeNumberIn(1024, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--header-timeout-ms", args->header_timeout_ms,
+                  "A request header must arrive within this of its first byte (a new "
+                  "connection's: of the accept); slower clients are closed")
+      ->envname("IDGEN_HEADER_TIMEOUT_MS")
+      ->check(WholeNumberIn(100, 3'600'000))
       ->capture_default_str();
   cmd->add_option("--idle-timeout-ms", args->idle_timeout_ms,
                   "Idle keep-alive connections are closed after this")

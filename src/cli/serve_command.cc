@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "src/base/status_macros.h"
 #include "src/cli/auth_flags.h"
 #include "src/cli/commands.h"
@@ -60,6 +61,11 @@ struct ServeArgs {
   int64_t realtime_priority = 0;
   int64_t grpc_max_streams = server::GrpcLimits{}.max_concurrent_streams;
   int64_t grpc_memory_mib = server::GrpcLimits{}.memory_bytes >> 20;
+  int64_t grpc_max_message_bytes = server::GrpcLimits{}.max_receive_message_bytes;
+  int64_t grpc_min_ping_interval_ms =
+      absl::ToInt64Milliseconds(server::GrpcLimits{}.min_ping_interval);
+  int64_t admin_max_connections = 256;
+  int64_t admin_header_timeout_ms = 10'000;
   bool insecure = false;  // plaintext gRPC beyond loopback, on request only
   TlsServerFlags tls;
   std::string tls_allowed_clients;  // comma-separated CN/SAN names
@@ -341,6 +347,10 @@ int RunServe(const ServeArgs& a) {
   options.realtime_priority = static_cast<int>(a.realtime_priority);
   options.grpc_limits.max_concurrent_streams = static_cast<int>(a.grpc_max_streams);
   options.grpc_limits.memory_bytes = a.grpc_memory_mib << 20;
+  options.grpc_limits.max_receive_message_bytes = static_cast<int>(a.grpc_max_message_bytes);
+  options.grpc_limits.min_ping_interval = absl::Milliseconds(a.grpc_min_ping_interval_ms);
+  options.admin_max_connections = static_cast<size_t>(a.admin_max_connections);
+  options.admin_header_timeout = absl::Milliseconds(a.admin_header_timeout_ms);
   options.tls = *tls;
   if (!a.tls_allowed_clients.empty()) {
     absl::StatusOr<std::vector<std::string>> allowed =
@@ -501,6 +511,29 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "quota: past it, reading stops and the largest holders are closed)")
       ->envname("IDGEN_GRPC_MEMORY_MIB")
       ->check(WholeNumberIn(16, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--grpc-max-message-bytes", args->grpc_max_message_bytes,
+                  "Largest gRPC request message; larger ones get RESOURCE_EXHAUSTED")
+      ->envname("IDGEN_GRPC_MAX_MESSAGE_BYTES")
+      ->check(WholeNumberIn(1024, 64 << 20))
+      ->capture_default_str();
+  cmd->add_option("--grpc-min-ping-interval-ms", args->grpc_min_ping_interval_ms,
+                  "Keepalive pings from a client more often than this (without calls in "
+                  "between) count as strikes; the third gets GOAWAY too_many_pings")
+      ->envname("IDGEN_GRPC_MIN_PING_INTERVAL_MS")
+      ->check(WholeNumberIn(1000, 3'600'000))
+      ->capture_default_str();
+  cmd->add_option("--admin-max-connections", args->admin_max_connections,
+                  "Most connections the admin HTTP listener keeps open; a new one beyond it "
+                  "closes the longest-idle one")
+      ->envname("IDGEN_ADMIN_MAX_CONNECTIONS")
+      ->check(WholeNumberIn(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--admin-header-timeout-ms", args->admin_header_timeout_ms,
+                  "An admin request header must arrive within this of its first byte (a new "
+                  "connection's: of the accept); slower clients are closed")
+      ->envname("IDGEN_ADMIN_HEADER_TIMEOUT_MS")
+      ->check(WholeNumberIn(100, 3'600'000))
       ->capture_default_str();
   cmd->add_flag("--insecure", args->insecure,
                 "Allow --listen on an address other machines can reach without mutual TLS "

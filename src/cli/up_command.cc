@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "src/apphost/app_model.h"
 #include "src/apphost/dashboard.h"
+#include "src/apphost/dashboard_access.h"
 #include "src/apphost/local_pki.h"
 #include "src/apphost/otlp_receiver.h"
 #include "src/apphost/supervisor.h"
@@ -49,6 +50,9 @@ struct UpArgs {
   int start_timeout_s = 120;
   bool insecure = false;
   bool gateway_tls = false;
+  std::string dashboard_token;  // empty: a random one
+  bool dashboard_open = false;
+  std::string dashboard_hosts;  // comma-separated
 };
 
 // A TLS server config for the AppHost's own listeners from the run's PKI:
@@ -192,6 +196,22 @@ int RunUp(const UpArgs& a) {
   if (a.insecure) model.insecure = true;
   if (a.gateway_tls) model.gateway_tls = true;
   if (absl::Status s = apphost::ValidateAppModel(model); !s.ok()) return Fail(s, 2);
+  apphost::DashboardAccessOptions access_options;
+  access_options.token = a.dashboard_token;
+  access_options.open = a.dashboard_open;
+  for (absl::string_view h : absl::StrSplit(a.dashboard_hosts, ',', absl::SkipWhitespace())) {
+    access_options.hosts.emplace_back(absl::StripAsciiWhitespace(h));
+  }
+  // The address the dashboard listens on names it too (the printed URL uses
+  // it), unless it is a wildcard (the URL then names loopback) or IPv6.
+  const std::string dashboard_host = ListenAddress(model.dashboard_listen).host;
+  if (!dashboard_host.empty() && dashboard_host != "0.0.0.0" &&
+      dashboard_host.find(':') == std::string::npos) {
+    access_options.hosts.push_back(dashboard_host);
+  }
+  absl::StatusOr<std::unique_ptr<apphost::DashboardAccess>> access =
+      apphost::DashboardAccess::Create(std::move(access_options));
+  if (!access.ok()) return Fail(access.status(), 2);
   if (!model.embedded && !Runnable(model.etcd_binary)) {
     return Fail(absl::FailedPreconditionError(absl::StrCat(
                     "etcd binary \"", model.etcd_binary,
@@ -326,10 +346,22 @@ int RunUp(const UpArgs& a) {
       apphost::Supervisor::Create(*specs, sup_options, progress);
   if (!sup.ok()) return Fail(sup.status(), 2);
   absl::StatusOr<std::unique_ptr<apphost::Dashboard>> dash =
-      apphost::Dashboard::Start(model.dashboard_listen, sup->get(), &telemetry);
+      apphost::Dashboard::Start(model.dashboard_listen, sup->get(), &telemetry, access->get());
   if (!dash.ok()) return Fail(dash.status(), 2);  // its port taken since the check above
+  if ((*access)->open()) {
+    std::cerr << "idgen up: warning: --dashboard-open: the dashboard needs no login and accepts "
+                 "any Host and Origin; any web page open in a browser on this machine can stop "
+                 "the services"
+              << std::endl;
+  }
   dashboard_address.port = (*dash)->port();
-  const std::string dashboard_url = absl::StrCat("http://", dashboard_address.HostPort());
+  // A wildcard address is reached on loopback (a Host the dashboard accepts).
+  std::string dashboard_url = absl::StrCat("http://", dashboard_address.HostPort());
+  if (dashboard_address.host == "0.0.0.0") {
+    dashboard_url = absl::StrCat("http://127.0.0.1:", dashboard_address.port);
+  } else if (dashboard_address.host == "::") {
+    dashboard_url = absl::StrCat("http://[::1]:", dashboard_address.port);
+  }
   std::cerr << "idgen up: state dir " << model.state_dir << ", dashboard " << dashboard_url
             << ", OTLP/HTTP " << dashboard_url << "/v1/{traces,metrics,logs}";
   if (otlp_https) std::cerr << ", OTLP/HTTPS (mTLS) https://127.0.0.1:" << otlp_https->port();
@@ -369,7 +401,13 @@ int RunUp(const UpArgs& a) {
   } else {
     std::printf("  Internal links: PLAINTEXT (--insecure)\n");
   }
-  std::printf("  Dashboard   %s\n\nPress Ctrl-C to stop.\n", dashboard_url.c_str());
+  if ((*access)->open()) {
+    std::printf("  Dashboard   %s   (OPEN: no login, any Host or Origin)\n", dashboard_url.c_str());
+  } else {
+    // The one place the token is shown.
+    std::printf("  Dashboard   %s/login?t=%s\n", dashboard_url.c_str(), (*access)->token().c_str());
+  }
+  std::printf("\nPress Ctrl-C to stop.\n");
   std::fflush(stdout);
 
   int sig = 0;
@@ -409,6 +447,18 @@ void AddUpCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--dashboard-listen", args->dashboard_listen,
                   "Dashboard address (default 127.0.0.1:18888)")
       ->envname("IDGEN_UP_DASHBOARD_LISTEN");
+  cmd->add_option("--dashboard-token", args->dashboard_token,
+                  "Fixed login token for the dashboard, 16..256 characters (default: a random "
+                  "one, shown in the printed login URL)")
+      ->envname("IDGEN_DASHBOARD_TOKEN");
+  cmd->add_flag("--dashboard-open", args->dashboard_open,
+                "No login and no Host/Origin checks on the dashboard (unsafe: any web page in a "
+                "browser on this machine can use it)")
+      ->envname("IDGEN_DASHBOARD_OPEN");
+  cmd->add_option("--dashboard-host", args->dashboard_hosts,
+                  "Host names (comma-separated, no port) the dashboard accepts in Host and "
+                  "Origin besides localhost, 127.0.0.1 and [::1]")
+      ->envname("IDGEN_DASHBOARD_HOST");
   cmd->add_option("--state-dir", args->state_dir,
                   "Where etcd data, node state and logs live (default .idgen/up)")
       ->envname("IDGEN_UP_STATE_DIR");

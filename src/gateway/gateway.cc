@@ -25,6 +25,7 @@
 #include "src/http/router.h"
 #include "src/http/tls_context.h"
 #include "src/security/certificate_metrics.h"
+#include "src/telemetry/http_server_metrics.h"
 #include "src/telemetry/prometheus_text.h"
 #include "src/telemetry/telemetry.h"
 
@@ -175,6 +176,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   http_opts.max_header_bytes = gw->options_.max_header_bytes;
   http_opts.max_connections = gw->options_.max_connections;
   http_opts.idle_timeout = gw->options_.idle_timeout;
+  http_opts.header_timeout = gw->options_.header_timeout;
   http_opts.stop_timeout = gw->options_.backend.call_timeout + absl::Seconds(1);
   http_opts.async_handler = gw->router_->AsAsyncHandler();
   if (telemetry::Telemetry* tel = gw->options_.telemetry; tel != nullptr) {
@@ -191,6 +193,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) 
   if (gw->options_.telemetry != nullptr) {
     auth::RegisterAuthMetrics(&gw->options_.telemetry->meter(), gw->options_.authenticator.get(),
                               gw->options_.quota.get(), gw.get());
+    telemetry::RegisterHttpServerMetrics(&gw->options_.telemetry->meter(), gw->server_.get(),
+                                         "http", gw.get());
     gw->StartHealthPoll();
     if (gw->tls_watcher_ != nullptr) {
       security::RegisterCertificateMetrics(&gw->options_.telemetry->meter(), gw->tls_watcher_.get(),

@@ -72,7 +72,9 @@ struct GatewayOptions {
   pool::IdPoolOptions pool;
   uint32_t max_count = 10000;  // IDs per request; above: 429
   size_t max_body_bytes = 16 * 1024;
-  size_t max_header_bytes = 16 * 1024;
+  size_t max_header_bytes = 8 * 1024;  // request line and header; beyond it 431
+  // A request header must arrive within this of its first byte (slowloris).
+  absl::Duration header_timeout = absl::Seconds(10);
   absl::Duration idle_timeout = absl::Seconds(60);
   // HTTP connections open at once; a new one beyond it closes the
   // longest-idle one (see HttpServer::Options::max_connections). 0: no cap.

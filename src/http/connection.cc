@@ -107,10 +107,12 @@ class BasicConnection final : public Connection {
   Response resp_;
   std::string head_;
   size_t lingered_ = 0;
-  int empty_lines_ = 0;            // skipped before the current request line
-  bool in_handler_ = false;        // inside the async handler call
-  bool completed_inline_ = false;  // its `done` ran during that call
-  bool busy_ = false;              // a request is being read past its header, handled or answered
+  int empty_lines_ = 0;               // skipped before the current request line
+  bool first_request_ = true;         // the connection's first request is not read yet
+  bool awaiting_first_byte_ = false;  // keep-alive wait: under idle_timeout, not the header's
+  bool in_handler_ = false;           // inside the async handler call
+  bool completed_inline_ = false;     // its `done` ran during that call
+  bool busy_ = false;  // a request is being read past its header, handled or answered
 };
 
 template <class S>
@@ -118,10 +120,14 @@ void BasicConnection<S>::Start() {
   error_code ignored;
   Tcp().socket().set_option(tcp::no_delay(true), ignored);
   if constexpr (kTls) {
-    // The handshake counts as reading a request: idle, under the idle timeout.
+    // The handshake counts as reading the first request: idle, under its
+    // header deadline.
     idle_since_.store(NowNanos(), std::memory_order_relaxed);
-    server_->SetTimeout(Tcp());
+    server_->SetHeaderTimeout(Tcp());
     stream_.async_handshake(net::ssl::stream_base::server, [self = Self()](error_code ec) {
+      if (ec == beast::error::timeout) {
+        self->server_->CountRejection(RejectReason::kHeaderTimeout);
+      }
       if (ec) return self->Close();
       self->ReadRequest();
     });
@@ -140,13 +146,26 @@ void BasicConnection<S>::ReadRequest() {
   parser_.emplace(&req_);
   parser_->body_limit(static_cast<std::uint64_t>(opts.max_body_bytes));
   parser_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-  server_->SetTimeout(Tcp());
   empty_lines_ = 0;
+  if (first_request_) {
+    // Under the header deadline from the accept (TLS: set before the handshake).
+    first_request_ = false;
+    if constexpr (!kTls) server_->SetHeaderTimeout(Tcp());
+  } else if (buffer_.size() > 0) {
+    server_->SetHeaderTimeout(Tcp());  // pipelined: the next request has begun
+  } else {
+    server_->SetTimeout(Tcp());  // keep-alive wait; the header deadline starts with a byte
+    awaiting_first_byte_ = true;
+  }
   ReadHeader();
 }
 
 template <class S>
 void BasicConnection<S>::ReadHeader() {
+  if (awaiting_first_byte_ && buffer_.size() > 0) {
+    awaiting_first_byte_ = false;
+    server_->SetHeaderTimeout(Tcp());
+  }
   while (empty_lines_ < kMaxEmptyLines) {
     const auto* p = static_cast<const char*>(buffer_.data().data());
     const size_t n = buffer_.size();
@@ -174,6 +193,7 @@ void BasicConnection<S>::OnHeader(error_code ec, size_t) {
   busy_ = true;
   idle_since_.store(kNotIdle, std::memory_order_relaxed);
   if (parser_->is_done()) return Dispatch();
+  server_->SetTimeout(Tcp());  // the body may take the idle timeout
   if (parser_->expect_continue() && parser_->version() >= 11) {
     net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
                      [self = Self()](error_code wec, size_t) {
@@ -213,6 +233,9 @@ void BasicConnection<S>::OnReadError(error_code ec) {
     AppendNumber(detail, opts.max_header_bytes);
     return FailRequest(431, detail.append(" bytes"));
   }
+  if (ec == beast::error::timeout && !busy_ && !awaiting_first_byte_) {
+    server_->CountRejection(RejectReason::kHeaderTimeout);
+  }
   // A clean close between requests, a close in the middle of one, a
   // timeout, a cancellation by Close(), or a socket error: nobody to answer.
   if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
@@ -226,6 +249,9 @@ template <class S>
 void BasicConnection<S>::FailRequest(int status, std::string_view detail) {
   busy_ = true;
   idle_since_.store(kNotIdle, std::memory_order_relaxed);
+  server_->CountRejection(status == 431   ? RejectReason::kHeaderTooLarge
+                          : status == 413 ? RejectReason::kBodyTooLarge
+                                          : RejectReason::kMalformed);
   ResetResponse(resp_);
   server_->WriteError(status, detail, resp_);
   WriteResponse(/*close=*/true, /*head=*/false, /*http10_keep_alive=*/false);

@@ -39,6 +39,7 @@ TEST(ConnectionCapTest, ConnectionBeyondCapClosesTheLongestIdle) {
   ASSERT_TRUE(resp.has_value());
   EXPECT_EQ(resp->body(), "GET /fresh\n");
   EXPECT_TRUE(idle[0]->SeesClose());
+  EXPECT_EQ(server->rejected(RejectReason::kEvicted), 1u);
   for (int i = 1; i < 3; ++i) {
     auto again = idle[i]->RoundTrip(Get("/again"));
     ASSERT_TRUE(again.has_value()) << i;
@@ -66,6 +67,7 @@ TEST(ConnectionCapTest, BusyConnectionsAreKeptAndNewOneIsRefused) {
   RawConnection refused(server->port());
   ASSERT_TRUE(refused.connected());
   EXPECT_TRUE(refused.SeesClose());
+  EXPECT_EQ(server->rejected(RejectReason::kConnectionLimit), 1u);
 
   done();
   auto resp = busy.Read();

@@ -84,8 +84,28 @@ std::vector<std::unique_ptr<net::io_context>> MakeContexts(int n) {
 
 }  // namespace
 
+std::string_view RejectReasonName(RejectReason r) {
+  switch (r) {
+    case RejectReason::kHeaderTooLarge:
+      return "header_too_large";
+    case RejectReason::kBodyTooLarge:
+      return "body_too_large";
+    case RejectReason::kHeaderTimeout:
+      return "header_timeout";
+    case RejectReason::kMalformed:
+      return "malformed";
+    case RejectReason::kConnectionLimit:
+      return "connection_limit";
+    case RejectReason::kEvicted:
+      return "evicted";
+  }
+  return "unknown";
+}
+
 HttpServer::Impl::Impl(Options options)
     : options_(std::move(options)),
+      header_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          absl::ToChronoNanoseconds(options_.header_timeout))),
       iocs_(MakeContexts(options_.threads)),
       acceptor_(iocs_[0]->get_executor()),
       accept_retry_(iocs_[0]->get_executor()) {
@@ -176,6 +196,7 @@ void HttpServer::Impl::OnAccept(error_code ec, Socket socket) {
       const size_t staying = Staying();
       if (staying >= cap && EvictIdle(staying - cap + 1) == 0) {
         // Every connection is busy with a request: refuse this one.
+        CountRejection(RejectReason::kConnectionLimit);
         error_code ignored;
         socket.close(ignored);
         return Accept();
@@ -213,6 +234,7 @@ size_t HttpServer::Impl::EvictIdle(size_t n) {
       }
     }
   }
+  for (size_t i = 0; i < chosen.size(); ++i) CountRejection(RejectReason::kEvicted);
   if (!chosen.empty() && !logged_eviction_.exchange(true)) {
     std::fprintf(stderr,
                  "idgen http (%s): connection limit reached, closing the longest-idle "
@@ -369,6 +391,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   if (options.idle_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("HttpServer: idle_timeout must be positive");
   }
+  if (options.header_timeout <= absl::ZeroDuration() || options.header_timeout > absl::Hours(24)) {
+    return absl::InvalidArgumentError("HttpServer: header_timeout must be in (0, 24h]");
+  }
   if (options.stop_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("HttpServer: stop_timeout must not be negative");
   }
@@ -384,6 +409,8 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { Stop(); }
 
 int HttpServer::port() const { return impl_->port(); }
+
+uint64_t HttpServer::rejected(RejectReason reason) const { return impl_->rejected(reason); }
 
 void HttpServer::Stop() { impl_->Stop(); }
 

@@ -29,8 +29,12 @@
 //     those and Transfer-Encoding and Connection: a handler's values for them
 //     in Response::headers are ignored, except that `Connection: close` there
 //     closes the connection after the response.
-//   * A connection idle (or sending a request) for longer than idle_timeout
-//     is closed; so is one whose client does not read a response within it.
+//   * Deadlines: a request line and header must arrive within
+//     header_timeout of their first byte (a connection's first request:
+//     of the accept, TLS handshake included); a client that sends them
+//     slower (slowloris) is closed. Between keep-alive requests a connection
+//     may wait idle_timeout for the next one; a body, and the client's read
+//     of a response, must each progress within idle_timeout too.
 //   * Up to 4 empty lines (CRLF) before a request line are ignored.
 //   * Framing is strict, so that a body can never be read as a request:
 //     a Transfer-Encoding other than `chunked` gets 501, chunked that is not
@@ -44,6 +48,7 @@
 //     idle, the new connection is closed at once. Running out of file
 //     descriptors in accept (EMFILE, ENFILE) closes the longest-idle ones too,
 //     with or without a cap, and accepting goes on.
+//   * Every refusal is counted by reason (rejected(); see RejectReason).
 //
 // Thread-safety: Start, port and Stop may be called from any thread; Stop
 // must not be called from inside a handler (it joins the threads that run
@@ -73,6 +78,7 @@
 #define IDGEN_HTTP_HTTP_SERVER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -138,6 +144,20 @@ using AsyncHandler = std::function<void(const Request&, Response&, Done done)>;
 // a short English sentence. Plug in one that writes RFC 9457 problem+json.
 using ErrorWriter = std::function<void(int status, std::string_view detail, Response& resp)>;
 
+// Why the server refused a request or a connection (HttpServer::rejected).
+enum class RejectReason {
+  kHeaderTooLarge,   // 431: request line and header over max_header_bytes
+  kBodyTooLarge,     // 413: body over max_body_bytes
+  kHeaderTimeout,    // closed: header not complete within header_timeout
+  kMalformed,        // 400/501: unparsable request, bad framing or target
+  kConnectionLimit,  // closed at accept: max_connections busy connections
+  kEvicted,          // an idle connection closed to make room for a new one
+};
+inline constexpr int kRejectReasons = 6;
+// The metric label of `r`: "header_too_large", "body_too_large",
+// "header_timeout", "malformed", "connection_limit", "evicted".
+std::string_view RejectReasonName(RejectReason r);
+
 // The default ErrorWriter: text/plain, "<status> <reason>: <detail>\n".
 void WritePlainError(int status, std::string_view detail, Response& resp);
 
@@ -157,7 +177,10 @@ class HttpServer {
     std::string listen = "127.0.0.1:0";
     int threads = 1;  // I/O threads, >= 1
     size_t max_body_bytes = 64 * 1024;
-    size_t max_header_bytes = 16 * 1024;  // request line and fields
+    size_t max_header_bytes = 8 * 1024;  // request line and fields
+    // See "Deadlines" above: the header's deadline (slowloris), and the
+    // keep-alive wait between requests.
+    absl::Duration header_timeout = absl::Seconds(10);
     absl::Duration idle_timeout = absl::Seconds(60);
     // Most open connections (see the connection cap above); 0: no cap.
     size_t max_connections = 0;
@@ -184,6 +207,9 @@ class HttpServer {
 
   // The bound TCP port (the real one when Options::listen asked for 0).
   int port() const;
+
+  // Requests and connections refused for `reason` since Start.
+  uint64_t rejected(RejectReason reason) const;
 
   // Graceful stop, described above. Idempotent; concurrent callers all
   // return once the server has stopped.

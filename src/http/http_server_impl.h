@@ -19,9 +19,11 @@
 #ifndef IDGEN_HTTP_HTTP_SERVER_IMPL_H_
 #define IDGEN_HTTP_HTTP_SERVER_IMPL_H_
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <optional>
@@ -78,6 +80,14 @@ class HttpServer::Impl {
       stream.expires_never();
     }
   }
+  // The deadline for a request header (header_timeout).
+  void SetHeaderTimeout(Stream& stream) const { stream.expires_after(header_); }
+  void CountRejection(RejectReason r) {
+    rejected_[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed);
+  }
+  uint64_t rejected(RejectReason r) const {
+    return rejected_[static_cast<size_t>(r)].load(std::memory_order_relaxed);
+  }
   void Register(Connection* c) ABSL_LOCKS_EXCLUDED(mu_);
   void Unregister(Connection* c) ABSL_LOCKS_EXCLUDED(mu_);
   // `c` was asked to leave by EvictIdle but had a request by then: it stays.
@@ -104,6 +114,8 @@ class HttpServer::Impl {
 
   const Options options_;
   std::optional<std::chrono::steady_clock::duration> idle_;  // nullopt: no timeout
+  std::chrono::steady_clock::duration header_;
+  std::array<std::atomic<uint64_t>, kRejectReasons> rejected_{};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> logged_handler_failure_{false};
   std::atomic<bool> logged_accept_failure_{false};

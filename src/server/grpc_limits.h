@@ -36,7 +36,7 @@
 namespace idgen::server {
 
 struct GrpcLimits {
-  int max_concurrent_streams = 1000;
+  int max_concurrent_streams = 100;
   int64_t memory_bytes = int64_t{256} << 20;
   int max_receive_message_bytes = 64 << 10;
   int max_metadata_bytes = 16 << 10;
@@ -48,7 +48,7 @@ struct GrpcLimits {
 // The limits a flag or option may set: streams 1..1,000,000, memory
 // 16 MiB..1 TiB, messages 1 KiB..64 MiB, metadata 1 KiB..1 MiB, ping interval
 // and idle time positive. INVALID_ARGUMENT naming the field otherwise.
-[[nodiscard]] [[nodiscard]] absl::Status CheckGrpcLimits(const GrpcLimits& limits);
+[[nodiscard]] absl::Status CheckGrpcLimits(const GrpcLimits& limits);
 
 // Sets `limits` on `builder` (channel arguments and the resource quota).
 void ApplyGrpcLimits(const GrpcLimits& limits, grpc::ServerBuilder* builder);

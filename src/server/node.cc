@@ -32,6 +32,7 @@
 #include "src/server/reflection_responder.h"
 #include "src/server/segment_metrics.h"
 #include "src/server/traced_segment_store.h"
+#include "src/telemetry/http_server_metrics.h"
 #include "src/telemetry/prometheus_text.h"
 #include "src/telemetry/telemetry.h"
 
@@ -427,6 +428,8 @@ absl::Status Node::Start() {
   }
   http::HttpServer::Options http_opts;
   http_opts.listen = options_.admin_listen;
+  http_opts.max_connections = options_.admin_max_connections;
+  http_opts.header_timeout = options_.admin_header_timeout;
   http_opts.handler = router_->AsHandler();
   if (tel != nullptr) {
     // Admin routes are all literal paths, so a matched route is the path.
@@ -455,6 +458,8 @@ absl::Status Node::Start() {
                         absl::StrCat("admin HTTP: ", admin.status().message()));
   }
   admin_ = std::move(*admin);
+  if (tel != nullptr)
+    telemetry::RegisterHttpServerMetrics(&tel->meter(), admin_.get(), "admin", this);
 
   // Health answers from the first call: a probe that arrives before the
   // supervisor's first pass must not see NOT_SERVING on a ready node.

@@ -27,6 +27,7 @@
 #define IDGEN_SERVER_NODE_H_
 
 #include <atomic>
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <optional>
@@ -84,6 +85,11 @@ class SegmentMetrics;
 struct NodeOptions {
   std::string listen = "127.0.0.1:50051";
   std::string admin_listen = "127.0.0.1:9464";
+  // Limits of the admin HTTP listener (see HttpServer::Options): at most this
+  // many connections (a new one beyond it closes the longest-idle one), and
+  // a request header must arrive within admin_header_timeout (slowloris).
+  size_t admin_max_connections = 256;
+  absl::Duration admin_header_timeout = absl::Seconds(10);
   std::string node_name;  // default: "<hostname>:<grpc port>"
   std::optional<int64_t> worker_id;
   // Caps the worker id space below what the layouts allow (tests, ops).

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
 import { freePort, grpc, httpGet, runIdgen, tempDir, waitUntil } from './lib/harness.mjs';
-import { alive, post, resources, startUp, startUpForOtlp } from './lib/up_harness.mjs';
+import { alive, dashGet, post, resources, startUp, startUpForOtlp } from './lib/up_harness.mjs';
 
 test('idgen up: everything healthy, IDs through the gateway, supervision, buttons, clean stop', async (t) => {
   const dir = tempDir(t, 'idgen-up-');
@@ -27,7 +27,7 @@ test('idgen up: everything healthy, IDs through the gateway, supervision, button
     '--dashboard-listen', `127.0.0.1:${dashPort}`,
   ]);
   assert.match(up.stdout, new RegExp(`http://127.0.0.1:${gwPort}/docs`));
-  assert.match(up.stdout, new RegExp(`Dashboard +http://127.0.0.1:${dashPort}`));
+  assert.match(up.stdout, new RegExp(`Dashboard +http://127.0.0.1:${dashPort}/login\\?t=[0-9a-f]{32}\n`));
 
   let rs = await resources(dashPort);
   assert.deepEqual(Object.keys(rs).sort(), ['etcd-0', 'gateway', 'node-0', 'node-1']);
@@ -47,8 +47,8 @@ test('idgen up: everything healthy, IDs through the gateway, supervision, button
   assert.ok(Number(nsOrders.segment.headroom_ids) > 0, JSON.stringify(nsOrders));
   assert.deepEqual(info.backends[0].info.namespaces.map((n) => n.name), ['default', 'uuidv7', 'ulid', 'orders']);
 
-  // The dashboard page is served from memory.
-  const page = await httpGet(dashPort, '/');
+  // The dashboard page is served from memory, to a logged-in browser.
+  const page = await dashGet(dashPort, '/');
   assert.equal(page.status, 200);
   assert.match(page.body, /<title>idgen up/);
 
@@ -61,10 +61,10 @@ test('idgen up: everything healthy, IDs through the gateway, supervision, button
   }, { polls: 150, what: 'node-0 restarted' });
 
   // Its console log is there, with the AppHost's own lines.
-  const logs = await httpGet(dashPort, '/api/resources/node-0/logs?after=0');
+  const logs = await dashGet(dashPort, '/api/resources/node-0/logs?after=0');
   assert.ok(logs.json.lines.some((l) => l.stream === 'apphost' && /exited: killed by signal 9/.test(l.text)));
   assert.ok(logs.json.lines.some((l) => l.stream === 'stderr' && /idgen serve: worker/.test(l.text)));
-  const bad = await httpGet(dashPort, '/api/resources/node-0/logs?after=-1');
+  const bad = await dashGet(dashPort, '/api/resources/node-0/logs?after=-1');
   assert.equal(bad.status, 400);
   assert.match(bad.json.detail, /after must be a whole number/);
 
@@ -205,8 +205,8 @@ test('the AppHost receives OTLP over gRPC and HTTP and shows the spans', async (
   assert.equal(json.status, 415);
   assert.match((await json.json()).detail, /application\/x-protobuf/);
 
-  const trace = (await httpGet(dashPort, `/api/traces/${traceId.toString('hex')}`)).json;
+  const trace = (await dashGet(dashPort, `/api/traces/${traceId.toString('hex')}`)).json;
   assert.deepEqual(trace.spans.map((s) => s.service).sort(), ['via-grpc', 'via-http']);
-  const missing = await httpGet(dashPort, '/api/traces/00');
+  const missing = await dashGet(dashPort, '/api/traces/00');
   assert.equal(missing.status, 404);
 });

@@ -1,7 +1,8 @@
 // Copyright idgen authors.
 //
 // The `idgen up` dashboard in a real browser (Debian's chromium through
-// playwright-core, headless): every resource listed healthy; a trace of a
+// playwright-core, headless): the page first shows the login form, then the
+// browser logs in through the printed login URL; every resource listed healthy; a trace of a
 // gateway request with spans from two services, its waterfall; the metrics
 // charts; a node restarted with its button. Loads nothing from another
 // origin. A screenshot is saved (path printed). Fails, never skips, when
@@ -23,7 +24,7 @@ test('dashboard: healthy resources, a cross-service trace, charts, restart butto
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/setup.sh`);
   const gwPort = await freePort();
   const dashPort = await freePort();
-  await startUp(t, [
+  const up = await startUp(t, [
     '--nodes', '2',
     '--state-dir', tempDir(t, 'idgen-up-dash-'),
     '--gateway-listen', `127.0.0.1:${gwPort}`,
@@ -45,7 +46,17 @@ test('dashboard: healthy resources, a cross-service trace, charts, restart butto
   });
   const pageErrors = [];
   page.on('pageerror', (err) => pageErrors.push(String(err)));
+  // Without a session: the login form, no resources.
   await page.goto(base, { waitUntil: 'load', timeout: 30000 });
+  assert.equal(await page.locator('form#login').count(), 1);
+  assert.equal(await page.locator('tr[data-resource]').count(), 0);
+  // The printed login URL sets the cookie and lands on the dashboard.
+  await page.goto(up.loginUrl, { waitUntil: 'load', timeout: 30000 });
+  assert.equal(page.url(), `${base}/`);
+  const cookies = await page.context().cookies();
+  assert.equal(cookies.length, 1);
+  assert.equal(cookies[0].httpOnly, true);
+  assert.equal(cookies[0].sameSite, 'Strict');
 
   // Every resource is listed, healthy.
   for (const name of ['etcd-0', 'node-0', 'node-1', 'gateway']) {

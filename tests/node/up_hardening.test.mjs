@@ -19,7 +19,7 @@ import protobuf from 'protobufjs';
 import {
   freePort, grpc, httpGet, idgenBin, runIdgen, sleep, startNode, stopNode, tempDir, waitUntil,
 } from './lib/harness.mjs';
-import { alive, resources, startUp, startUpForOtlp } from './lib/up_harness.mjs';
+import { alive, dashGet, resources, startUp, startUpForOtlp } from './lib/up_harness.mjs';
 
 // The inode of the socket listening on 127.0.0.1:port (from /proc/net/tcp).
 function listeningInode(port) {
@@ -259,13 +259,13 @@ test('the OTLP receiver refuses exports over 64 KiB and truncates long values, a
   assert.equal((await post(encode(8 * 1024))).status, 200);
 
   // The 8 KiB values were cut to 1 KiB, visibly, and counted.
-  const trace = await httpGet(dashPort, `/api/traces/${traceId.toString('hex')}`);
+  const trace = await dashGet(dashPort, `/api/traces/${traceId.toString('hex')}`);
   assert.equal(trace.status, 200);
   assert.equal(trace.json.spans.length, 2);
   for (const s of trace.json.spans) {
     assert.equal(s.attributes.blob, `${'x'.repeat(1024)}...[truncated from 8192 bytes]`);
   }
-  const store = (await httpGet(dashPort, '/api/metrics')).json.store;
+  const store = (await dashGet(dashPort, '/api/metrics')).json.store;
   assert.equal(store.values_truncated, 2);
   assert.ok(store.bytes > 0 && store.bytes <= store.max_bytes, JSON.stringify(store));
 });

@@ -15,7 +15,7 @@ import path from 'node:path';
 import {
   freePort, grpc, httpGet, idgenServiceDefinition, runIdgen, tempDir, unary, waitUntil,
 } from './lib/harness.mjs';
-import { resources, startUp } from './lib/up_harness.mjs';
+import { dashGet, resources, startUp } from './lib/up_harness.mjs';
 
 function client(t, address, creds) {
   const Client = grpc.makeGenericClientConstructor(idgenServiceDefinition());
@@ -104,7 +104,7 @@ test('idgen up: mutual TLS on every internal link, REST over HTTPS with --gatewa
 
   // Telemetry reaches the dashboard over OTLP/HTTPS (mutual TLS).
   await waitUntil(async () => {
-    const traces = await httpGet(dash, '/api/traces?limit=50');
+    const traces = await dashGet(dash, '/api/traces?limit=50');
     return Array.isArray(traces.json) && traces.json.some((tr) => tr.services.includes('idgen-gateway'));
   }, { polls: 100, what: 'gateway spans on the dashboard' });
 
