@@ -20,20 +20,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "fuzz/fuzz_check.h"
 #include "src/apphost/app_model.h"
 
 namespace idgen {
 namespace {
-
-#define FUZZ_CHECK(cond, ...)                                   \
-  do {                                                          \
-    if (!(cond)) {                                              \
-      std::fprintf(stderr, "FUZZ_CHECK failed: %s\n  ", #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                        \
-      std::fprintf(stderr, "\n");                               \
-      std::abort();                                             \
-    }                                                           \
-  } while (0)
 
 void CheckBuilt(const apphost::AppModel& m) {
   FUZZ_CHECK(m.etcd_members == 1 || m.etcd_members == 3, "members %d", m.etcd_members);

@@ -26,20 +26,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "fuzz/fuzz_check.h"
 #include "src/gateway/backend_config.h"
 
 namespace idgen {
 namespace {
-
-#define FUZZ_CHECK(cond, ...)                                   \
-  do {                                                          \
-    if (!(cond)) {                                              \
-      std::fprintf(stderr, "FUZZ_CHECK failed: %s\n  ", #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                        \
-      std::fprintf(stderr, "\n");                               \
-      std::abort();                                             \
-    }                                                           \
-  } while (0)
 
 std::string_view SchemeOf(std::string_view target) {
   for (std::string_view s : {"ipv4:", "ipv6:", "unix:", "dns:"}) {

@@ -24,20 +24,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "fuzz/fuzz_check.h"
 #include "src/coord/etcd_values.h"
 
 namespace idgen {
 namespace {
-
-#define FUZZ_CHECK(cond, ...)                                   \
-  do {                                                          \
-    if (!(cond)) {                                              \
-      std::fprintf(stderr, "FUZZ_CHECK failed: %s\n  ", #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                        \
-      std::fprintf(stderr, "\n");                               \
-      std::abort();                                             \
-    }                                                           \
-  } while (0)
 
 // Two quoted inputs (64 bytes each, hex-escaped at worst) and the sentence.
 constexpr size_t kMaxMessageBytes = 1024;

@@ -34,6 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "fuzz/fuzz_check.h"
 #include "idgen/codec.h"
 #include "src/gateway/id_request.h"
 #include "src/gateway/json_body.h"
@@ -49,16 +50,6 @@ namespace {
 constexpr uint32_t kMaxCount = 10'000;     // GatewayOptions' default
 constexpr size_t kMaxHeaderBytes = 8192;   // HttpServer::Options' default
 constexpr size_t kMaxBodyBytes = 1 << 16;  // HttpServer::Options' default
-
-#define FUZZ_CHECK(cond, ...)                                   \
-  do {                                                          \
-    if (!(cond)) {                                              \
-      std::fprintf(stderr, "FUZZ_CHECK failed: %s\n  ", #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                        \
-      std::fprintf(stderr, "\n");                               \
-      std::abort();                                             \
-    }                                                           \
-  } while (0)
 
 using http::PathParams;
 using http::Request;

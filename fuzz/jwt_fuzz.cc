@@ -28,22 +28,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "fuzz/fuzz_check.h"
 #include "idgen/clock.h"
 #include "src/auth/jwks.h"
 #include "src/auth/jwt_verifier.h"
 #include "src/auth/testing/jwt_signer.h"
 
 namespace {
-
-#define FUZZ_CHECK(cond, ...)                                   \
-  do {                                                          \
-    if (!(cond)) {                                              \
-      std::fprintf(stderr, "FUZZ_CHECK failed: %s\n  ", #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                        \
-      std::fprintf(stderr, "\n");                               \
-      std::abort();                                             \
-    }                                                           \
-  } while (0)
 
 // 2027-01-15: the seed tokens' exp and nbf are around it.
 constexpr int64_t kNowUnix = 1'800'000'000;

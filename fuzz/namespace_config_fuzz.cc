@@ -25,20 +25,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
+#include "fuzz/fuzz_check.h"
 #include "src/server/server_config.h"
 
 namespace idgen {
 namespace {
-
-#define FUZZ_CHECK(cond, ...)                                   \
-  do {                                                          \
-    if (!(cond)) {                                              \
-      std::fprintf(stderr, "FUZZ_CHECK failed: %s\n  ", #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                        \
-      std::fprintf(stderr, "\n");                               \
-      std::abort();                                             \
-    }                                                           \
-  } while (0)
 
 void Check(const server::ServerConfig& c, absl::Time now) {
   FUZZ_CHECK(!c.namespaces.empty(), "no namespaces");
@@ -56,8 +47,8 @@ void Check(const server::ServerConfig& c, absl::Time now) {
         "clock wait %s borrow %s", absl::FormatDuration(ns.clock.max_wait).c_str(),
         absl::FormatDuration(ns.clock.max_borrow).c_str());
     const server::SegmentConfig& s = ns.segment;
-    FUZZ_CHECK(s.store.empty() || s.store == "etcd" || s.store == "sqlite", "store %s",
-               s.store.c_str());
+    FUZZ_CHECK(s.store.empty() || s.store == "etcd" || s.store == "sqlite" || s.store == "postgres",
+               "store %s", s.store.c_str());
     FUZZ_CHECK(s.max_value >= 1 && s.max_value <= static_cast<uint64_t>(INT64_MAX - 1) &&
                    s.start <= s.max_value,
                "start %llu max_value %llu", static_cast<unsigned long long>(s.start),

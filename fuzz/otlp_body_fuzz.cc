@@ -27,6 +27,7 @@
 #include <google/protobuf/stubs/logging.h>
 #include <nlohmann/json.hpp>
 
+#include "fuzz/fuzz_check.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -34,16 +35,6 @@
 
 namespace idgen {
 namespace {
-
-#define FUZZ_CHECK(cond, ...)                                   \
-  do {                                                          \
-    if (!(cond)) {                                              \
-      std::fprintf(stderr, "FUZZ_CHECK failed: %s\n  ", #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                        \
-      std::fprintf(stderr, "\n");                               \
-      std::abort();                                             \
-    }                                                           \
-  } while (0)
 
 namespace trace_v1 = opentelemetry::proto::collector::trace::v1;
 namespace metrics_v1 = opentelemetry::proto::collector::metrics::v1;

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "fuzz/fuzz_check.h"
 #include "idgen/clock.h"
 #include "idgen/layout.h"
 #include "idgen/snowflake_generator.h"
@@ -46,15 +47,6 @@ constexpr int64_t kEpochMs = 1288834974657;  // twitter's
 constexpr int64_t kStartMs = 1'700'000'000'000;
 
 // A broken promise: print what broke and abort so libFuzzer saves the input.
-#define FUZZ_CHECK(cond, ...)                                   \
-  do {                                                          \
-    if (!(cond)) {                                              \
-      std::fprintf(stderr, "FUZZ_CHECK failed: %s\n  ", #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                        \
-      std::fprintf(stderr, "\n");                               \
-      std::abort();                                             \
-    }                                                           \
-  } while (0)
 
 enum Op : uint8_t {
   kNext,

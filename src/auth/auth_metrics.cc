@@ -8,7 +8,8 @@ namespace idgen::auth {
 void RegisterAuthMetrics(telemetry::Meter* meter, const Authenticator* authenticator,
                          const Quota* quota, const void* owner) {
   meter->CreateObservableCounter(
-      "idgen.ids.issued", "IDs issued, by caller (the key entry or token subject)", "{id}",
+      "idgen.ids.issued.by_caller", "IDs issued, by caller (the key entry or token subject)",
+      "{id}",
       [quota](telemetry::Observer& o) {
         for (const Quota::CallerCounts& c : quota->Counts()) {
           o.Observe(static_cast<int64_t>(c.issued), {{"caller", c.name}});

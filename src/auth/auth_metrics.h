@@ -2,8 +2,11 @@
 //
 // The authentication and quota counters on a process's Meter (so on
 // /metrics and OTLP):
-//   idgen.ids.issued{caller}          IDs admitted and issued per caller
-//                                     (Prometheus idgen_ids_issued_total)
+//   idgen.ids.issued.by_caller{caller} IDs admitted and issued per caller
+//                                     (Prometheus idgen_ids_issued_by_caller_total;
+//                                     not idgen.ids.issued: a node counts that per
+//                                     namespace, and one family with both label
+//                                     sets would count every ID twice in a sum)
 //   idgen.quota.rejections{caller}    requests refused by a quota
 //   idgen.auth.failures{reason}       missing, invalid, forbidden (scope or
 //                                     namespace), reload (key file)

@@ -191,10 +191,10 @@ test('REST quota: exactly burst admitted, Retry-After lets the next through, a s
     const m = metrics.match(new RegExp(`^${name}\\{[^}]*${labels}[^}]*\\} (\\d+)`, 'm'));
     return m ? Number(m[1]) : undefined;
   };
-  assert.equal(value('idgen_ids_issued_total', 'caller="limited"'), 6, metrics);
+  assert.equal(value('idgen_ids_issued_by_caller_total', 'caller="limited"'), 6, metrics);
   assert.equal(value('idgen_quota_rejections_total', 'caller="limited"'), 1);
-  assert.equal(value('idgen_ids_issued_total', 'caller="orders"'), 5);
-  assert.equal(value('idgen_ids_issued_total', 'caller="second"'), 1);
+  assert.equal(value('idgen_ids_issued_by_caller_total', 'caller="orders"'), 5);
+  assert.equal(value('idgen_ids_issued_by_caller_total', 'caller="second"'), 1);
   assert.equal(value('idgen_quota_rejections_total', 'caller="second"'), 1);
   assert.equal(value('idgen_auth_failures_total', 'reason="missing"'), 1);
   assert.equal(value('idgen_auth_failures_total', 'reason="invalid"'), 1);
@@ -253,7 +253,7 @@ test('gRPC StreamIds: the caller is checked at open, the quota per message', asy
 
 test('node metrics count the gateway as the caller it is; the key file reloads on SIGHUP', async () => {
   const metrics = (await runProcess('curl', ['-s', `http://127.0.0.1:${ctx.node.adminPort}/metrics`])).stdout;
-  assert.match(metrics, /^idgen_ids_issued_total\{[^}]*caller="gateway"[^}]*\} [1-9]\d*$/m);
+  assert.match(metrics, /^idgen_ids_issued_by_caller_total\{[^}]*caller="gateway"[^}]*\} [1-9]\d*$/m);
 
   const late = await newKey(['--name', 'late', '--scopes', 'ids:generate']);
   assert.equal((await curl('/v1/ids?count=1', { key: late.key })).status, 401);

@@ -17,6 +17,7 @@ import {
   grpcClients,
   httpGet,
   runIdgen,
+  sleep,
   startNode,
   tempDir,
   unary,
@@ -271,7 +272,13 @@ test('real load: the step grows to max_step while the segments last seconds', as
   const untilMs = Date.now() + 1500;
   await Promise.all([0, 1, 2, 3].map(() => loadLoop({ address: node.address, namespace: 'grow', ledger, stats, untilMs })));
   // 100, 100 (the first two keep the step), then doubling at each lease.
-  const grown = await seg();
+  // The rate behind headroom_seconds needs a second after the first ID; a
+  // loaded machine may start the loops late, so wait (bounded) for it.
+  let grown = await seg();
+  for (let i = 0; i < 30 && !(grown.headroom_seconds > 0); i++) {
+    await sleep(100);
+    grown = await seg();
+  }
   assert.equal(Number(grown.step), 1600, JSON.stringify(grown));
   assert.ok(Number(grown.leases) >= 6, JSON.stringify(grown));
   const metrics = (await httpGet(node.adminPort, '/metrics')).body;
