@@ -20,9 +20,11 @@ void Problem(http::Response& resp, int status, const std::string& title,
              const std::string& detail) {
   resp.status = status;
   resp.content_type = "application/problem+json";
+  // The detail may quote a caller's bytes (a query parameter), which need
+  // not be UTF-8: replaced, not thrown (a strict dump answered 500).
   resp.body =
-      Json{{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}}
-          .dump();
+      Json{{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}}.dump(
+          -1, ' ', false, Json::error_handler_t::replace);
 }
 
 // The page shown instead of the dashboard without a session: a form for the

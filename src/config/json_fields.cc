@@ -103,6 +103,12 @@ absl::StatusOr<int64_t> GetInt(const Json& obj, const std::string& key, const st
   const Json& v = obj.at(key);
   const std::string p = Child(path, key);
   if (!v.is_number_integer()) return KeyError(p, "must be an integer");
+  // Above INT64_MAX the JSON value is unsigned: as int64_t it would wrap to
+  // a negative number, in the check and in the message.
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    return KeyError(
+        p, absl::StrCat("must be between ", min, " and ", max, ", got ", v.get<uint64_t>()));
+  }
   const int64_t n = v.get<int64_t>();
   if (n < min || n > max) {
     return KeyError(p, absl::StrCat("must be between ", min, " and ", max, ", got ", n));

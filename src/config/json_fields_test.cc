@@ -64,6 +64,24 @@ TEST(ParseJson, DeepNestingIsRefused) {
   EXPECT_THAT(Message(j.status()), HasSubstr("nested deeper than 64"));
 }
 
+TEST(GetInt, ValueAboveInt64IsRefusedAsWritten) {
+  absl::StatusOr<Json> j = ParseJson(R"({"n": 18446744073709551615})");
+  ASSERT_TRUE(j.ok()) << j.status();
+  absl::StatusOr<int64_t> n = GetInt(*j, "n", "top", -10, 10, 0);
+  ASSERT_EQ(n.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(n.status()),
+              HasSubstr("top.n: must be between -10 and 10, got 18446744073709551615"));
+}
+
+TEST(GetInt, InRangeAndOutOfRange) {
+  absl::StatusOr<Json> j = ParseJson(R"({"a": 7, "b": -11})");
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ(*GetInt(*j, "a", "", -10, 10, 0), 7);
+  EXPECT_EQ(*GetInt(*j, "missing", "", -10, 10, 3), 3);
+  EXPECT_THAT(Message(GetInt(*j, "b", "", -10, 10, 0).status()),
+              HasSubstr("must be between -10 and 10, got -11"));
+}
+
 TEST(ReadTextFile, ReadsWholeFile) {
   ::idgen::testing::TempDir dir("idgen-json-fields-");
   const std::string path = dir.path() + "/c.json";

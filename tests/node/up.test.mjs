@@ -209,4 +209,10 @@ test('the AppHost receives OTLP over gRPC and HTTP and shows the spans', async (
   assert.deepEqual(trace.spans.map((s) => s.service).sort(), ['via-grpc', 'via-http']);
   const missing = await dashGet(dashPort, '/api/traces/00');
   assert.equal(missing.status, 404);
+  // A bad parameter, even one that is not UTF-8, is a 400 that says what.
+  for (const limit of ['0', 'x', '%ff']) {
+    const bad = await dashGet(dashPort, `/api/traces?limit=${limit}`);
+    assert.equal(bad.status, 400, `limit=${limit}`);
+    assert.match(bad.json.detail, /limit must be a whole number in 1\.\.1000/);
+  }
 });
