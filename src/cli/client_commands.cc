@@ -154,6 +154,8 @@ int RunInfo(const InfoArgs& a) {
     }
     std::cout << nlohmann::json{{"node", info->node},
                                 {"worker_id", info->worker_id},
+                                {"worker_id_min", info->worker_id_min},
+                                {"worker_id_max", info->worker_id_max},
                                 {"serving", info->serving},
                                 {"not_serving_reason", info->not_serving_reason},
                                 {"version", info->version},
@@ -163,7 +165,8 @@ int RunInfo(const InfoArgs& a) {
     return 0;
   }
   std::cout << "node        " << info->node << "\n"
-            << "worker id   " << info->worker_id << "\n"
+            << "worker id   " << info->worker_id << " (of " << info->worker_id_min << "-"
+            << info->worker_id_max << ")\n"
             << "serving     " << (info->serving ? "yes" : "no (" + info->not_serving_reason + ")")
             << "\n"
             << "version     " << info->version << "\n"

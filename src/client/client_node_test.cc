@@ -231,6 +231,8 @@ TEST_F(ClientNodeTest, EveryMethodAgainstOneNode) {
   ASSERT_TRUE(info.ok());
   EXPECT_TRUE(info->serving);
   EXPECT_EQ(decoded->worker, static_cast<uint64_t>(info->worker_id));
+  EXPECT_EQ(info->worker_id_min, 0);
+  EXPECT_GE(info->worker_id_max, info->worker_id);
   EXPECT_NEAR(static_cast<double>(decoded->timestamp_ms),
               static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                       std::chrono::system_clock::now().time_since_epoch())

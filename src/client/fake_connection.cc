@@ -69,6 +69,7 @@ StatusOr<NodeInfo> FakeConnection::GetInfo(const CallOptions& /*options*/) {
   NodeInfo info;
   info.node = "fake";
   info.worker_id = 0;
+  info.worker_id_max = 1023;
   info.serving = true;
   info.version = "fake";
   info.namespaces.push_back({"default", options_.scheme, options_.max_batch});

@@ -186,6 +186,8 @@ StatusOr<NodeInfo> FromResponse(v1::GetInfoResponse& resp) {
   NodeInfo info;
   info.node = resp.node();
   info.worker_id = resp.worker_id();
+  info.worker_id_min = resp.worker_id_min();
+  info.worker_id_max = resp.worker_id_max();
   info.serving = resp.serving();
   info.not_serving_reason = resp.not_serving_reason();
   info.version = resp.version();

@@ -2,6 +2,9 @@
 #include "src/segment/etcd_segment_store.h"
 
 #include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -19,33 +22,57 @@ coord::EtcdCompare Unchanged(const std::string& key, int64_t mod_revision) {
                            : coord::EtcdCompare::ModRevision(key, mod_revision);
 }
 
+// After losing round `round` of a Txn that took `took`: a random pause of
+// up to min(2^round, 8) times that, so that nodes racing on one counter stop
+// colliding in lockstep whatever etcd's latency is (a write waits for its
+// fsync).
+void Backoff(int round, std::chrono::steady_clock::duration took) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  const auto window = std::chrono::duration_cast<std::chrono::microseconds>(took) *
+                      (int64_t{1} << std::min(round, 3));
+  std::uniform_int_distribution<int64_t> us(0, std::min<int64_t>(window.count(), 200'000));
+  std::this_thread::sleep_for(std::chrono::microseconds(us(rng)));
+}
+
 }  // namespace
+
+absl::StatusOr<EtcdSegmentStore::Current> EtcdSegmentStore::Parse(
+    const std::string& key, const std::optional<coord::EtcdKeyValue>& kv, uint64_t start) {
+  if (!kv.has_value()) return Current{start, 0};
+  absl::StatusOr<uint64_t> next = coord::ParseCounterValue(key, kv->value, kMaxSegmentValue + 1);
+  if (!next.ok()) return next.status();
+  return Current{*next, kv->mod_revision};
+}
 
 absl::StatusOr<EtcdSegmentStore::Current> EtcdSegmentStore::Read(const std::string& key,
                                                                  uint64_t start) {
   absl::StatusOr<std::optional<coord::EtcdKeyValue>> kv = client_->Get(key);
   if (!kv.ok()) return kv.status();
-  if (!kv->has_value()) return Current{start, 0};
-  absl::StatusOr<uint64_t> next = coord::ParseCounterValue(key, (*kv)->value, kMaxSegmentValue + 1);
-  if (!next.ok()) return next.status();
-  return Current{*next, (*kv)->mod_revision};
+  return Parse(key, *kv, start);
 }
 
 absl::StatusOr<SegmentRange> EtcdSegmentStore::Lease(const std::string& counter, uint64_t start,
                                                      uint64_t step, uint64_t max_value) {
   const std::string key = Key(counter);
+  absl::StatusOr<Current> cur = Read(key, start);
   for (int round = 0; round < kMaxRounds; ++round) {
-    absl::StatusOr<Current> cur = Read(key, start);
     if (!cur.ok()) return cur.status();
     if (cur->next > max_value) {
       return absl::FailedPreconditionError(
           absl::StrCat("counter ", counter, " has passed max_value ", max_value));
     }
     const SegmentRange r{cur->next, std::min(cur->next + step, max_value + 1)};
-    absl::StatusOr<coord::EtcdTxnResult> txn = client_->Txn(
-        {Unchanged(key, cur->mod_revision)}, {coord::EtcdOp::Put(key, absl::StrCat(r.end))}, {});
+    // Lost: the failure branch reads the value the winner wrote.
+    const auto sent = std::chrono::steady_clock::now();
+    absl::StatusOr<coord::EtcdTxnResult> txn =
+        client_->Txn({Unchanged(key, cur->mod_revision)},
+                     {coord::EtcdOp::Put(key, absl::StrCat(r.end))}, {coord::EtcdOp::Get(key)});
     if (!txn.ok()) return txn.status();
     if (txn->succeeded) return r;
+    std::optional<coord::EtcdKeyValue> now;
+    if (!txn->responses.empty() && !txn->responses[0].empty()) now = txn->responses[0][0];
+    cur = Parse(key, now, start);
+    Backoff(round, std::chrono::steady_clock::now() - sent);
   }
   return absl::AbortedError(absl::StrCat("etcd counter ", key, ": lost ", kMaxRounds,
                                          " lease rounds in a row to other nodes"));

@@ -6,7 +6,10 @@
 // whose value is the decimal next unleased value. A lease reads the key and
 // writes the new end in a Txn guarded by the key's mod_revision (or by
 // create_revision == 0 for a new counter), so of two nodes racing on one
-// counter only one wins each round; the loser reads again (bounded retries).
+// counter only one wins each round; the loser gets the new value from the
+// failed Txn itself (no extra read), waits a random part of a few Txn
+// round trips so that racing nodes spread out, and tries again (bounded
+// rounds; then ABORTED, and the buffer tries again after its backoff).
 // A Txn whose answer is lost (a timeout; EtcdClient's failover retry) may
 // have committed: its range is then never used, and the retry's compare
 // fails on the changed revision, so it reads the new value. A give-back is
@@ -19,6 +22,7 @@
 #define IDGEN_SEGMENT_ETCD_SEGMENT_STORE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "src/coord/etcd_client.h"
@@ -47,6 +51,10 @@ class EtcdSegmentStore final : public SegmentStore {
     int64_t mod_revision = 0;
   };
   [[nodiscard]] absl::StatusOr<Current> Read(const std::string& key, uint64_t start);
+  // `kv` as a Current (nullopt: no key).
+  [[nodiscard]] static absl::StatusOr<Current> Parse(const std::string& key,
+                                                     const std::optional<coord::EtcdKeyValue>& kv,
+                                                     uint64_t start);
 
   const std::shared_ptr<coord::EtcdClient> client_;
   const std::string prefix_;

@@ -65,6 +65,13 @@ test('embedded mode: the range holds in the state dir, from the flag or IDGEN_WO
   const second = await startNode(t, { stateDir, env: { IDGEN_WORKER_IDS: '700-701' } });
   const ids = [Number((await first.info()).worker_id), Number((await second.info()).worker_id)].sort();
   assert.deepEqual(ids, [700, 701]);
+  // The client library's `idgen info` and the Python client show the range.
+  const cli = await runIdgen(['info', '--target', first.address, '--json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  const shown = JSON.parse(cli.stdout);
+  assert.deepEqual([shown.worker_id_min, shown.worker_id_max], [700, 701]);
+  const text = await runIdgen(['info', '--target', first.address]);
+  assert.match(text.stdout, /worker id +70[01] \(of 700-701\)/);
   const third = await startNode(t, { stateDir, args: ['--worker-ids', '700-701'], waitFor: 'alive' });
   const health = await third.health();
   assert.equal(health.status, 503);

@@ -219,7 +219,8 @@ class Client:
                           sequence_bits=n.layout.sequence_bits, unit_ms=n.layout.unit_ms,
                           epoch_ms=n.layout.epoch_ms)
             for n in r.namespaces)
-        return NodeInfo(node=r.node, worker_id=r.worker_id, serving=r.serving,
+        return NodeInfo(node=r.node, worker_id=r.worker_id, worker_id_min=r.worker_id_min,
+                        worker_id_max=r.worker_id_max, serving=r.serving,
                         not_serving_reason=r.not_serving_reason, version=r.version,
                         started_at_ms=r.started_at_ms, reserved_until_ms=r.reserved_until_ms,
                         lease_backend=r.lease.backend, lease_state=r.lease.state,

@@ -41,6 +41,8 @@ class NodeInfo:
 
     node: str
     worker_id: int
+    worker_id_min: int
+    worker_id_max: int
     serving: bool
     not_serving_reason: str
     version: str

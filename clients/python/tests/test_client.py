@@ -81,6 +81,7 @@ class ClientMethodsTest(unittest.TestCase):
         info = self.client.info()
         self.assertIsInstance(info, NodeInfo)
         self.assertEqual(info.worker_id, 7)
+        self.assertEqual((info.worker_id_min, info.worker_id_max), (0, 1023))
         self.assertTrue(info.serving)
         self.assertEqual(info.lease_backend, "file")
         names = {n.name: n for n in info.namespaces}

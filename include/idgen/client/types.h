@@ -36,6 +36,10 @@ struct NamespaceInfo {
 struct NodeInfo {
   std::string node;
   int64_t worker_id = -1;
+  // The worker ids this node may claim, both included (`--worker-ids`, or 0
+  // to the layouts' highest).
+  int64_t worker_id_min = 0;
+  int64_t worker_id_max = 0;
   bool serving = false;
   std::string not_serving_reason;
   std::string version;
