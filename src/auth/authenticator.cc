@@ -60,8 +60,11 @@ void Authenticator::SetTokenVerifier(std::shared_ptr<TokenVerifier> verifier) {
   verifier_ = std::move(verifier);
 }
 
-absl::StatusOr<Principal> Authenticator::Authenticate(const Credentials& credentials) const {
-  if (open()) return AnonymousPrincipal();
+absl::StatusOr<std::shared_ptr<const Principal>> Authenticator::Authenticate(
+    const Credentials& credentials) const {
+  static const std::shared_ptr<const Principal> anonymous =
+      std::make_shared<const Principal>(AnonymousPrincipal());
+  if (open()) return anonymous;
   if (!credentials.authorization.empty()) {
     std::optional<absl::string_view> token = ParseBearer(credentials.authorization);
     if (!token.has_value()) {
@@ -75,7 +78,7 @@ absl::StatusOr<Principal> Authenticator::Authenticate(const Credentials& credent
         invalid_.fetch_add(1, std::memory_order_relaxed);
         return Failure(AuthFailure::kInvalid, p.status().message());
       }
-      return p;
+      return std::make_shared<const Principal>(*std::move(p));
     }
     const std::shared_ptr<const KeyFile> keys = keys_.load();
     const KeyEntry* entry = keys != nullptr ? keys->FindKey(*token) : nullptr;
@@ -83,13 +86,13 @@ absl::StatusOr<Principal> Authenticator::Authenticate(const Credentials& credent
       invalid_.fetch_add(1, std::memory_order_relaxed);
       return Failure(AuthFailure::kInvalid, "the API key is not valid");
     }
-    return entry->principal;
+    return std::shared_ptr<const Principal>(keys, &entry->principal);
   }
   if (credentials.tls_identities != nullptr && !credentials.tls_identities->empty()) {
     const std::shared_ptr<const KeyFile> keys = keys_.load();
     if (keys != nullptr) {
       if (const KeyEntry* entry = keys->FindIdentity(*credentials.tls_identities)) {
-        return entry->principal;
+        return std::shared_ptr<const Principal>(keys, &entry->principal);
       }
     }
   }

@@ -88,7 +88,11 @@ class Authenticator {
   // True with neither a key file nor a verifier: everyone is anonymous.
   bool open() const { return options_.key_file.empty() && verifier_ == nullptr; }
 
-  [[nodiscard]] absl::StatusOr<Principal> Authenticate(const Credentials& credentials) const;
+  // The caller. A key-file entry's principal is shared with the loaded
+  // file (no copy per request; it stays valid after a reload); a token's is
+  // made for it.
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<const Principal>> Authenticate(
+      const Credentials& credentials) const;
   // Counted by the servers when Principal::Check refuses.
   void CountForbidden() const { forbidden_.fetch_add(1, std::memory_order_relaxed); }
   Counts counts() const;

@@ -42,7 +42,10 @@ class AuthenticatorTest : public ::testing::Test {
     auth_ = *std::move(a);
   }
   absl::StatusOr<Principal> WithHeader(const std::string& header) {
-    return auth_->Authenticate(Credentials{header, nullptr});
+    absl::StatusOr<std::shared_ptr<const Principal>> p =
+        auth_->Authenticate(Credentials{header, nullptr});
+    if (!p.ok()) return p.status();
+    return **p;
   }
 
   testing::TempDir dir_{"idgen-auth-test-"};
@@ -77,7 +80,7 @@ TEST_F(AuthenticatorTest, CertificateIdentityNamesAnEntry) {
   const std::vector<std::string> ids = {"gateway.internal"};
   auto p = auth_->Authenticate(Credentials{"", &ids});
   ASSERT_TRUE(p.ok()) << p.status();
-  EXPECT_EQ(p->name, "gw");
+  EXPECT_EQ((*p)->name, "gw");
   const std::vector<std::string> others = {"someone.else"};
   EXPECT_EQ(FailureOf(auth_->Authenticate(Credentials{"", &others}).status()),
             AuthFailure::kMissing);
@@ -100,6 +103,20 @@ TEST_F(AuthenticatorTest, ReloadsAChangedFileAndKeepsTheOldOnAFailure) {
   for (const std::string& line : logs_) {
     EXPECT_THAT(line, Not(HasSubstr("secret-")));
   }
+}
+
+TEST_F(AuthenticatorTest, AKeysPrincipalOutlivesAReloadThatDropsIt) {
+  absl::StatusOr<std::shared_ptr<const Principal>> before =
+      auth_->Authenticate(Credentials{"Bearer secret-1", nullptr});
+  ASSERT_TRUE(before.ok()) << before.status();
+  const Principal* const shared = before->get();
+  EXPECT_EQ(auth_->Authenticate(Credentials{"Bearer secret-1", nullptr})->get(), shared)
+      << "a key's principal is the loaded file's, not a copy per call";
+  Write(path_, KeysJson("billing", "secret-3"));
+  auth_->ReloadNow();
+  EXPECT_FALSE(WithHeader("Bearer secret-1").ok());
+  EXPECT_EQ((*before)->name, "orders") << "a request in flight keeps its caller";
+  EXPECT_EQ((*before)->scopes, std::vector<std::string>{"ids:generate"});
 }
 
 TEST_F(AuthenticatorTest, PollWithoutAChangeReadsNothing) {
@@ -138,7 +155,7 @@ TEST(AuthenticatorOpenTest, WithoutKeysEveryoneIsAnonymous) {
   EXPECT_TRUE((*a)->open());
   auto p = (*a)->Authenticate(Credentials{"Bearer whatever", nullptr});
   ASSERT_TRUE(p.ok());
-  EXPECT_TRUE(p->anonymous);
+  EXPECT_TRUE((*p)->anonymous);
 }
 
 TEST(AuthenticatorOpenTest, BrokenFileAtStartNamesTheFlag) {

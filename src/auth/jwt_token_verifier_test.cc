@@ -67,13 +67,13 @@ TEST_F(JwtTokenVerifierTest, AuthenticatorHandsJwtsToIt) {
   (*authenticator)->SetTokenVerifier(std::shared_ptr<TokenVerifier>(*std::move(v)));
   EXPECT_FALSE((*authenticator)->open());
   const std::string good = absl::StrCat("Bearer ", Token(R"(,"scope":"info")"));
-  absl::StatusOr<Principal> p = (*authenticator)->Authenticate({.authorization = good});
+  auto p = (*authenticator)->Authenticate({.authorization = good});
   ASSERT_TRUE(p.ok()) << p.status();
-  EXPECT_EQ(p->name, "jwt:svc-a");
+  EXPECT_EQ((*p)->name, "jwt:svc-a");
   const std::string expired = absl::StrCat(
       "Bearer ", key_.Sign(R"({"alg":"ES256"})",
                            R"({"iss":"https://id.example","aud":"idgen","sub":"a","exp":1})"));
-  absl::StatusOr<Principal> refused = (*authenticator)->Authenticate({.authorization = expired});
+  auto refused = (*authenticator)->Authenticate({.authorization = expired});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(FailureOf(refused.status()), AuthFailure::kInvalid);
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("expired"));

@@ -47,7 +47,7 @@ bool RequestAccess::Identify(const http::Request& req, absl::string_view scope, 
   auth::Credentials creds;
   const std::optional<std::string_view> header = req.Header("authorization");
   if (header.has_value()) creds.authorization = absl::string_view(header->data(), header->size());
-  absl::StatusOr<auth::Principal> p = authenticator_->Authenticate(creds);
+  absl::StatusOr<std::shared_ptr<const auth::Principal>> p = authenticator_->Authenticate(creds);
   if (!p.ok()) {
     Problem problem;
     problem.status = 401;
@@ -63,13 +63,13 @@ bool RequestAccess::Identify(const http::Request& req, absl::string_view scope, 
                            "the credential is not valid\""));
     return false;
   }
-  if (!p->Allows(scope)) {
+  if (!(*p)->Allows(scope)) {
     authenticator_->CountForbidden();
     Problem problem;
     problem.status = 403;
     problem.slug = "insufficient-scope";
     problem.title = "Not allowed";
-    problem.detail = std::string(p->CheckScope(scope).message());
+    problem.detail = std::string((*p)->CheckScope(scope).message());
     WriteProblem(problem, resp);
     resp.headers.emplace_back("WWW-Authenticate", absl::StrCat(kRealm,
                                                                ", error=\"insufficient_scope\", "
@@ -78,7 +78,7 @@ bool RequestAccess::Identify(const http::Request& req, absl::string_view scope, 
     return false;
   }
   who->owned = *std::move(p);
-  who->principal = &*who->owned;
+  who->principal = who->owned.get();
   who->caller = quota_->Caller(*who->principal);
   return true;
 }

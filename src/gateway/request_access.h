@@ -50,7 +50,7 @@ struct Charge {
 // filled (principal may point into owned).
 struct Admission {
   const auth::Principal* principal = nullptr;
-  std::optional<auth::Principal> owned;
+  std::shared_ptr<const auth::Principal> owned;  // keeps `principal` alive
   auth::CallerState* caller = nullptr;
   Charge charge;
 };

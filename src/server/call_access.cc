@@ -36,14 +36,14 @@ grpc::Status CallAccess::Identify(const grpc::ServerContext& ctx, absl::string_v
     }
     creds.tls_identities = &identities;
   }
-  absl::StatusOr<auth::Principal> p = authenticator_->Authenticate(creds);
+  absl::StatusOr<std::shared_ptr<const auth::Principal>> p = authenticator_->Authenticate(creds);
   if (!p.ok()) return ToGrpc(p.status());
-  if (absl::Status s = p->CheckScope(scope); !s.ok()) {
+  if (absl::Status s = (*p)->CheckScope(scope); !s.ok()) {
     authenticator_->CountForbidden();
     return ToGrpc(s);
   }
   who->owned = *std::move(p);
-  who->principal = &*who->owned;
+  who->principal = who->owned.get();
   who->caller = quota_->Caller(*who->principal);
   return grpc::Status::OK;
 }

@@ -39,8 +39,8 @@ namespace idgen::server {
 
 // Who a call or stream comes from, once identified.
 struct CallerContext {
-  const auth::Principal* principal = nullptr;  // into `owned`, or CallAccess's anonymous one
-  std::optional<auth::Principal> owned;
+  const auth::Principal* principal = nullptr;    // into `owned`, or CallAccess's anonymous one
+  std::shared_ptr<const auth::Principal> owned;  // keeps `principal` alive
   auth::CallerState* caller = nullptr;
 };
 
