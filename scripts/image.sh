@@ -5,10 +5,8 @@
 # No registry is pulled from. The image runs as the idgen user (uid 10001,
 # the runAsUser of deploy/kubernetes) with ENTRYPOINT /usr/bin/idgen.
 # Usage: scripts/image.sh [--deb PATH] [--tag NAME]   (root: mmdebstrap --mode=root)
-# Status: building is checked on a development container, and the image's
-# idgen served IDs under `buildah run --isolation=chroot`; `podman run` fails
-# there in crun (setrlimit RLIMIT_NPROC: Operation not permitted), and no
-# automated test covers the image yet (docs/DEPLOYMENT.md).
+# tests/node/image.test.mjs builds the image and runs it (docs/DEPLOYMENT.md
+# says how on hosts where podman's defaults cannot run).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,7 +16,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --deb) DEB="$2"; shift ;;
     --tag) TAG="$2"; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "image.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
