@@ -1,14 +1,13 @@
 // Copyright idgen authors.
 #include "src/auth/authenticator.h"
 
-#include <sys/stat.h>
-
 #include <iostream>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "idgen/clock.h"
 #include "src/auth/bearer.h"
 
 namespace idgen::auth {
@@ -39,22 +38,32 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(Authenticat
   }
   std::unique_ptr<Authenticator> a(new Authenticator(std::move(options)));
   if (!a->options_.key_file.empty()) {
-    idgen::MutexLock lock(&a->reload_mu_);
-    a->stamp_ = a->Stamp();
-    absl::StatusOr<std::shared_ptr<const KeyFile>> keys = KeyFile::Load(a->options_.key_file);
+    config::WatchedFile<KeyFile>::Options o;
+    o.path = a->options_.key_file;
+    o.load = [](const std::string& path) { return KeyFile::Load(path); };
+    o.success_message = [path = o.path](const KeyFile& keys) {
+      return absl::StrCat("--auth-keys: loaded ", keys.entries().size(), " entries from ", path);
+    };
+    o.failure_message = [](const absl::Status& error, const KeyFile&) {
+      return absl::StrCat("--auth-keys: keeping the keys in use: ", error.message());
+    };
+    Authenticator* self = a.get();
+    o.log = [self](const std::string& message, bool error) { self->Log(message, error); };
+    o.clock = SystemClock::Get();
+    o.min_interval = absl::ZeroDuration();  // Poll() looks every time it is called
+    o.poll_every = a->options_.poll_interval;
+    absl::StatusOr<std::unique_ptr<config::WatchedFile<KeyFile>>> keys =
+        config::WatchedFile<KeyFile>::Create(std::move(o));
     if (!keys.ok()) {
       return absl::Status(keys.status().code(),
                           absl::StrCat("--auth-keys: ", keys.status().message()));
     }
-    a->keys_.store(*std::move(keys));
+    a->keys_ = *std::move(keys);
   }
   return a;
 }
 
-Authenticator::~Authenticator() {
-  stop_.Notify();
-  if (poller_.joinable()) poller_.join();
-}
+Authenticator::~Authenticator() = default;
 
 void Authenticator::SetTokenVerifier(std::shared_ptr<TokenVerifier> verifier) {
   verifier_ = std::move(verifier);
@@ -80,7 +89,7 @@ absl::StatusOr<std::shared_ptr<const Principal>> Authenticator::Authenticate(
       }
       return std::make_shared<const Principal>(*std::move(p));
     }
-    const std::shared_ptr<const KeyFile> keys = keys_.load();
+    const std::shared_ptr<const KeyFile> keys = keys_ != nullptr ? keys_->Current() : nullptr;
     const KeyEntry* entry = keys != nullptr ? keys->FindKey(*token) : nullptr;
     if (entry == nullptr) {
       invalid_.fetch_add(1, std::memory_order_relaxed);
@@ -89,7 +98,7 @@ absl::StatusOr<std::shared_ptr<const Principal>> Authenticator::Authenticate(
     return std::shared_ptr<const Principal>(keys, &entry->principal);
   }
   if (credentials.tls_identities != nullptr && !credentials.tls_identities->empty()) {
-    const std::shared_ptr<const KeyFile> keys = keys_.load();
+    const std::shared_ptr<const KeyFile> keys = keys_ != nullptr ? keys_->Current() : nullptr;
     if (keys != nullptr) {
       if (const KeyEntry* entry = keys->FindIdentity(*credentials.tls_identities)) {
         return std::shared_ptr<const Principal>(keys, &entry->principal);
@@ -106,49 +115,20 @@ Authenticator::Counts Authenticator::counts() const {
   c.missing = missing_.load(std::memory_order_relaxed);
   c.invalid = invalid_.load(std::memory_order_relaxed);
   c.forbidden = forbidden_.load(std::memory_order_relaxed);
-  c.reload_failures = reload_failures_.load(std::memory_order_relaxed);
+  c.reload_failures = keys_ != nullptr ? static_cast<uint64_t>(keys_->reload_failures()) : 0;
   return c;
 }
 
-Authenticator::FileStamp Authenticator::Stamp() const {
-  struct stat st {};
-  if (stat(options_.key_file.c_str(), &st) != 0) return FileStamp{};
-  return FileStamp{st.st_ino, st.st_size,
-                   int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
-
 void Authenticator::Poll() {
-  if (options_.key_file.empty()) return;
-  idgen::MutexLock lock(&reload_mu_);
-  Reload(/*forced=*/false);
+  if (keys_ != nullptr) keys_->Poll();
 }
 
 void Authenticator::ReloadNow() {
-  if (options_.key_file.empty()) return;
-  idgen::MutexLock lock(&reload_mu_);
-  Reload(/*forced=*/true);
-}
-
-void Authenticator::Reload(bool forced) {
-  const FileStamp now = Stamp();
-  if (!forced && now == stamp_) return;
-  stamp_ = now;
-  absl::StatusOr<std::shared_ptr<const KeyFile>> keys = KeyFile::Load(options_.key_file);
-  if (!keys.ok()) {
-    reload_failures_.fetch_add(1, std::memory_order_relaxed);
-    Log(absl::StrCat("--auth-keys: keeping the keys in use: ", keys.status().message()), true);
-    return;
-  }
-  const size_t n = (*keys)->entries().size();
-  keys_.store(*std::move(keys));
-  Log(absl::StrCat("--auth-keys: loaded ", n, " entries from ", options_.key_file), false);
+  if (keys_ != nullptr) keys_->ReloadNow();
 }
 
 void Authenticator::StartPolling() {
-  if (options_.key_file.empty() || poller_.joinable()) return;
-  poller_ = std::thread([this] {
-    while (!stop_.WaitForNotificationWithTimeout(options_.poll_interval)) Poll();
-  });
+  if (keys_ != nullptr) keys_->StartPolling();
 }
 
 void Authenticator::Log(const std::string& message, bool warning) const {

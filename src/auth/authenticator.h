@@ -26,24 +26,22 @@
 #ifndef IDGEN_AUTH_AUTHENTICATOR_H_
 #define IDGEN_AUTH_AUTHENTICATOR_H_
 
-#include <sys/types.h>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "idgen/internal/mutex.h"
 #include "src/auth/key_file.h"
 #include "src/auth/principal.h"
 #include "src/auth/token_verifier.h"
+#include "src/config/watched_file.h"
 
 namespace idgen::auth {
 
@@ -98,36 +96,23 @@ class Authenticator {
   Counts counts() const;
 
   // Reads the key file again if its inode, size or modification time
-  // changed since the last load.
-  void Poll() ABSL_LOCKS_EXCLUDED(reload_mu_);
+  // changed since the last load (a WatchedFile, src/config/watched_file.h).
+  void Poll();
   // Reads it again now (SIGHUP).
-  void ReloadNow() ABSL_LOCKS_EXCLUDED(reload_mu_);
+  void ReloadNow();
   // Poll() every poll_interval until destruction. Nothing without a file.
   void StartPolling();
 
  private:
-  struct FileStamp {
-    ino_t inode = 0;
-    off_t size = -1;
-    int64_t mtime_ns = -1;
-    bool operator==(const FileStamp&) const = default;
-  };
   explicit Authenticator(AuthenticatorOptions options);
-  FileStamp Stamp() const;
-  void Reload(bool forced) ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
   void Log(const std::string& message, bool warning) const;
 
   const AuthenticatorOptions options_;
   std::shared_ptr<TokenVerifier> verifier_;
-  std::atomic<std::shared_ptr<const KeyFile>> keys_;
-  idgen::Mutex reload_mu_;
-  FileStamp stamp_ ABSL_GUARDED_BY(reload_mu_);
+  std::unique_ptr<config::WatchedFile<KeyFile>> keys_;  // null without a key file
   mutable std::atomic<uint64_t> missing_{0};
   mutable std::atomic<uint64_t> invalid_{0};
   mutable std::atomic<uint64_t> forbidden_{0};
-  std::atomic<uint64_t> reload_failures_{0};
-  absl::Notification stop_;
-  std::thread poller_;
 };
 
 }  // namespace idgen::auth

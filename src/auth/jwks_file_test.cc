@@ -29,8 +29,8 @@ class JwksFileTest : public ::testing::Test {
   }
   std::unique_ptr<JwksFile> Make() {
     absl::StatusOr<std::unique_ptr<JwksFile>> f =
-        JwksFile::Create(path_, &clock_, absl::Seconds(1),
-                         [this](const std::string& m, bool) { log_.push_back(m); });
+        OpenJwksFile(path_, &clock_, absl::Seconds(1),
+                     [this](const std::string& m, bool) { log_.push_back(m); });
     EXPECT_TRUE(f.ok()) << f.status();
     return f.ok() ? *std::move(f) : nullptr;
   }
@@ -44,7 +44,7 @@ class JwksFileTest : public ::testing::Test {
 
 TEST_F(JwksFileTest, CreateFailsNamingTheFileAndTheKey) {
   Install(R"({"keys":[{"kty":"oct"}]})");
-  absl::StatusOr<std::unique_ptr<JwksFile>> f = JwksFile::Create(path_, &clock_);
+  absl::StatusOr<std::unique_ptr<JwksFile>> f = OpenJwksFile(path_, &clock_);
   ASSERT_FALSE(f.ok());
   EXPECT_THAT(std::string(f.status().message()),
               HasSubstr("JWKS file " + path_ + ": keys[0].kty: unsupported key type"));

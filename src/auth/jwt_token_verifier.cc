@@ -10,7 +10,7 @@ namespace idgen::auth {
 absl::StatusOr<std::unique_ptr<JwtTokenVerifier>> JwtTokenVerifier::Create(
     const JwtSettings& settings, Clock* clock, JwksFile::Log log) {
   absl::StatusOr<std::unique_ptr<JwksFile>> keys =
-      JwksFile::Create(settings.jwks_file, clock, absl::Seconds(1), std::move(log));
+      OpenJwksFile(settings.jwks_file, clock, absl::Seconds(1), std::move(log));
   if (!keys.ok()) return keys.status();
   JwksFile* file = keys->get();
   absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier = JwtVerifier::Create(

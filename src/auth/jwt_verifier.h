@@ -43,7 +43,7 @@
 // Thread-safety: Verify may be called from any thread concurrently.
 //
 // Example:
-//   auto keys = JwksFile::Create("/etc/idgen/jwks.json", SystemClock::Get());
+//   auto keys = OpenJwksFile("/etc/idgen/jwks.json", SystemClock::Get());
 //   auto verifier = JwtVerifier::Create(
 //       {.issuer = "https://id.example", .audience = "idgen"},
 //       [f = keys->get()] { return f->Current(); }, SystemClock::Get());
