@@ -154,7 +154,9 @@ class WatchedFile {
 
   void Reload(bool forced) ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) {
     const FileStamp stamp = FileStamp::Of(options_.path);
-    if (!forced && (stamp == stamp_ || stamp == failed_stamp_)) return;
+    const bool unchanged = stamp == stamp_;
+    const bool failed_before = stamp == failed_stamp_;  // not tried again until it changes
+    if (!forced && (unchanged || failed_before)) return;
     absl::StatusOr<std::shared_ptr<const T>> next = options_.load(options_.path);
     {
       MutexLock lock(&mu_);
