@@ -16,8 +16,8 @@
 //   * every answer is one the server can send (InvalidResponse is empty);
 //   * every problem+json body is valid JSON whose `status` is the answer's;
 //   * a parsed ID request has a valid namespace and 1 <= count <= max.
-// The Authorization header is looked up as the routes do; bearer-token
-// parsing belongs in this target once it exists.
+// The Authorization header is looked up as the routes do; its bearer
+// token and the key file are fuzzed by auth_fuzz.
 //
 // Run:  build/fuzz/bin/http_request_fuzz -max_total_time=60 CORPUS_DIR
 // fuzz/corpus/http_request_fuzz

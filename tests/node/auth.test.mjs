@@ -298,3 +298,37 @@ test('a listener beyond loopback without authentication exits 2 with the reason'
   assert.equal(gw.code, 2, gw.stderr);
   assert.match(gw.stderr, /--listen 0\.0\.0\.0:0 is reachable from other machines and no caller/);
 });
+
+test('--allow-anonymous beyond loopback starts, and warns that anyone may take IDs', async (t) => {
+  const node = await startNode(t, {
+    stateDir: tempDir(t), listen: '0.0.0.0:0', args: ['--insecure', '--allow-anonymous'],
+  });
+  assert.match(node.stderr, /--allow-anonymous: --listen 0\.0\.0\.0:\d+ serves anonymous callers reachable from other machines; anyone who can connect can take IDs/);
+  assert.match(node.stderr, /"level":"warn/);
+});
+
+test('--max-ids-per-second: one process-wide bucket for every caller, REST 429 and gRPC RESOURCE_EXHAUSTED', async (t) => {
+  // 10 IDs/s, burst 10: a 10-ID request empties it; anonymous callers share it.
+  const node = await startNode(t, { stateDir: tempDir(t), args: ['--max-ids-per-second', '10'] });
+  const { idgen } = grpcClients(t, node.address);
+  assert.equal((await unary(idgen, 'NextIds', { count: 10 })).ids.length, 10);
+  const err = await unary(idgen, 'NextIds', { count: 5 }).then(() => null, (e) => e);
+  assert.ok(err, 'the 11th..15th IDs within the second are refused');
+  assert.equal(err.code, grpc.status.RESOURCE_EXHAUSTED);
+  assert.match(err.details, /this process is at its limit of 10 IDs\/s \(--max-ids-per-second\)/);
+  assert.ok(Number(err.metadata.get('grpc-retry-pushback-ms')[0]) > 0, 'pushback in ms');
+  const tooBig = await unary(idgen, 'NextIds', { count: 11 }).then(() => null, (e) => e);
+  assert.equal(tooBig?.code, grpc.status.RESOURCE_EXHAUSTED);
+  assert.match(tooBig.details, /more than this process may issue at once/);
+
+  // The gateway's own bucket, before its (unlimited) node's.
+  const open = await startNode(t, { stateDir: tempDir(t) });
+  const gw = await startGateway(t, { backends: [open.address], args: ['--max-ids-per-second', '3'] });
+  const first = await runProcess('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${gw.base}/v1/ids?count=3`]);
+  assert.equal(first.stdout, '200');
+  const over = await runProcess('curl', ['-s', '-i', `${gw.base}/v1/ids?count=1`]);
+  assert.match(over.stdout, /^HTTP\/1\.1 429/);
+  assert.match(over.stdout, /^retry-after: [1-9]\d*\r$/im);
+  assert.match(over.stdout, /"type":"[^"]*quota-exceeded"/);
+  assert.match(over.stdout, /--max-ids-per-second/);
+});
