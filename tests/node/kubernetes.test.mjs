@@ -74,6 +74,20 @@ test('kustomize base and overlays render, and every object fits the Kubernetes s
     assert.ok(objs.length >= 8, `${dir}: ${objs.length} objects`);
     for (const o of objs) validate(o);
   }
+  // Every container asks for CPU and memory and is capped in memory; a
+  // node's cap leaves room for the gRPC memory quota it is given.
+  for (const o of (await render('base')).filter((x) => x.kind === 'Deployment')) {
+    for (const c of o.spec.template.spec.containers) {
+      const r = c.resources ?? {};
+      assert.ok(r.requests?.cpu && r.requests?.memory, `${o.metadata.name}/${c.name}: requests ${JSON.stringify(r)}`);
+      assert.match(String(r.limits?.memory), /^\d+Mi$/, `${o.metadata.name}/${c.name}: memory limit`);
+      const quota = (c.env ?? []).find((e) => e.name === 'IDGEN_GRPC_MEMORY_MIB');
+      if (quota) {
+        assert.ok(Number(quota.value) + 64 <= parseInt(r.limits.memory, 10),
+          `${o.metadata.name}: IDGEN_GRPC_MEMORY_MIB ${quota.value} + 64 MiB must fit in ${r.limits.memory}`);
+      }
+    }
+  }
   // The validation is real: a wrong type is refused.
   const [deploy] = (await render('base')).filter((o) => o.kind === 'Deployment');
   container(deploy).ports[0].containerPort = 'fifty';

@@ -152,6 +152,18 @@ test('Debian packages: lintian, install, units run as idgen with sd_notify, purg
   const verify = await run('systemd-analyze', ['verify', ...UNITS]);
   assert.equal(verify.code, 0, verify.stderr);
   assert.equal(verify.stderr.trim(), '', verify.stderr);
+  // The sandbox the units promise (not run here: no systemd as PID 1), so
+  // that dropping a line fails this test.
+  for (const unit of UNITS) {
+    const text = readFileSync(unit, 'utf8');
+    for (const line of ['Type=notify', 'User=idgen', 'NoNewPrivileges=yes', 'ProtectSystem=strict',
+      'ProtectHome=yes', 'PrivateTmp=yes', 'CapabilityBoundingSet=', 'AmbientCapabilities=',
+      'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK', 'SystemCallFilter=@system-service',
+      'KillSignal=SIGTERM']) {
+      assert.match(text, new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), `${unit}: ${line}`);
+    }
+  }
+  assert.match(readFileSync(UNITS[0], 'utf8'), /^StateDirectory=idgen$/m);
 
   // The node: its unit's ExecStart as idgen, the state dir made as
   // StateDirectory= makes it, ports moved off the defaults to free ones.

@@ -403,6 +403,16 @@ function threadSchedules(pid) {
   return out;
 }
 
+test('every flag of serve, gateway and up has its IDGEN_* variable (units and containers set flags through them)', async () => {
+  for (const cmd of ['serve', 'gateway', 'up']) {
+    const r = await runIdgen([cmd, '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    const options = r.stdout.split('\n').filter((l) => /^\s+--[a-z]/.test(l) && !/^\s+--help\b/.test(l));
+    assert.ok(options.length >= 10, `${cmd}: ${options.length} options in --help`);
+    for (const line of options) assert.match(line, /\(Env:IDGEN_[A-Z0-9_]+\)/, `${cmd}: ${line.trim()}`);
+  }
+});
+
 test('--realtime-priority: the gRPC threads, and only they, run SCHED_FIFO; the node serves', async (t) => {
   const node = await startNode(t, {
     stateDir: tempDir(t),
