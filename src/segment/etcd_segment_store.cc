@@ -16,6 +16,8 @@ namespace {
 // Rounds lost to other nodes before a lease gives up for now (the buffer
 // then backs off and tries again).
 constexpr int kMaxRounds = 32;
+// Rounds retried at once with the winner's value before the backoff starts.
+constexpr int kImmediateRounds = 4;
 
 coord::EtcdCompare Unchanged(const std::string& key, int64_t mod_revision) {
   return mod_revision == 0 ? coord::EtcdCompare::CreateRevision(key, 0)
@@ -69,10 +71,17 @@ absl::StatusOr<SegmentRange> EtcdSegmentStore::Lease(const std::string& counter,
                      {coord::EtcdOp::Put(key, absl::StrCat(r.end))}, {coord::EtcdOp::Get(key)});
     if (!txn.ok()) return txn.status();
     if (txn->succeeded) return r;
-    std::optional<coord::EtcdKeyValue> now;
-    if (!txn->responses.empty() && !txn->responses[0].empty()) now = txn->responses[0][0];
-    cur = Parse(key, now, start);
-    Backoff(round, std::chrono::steady_clock::now() - sent);
+    if (round + 1 < kImmediateRounds) {
+      // At once, from the value the winner wrote: the freshest there is.
+      std::optional<coord::EtcdKeyValue> now;
+      if (!txn->responses.empty() && !txn->responses[0].empty()) now = txn->responses[0][0];
+      cur = Parse(key, now, start);
+    } else {
+      // Losing again and again: step aside for a random while, then read
+      // afresh (what the failed Txn saw is stale by then).
+      Backoff(round + 1 - kImmediateRounds, std::chrono::steady_clock::now() - sent);
+      cur = Read(key, start);
+    }
   }
   return absl::AbortedError(absl::StrCat("etcd counter ", key, ": lost ", kMaxRounds,
                                          " lease rounds in a row to other nodes"));

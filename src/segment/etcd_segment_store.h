@@ -6,9 +6,10 @@
 // whose value is the decimal next unleased value. A lease reads the key and
 // writes the new end in a Txn guarded by the key's mod_revision (or by
 // create_revision == 0 for a new counter), so of two nodes racing on one
-// counter only one wins each round; the loser gets the new value from the
-// failed Txn itself (no extra read), waits a random part of a few Txn
-// round trips so that racing nodes spread out, and tries again (bounded
+// counter only one wins each round; the loser retries at once with the
+// value the winner wrote, which the failed Txn returns (no extra read). One
+// that keeps losing waits a random part of a few Txn round trips, so that
+// racing nodes spread out, and reads again before the next round (bounded
 // rounds; then ABORTED, and the buffer tries again after its backoff).
 // A Txn whose answer is lost (a timeout; EtcdClient's failover retry) may
 // have committed: its range is then never used, and the retry's compare
