@@ -200,6 +200,10 @@ test('etcd stopped: buffered IDs are served, then UNAVAILABLE with the reason; r
   assert.match(refused.details, /orders.*etcd/);
   const info = (await node.info()).namespaces.find((n) => n.name === 'orders');
   assert.notEqual(info.segment.store_error, '');
+  // The failed leases are counted and timed as errors.
+  const metrics = (await httpGet(node.adminPort, '/metrics')).body;
+  assert.match(metrics, /^idgen_segment_leases_total\{[^}]*idgen_namespace="orders"[^}]*outcome="error"[^}]*\} [1-9]\d*$/m);
+  assert.match(metrics, /^idgen_segment_lease_duration_seconds_count\{[^}]*outcome="error"[^}]*\} [1-9]\d*$/m);
 
   etcd.members[0].start();
   await etcd.waitHealthy();
