@@ -190,7 +190,9 @@ test('etcd auth with 2 s tokens: the node keeps its lease past three token lifet
   assert.equal(Number((await node.info()).worker_id), worker);
 
   const info = await httpGet(node.adminPort, '/info');
-  for (const text of [node.stdout, node.stderr, info.body]) assert.ok(!text.includes(PASSWORD));
+  const getInfo = JSON.stringify(await unary(idgen, 'GetInfo', {}));
+  assert.match(getInfo, /"worker_id"/);
+  for (const text of [node.stdout, node.stderr, info.body, getInfo]) assert.ok(!text.includes(PASSWORD));
 });
 
 test('etcd auth: a wrong password and a role without the cluster prefix fail start-up clearly', async (t) => {
