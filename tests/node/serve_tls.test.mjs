@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 
-import { grpc, httpGet, idgenServiceDefinition, runIdgen, startNode, tempDir, unary, waitUntil } from './lib/harness.mjs';
+import { grpc, httpGet, idgenServiceDefinition, runIdgen, runProcess, startNode, tempDir, unary, waitUntil } from './lib/harness.mjs';
 import { makeCa, makeLeaf, pem } from './lib/certs.mjs';
 import { request, runGateway, startGateway } from './lib/gateway_harness.mjs';
 
@@ -304,6 +304,12 @@ test('gateway HTTPS: TLS 1.2+, ALPN http/1.1, IDs over HTTPS, plain HTTP refused
   const res = await httpGet(gw.port, '/v1/ids?count=2', 3000, { ca: pem(p.ca.cert) });
   assert.equal(res.status, 200, res.body);
   assert.equal(res.json.ids.length, 2);
+  // curl, as SECURITY.md shows it: the run's CA, nothing insecure.
+  const curl = await runProcess('curl', ['-sS', '--cacert', p.ca.cert, `https://localhost:${gw.port}/v1/ids?count=2`]);
+  assert.equal(curl.code, 0, curl.stderr);
+  assert.equal(JSON.parse(curl.stdout).ids.length, 2);
+  const untrusted = await runProcess('curl', ['-sS', `https://localhost:${gw.port}/v1/ids?count=2`]);
+  assert.notEqual(untrusted.code, 0, 'curl without the CA refuses the certificate');
   const h = await tlsHandshake(gw.port, { ca: pem(p.ca.cert), ALPNProtocols: ['h2', 'http/1.1'] });
   assert.equal(h.alpn, 'http/1.1');
   assert.match(h.protocol, /^TLSv1\.[23]$/);
