@@ -6,7 +6,9 @@
 // podman; no registry), then the image run by podman: its configuration
 // (non-root user 10001, ENTRYPOINT idgen serve), a node serving IDs on the
 // host's loopback, the process inside running as idgen, and a graceful stop
-// on SIGTERM (exit code 0).
+// on SIGTERM (exit code 0); then the etcd image of the Kubernetes etcd
+// overlay (scripts/image.sh --etcd) and a node of the idgen image taking its
+// worker id from it.
 //
 // podman runs with the runc runtime and the cgroupfs manager, and with
 // rlimits no higher than this process's: the container hosts this runs on
@@ -94,4 +96,45 @@ test('OCI image: built from Debian packages, runs as idgen, serves IDs, stops on
   assert.equal(exit.stdout.trim(), '0', 'exit code after SIGTERM');
   const logs = await podman(['logs', name]);
   assert.match(logs.stdout + logs.stderr, /SIGTERM/);
+
+  // The etcd image of the Kubernetes etcd overlay (image.sh --etcd), and the
+  // idgen image coordinating through it, as in that overlay.
+  const etcdTag = `localhost/idgen-etcd-test:${randomBytes(4).toString('hex')}`;
+  const etcdName = `${name}-etcd`;
+  const nodeName = `${name}-node`;
+  t.after(async () => {
+    await podman(['rm', '-f', '-t', '0', nodeName]);
+    await podman(['rm', '-f', '-t', '0', etcdName]);
+    await podman(['rmi', '-f', etcdTag]);
+  });
+  const etcdImage = await run(path.join(ROOT, 'scripts/image.sh'), ['--etcd', '--tag', etcdTag]);
+  assert.equal(etcdImage.code, 0, etcdImage.stderr.slice(-3000));
+  const etcdConfig = JSON.parse((await podman(['image', 'inspect', etcdTag, '--format', '{{json .Config}}'])).stdout);
+  assert.equal(etcdConfig.User, '10001:10001');
+  assert.deepEqual(etcdConfig.Entrypoint, ['/usr/bin/etcd']);
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const etcdUrl = `http://127.0.0.1:${clientPort}`;
+  const etcdStarted = await podman(['run', '-d', '--name', etcdName, '--network', 'host', ...limits, etcdTag,
+    '--name', 'e0', '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl,
+    '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
+    '--initial-cluster', `e0=http://127.0.0.1:${peerPort}`]);
+  assert.equal(etcdStarted.code, 0, etcdStarted.stderr);
+  await waitUntil(async () => (await httpGet(clientPort, '/health')).json?.health === 'true',
+    { what: 'etcd in its container healthy', polls: 300 });
+  const nodeGrpc = await freePort();
+  const nodeAdmin = await freePort();
+  const nodeStarted = await podman(['run', '-d', '--name', nodeName, '--network', 'host', ...limits,
+    '-e', `IDGEN_ETCD=${etcdUrl}`, '-e', 'IDGEN_CLUSTER=images', tag, 'serve',
+    '--listen', `127.0.0.1:${nodeGrpc}`, '--admin-listen', `127.0.0.1:${nodeAdmin}`]);
+  assert.equal(nodeStarted.code, 0, nodeStarted.stderr);
+  await waitUntil(async () => (await httpGet(nodeAdmin, '/health')).status === 200,
+    { what: 'the node on the etcd container serving', polls: 300 });
+  const nodeInfo = (await httpGet(nodeAdmin, '/info')).json;
+  assert.equal(nodeInfo.lease.backend, 'etcd', JSON.stringify(nodeInfo.lease));
+  const onEtcd = grpcClients(t, `127.0.0.1:${nodeGrpc}`);
+  assert.equal((await unary(onEtcd.idgen, 'NextIds', { count: 2 })).ids.length, 2);
+  assert.equal((await podman(['stop', '-t', '20', nodeName])).code, 0);
+  assert.equal((await podman(['inspect', nodeName, '--format', '{{.State.ExitCode}}'])).stdout.trim(), '0');
 });
