@@ -26,6 +26,7 @@ import {
   continuationFlood,
   NEXT_IDS,
   openStreams,
+  pingFlood,
   rapidReset,
   rssBytes,
   sampleRss,
@@ -132,6 +133,17 @@ test('answers left unread (window 0) do not pile up past 150 MiB', async (t) => 
   // the connection soon after that, which ends the attack early.
   assert.ok(r.steps > 100, `the attack ran (${r.steps} calls sent)`);
   assert.ok(peak < 150 * MiB, `node RSS peaked at ${(peak / MiB).toFixed(0)} MiB`);
+  await assertStillServes(t, node);
+});
+
+// gRPC allows an idle connection (no call in flight) almost no pings: the
+// keepalive policy closes such a pinger after its strikes.
+test('a client pinging an idle connection every 100 ms gets GOAWAY ENHANCE_YOUR_CALM', async (t) => {
+  const node = await attackedNode(t);
+  const abusive = await pingFlood(node.grpcPort, { pings: 10, everyMs: 100 });
+  assert.ok(abusive.goaway, `no GOAWAY after ${abusive.sent} pings`);
+  assert.equal(abusive.goaway.errorCode, 0xb, 'ENHANCE_YOUR_CALM (too_many_pings)');
+  assert.ok(abusive.sent <= 5, `the node waited for ${abusive.sent} pings`);
   await assertStillServes(t, node);
 });
 

@@ -338,3 +338,21 @@ export async function unreadAnswers(port, { calls = 6000, count = 10000, duratio
   result.goaway = conn.goaway;
   return { ...result, close: () => conn.close() };
 }
+
+// PING frames `everyMs` apart on an idle connection (no call in flight),
+// `pings` of them or until the server closes the connection or sends GOAWAY.
+export async function pingFlood(port, { pings = 10, everyMs = 100 } = {}) {
+  const conn = await connectRaw(port);
+  let sent = 0;
+  for (; sent < pings && !conn.closed && !conn.goaway; sent++) {
+    const payload = Buffer.alloc(8);
+    payload.writeUInt32BE(sent, 4);
+    conn.write(frame(FrameType.PING, 0, 0, payload));
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  // The GOAWAY may trail the last ping.
+  for (let i = 0; i < 20 && !conn.goaway && !conn.closed; i++) await new Promise((r) => setTimeout(r, 50));
+  const result = { sent, goaway: conn.goaway, closedByServer: conn.closed };
+  conn.close();
+  return result;
+}
