@@ -123,6 +123,36 @@ test('postgres: 3 nodes x 8 clients, no duplicate, per node increasing, dense af
   assert.doesNotMatch(JSON.stringify(info), new RegExp(PASSWORD));
 });
 
+test('postgres: a clean stop gives the tail back (the restart continues at the next ID); max_value is never passed', async (t) => {
+  const cfg = config(t, 'invoices', { step: 100, max_step: 100, load_at: 0.5, max_value: 250 });
+  const first = await startPgNode(t, cfg);
+  const a = grpcClients(t, first.address);
+  const ids = (await unary(a.idgen, 'NextIds', { namespace: 'invoices', count: 30 })).ids.map(BigInt);
+  assert.deepEqual([ids[0], ids.at(-1)], [1n, 30n]);
+  assert.deepEqual(await first.stop(), { code: 0, signal: null });
+  // Both buffered segments went back by compare-and-set: no gap.
+  assert.equal(await counterNext('invoices'), 31n);
+  const second = await startPgNode(t, cfg);
+  const b = grpcClients(t, second.address);
+  assert.equal(BigInt((await unary(b.idgen, 'NextIds', { namespace: 'invoices', count: 1 })).ids[0]), 31n);
+  // Up to max_value (250), then FAILED_PRECONDITION, never a wrap.
+  let last = 31n;
+  let refused;
+  for (let i = 0; i < 20 && !refused; i++) {
+    const r = await unaryError(b.idgen, 'NextIds', { namespace: 'invoices', count: 50 });
+    if (r.ok) {
+      const got = r.response.ids.map(BigInt);
+      assert.ok(got[0] > last && got.at(-1) <= 250n, `${got[0]}..${got.at(-1)} after ${last}`);
+      last = got.at(-1);
+    } else {
+      refused = r.error;
+    }
+  }
+  assert.ok(refused, 'refused at max_value');
+  assert.equal(refused.code, grpc.status.FAILED_PRECONDITION, refused.details);
+  assert.ok(last <= 250n && last >= 201n, `last ID ${last}`);
+});
+
 test('postgres stopped: buffered IDs served, then REST 503 with the reason; recovery without restart', async (t) => {
   const cfg = config(t, 'tickets', { step: 100, max_step: 100, load_at: 0.5 });
   const node = await startPgNode(t, cfg);
