@@ -10,7 +10,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 
 import { grpc, httpGet, idgenServiceDefinition, runIdgen, runProcess, startNode, tempDir, unary, waitUntil } from './lib/harness.mjs';
-import { makeCa, makeLeaf, pem } from './lib/certs.mjs';
+import { caDatabase, issue, makeCa, makeLeaf, pem, publishCrl, revoke } from './lib/certs.mjs';
 import { request, runGateway, startGateway } from './lib/gateway_harness.mjs';
 
 function pki(t) {
@@ -367,4 +367,43 @@ test('idgen bench calls a mutual-TLS node with --tls-*; without a client certifi
   const bad = await runIdgen(['bench', '--target', node.address, '--tls-cert', p.client.cert]);
   assert.equal(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /--tls-cert, --tls-key and --tls-server-name need --tls-ca/);
+});
+
+test('the TLS settings from IDGEN_TLS_* variables alone: client auth, CRL directory, allowed clients', async (t) => {
+  const dir = tempDir(t, 'idgen-tls-env-');
+  const ca = caDatabase(dir, makeCa(dir));
+  const server = makeLeaf(dir, ca, 'server');
+  const good = issue(dir, ca, 'good', { cn: 'gateway-1' });
+  const revoked = issue(dir, ca, 'revoked', { cn: 'gateway-1' });
+  const other = issue(dir, ca, 'other', { cn: 'gateway-9' });
+  revoke(ca, revoked);
+  const crlDir = path.join(dir, 'crl');
+  publishCrl(ca, crlDir);
+  const node = await startNode(t, {
+    stateDir: tempDir(t),
+    env: {
+      IDGEN_TLS_CERT: server.cert,
+      IDGEN_TLS_KEY: server.key,
+      IDGEN_TLS_CLIENT_CA: ca.cert,
+      IDGEN_TLS_CLIENT_AUTH: 'require',
+      IDGEN_TLS_CRL_DIR: crlDir,
+      IDGEN_TLS_ALLOWED_CLIENTS: 'gateway-1',
+    },
+    adminTls: { ca: pem(ca.cert), cert: pem(good.cert), key: pem(good.key) },
+  });
+  const creds = (c) => grpc.credentials.createSsl(pem(ca.cert), pem(c.key), pem(c.cert));
+  assert.equal((await nextIds(client(t, node.address, creds(good)))).ids.length, 2);
+  await assert.rejects(nextIds(client(t, node.address, grpc.credentials.createSsl(pem(ca.cert)))),
+    'no certificate: refused (IDGEN_TLS_CLIENT_AUTH=require)');
+  await assert.rejects(nextIds(client(t, node.address, creds(revoked))), 'revoked: refused (IDGEN_TLS_CRL_DIR)');
+  await assert.rejects(nextIds(client(t, node.address, creds(other))), (err) => {
+    assert.equal(err.code, grpc.status.PERMISSION_DENIED, 'IDGEN_TLS_ALLOWED_CLIENTS');
+    return true;
+  });
+  // A bad value in a variable is refused like the flag.
+  const bad = await runIdgen(['serve', '--state-dir', tempDir(t)], {
+    env: { IDGEN_TLS_CERT: server.cert, IDGEN_TLS_KEY: server.key, IDGEN_TLS_CLIENT_AUTH: 'sometimes' },
+  });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--tls-client-auth|IDGEN_TLS_CLIENT_AUTH/);
 });
