@@ -5,7 +5,7 @@
 // plaintext. Certificates come from the openssl command (lib/certs.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 
@@ -406,4 +406,28 @@ test('the TLS settings from IDGEN_TLS_* variables alone: client auth, CRL direct
   });
   assert.equal(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /--tls-client-auth|IDGEN_TLS_CLIENT_AUTH/);
+});
+
+test('--auth-keys with "tls_identity": a client certificate named by an entry needs no key; others need one', async (t) => {
+  const p = pki(t);
+  const keys = path.join(p.dir, 'keys.json');
+  writeFileSync(keys, JSON.stringify({
+    keys: [{ name: 'gw', tls_identity: 'gateway-1', scopes: ['ids:generate'], namespaces: ['*'] }],
+  }));
+  chmodSync(keys, 0o600);
+  const intruder = makeLeaf(p.dir, p.ca, 'intruder', { cn: 'gateway-2', kind: 'client' });
+  const node = await startNode(t, { stateDir: tempDir(t), args: [...tlsArgs(p), '--auth-keys', keys], adminTls: p.adminTls });
+  const named = client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert), pem(p.client.key), pem(p.client.cert)));
+  assert.equal((await nextIds(named)).ids.length, 2, 'gateway-1: the entry "gw", no key sent');
+  await assert.rejects(unary(named, 'GetInfo', {}), (err) => {
+    assert.equal(err.code, grpc.status.PERMISSION_DENIED, 'the entry has no "info" scope');
+    return true;
+  });
+  const unnamed = client(t, node.address, grpc.credentials.createSsl(pem(p.ca.cert), pem(intruder.key), pem(intruder.cert)));
+  await assert.rejects(nextIds(unnamed), (err) => {
+    assert.equal(err.code, grpc.status.UNAUTHENTICATED, 'gateway-2 is named by no entry and sent no key');
+    return true;
+  });
+  const metrics = await httpGet(node.adminPort, '/metrics', 3000, p.adminTls);
+  assert.match(metrics.body, /^idgen_ids_issued_by_caller_total\{caller="gw"\} 2$/m);
 });
