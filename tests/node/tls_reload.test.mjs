@@ -11,12 +11,12 @@
 //   * node B and the gateway (--tls-reload-seconds 3600): SIGHUP reloads at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 
 import { deadline, grpc, httpGet, idgenServiceDefinition, sleep, startNode, tempDir, unary, waitUntil } from './lib/harness.mjs';
-import { makeCa, makeLeaf, pem } from './lib/certs.mjs';
+import { caDatabase, issue, makeCa, makeLeaf, pem, publishCrl, revoke } from './lib/certs.mjs';
 import { startGateway } from './lib/gateway_harness.mjs';
 
 // A directory of versions and a `name` symlink to the current one.
@@ -204,4 +204,44 @@ test('certificate rotation: renewal under load, a broken key refused, SIGHUP on 
     assert.equal((await httpGet(gw.port, '/v1/ids?count=2', 3000, adminTls)).status, 200, 'still serving');
     assert.equal(nodeB.exit, undefined, 'SIGHUP does not stop the node');
   });
+});
+
+test('a new CRL revokes a client within 5 s, and a new client CA admits its clients, without a restart', async (t) => {
+  const dir = tempDir(t, 'idgen-tls-crl-reload-');
+  const ca = caDatabase(dir, makeCa(dir));
+  const server = makeLeaf(dir, ca, 'server');
+  const client = issue(dir, ca, 'client', { cn: 'client-1' });
+  const crlDir = path.join(dir, 'crl');
+  publishCrl(ca, crlDir);
+  // The client CA file: this CA at first, then a bundle with a second CA.
+  const clientCa = path.join(dir, 'client-ca.pem');
+  copyFileSync(ca.cert, clientCa);
+  const ca2 = makeCa(dir, 'ca2', 'second CA');
+  const client2 = makeLeaf(dir, ca2, 'client2', { cn: 'client-2', kind: 'client' });
+  const node = await startNode(t, {
+    stateDir: tempDir(t),
+    args: ['--tls-cert', server.cert, '--tls-key', server.key, '--tls-client-ca', clientCa,
+      '--tls-crl-dir', crlDir, '--tls-reload-seconds', '1'],
+    adminTls: { ca: pem(ca.cert), cert: pem(client.cert), key: pem(client.key) },
+  });
+  const call = async (who) => {
+    const c = grpcClient(t, node.address, { ca, client: who });
+    try {
+      return (await unary(c, 'NextIds', { count: 1 }, { deadlineMs: 2000 })).ids.length === 1;
+    } catch {
+      return false;
+    } finally {
+      c.close();
+    }
+  };
+  assert.equal(await call(client), true, 'client-1 before the revocation');
+  assert.equal(await call(client2), false, 'client-2: its CA is not trusted yet');
+
+  revoke(ca, client);
+  publishCrl(ca, crlDir);
+  await waitUntil(async () => !(await call(client)), { pollMs: 250, polls: 20, what: 'client-1 refused within 5 s of the new CRL' });
+
+  writeFileSync(clientCa, `${readFileSync(ca.cert, 'utf8')}${readFileSync(ca2.cert, 'utf8')}`);
+  await waitUntil(() => call(client2), { pollMs: 250, polls: 20, what: 'client-2 admitted within 5 s of the new CA bundle' });
+  assert.equal(node.exit, undefined, 'no restart');
 });
