@@ -13,12 +13,14 @@ import assert from 'node:assert/strict';
 import { startEtcd } from './lib/etcd.mjs';
 import { IdLedger, startClusterNode } from './lib/cluster.mjs';
 import { assertProblem, request, startGateway } from './lib/gateway_harness.mjs';
+import { killLoop } from './lib/segment_kill_loop.mjs';
 import {
   assertGrpcError,
   grpc,
   grpcClients,
   httpGet,
   runIdgen,
+  runProcess,
   startNode,
   streamIds,
   tempDir,
@@ -164,6 +166,33 @@ test('sqlite: 2 nodes on one state dir, one restarted under load; no gap after a
   assert.deepEqual(await fresh.stop(), { code: 0, signal: null });
   const again = await startNode(t, { stateDir, args: ['--config', config] });
   assert.equal(await nextId(again.address), first + 2n);
+});
+
+// The kill -9 loop of lib/segment_kill_loop.mjs on etcd and on SQLite (the
+// PostgreSQL one is in segment_postgres.test.mjs).
+test('etcd: kill -9 loop under load, no duplicate, per slot increasing, gaps bounded by two segments per kill', async (t) => {
+  const etcd = await startEtcd(t);
+  const STEP = 200;
+  const config = segmentConfig(t, { step: STEP, max_step: STEP, load_at: 0.5 });
+  const counterNext = async () => {
+    const r = await runProcess('etcdctl', ['--endpoints', etcd.endpoints, 'get', '--print-value-only', '/idgen/t/segments/orders'],
+      { env: { ETCDCTL_API: '3' } });
+    assert.equal(r.code, 0, r.stderr);
+    return BigInt(r.stdout.trim());
+  };
+  await killLoop(t, { namespace: 'orders', step: STEP, startSlotNode: () => startClusterNode(t, { etcd, args: ['--config', config] }), counterNext });
+});
+
+test('sqlite: kill -9 loop under load, no duplicate, per slot increasing, gaps bounded by two segments per kill', async (t) => {
+  const stateDir = tempDir(t, 'idgen-segment-k9-state-');
+  const STEP = 200;
+  const config = segmentConfig(t, { step: STEP, max_step: STEP, load_at: 0.5 });
+  const counterNext = async () => {
+    const r = await runProcess('sqlite3', [path.join(stateDir, 'segments.db'), "SELECT next FROM segment_counters WHERE name = 'orders'"]);
+    assert.equal(r.code, 0, r.stderr);
+    return BigInt(r.stdout.trim());
+  };
+  await killLoop(t, { namespace: 'orders', step: STEP, startSlotNode: () => startNode(t, { stateDir, args: ['--config', config] }), counterNext });
 });
 
 test('etcd stopped: buffered IDs are served, then UNAVAILABLE with the reason; recovery without restart', async (t) => {

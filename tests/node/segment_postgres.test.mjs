@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { IdLedger } from './lib/cluster.mjs';
 import { assertProblem, request, startGateway } from './lib/gateway_harness.mjs';
 import { startPostgres } from './lib/postgres.mjs';
+import { killLoop } from './lib/segment_kill_loop.mjs';
 import {
   grpc,
   grpcClients,
@@ -233,63 +234,7 @@ test('postgres hanging (SIGSTOP): leases end at their deadline, requests are ans
 test('kill -9 loop under load: no duplicate, per node slot increasing, gaps bounded by two segments per kill', async (t) => {
   const STEP = 200;
   const cfg = config(t, 'k9', { step: STEP, max_step: STEP, load_at: 0.5 });
-  const slots = [];
-  for (let i = 0; i < 2; i++) slots.push({ node: await startPgNode(t, cfg) });
-  const ledger = new IdLedger();
-  const stats = { errors: [], orderViolations: [] };
-  const untilMs = Date.now() + 4000;
-  const loops = [];
-  for (const slot of slots) {
-    for (let c = 0; c < 3; c++) {
-      // A client follows its slot across restarts: a node started after a
-      // kill leases above everything before, so the order holds across it.
-      loops.push((async () => {
-        let last = 0n;
-        const clients = new Map();
-        try {
-          while (Date.now() < untilMs) {
-            const address = slot.node.address;
-            if (!clients.has(address)) clients.set(address, grpcClients(null, address));
-            const r = await unaryError(clients.get(address).idgen, 'NextIds', { namespace: 'k9', count: 50 }, { deadlineMs: 1000 });
-            if (!r.ok) {
-              stats.errors.push(r.error.code);
-              await new Promise((res) => setTimeout(res, 20));
-              continue;
-            }
-            for (const id of r.response.ids.map(BigInt)) {
-              if (!(id > last)) stats.orderViolations.push(`${last} then ${id}`);
-              last = id;
-            }
-            ledger.add(r.response.ids);
-          }
-        } finally {
-          for (const c of clients.values()) c.close();
-        }
-      })());
-    }
-  }
-  let kills = 0;
-  for (let i = 0; i < 6 && Date.now() < untilMs - 700; i++) {
-    await new Promise((res) => setTimeout(res, 300));
-    const slot = slots[i % slots.length];
-    await slot.node.kill9();
-    kills++;
-    slot.node = await startPgNode(t, cfg);
-  }
-  await Promise.all(loops);
-  for (const slot of slots) assert.deepEqual(await slot.node.stop(), { code: 0, signal: null });
-
-  assert.ok(kills >= 3, `only ${kills} kills`);
-  assert.deepEqual(stats.orderViolations.slice(0, 5), [], 'IDs from one node slot strictly increase');
-  const { count, duplicates, duplicateCount } = ledger.check();
-  assert.equal(duplicateCount, 0, `duplicates: ${duplicates}`);
-  assert.ok(count > 5000, `only ${count} IDs`);
-  // Each kill loses at most the two segments the node held; the clean stop
-  // of the node that did not lease last, at most two more.
-  const missing = Number((await counterNext('k9')) - 1n) - count;
-  assert.ok(missing >= 0, `more IDs (${count}) than the counter's range`);
-  assert.ok(missing <= 2 * STEP * (kills + 1), `${missing} IDs skipped after ${kills} kills`);
-  t.diagnostic(`kill -9 loop: ${count} IDs, ${kills} kills, ${missing} skipped, ${stats.errors.length} failed calls`);
+  await killLoop(t, { namespace: 'k9', step: STEP, startSlotNode: () => startPgNode(t, cfg), counterNext: () => counterNext('k9') });
 });
 
 test('real load: the step grows to max_step while the segments last seconds', async (t) => {
