@@ -4,7 +4,9 @@
 #   idgen                 /usr/bin/idgen, systemd units, /etc/idgen/*.env
 #   libidgen-client0      the client library (libidgen_client.so.0)
 #   libidgen-client-dev   its headers, .so link, CMake config and .pc file
-# Usage: scripts/package.sh [--build DIR] [--out DIR]   (defaults: build, build/deb)
+# Usage: scripts/package.sh [--build DIR] [--out DIR] [--version V]
+#   (defaults: build, build/deb, the project version; --version packs the
+#   same build as another Debian version, e.g. to try an upgrade)
 # Prints the paths of the .deb files it wrote, one a line, on stdout.
 #
 # dpkg-deb rather than CPack: the control files, maintainer scripts and
@@ -15,11 +17,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build"
 OUT=""
+VERSION_OVERRIDE=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD="$(cd "$2" && pwd)"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --version) VERSION_OVERRIDE="$2"; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "package.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -35,6 +39,10 @@ done
 [[ -e "$BUILD/lib/libidgen_client.so" ]] || die "$BUILD/lib/libidgen_client.so is missing: run scripts/build.sh first"
 VERSION="$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$BUILD/CMakeCache.txt")"
 [[ -n "$VERSION" ]] || die "no project version in $BUILD/CMakeCache.txt"
+if [[ -n "$VERSION_OVERRIDE" ]]; then
+  [[ "$VERSION_OVERRIDE" =~ ^[0-9][A-Za-z0-9.+~-]*$ ]] || die "--version \"$VERSION_OVERRIDE\" is not a Debian version"
+  VERSION="$VERSION_OVERRIDE"
+fi
 ARCH="$(dpkg --print-architecture)"
 MAINTAINER="idgen authors <idgen@example.org>"
 

@@ -7,7 +7,8 @@
 // run as the idgen user with their Environment= and env files (no systemd
 // here: the unit's sandbox itself is not exercised), READY=1 and STOPPING=1
 // on a notification socket the test made, IDs from the node and through the
-// gateway, a conffile kept on reinstall, then dpkg --purge leaving nothing
+// gateway, a conffile kept on reinstall and on an upgrade to a newer
+// version (package.sh --version), then dpkg --purge leaving nothing
 // behind (files, state dir, /etc/idgen, the idgen user and group).
 //
 // Needs root (dpkg -i); as another user the test is skipped, loudly.
@@ -222,6 +223,26 @@ test('Debian packages: lintian, install, units run as idgen with sd_notify, purg
   const again = await run('dpkg', ['-i', debs[0]]);
   assert.equal(again.code, 0, again.stdout + again.stderr);
   assert.match(readFileSync('/etc/idgen/serve.env', 'utf8'), /# edited by the operator\n$/);
+
+  // An upgrade to a newer version (the same build packed as VERSION+1):
+  // the maintainer scripts run as an upgrade, the edited conffile and the
+  // idgen user stay, and the new version is the one installed.
+  const version = fields(debs[0], 'Version');
+  const newer = `${version}+1`;
+  const out2 = tempDir(t, 'idgen-deb-newer-');
+  const built2 = await run(path.join(ROOT, 'scripts/package.sh'), ['--build', build, '--out', out2, '--version', newer]);
+  assert.equal(built2.code, 0, built2.stderr);
+  const debs2 = built2.stdout.trim().split('\n');
+  const upgrade = await run('dpkg', ['-i', ...debs2]);
+  assert.equal(upgrade.code, 0, upgrade.stdout + upgrade.stderr);
+  assert.match(upgrade.stdout, new RegExp(`Preparing to unpack .*idgen_${newer.replace(/[+.]/g, '\\$&')}_.*\\.deb`));
+  assert.match(upgrade.stdout, new RegExp(`Unpacking idgen \\(${newer.replace(/[+.]/g, '\\$&')}\\) over \\(${version.replace(/[+.]/g, '\\$&')}\\)`));
+  assert.equal(execFileSync('dpkg-query', ['-W', '-f=${Version}', 'idgen']).toString(), newer);
+  assert.match(readFileSync('/etc/idgen/serve.env', 'utf8'), /# edited by the operator\n$/);
+  assert.ok(await userExists('idgen'), 'the idgen user stays across an upgrade');
+  const badVersion = await run(path.join(ROOT, 'scripts/package.sh'), ['--build', build, '--out', out2, '--version', 'not a version']);
+  assert.equal(badVersion.code, 1);
+  assert.match(badVersion.stderr, /--version "not a version" is not a Debian version/);
 
   const purge = await run('dpkg', ['--purge', ...PACKAGES]);
   assert.equal(purge.code, 0, purge.stdout + purge.stderr);
