@@ -4,11 +4,12 @@
 // real node: every --format gives IDs that `idgen decode` reads back in the
 // same format (the node's worker id inside), JSON output parses, and bad
 // input or an unreachable node exits with the documented code and a
-// message saying what was wrong.
+// message saying what was wrong; against a fake node (grpc-js) that fails
+// on purpose, the library retries UNAVAILABLE only, three attempts at most.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { runIdgen, startNode, tempDir } from './lib/harness.mjs';
+import { grpc, idgenServiceDefinition, runIdgen, startNode, tempDir } from './lib/harness.mjs';
 
 test('idgen next: every --format reads back through idgen decode with the node\'s worker id', async (t) => {
   const node = await startNode(t, { stateDir: tempDir(t), workerId: 5 });
@@ -49,4 +50,50 @@ test('idgen next and info: bad flags exit 2, an unreachable node exits 1, each s
   const info = await runIdgen(['info', '--target', node.address, '--json']);
   assert.equal(info.code, 0, info.stderr);
   assert.equal(JSON.parse(info.stdout).worker_id, 9);
+});
+
+// A fake node (grpc-js) whose NextIds/NextId answer from `codes` in turn
+// (0: OK with IDs), counting calls.
+async function fakeNode(t, codes) {
+  const server = new grpc.Server();
+  const seen = { calls: 0 };
+  const answer = (call, cb) => {
+    const code = codes[Math.min(seen.calls, codes.length - 1)];
+    seen.calls++;
+    if (code !== 0) return cb({ code, details: `fake: code ${code}` });
+    const count = call.request.count || 1;
+    return cb(null, { namespace: 'default', ids: Array.from({ length: count }, (_, i) => String(1000 + i)), id: '1000', scheme: 'snowflake' });
+  };
+  server.addService(idgenServiceDefinition(), {
+    NextIds: answer,
+    NextId: answer,
+    StreamIds: (call) => call.end(),
+    Decode: (call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
+    GetInfo: (call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
+  });
+  const port = await new Promise((resolve, reject) => {
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  server.start();
+  t.after(() => server.forceShutdown());
+  return { target: `127.0.0.1:${port}`, seen };
+}
+
+test('the client library retries UNAVAILABLE only, at most 3 attempts per call (idgen next)', async (t) => {
+  const U = grpc.status.UNAVAILABLE;
+  const cases = [
+    // codes in turn, exit code, calls the node saw
+    [[U, U, 0], 0, 3],
+    [[U, U, U, 0], 1, 3],
+    [[grpc.status.RESOURCE_EXHAUSTED, 0], 1, 1],
+    [[grpc.status.INTERNAL, 0], 1, 1],
+    [[grpc.status.DEADLINE_EXCEEDED, 0], 1, 1],
+  ];
+  for (const [codes, exit, calls] of cases) {
+    const fake = await fakeNode(t, codes);
+    const r = await runIdgen(['next', '--target', fake.target, '--count', '2', '--timeout', '10']);
+    assert.equal(r.code, exit, `${codes}: ${r.stderr}`);
+    assert.equal(fake.seen.calls, calls, `${codes}: calls`);
+    if (exit === 0) assert.deepEqual(r.stdout.trim().split('\n'), ['1000', '1001']);
+  }
 });
