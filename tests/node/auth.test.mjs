@@ -28,7 +28,7 @@ import {
   tempDir,
   unary,
 } from './lib/harness.mjs';
-import { assertProblem, startGateway } from './lib/gateway_harness.mjs';
+import { assertProblem, curlRequest, startGateway } from './lib/gateway_harness.mjs';
 
 const ctx = {};
 const cleanups = [];
@@ -75,31 +75,8 @@ after(async () => {
   for (const fn of cleanups.reverse()) await fn();
 });
 
-// curl, the independent HTTP client: { status, headers (lower-case), json }.
-async function curl(urlPath, { key, header, method = 'GET', body } = {}) {
-  const args = ['-s', '-i', '--max-time', '5', '-X', method];
-  if (key) args.push('-H', `Authorization: Bearer ${key}`);
-  if (header) args.push('-H', header);
-  if (body) args.push('-H', 'Content-Type: application/json', '--data', JSON.stringify(body));
-  args.push(`${ctx.gw.base}${urlPath}`);
-  const r = await runProcess('curl', args);
-  assert.equal(r.code, 0, `curl ${urlPath}: ${r.stderr}`);
-  const [head, ...rest] = r.stdout.split('\r\n\r\n');
-  const lines = head.split('\r\n');
-  const headers = {};
-  for (const l of lines.slice(1)) {
-    const i = l.indexOf(':');
-    headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-  }
-  const text = rest.join('\r\n\r\n');
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: Number(lines[0].split(' ')[1]), headers, body: text, json };
-}
+// curl, the independent HTTP client, against the shared gateway.
+const curl = (urlPath, opts) => curlRequest(`${ctx.gw.base}${urlPath}`, opts);
 
 // An RFC 8941 list of items with integer parameters: [{ item, params }].
 function parseSfList(text) {

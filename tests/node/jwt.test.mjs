@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { assertGrpcError, grpc, grpcClients, runIdgen, runProcess, sleep, startNode, tempDir } from './lib/harness.mjs';
-import { assertProblem, startGateway } from './lib/gateway_harness.mjs';
+import { assertProblem, curlRequest, startGateway } from './lib/gateway_harness.mjs';
 
 const ISSUER = 'https://id.example';
 const AUDIENCE = 'idgen';
@@ -104,29 +104,8 @@ after(async () => {
   for (const fn of cleanups.reverse()) await fn();
 });
 
-// curl, the independent HTTP client: { status, headers (lower-case), body, json }.
-async function curl(urlPath, token) {
-  const args = ['-s', '-i', '--max-time', '5'];
-  if (token !== undefined) args.push('-H', `Authorization: Bearer ${token}`);
-  args.push(`${ctx.gw.base}${urlPath}`);
-  const r = await runProcess('curl', args);
-  assert.equal(r.code, 0, `curl ${urlPath}: ${r.stderr}`);
-  const [head, ...rest] = r.stdout.split('\r\n\r\n');
-  const lines = head.split('\r\n');
-  const headers = {};
-  for (const l of lines.slice(1)) {
-    const i = l.indexOf(':');
-    headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-  }
-  const body = rest.join('\r\n\r\n');
-  let json;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    json = undefined;
-  }
-  return { status: Number(lines[0].split(' ')[1]), headers, body, json };
-}
+// curl, the independent HTTP client, against the shared gateway.
+const curl = (urlPath, token) => curlRequest(`${ctx.gw.base}${urlPath}`, { key: token });
 
 function call(method, request, token) {
   const md = new grpc.Metadata();

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 
-import { freePort, httpGet, sleep, spawnIdgen, startNode, tempDir, withTimeout } from './harness.mjs';
+import { freePort, httpGet, runProcess, sleep, spawnIdgen, startNode, tempDir, withTimeout } from './harness.mjs';
 
 // Starts `count` nodes sharing one state dir (so each claims its own worker
 // id: their IDs can never collide) with worker ids 1..count.
@@ -136,4 +136,32 @@ export function assertProblem(res, status, slug, detailPattern) {
   assert.match(res.json.type, /^urn:idgen:problem:[a-z0-9-]+$/, where);
   if (slug) assert.equal(res.json.type, `urn:idgen:problem:${slug}`, where);
   if (detailPattern) assert.match(res.json.detail, detailPattern, where);
+}
+
+// curl, the independent HTTP client, against `url`: { status, headers
+// (lower-case names), body, json (undefined when the body is not JSON) }.
+// `key` is sent as `Authorization: Bearer KEY`; `header` is one more header.
+export async function curlRequest(url, { key, header, method = 'GET', body } = {}) {
+  const args = ['-s', '-i', '--max-time', '5', '-X', method];
+  if (key !== undefined) args.push('-H', `Authorization: Bearer ${key}`);
+  if (header) args.push('-H', header);
+  if (body) args.push('-H', 'Content-Type: application/json', '--data', JSON.stringify(body));
+  args.push(url);
+  const r = await runProcess('curl', args);
+  assert.equal(r.code, 0, `curl ${url}: ${r.stderr}`);
+  const [head, ...rest] = r.stdout.split('\r\n\r\n');
+  const lines = head.split('\r\n');
+  const headers = {};
+  for (const l of lines.slice(1)) {
+    const i = l.indexOf(':');
+    headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+  }
+  const text = rest.join('\r\n\r\n');
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: Number(lines[0].split(' ')[1]), headers, body: text, json };
 }
