@@ -195,36 +195,34 @@ absl::StatusOr<std::shared_ptr<const VerifiedJwt>> JwtVerifier::Verify(absl::str
 }
 
 void JwtVerifier::Remember(absl::string_view token, const Verified& verified) {
-  if (cache_.size() >= options_.cache_entries ||
-      cache_bytes_ + token.size() > options_.cache_bytes) {
-    const absl::Time now = clock_->WallNow();
+  const auto full = [&] {
+    return cache_.size() >= options_.cache_entries ||
+           cache_bytes_ + token.size() > options_.cache_bytes;
+  };
+  const auto erase_if = [&](auto&& drop) {
     for (auto it = cache_.begin(); it != cache_.end();) {
-      if (it->second.valid_until < now) {
+      if (drop(*it)) {
         cache_bytes_ -= it->first.size();
         cache_.erase(it++);
       } else {
         ++it;
       }
     }
+  };
+  if (full()) {
+    const absl::Time now = clock_->WallNow();
+    erase_if([now](const auto& entry) { return entry.second.valid_until < now; });
   }
-  if (cache_.size() >= options_.cache_entries ||
-      cache_bytes_ + token.size() > options_.cache_bytes) {
+  if (full()) {
     // Still full of live tokens: drop every other one (no order is kept, so
     // which ones is arbitrary; they verify again on their next use).
-    bool drop = true;
-    for (auto it = cache_.begin(); it != cache_.end(); drop = !drop) {
-      if (drop) {
-        cache_bytes_ -= it->first.size();
-        cache_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+    bool drop = false;
+    erase_if([&drop](const auto&) {
+      drop = !drop;
+      return drop;
+    });
   }
-  if (cache_.size() >= options_.cache_entries ||
-      cache_bytes_ + token.size() > options_.cache_bytes) {
-    return;  // a cache too small for even this one token
-  }
+  if (full()) return;  // a cache too small for even this one token
   cache_bytes_ += token.size();
   cache_.emplace(std::string(token), verified);
 }
