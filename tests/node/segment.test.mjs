@@ -6,6 +6,7 @@
 // client sees them) strictly increasing, and after a clean stop of every node
 // few IDs skipped (density). Then the store outage and max_value.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -244,7 +245,9 @@ test('etcd stopped: buffered IDs are served, then UNAVAILABLE with the reason; r
   assert.equal(node.exit, undefined, 'the node kept running');
 });
 
-test('sqlite locked by another process: buffered IDs served, then REST 503 with the reason; recovery', async (t) => {
+// A SQLite outage of the node's store: buffered IDs are served, then REST 503
+// with the reason, and IDs again once `outage.end()` ran, without a restart.
+async function sqliteOutage(t, outage) {
   const dir = tempDir(t, 'idgen-segment-lock-');
   const config = writeJson(dir, 'namespaces.json', {
     namespaces: [{ name: 'default' }, { name: 'orders', scheme: 'segment', step: 100, max_step: 100, load_at: 0.5 }],
@@ -257,14 +260,7 @@ test('sqlite locked by another process: buffered IDs served, then REST 503 with 
   assert.deepEqual((await take()).json.ids.slice(0, 2), ['1', '2']);
   await waitUntil(async () => Number((await orders()).buffered) === 150, { what: 'second segment leased' });
 
-  // Another process holds the write lock: every lease now fails (busy).
-  const locker = spawn('sqlite3', [path.join(stateDir, 'segments.db')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => locker.kill('SIGKILL'));
-  let out = '';
-  locker.stdout.on('data', (d) => (out += d));
-  locker.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'locked';\n");
-  await waitUntil(() => out.includes('locked'), { pollMs: 50, what: 'sqlite3 holding the lock' });
-
+  await outage.start(path.join(stateDir, 'segments.db'));
   const served = [];
   for (let i = 0; i < 3; i++) {
     const r = await take();
@@ -274,14 +270,55 @@ test('sqlite locked by another process: buffered IDs served, then REST 503 with 
   assert.equal(served.at(-1), '200', 'every buffered ID');
   await waitUntil(async () => (await orders()).store_error !== '', { what: 'a failed lease' });
   const refused = await take();
-  assertProblem(refused, 503, undefined, /orders: no IDs buffered and the sqlite store cannot lease \(.*locked/);
+  assertProblem(refused, 503, undefined, new RegExp(`orders: no IDs buffered and the sqlite store cannot lease \\(.*${outage.reason}`));
 
-  locker.stdin.end('COMMIT;\n');
+  await outage.end();
   const back = await waitUntil(async () => {
     const r = await take();
     return r.status === 200 && r.json;
-  }, { what: 'IDs again once the lock is gone' });
+  }, { what: 'IDs again once the store is back' });
   assert.equal(back.ids[0], '201');
+  assert.equal(node.exit, undefined, 'the node kept running');
+}
+
+test('sqlite locked by another process: buffered IDs served, then REST 503 with the reason; recovery', async (t) => {
+  let locker;
+  await sqliteOutage(t, {
+    reason: 'locked',
+    // Another process holds the write lock: every lease now fails (busy).
+    start: async (db) => {
+      locker = spawn('sqlite3', [db], { stdio: ['pipe', 'pipe', 'inherit'] });
+      t.after(() => locker.kill('SIGKILL'));
+      let out = '';
+      locker.stdout.on('data', (d) => (out += d));
+      locker.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+      await waitUntil(() => out.includes('locked'), { pollMs: 50, what: 'sqlite3 holding the lock' });
+    },
+    end: async () => locker.stdin.end('COMMIT;\n'),
+  });
+});
+
+test('sqlite file made read-only (immutable): buffered IDs served, then REST 503 with the reason; recovery', async (t) => {
+  // chattr +i: even root (the tests' user) and the node's open descriptors
+  // can no longer write the database or its WAL. (Not the -shm index: SQLite
+  // maps it into memory, and a write to a mapped immutable file is SIGBUS;
+  // docs/OPERATIONS.md says so.)
+  let files = [];
+  const chattr = async (flag) => {
+    for (const f of files) {
+      const r = await runProcess('chattr', [flag, f]);
+      assert.equal(r.code, 0, `chattr ${flag} ${f}: ${r.stderr} (a file system without immutable files?)`);
+    }
+  };
+  t.after(() => chattr('-i').catch(() => {}));
+  await sqliteOutage(t, {
+    reason: 'disk I/O error',
+    start: async (db) => {
+      files = [db, `${db}-wal`].filter((f) => existsSync(f));
+      await chattr('+i');
+    },
+    end: () => chattr('-i'),
+  });
 });
 
 test('API: NextId, NextIds, StreamIds and REST serve segment IDs; max_value; decode; metrics; bad config', async (t) => {
