@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -207,6 +208,45 @@ TEST_F(ClientNodeTest, ApiKeyIsSentOnEveryCall) {
   o.api_key_file = key_file;
   EXPECT_NE(std::string(Client::Create(o).status().message()).find("not both"), std::string::npos);
   EXPECT_EQ(node.log().find(key), std::string::npos);
+}
+
+// token_source is asked before every call: a credential that changes (a
+// renewed token) is used from the next call on, without a new client.
+TEST_F(ClientNodeTest, TokenSourceIsAskedOnEveryCall) {
+  const std::string key = "idg_client-node-test-key";  // its SHA-256 below
+  const std::string keys = dir_ + "/keys.json";
+  std::ofstream(keys) << R"({"keys": [{"name": "app", "scopes": ["ids:generate", "info"],
+      "sha256": "74348f7346a23f0cba5832e818fdf9ca5b26e5b673f68fa630e4ccbc0b69d1ad"}]})";
+  Node& node = StartNode({"--auth-keys", keys});
+  std::mutex mu;
+  std::string current = "idg_not-yet-valid";
+  std::atomic<int> asked{0};
+  ClientOptions o;
+  o.target = node.address();
+  o.deadline = 3s;
+  o.token_source = [&] {
+    asked.fetch_add(1);
+    std::lock_guard<std::mutex> lock(mu);
+    return current;
+  };
+  Client client = MakeClient(o);
+  EXPECT_EQ(client.NextId().status().code(), StatusCode::kUnauthenticated);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    current = key;
+  }
+  EXPECT_TRUE(client.NextId().ok());
+  EXPECT_TRUE(client.NextIds("orders", 3).ok());
+  EXPECT_GE(asked.load(), 3);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    current = "two words";
+  }
+  StatusOr<uint64_t> bad = client.NextId();
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(bad.status().message()).find("two words"), std::string::npos);
+  o.api_key = key;
+  EXPECT_NE(std::string(Client::Create(o).status().message()).find("not both"), std::string::npos);
 }
 
 TEST_F(ClientNodeTest, EveryMethodAgainstOneNode) {

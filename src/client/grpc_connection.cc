@@ -83,8 +83,20 @@ bool IsTokenChar(char c) {
          c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
 }
 
+// Whether `token` can be sent as a bearer token (never quoted in errors).
+bool IsBearerToken(const std::string& token) {
+  if (token.empty()) return false;
+  for (char c : token) {
+    if (!IsTokenChar(c)) return false;
+  }
+  return true;
+}
+
 // The key from api_key or api_key_file, checked (never quoted in errors).
 StatusOr<std::string> ResolveApiKey(const ClientOptions& o) {
+  if (o.token_source && (!o.api_key.empty() || !o.api_key_file.empty())) {
+    return Invalid("token_source and api_key/api_key_file: give one, not both");
+  }
   std::string key = o.api_key;
   if (!o.api_key_file.empty()) {
     if (!key.empty()) return Invalid("api_key and api_key_file: give one, not both");
@@ -97,11 +109,9 @@ StatusOr<std::string> ResolveApiKey(const ClientOptions& o) {
     key = first == std::string::npos ? std::string() : key.substr(first, last - first + 1);
     if (key.empty()) return Invalid("api_key_file: " + o.api_key_file + " holds no key");
   }
-  for (char c : key) {
-    if (!IsTokenChar(c)) {
-      return Invalid(std::string(o.api_key_file.empty() ? "api_key" : "api_key_file") +
-                     ": not a bearer token (letters, digits and - . _ ~ + / =)");
-    }
+  if (!key.empty() && !IsBearerToken(key)) {
+    return Invalid(std::string(o.api_key_file.empty() ? "api_key" : "api_key_file") +
+                   ": not a bearer token (letters, digits and - . _ ~ + / =)");
   }
   return key;
 }
@@ -200,7 +210,9 @@ StatusOr<NodeInfo> FromResponse(v1::GetInfoResponse& resp) {
 class GrpcConnection final : public Connection {
  public:
   GrpcConnection(const ClientOptions& o, const std::string& api_key)
-      : deadline_(o.deadline), authorization_(api_key.empty() ? "" : "Bearer " + api_key) {
+      : deadline_(o.deadline),
+        authorization_(api_key.empty() ? "" : "Bearer " + api_key),
+        token_source_(o.token_source) {
     const security::TlsClientConfig tls = TlsConfig(o.tls);
     for (int i = 0; i < o.channels; ++i) {
       grpc::ChannelArguments args;
@@ -310,7 +322,10 @@ class GrpcConnection final : public Connection {
       Resp resp;
     };
     auto state = std::make_shared<State>();
-    SetDeadline(state->ctx, options);
+    if (Status s = SetDeadline(state->ctx, options); !s.ok()) {
+      done(StatusOr<T>(std::move(s)));
+      return;
+    }
     state->req = std::move(req);
     start(&Stub(), &state->ctx, &state->req, &state->resp,
           [state, convert, done = std::move(done)](const grpc::Status& s) mutable {
@@ -323,10 +338,21 @@ class GrpcConnection final : public Connection {
           });
   }
 
-  void SetDeadline(grpc::ClientContext& ctx, const CallOptions& options) const {
+  // The call's deadline and credential; INVALID_ARGUMENT for a token from
+  // token_source that cannot be sent.
+  Status SetDeadline(grpc::ClientContext& ctx, const CallOptions& options) const {
     const std::chrono::milliseconds d = options.deadline.count() > 0 ? options.deadline : deadline_;
     ctx.set_deadline(std::chrono::system_clock::now() + d);
-    if (!authorization_.empty()) ctx.AddMetadata("authorization", authorization_);
+    if (token_source_) {
+      const std::string token = token_source_();
+      if (!IsBearerToken(token)) {
+        return Invalid("token_source: not a bearer token (letters, digits and - . _ ~ + / =)");
+      }
+      ctx.AddMetadata("authorization", "Bearer " + token);
+    } else if (!authorization_.empty()) {
+      ctx.AddMetadata("authorization", authorization_);
+    }
+    return Status();
   }
 
   v1::IdGenerator::Stub& Stub() {
@@ -335,7 +361,8 @@ class GrpcConnection final : public Connection {
   }
 
   const std::chrono::milliseconds deadline_;
-  const std::string authorization_;  // "Bearer <key>" or ""
+  const std::string authorization_;                  // "Bearer <key>" or ""
+  const std::function<std::string()> token_source_;  // or null
   std::vector<std::unique_ptr<v1::IdGenerator::Stub>> stubs_;
   std::atomic<size_t> next_{0};
 };

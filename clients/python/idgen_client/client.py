@@ -77,6 +77,10 @@ class Client:
     ``tls`` is a ``TlsOptions``; without it the channel is plaintext.
     ``api_key`` (a str) is sent as ``authorization: Bearer <key>`` on every
     call, for nodes started with ``--auth-keys``; it is never printed.
+    ``token_source`` (instead of ``api_key``) is called before every call for
+    the bearer token to send, e.g. a JWT your identity provider renews; it
+    must be thread-safe, and a token that cannot be sent fails that call with
+    INVALID_ARGUMENT (without quoting it).
 
     Every failure is an ``IdgenError`` with the gRPC code's name. Arguments
     that cannot be valid (a count of 0 or above 2**32-1, a negative ID, a
@@ -86,7 +90,8 @@ class Client:
     """
 
     def __init__(self, target, *, deadline=0.5, max_attempts=3, lb="round_robin", tls=None,
-                 initial_backoff=0.02, max_backoff=0.5, user_agent="idgen-python", api_key=None):
+                 initial_backoff=0.02, max_backoff=0.5, user_agent="idgen-python", api_key=None,
+                 token_source=None):
         if not isinstance(target, str) or not target:
             raise invalid_argument(f"target must be a non-empty str, got {target!r}")
         self._deadline = _number("deadline", deadline)
@@ -101,7 +106,10 @@ class Client:
         if api_key is not None and (not isinstance(api_key, str) or not api_key
                                     or any(c.isspace() for c in api_key)):
             raise invalid_argument("api_key must be a non-empty str without spaces")
-        self._metadata = (("authorization", "Bearer " + api_key),) if api_key else None
+        if token_source is not None and (api_key is not None or not callable(token_source)):
+            raise invalid_argument("token_source must be a callable, and not given with api_key")
+        self._token_source = token_source
+        self._fixed_metadata = (("authorization", "Bearer " + api_key),) if api_key else None
         options = [
             ("grpc.service_config",
              json.dumps(service_config(lb, max_attempts, initial_backoff, max_backoff))),
@@ -160,10 +168,19 @@ class Client:
         if self._closed:
             raise IdgenError("CANCELLED", "client is closed")
 
+    def _metadata(self):
+        if self._token_source is None:
+            return self._fixed_metadata
+        token = self._token_source()
+        if not isinstance(token, str) or not token or any(c.isspace() for c in token):
+            raise invalid_argument("token_source returned something that is not a bearer token")
+        return (("authorization", "Bearer " + token),)
+
     def _call(self, method, request, deadline):
         timeout = self._timeout(deadline)
+        metadata = self._metadata()
         try:
-            return method(request, timeout=timeout, metadata=self._metadata)
+            return method(request, timeout=timeout, metadata=metadata)
         except grpc.RpcError as e:
             raise _from_rpc(e) from None
 
@@ -191,7 +208,7 @@ class Client:
         """A grpc.Future of a NextIds response (for pools); bounded by the
         client's deadline; cancel() ends it at once."""
         req = pb.NextIdsRequest(namespace=ns, count=n)
-        return self._stub.NextIds.future(req, timeout=self._timeout(None), metadata=self._metadata)
+        return self._stub.NextIds.future(req, timeout=self._timeout(None), metadata=self._metadata())
 
     def decode(self, ns, id, *, deadline=None):  # noqa: A002 - the API's word
         """The fields of ``id``: an int (snowflake, 0..2**64-1) or 16 bytes

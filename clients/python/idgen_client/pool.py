@@ -236,17 +236,21 @@ class IdPool:
                     else:
                         self._cond.wait()
                 started = self._clock()
+                future, error = None, None
                 try:
                     future = self._client._next_ids_future(self._ns, self._batch)
-                except IdgenError as e:  # the client was closed
-                    self._last_error = e
-                    self._cond.notify_all()
-                    return
+                except IdgenError as e:
+                    if e.code == "CANCELLED":  # the client was closed
+                        self._last_error = e
+                        self._cond.notify_all()
+                        return
+                    error = e  # e.g. a token_source that gave no token: back off, try again
                 self._inflight = future
-            ids, error = None, None
+            ids = None
             try:
-                response = future.result()
-                ids = ids_of(response, self._ns, want128=bool(response.ids128))
+                if future is not None:
+                    response = future.result()
+                    ids = ids_of(response, self._ns, want128=bool(response.ids128))
             except grpc.FutureCancelledError:
                 error = IdgenError("CANCELLED", "pool is closed")
             except grpc.RpcError as e:

@@ -61,3 +61,46 @@ class ApiKeyTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TokenSourceTest(unittest.TestCase):
+    """token_source is asked before every call: a renewed credential is used
+    from the next call on, by the client and by its pools."""
+
+    @classmethod
+    def setUpClass(cls):
+        ApiKeyTest.setUpClass.__func__(cls)
+
+    @classmethod
+    def tearDownClass(cls):
+        ApiKeyTest.tearDownClass.__func__(cls)
+
+    def test_the_token_is_asked_for_on_every_call(self):
+        current = ["idg_not-yet-valid"]
+        asked = []
+
+        def source():
+            asked.append(1)
+            return current[0]
+
+        with Client(self.node.address, deadline=3.0, token_source=source) as c:
+            with self.assertRaises(IdgenError) as cm:
+                c.next_id()
+            self.assertEqual(cm.exception.code, "UNAUTHENTICATED")
+            current[0] = self.key
+            self.assertIsInstance(c.next_id(), int)
+            self.assertEqual(len(c.next_ids("default", 3)), 3)
+            self.assertGreaterEqual(len(asked), 3)
+            with c.pool("default", batch=10, low_water=2) as p:
+                self.assertIsInstance(p.next(), int)
+            current[0] = "two words"
+            with self.assertRaises(IdgenError) as cm:
+                c.next_id()
+            self.assertEqual(cm.exception.code, "INVALID_ARGUMENT")
+            self.assertNotIn("two words", str(cm.exception))
+
+    def test_token_source_with_api_key_or_not_callable_is_refused(self):
+        for kwargs in ({"token_source": lambda: "x", "api_key": "y"}, {"token_source": "not callable"}):
+            with self.assertRaises(IdgenError) as cm:
+                Client(self.node.address, **kwargs)
+            self.assertEqual(cm.exception.code, "INVALID_ARGUMENT")

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace idgen::client {
@@ -58,6 +59,12 @@ struct ClientOptions {
   // api_key_file (one of the two; both empty: no key). Never logged.
   std::string api_key;
   std::string api_key_file;
+  // Instead of a fixed key: called before every call (from any thread, so it
+  // must be thread-safe) for the bearer token to send, e.g. a JWT your
+  // identity provider renews. Its result is checked like api_key; a bad
+  // one fails that call with INVALID_ARGUMENT (the token is never quoted).
+  // Not together with api_key or api_key_file.
+  std::function<std::string()> token_source;
 };
 
 struct CallOptions {
