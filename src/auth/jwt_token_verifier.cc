@@ -1,6 +1,7 @@
 // Copyright idgen authors.
 #include "src/auth/jwt_token_verifier.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,7 +20,7 @@ absl::StatusOr<std::unique_ptr<JwtTokenVerifier>> JwtTokenVerifier::Create(
   if (!verifier.ok()) return verifier.status();
   (*keys)->StartPolling();
   return std::unique_ptr<JwtTokenVerifier>(
-      new JwtTokenVerifier(*std::move(keys), *std::move(verifier)));
+      new JwtTokenVerifier(settings, *std::move(keys), *std::move(verifier)));
 }
 
 absl::StatusOr<Principal> JwtTokenVerifier::Verify(absl::string_view token) {
@@ -29,6 +30,10 @@ absl::StatusOr<Principal> JwtTokenVerifier::Verify(absl::string_view token) {
   p.name = absl::StrCat(kJwtCallerPrefix, (*claims)->subject);
   p.scopes = (*claims)->scopes;
   p.namespaces = (*claims)->namespaces;
+  if (settings_.ids_per_second > 0) {
+    p.ids_per_second = settings_.ids_per_second;
+    p.burst = settings_.burst > 0 ? settings_.burst : std::max(1.0, settings_.ids_per_second);
+  }
   return p;
 }
 

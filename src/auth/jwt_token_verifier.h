@@ -8,9 +8,9 @@
 //               counters or metric label
 //   scopes      its "scope" claim, split at spaces
 //   namespaces  its "namespaces" claim, or "*" (all)
-//   quota       none of its own (ids_per_second 0): the process's limit
-//               bounds JWT callers, and a subject is not a key-file entry
-//               whose rate an operator set.
+//   quota       settings.ids_per_second and burst (--jwt-ids-per-second,
+//               --jwt-burst): each subject its own bucket of that size;
+//               0 (the default): none of its own, only the process's limit
 // Refusals are UNAUTHENTICATED saying why (jwt_verifier.h), never the token.
 //
 // Thread-safety: Verify and ReloadNow from any thread.
@@ -34,9 +34,11 @@ namespace idgen::auth {
 inline constexpr absl::string_view kJwtCallerPrefix = "jwt:";
 
 struct JwtSettings {
-  std::string jwks_file;  // --jwt-jwks-file
-  std::string issuer;     // --jwt-issuer
-  std::string audience;   // --jwt-audience
+  std::string jwks_file;      // --jwt-jwks-file
+  std::string issuer;         // --jwt-issuer
+  std::string audience;       // --jwt-audience
+  double ids_per_second = 0;  // --jwt-ids-per-second: each subject's quota; 0: none
+  double burst = 0;           // --jwt-burst; 0: max(1, ids_per_second)
 };
 
 class JwtTokenVerifier final : public TokenVerifier {
@@ -52,8 +54,10 @@ class JwtTokenVerifier final : public TokenVerifier {
   void ReloadNow() { keys_->ReloadNow(); }
 
  private:
-  JwtTokenVerifier(std::unique_ptr<JwksFile> keys, std::unique_ptr<JwtVerifier> verifier)
-      : keys_(std::move(keys)), verifier_(std::move(verifier)) {}
+  JwtTokenVerifier(JwtSettings settings, std::unique_ptr<JwksFile> keys,
+                   std::unique_ptr<JwtVerifier> verifier)
+      : settings_(std::move(settings)), keys_(std::move(keys)), verifier_(std::move(verifier)) {}
+  const JwtSettings settings_;
   std::unique_ptr<JwksFile> keys_;
   std::unique_ptr<JwtVerifier> verifier_;
 };

@@ -51,6 +51,20 @@ TEST_F(JwtTokenVerifierTest, TurnsAVerifiedTokenIntoAPrincipal) {
   EXPECT_EQ(p->CheckScope(kScopeDecode).code(), absl::StatusCode::kPermissionDenied);
 }
 
+TEST_F(JwtTokenVerifierTest, EachSubjectGetsTheConfiguredQuota) {
+  settings_.ids_per_second = 50;
+  auto v = JwtTokenVerifier::Create(settings_, &clock_);
+  ASSERT_TRUE(v.ok()) << v.status();
+  absl::StatusOr<Principal> p = (*v)->Verify(Token(R"(,"scope":"ids:generate")"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->ids_per_second, 50);
+  EXPECT_EQ(p->burst, 50) << "one second's worth by default";
+  settings_.burst = 7;
+  auto with_burst = JwtTokenVerifier::Create(settings_, &clock_);
+  ASSERT_TRUE(with_burst.ok());
+  EXPECT_EQ((*with_burst)->Verify(Token(R"(,"scope":"ids:generate")"))->burst, 7);
+}
+
 TEST_F(JwtTokenVerifierTest, CreateNamesABrokenJwksFile) {
   std::ofstream(path_) << R"({"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]})";
   auto v = JwtTokenVerifier::Create(settings_, &clock_);

@@ -20,12 +20,34 @@ void AddJwtFlags(CLI::App* cmd, JwtFlags* flags) {
   cmd->add_option("--jwt-audience", flags->settings.audience,
                   "The audience accepted JWTs must name in their aud claim")
       ->envname("IDGEN_JWT_AUDIENCE");
+  cmd->add_option("--jwt-ids-per-second", flags->settings.ids_per_second,
+                  "Each JWT subject's own quota in IDs per second (a token bucket per "
+                  "\"sub\", like a key entry's ids_per_second); 0: none, only "
+                  "--max-ids-per-second")
+      ->check(CLI::Range(0.0, 1e12))
+      ->envname("IDGEN_JWT_IDS_PER_SECOND");
+  cmd->add_option("--jwt-burst", flags->settings.burst,
+                  "Burst of --jwt-ids-per-second (default: one second's worth)")
+      ->check(CLI::Range(0.0, 1e12))
+      ->envname("IDGEN_JWT_BURST");
 }
 
 absl::StatusOr<std::shared_ptr<auth::JwtTokenVerifier>> MakeJwtVerifier(const JwtFlags& flags,
                                                                         Clock* clock,
                                                                         auth::JwksFile::Log log) {
-  if (!flags.configured()) return std::shared_ptr<auth::JwtTokenVerifier>();
+  if (flags.settings.burst > 0 && flags.settings.ids_per_second <= 0) {
+    return absl::InvalidArgumentError("--jwt-burst needs --jwt-ids-per-second");
+  }
+  if (flags.settings.burst > 0 && flags.settings.burst < 1) {
+    return absl::InvalidArgumentError("--jwt-burst must be at least 1");
+  }
+  if (!flags.configured()) {
+    if (flags.settings.ids_per_second > 0) {
+      return absl::InvalidArgumentError(
+          "--jwt-ids-per-second needs --jwt-jwks-file, --jwt-issuer and --jwt-audience");
+    }
+    return std::shared_ptr<auth::JwtTokenVerifier>();
+  }
   const struct {
     const char* flag;
     const std::string& value;

@@ -5,8 +5,10 @@
 //   --jwt-jwks-file FILE   IDGEN_JWT_JWKS_FILE   public keys (JWKS, RFC 7517)
 //   --jwt-issuer ISS       IDGEN_JWT_ISSUER      the "iss" tokens must carry
 //   --jwt-audience AUD     IDGEN_JWT_AUDIENCE    the "aud" tokens must name
+//   --jwt-ids-per-second N IDGEN_JWT_IDS_PER_SECOND  each subject's quota
+//   --jwt-burst N          IDGEN_JWT_BURST       its burst
 //
-// All three or none. With them, a bearer token with two dots is checked as
+// The first three: all or none. With them, a bearer token with two dots is checked as
 // a JWT (src/auth/jwt_verifier.h); see docs/SECURITY.md.
 //
 // Thread-safety: plain functions.

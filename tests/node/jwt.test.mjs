@@ -157,6 +157,41 @@ test('gRPC: refused tokens get UNAUTHENTICATED, a missing scope PERMISSION_DENIE
   assert.ok((await call('GetInfo', {}, ctx.tokens.infoOnly)) !== undefined);
 });
 
+test('--jwt-ids-per-second: each subject its own bucket; over it RESOURCE_EXHAUSTED naming the subject', async (t) => {
+  const node = await startNode(t, {
+    stateDir: tempDir(t),
+    args: ['--jwt-jwks-file', ctx.jwks, '--jwt-issuer', ISSUER, '--jwt-audience', AUDIENCE,
+      '--jwt-ids-per-second', '1', '--jwt-burst', '5'],
+  });
+  const { idgen } = grpcClients(t, node.address);
+  const as = (sub) => {
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${jwt({ alg: 'ES256', kid: 'e1' }, claims({ sub }), es256(ctx.ec.privateKey))}`);
+    return md;
+  };
+  const q = as('svc-q');
+  const take = (md, count) => new Promise((resolve, reject) =>
+    idgen.NextIds({ count }, md, { deadline: Date.now() + 3000 }, (e, r) => (e ? reject(e) : resolve(r))));
+  assert.equal((await take(q, 5)).ids.length, 5, 'the burst');
+  await assert.rejects(take(q, 1), (err) => {
+    assert.equal(err.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(err.details, /caller "jwt:svc-q" is over its quota of 1 IDs\/s/);
+    return true;
+  });
+  assert.equal((await take(as('svc-r'), 5)).ids.length, 5, 'another subject has its own bucket');
+
+  const bad = [
+    [['--jwt-burst', '5'], /--jwt-burst needs --jwt-ids-per-second/],
+    [['--jwt-ids-per-second', '5'], /--jwt-ids-per-second needs --jwt-jwks-file/],
+    [['--jwt-ids-per-second', '-1'], /--jwt-ids-per-second/],
+  ];
+  for (const [args, message] of bad) {
+    const r = await runIdgen(['serve', '--state-dir', tempDir(t), ...args]);
+    assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+});
+
 test('a key added to the JWKS file works after SIGHUP; a broken file keeps the keys', async () => {
   const added = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const token = jwt({ alg: 'ES256', kid: 'e2' }, claims(), es256(added.privateKey));
