@@ -66,6 +66,9 @@ struct ServeArgs {
       absl::ToInt64Milliseconds(server::GrpcLimits{}.min_ping_interval);
   int64_t admin_max_connections = 256;
   int64_t admin_header_timeout_ms = 10'000;
+  int64_t admin_max_header_bytes = 8 * 1024;
+  int64_t admin_max_body_bytes = 16 * 1024;
+  int64_t admin_idle_timeout_ms = 60'000;
   bool insecure = false;  // plaintext gRPC beyond loopback, on request only
   TlsServerFlags tls;
   std::string tls_allowed_clients;  // comma-separated CN/SAN names
@@ -351,6 +354,9 @@ int RunServe(const ServeArgs& a) {
   options.grpc_limits.min_ping_interval = absl::Milliseconds(a.grpc_min_ping_interval_ms);
   options.admin_max_connections = static_cast<size_t>(a.admin_max_connections);
   options.admin_header_timeout = absl::Milliseconds(a.admin_header_timeout_ms);
+  options.admin_max_header_bytes = static_cast<size_t>(a.admin_max_header_bytes);
+  options.admin_max_body_bytes = static_cast<size_t>(a.admin_max_body_bytes);
+  options.admin_idle_timeout = absl::Milliseconds(a.admin_idle_timeout_ms);
   options.tls = *tls;
   if (!a.tls_allowed_clients.empty()) {
     absl::StatusOr<std::vector<std::string>> allowed =
@@ -533,6 +539,21 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "An admin request header must arrive within this of its first byte (a new "
                   "connection's: of the accept); slower clients are closed")
       ->envname("IDGEN_ADMIN_HEADER_TIMEOUT_MS")
+      ->check(WholeNumberIn(100, 3'600'000))
+      ->capture_default_str();
+  cmd->add_option("--admin-max-header-bytes", args->admin_max_header_bytes,
+                  "Largest admin request line and header block; larger ones get 431")
+      ->envname("IDGEN_ADMIN_MAX_HEADER_BYTES")
+      ->check(WholeNumberIn(1024, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--admin-max-body-bytes", args->admin_max_body_bytes,
+                  "Largest admin request body (the admin API reads none); larger ones get 413")
+      ->envname("IDGEN_ADMIN_MAX_BODY_BYTES")
+      ->check(WholeNumberIn(64, 1 << 24))
+      ->capture_default_str();
+  cmd->add_option("--admin-idle-timeout-ms", args->admin_idle_timeout_ms,
+                  "How long an idle admin keep-alive connection is kept open")
+      ->envname("IDGEN_ADMIN_IDLE_TIMEOUT_MS")
       ->check(WholeNumberIn(100, 3'600'000))
       ->capture_default_str();
   cmd->add_flag("--insecure", args->insecure,

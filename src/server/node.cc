@@ -430,6 +430,9 @@ absl::Status Node::Start() {
   http_opts.listen = options_.admin_listen;
   http_opts.max_connections = options_.admin_max_connections;
   http_opts.header_timeout = options_.admin_header_timeout;
+  http_opts.max_header_bytes = options_.admin_max_header_bytes;
+  http_opts.max_body_bytes = options_.admin_max_body_bytes;
+  http_opts.idle_timeout = options_.admin_idle_timeout;
   http_opts.handler = router_->AsHandler();
   if (tel != nullptr) {
     // Admin routes are all literal paths, so a matched route is the path.

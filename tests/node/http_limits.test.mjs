@@ -18,7 +18,7 @@ import net from 'node:net';
 import test from 'node:test';
 
 import { request, runGateway, startGateway, startNodes } from './lib/gateway_harness.mjs';
-import { httpGet, runIdgen, sleep, waitUntil } from './lib/harness.mjs';
+import { httpGet, runIdgen, sleep, startNode, tempDir, waitUntil } from './lib/harness.mjs';
 
 // A socket that records when it is closed. Resolves once connected.
 function connect(port) {
@@ -187,7 +187,8 @@ test('limit flags and their IDGEN_* variables are validated: exit 2 naming the f
   const env = await runGateway(['--backends', '127.0.0.1:1'], { env: { IDGEN_MAX_HEADER_BYTES: 'big' } });
   assert.equal(env.code, 2, env.stderr);
   assert.match(env.stderr, /max-header-bytes/);
-  for (const [flag, value] of [['--admin-max-connections', '0'], ['--admin-header-timeout-ms', '-1']]) {
+  for (const [flag, value] of [['--admin-max-connections', '0'], ['--admin-header-timeout-ms', '-1'],
+    ['--admin-max-header-bytes', '10'], ['--admin-max-body-bytes', '0'], ['--admin-idle-timeout-ms', 'never']]) {
     const r = await runIdgen(['serve', flag, value]);
     assert.equal(r.code, 2, `${flag} ${value}: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(flag));
@@ -195,4 +196,29 @@ test('limit flags and their IDGEN_* variables are validated: exit 2 naming the f
   const adminEnv = await runIdgen(['serve'], { env: { IDGEN_ADMIN_MAX_CONNECTIONS: 'many' } });
   assert.equal(adminEnv.code, 2, adminEnv.stderr);
   assert.match(adminEnv.stderr, /admin-max-connections/);
+});
+
+test('the admin listener\'s header, body and idle limits are flags: 431, 413 and the idle close', async (t) => {
+  const node = await startNode(t, {
+    stateDir: tempDir(t),
+    args: ['--admin-max-header-bytes', '2048', '--admin-max-body-bytes', '64', '--admin-idle-timeout-ms', '400'],
+  });
+  const big = await connect(node.adminPort);
+  big.sock.write(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(3 * 1024)}\r\n\r\n`);
+  await waitUntil(async () => big.closed(), { pollMs: 20, polls: 250, what: 'the 431 connection closed' });
+  assert.match(big.text, /^HTTP\/1\.1 431 /);
+  const body = await connect(node.adminPort);
+  body.sock.write(`POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${'b'.repeat(100)}`);
+  await waitUntil(async () => body.closed() || /^HTTP\/1\.1 \d+/.test(body.text), { pollMs: 20, polls: 250, what: 'an answer to the large body' });
+  assert.match(body.text, /^HTTP\/1\.1 413 /);
+  // A keep-alive connection left idle is closed after about 400 ms.
+  const idle = await connect(node.adminPort);
+  idle.sock.write('GET /alive HTTP/1.1\r\nHost: x\r\n\r\n');
+  await waitUntil(async () => /^HTTP\/1\.1 200 /.test(idle.text), { pollMs: 20, polls: 100, what: 'the first answer' });
+  const answeredAt = Date.now();
+  await waitUntil(async () => idle.closed(), { pollMs: 20, polls: 250, what: 'the idle connection closed' });
+  assert.ok(idle.closedAt - answeredAt >= 300, `closed ${idle.closedAt - answeredAt} ms after the answer`);
+  const metrics = (await httpGet(node.adminPort, '/metrics')).body;
+  assert.equal(rejected(metrics, 'admin', 'header_too_large'), 1, metrics);
+  assert.equal(rejected(metrics, 'admin', 'body_too_large'), 1, metrics);
 });
