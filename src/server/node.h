@@ -93,7 +93,7 @@ struct NodeOptions {
   size_t admin_max_header_bytes = 8 * 1024;  // larger: 431
   size_t admin_max_body_bytes = 16 * 1024;   // larger: 413 (the admin API reads no body)
   absl::Duration admin_idle_timeout = absl::Seconds(60);  // keep-alive wait
-  std::string node_name;  // default: "<hostname>:<grpc port>"
+  std::string node_name;                                  // default: "<hostname>:<grpc port>"
   std::optional<int64_t> worker_id;
   // Caps the worker id space below what the layouts allow (tests, ops).
   std::optional<int64_t> max_workers;
