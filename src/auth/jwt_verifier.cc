@@ -194,35 +194,37 @@ absl::StatusOr<std::shared_ptr<const VerifiedJwt>> JwtVerifier::Verify(absl::str
   return verified->claims;
 }
 
-void JwtVerifier::Remember(absl::string_view token, const Verified& verified) {
-  const auto full = [&] {
-    return cache_.size() >= options_.cache_entries ||
-           cache_bytes_ + token.size() > options_.cache_bytes;
-  };
-  const auto erase_if = [&](auto&& drop) {
-    for (auto it = cache_.begin(); it != cache_.end();) {
-      if (drop(*it)) {
-        cache_bytes_ -= it->first.size();
-        cache_.erase(it++);
-      } else {
-        ++it;
-      }
+bool JwtVerifier::CacheFull(size_t size) const {
+  return cache_.size() >= options_.cache_entries || cache_bytes_ + size > options_.cache_bytes;
+}
+
+template <typename Drop>
+void JwtVerifier::EraseCacheIf(Drop drop) {
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (drop(*it)) {
+      cache_bytes_ -= it->first.size();
+      cache_.erase(it++);
+    } else {
+      ++it;
     }
-  };
-  if (full()) {
-    const absl::Time now = clock_->WallNow();
-    erase_if([now](const auto& entry) { return entry.second.valid_until < now; });
   }
-  if (full()) {
+}
+
+void JwtVerifier::Remember(absl::string_view token, const Verified& verified) {
+  if (CacheFull(token.size())) {
+    const absl::Time now = clock_->WallNow();
+    EraseCacheIf([now](const auto& entry) { return entry.second.valid_until < now; });
+  }
+  if (CacheFull(token.size())) {
     // Still full of live tokens: drop every other one (no order is kept, so
     // which ones is arbitrary; they verify again on their next use).
     bool drop = false;
-    erase_if([&drop](const auto&) {
+    EraseCacheIf([&drop](const auto&) {
       drop = !drop;
       return drop;
     });
   }
-  if (full()) return;  // a cache too small for even this one token
+  if (CacheFull(token.size())) return;  // a cache too small for even this one token
   cache_bytes_ += token.size();
   cache_.emplace(std::string(token), verified);
 }

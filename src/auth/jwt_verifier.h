@@ -117,6 +117,11 @@ class JwtVerifier {
                                           absl::Time now) const;
   void Remember(absl::string_view token, const Verified& verified)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the cache has no room for a token of `size` bytes more.
+  bool CacheFull(size_t size) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the entries `drop(entry)` says to.
+  template <typename Drop>
+  void EraseCacheIf(Drop drop) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const JwtOptions options_;
   const KeySource keys_;
