@@ -6,9 +6,9 @@
 // the whole file:
 //   * a node per --tls-client-auth mode (none, request, require), each
 //     called with no client certificate, one from the client CA, a
-//     self-signed one, and one from another CA. A mismatched key/certificate
-//     pair is not a column: Node's TLS refuses to load such a pair before any
-//     byte is sent ("key values mismatch"), so it would test the client.
+//     self-signed one, one from another CA, and one from the client CA with
+//     the wrong key (a key file that claims the certificate's public key but
+//     signs with another: certs.mjs wrongKeyFor);
 //   * the `require` node also has --tls-crl-dir: expired, not-yet-valid and
 //     revoked client certificates are refused on gRPC and on the admin port;
 //   * a gateway with HTTPS, client certificates required and a CRL
@@ -21,7 +21,9 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 
 import { grpc, httpGet, idgenServiceDefinition, runIdgen, startNode, tempDir, unary } from './lib/harness.mjs';
-import { asn1Time, caDatabase, issue, makeCa, makeLeaf, makeSelfSigned, pem, publishCrl, revoke } from './lib/certs.mjs';
+import {
+  asn1Time, caDatabase, issue, makeCa, makeLeaf, makeSelfSigned, pem, publishCrl, revoke, wrongKeyFor,
+} from './lib/certs.mjs';
 import { request, runGateway, startGateway } from './lib/gateway_harness.mjs';
 
 function pki(t) {
@@ -42,6 +44,7 @@ function pki(t) {
     revokedServer: issue(dir, ca, 'revoked-server', { kind: 'server' }),
     crlDir: path.join(dir, 'crl'),
   };
+  p.wrongKey = wrongKeyFor(dir, p.client.cert, 'client-wrong');
   revoke(ca, p.revoked);
   revoke(ca, p.revokedServer);
   publishCrl(ca, p.crlDir);
@@ -90,12 +93,14 @@ test('TLS verdicts: client certificates per mode, expiry and revocation on gRPC,
     'a certificate from the client CA': grpc.credentials.createSsl(pem(p.ca.cert), pem(p.client.key), pem(p.client.cert)),
     'a self-signed certificate': grpc.credentials.createSsl(pem(p.ca.cert), pem(p.selfSigned.key), pem(p.selfSigned.cert)),
     'a certificate from another CA': grpc.credentials.createSsl(pem(p.ca.cert), pem(p.stranger.key), pem(p.stranger.cert)),
+    'a certificate from the client CA with the wrong key':
+      grpc.credentials.createSsl(pem(p.ca.cert), pem(p.wrongKey), pem(p.client.cert)),
   };
   // true: IDs are served; false: the handshake is refused (UNAVAILABLE).
   const expected = {
-    none: [true, true, true, true], // no certificate is asked for, so none is sent or judged
-    request: [true, true, false, false], // asked for, verified when sent
-    require: [false, true, false, false],
+    none: [true, true, true, true, true], // no certificate is asked for, so none is sent or judged
+    request: [true, true, false, false, false], // asked for, verified (signature too) when sent
+    require: [false, true, false, false, false],
   };
   for (const mode of modes) {
     for (const [i, [what, creds]] of Object.entries(clients).entries()) {

@@ -8,6 +8,7 @@
 // issue() can back-date or post-date a certificate, revoke() can revoke one
 // and publishCrl() writes the CRL into a directory hashed by `openssl rehash`.
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -98,6 +99,31 @@ export function makeSelfSigned(dir, name, { cn = name, kind = 'client' } = {}) {
     dir,
   );
   return leaf(dir, name, key);
+}
+
+// A private key file that claims the public key of `certFile` (P-256) but
+// holds another private scalar: a SEC1 "EC PRIVATE KEY" whose public-key
+// field is copied from the certificate. TLS libraries load it beside that
+// certificate (they compare public keys), and a handshake that asks for the
+// client's certificate then fails on its CertificateVerify signature: a
+// client presenting a certificate it has no key for. Returns the path.
+export function wrongKeyFor(dir, certFile, name) {
+  const pub = crypto.createPublicKey(readFileSync(certFile)).export({ format: 'jwk' });
+  const other = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  const bytes = (b64url) => Buffer.from(b64url, 'base64url');
+  const [d, x, y] = [bytes(other.d), bytes(pub.x), bytes(pub.y)];
+  if (pub.crv !== 'P-256' || d.length !== 32 || x.length !== 32 || y.length !== 32) {
+    throw new Error(`wrongKeyFor: ${certFile} has no P-256 key`);
+  }
+  const der = Buffer.concat([
+    Buffer.from([0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20]), d, // SEQUENCE { version 1, privateKey
+    Buffer.from([0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]), // [0] prime256v1
+    Buffer.from([0xa1, 0x44, 0x03, 0x42, 0x00, 0x04]), x, y, // [1] BIT STRING, uncompressed point }
+  ]);
+  const lines = der.toString('base64').match(/.{1,64}/g).join('\n');
+  const file = path.join(dir, `${name}.key`);
+  writeFileSync(file, `-----BEGIN EC PRIVATE KEY-----\n${lines}\n-----END EC PRIVATE KEY-----\n`, { mode: 0o600 });
+  return file;
 }
 
 // Gives `ca` (from makeCa) the database of `openssl ca`; returns `ca` with
