@@ -1,7 +1,8 @@
 // Copyright idgen authors.
 //
-// The short chaos run of the test command: tests/chaos/chaos.mjs for 45 s on
-// three nodes and a three-member etcd, faults every ~1.5 s. Its report must
+// The short chaos run of the test command: the README's chaos command
+// (tests/chaos/chaos.mjs for 45 s on three nodes and a three-member etcd,
+// faults every ~2 s). Its report must
 // show IDs checked, faults injected and no duplicate; then 20 s more with
 // --tls (mutual TLS on every link). Long runs are recorded in
 // docs/OPERATIONS.md.
@@ -15,9 +16,9 @@ import { fileURLToPath } from 'node:url';
 
 const RUNNER = fileURLToPath(new URL('../chaos/chaos.mjs', import.meta.url));
 
-function run(args, timeoutMs) {
+function run(args, timeoutMs, cwd = undefined) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (out += c));
@@ -29,17 +30,24 @@ function run(args, timeoutMs) {
   });
 }
 
-test('chaos runner: 45 s of mixed faults, no duplicate', async (t) => {
+// The README's chaos command ("node tests/chaos/chaos.mjs --duration 45 --json
+// chaos.json"), as written, in a directory of its own.
+function readmeChaosArgs() {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  const m = /`node tests\/chaos\/chaos\.mjs ([^`]*)`/.exec(readme);
+  assert.ok(m, 'the README shows the chaos command');
+  return m[1].split(/\s+/);
+}
+
+test('chaos runner, the README\'s command: 45 s of mixed faults, no duplicate', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'idgen-chaos-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const reportFile = path.join(dir, 'report.json');
-  const { code, out } = await run(
-    ['--duration', '45', '--fault-every-ms', '1500', '--json', reportFile],
-    180000,
-  );
+  const args = readmeChaosArgs();
+  assert.deepEqual(args, ['--duration', '45', '--json', 'chaos.json']);
+  const { code, out } = await run(args, 180000, dir);
   t.diagnostic(out.split('\n').slice(-12).join('\n'));
   assert.equal(code, 0, out);
-  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  const report = JSON.parse(readFileSync(path.join(dir, 'chaos.json'), 'utf8'));
   assert.equal(report.duplicates, 0);
   assert.ok(report.ids_checked >= 100000, `only ${report.ids_checked} IDs checked`);
   assert.ok(report.faults_injected >= 6, `only ${report.faults_injected} faults`);
