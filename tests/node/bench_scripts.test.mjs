@@ -8,7 +8,7 @@
 //     row and target line, checks every ID, and divides each row by the right
 //     Redis figure (the Unix-socket rows by Redis on a socket, all others, the
 //     unary row included, by Redis on TCP); TCP only prints no socket rows;
-//   - gateway_vs_nginx, tls_overhead, client_vs_redis, grpc_api_compare, tracing_overhead,
+//   - gateway_vs_nginx, tls_overhead, auth_overhead, client_vs_redis, grpc_api_compare, tracing_overhead,
 //     segment_vs_peers and core_bench end
 //     with exit 0, a table with every row, and a JSON report whose ratios are
 //     the rows' figures over their peer's; who_stalls (with perf) reports;
@@ -180,6 +180,23 @@ test('tls_overhead: each secured figure over its plaintext self, the gateway ove
   assert.match(r.stdout, /^target StreamIds over mutual TLS >= 0\.80 of plaintext: [\d.]+ (MET|MISSED)$/m);
   assert.match(r.stdout, /^target gateway HTTPS >= 0\.50 of nginx HTTPS: [\d.]+ (MET|MISSED)$/m);
   assert.match(r.stdout, /^node \(gRPC, client certificate\)\s+\d+/m);
+});
+
+test('auth_overhead: an API key and a JWT beside no authentication, on the node and the gateway', async (t) => {
+  const { r, report } = await runWithReport(t, 'auth_overhead', ['--duration', '1']);
+  for (const [rows, field] of [[report.node, 'ids_per_s'], [report.rest, 'rps']]) {
+    assert.deepEqual(rows.map((x) => x.name.split(', ')[1].split(' (')[0]),
+      ['no authentication', 'API key + quota', 'JWT + quota', 'no authentication']);
+    const bar = Math.max(rows[0][field], rows[3][field]);
+    for (const row of rows.slice(1, 3)) {
+      assert.ok(row[field] > 0, `${row.name} served nothing`);
+      assert.ok(close(row.ratio, row[field] / bar), `${row.name}: ${row.ratio}`);
+    }
+  }
+  for (const row of report.rest) assert.equal(row.non2xx, 0, row.name);
+  for (const what of ['StreamIds with a key', 'StreamIds with a JWT', 'REST with a key', 'REST with a JWT']) {
+    assert.match(r.stdout, new RegExp(`^target ${what} >= 0\\.90 of without: [\\d.]+ (MET|MISSED)$`, 'm'));
+  }
 });
 
 test('client_vs_redis: Redis twice, the pool, paced pool, unary client beside the load generator', async (t) => {
