@@ -64,6 +64,8 @@ struct ServeArgs {
   int64_t grpc_max_message_bytes = server::GrpcLimits{}.max_receive_message_bytes;
   int64_t grpc_min_ping_interval_ms =
       absl::ToInt64Milliseconds(server::GrpcLimits{}.min_ping_interval);
+  int64_t grpc_max_metadata_bytes = server::GrpcLimits{}.max_metadata_bytes;
+  int64_t grpc_max_idle_ms = absl::ToInt64Milliseconds(server::GrpcLimits{}.max_connection_idle);
   int64_t admin_max_connections = 256;
   int64_t admin_header_timeout_ms = 10'000;
   int64_t admin_max_header_bytes = 8 * 1024;
@@ -352,6 +354,8 @@ int RunServe(const ServeArgs& a) {
   options.grpc_limits.memory_bytes = a.grpc_memory_mib << 20;
   options.grpc_limits.max_receive_message_bytes = static_cast<int>(a.grpc_max_message_bytes);
   options.grpc_limits.min_ping_interval = absl::Milliseconds(a.grpc_min_ping_interval_ms);
+  options.grpc_limits.max_metadata_bytes = static_cast<int>(a.grpc_max_metadata_bytes);
+  options.grpc_limits.max_connection_idle = absl::Milliseconds(a.grpc_max_idle_ms);
   options.admin_max_connections = static_cast<size_t>(a.admin_max_connections);
   options.admin_header_timeout = absl::Milliseconds(a.admin_header_timeout_ms);
   options.admin_max_header_bytes = static_cast<size_t>(a.admin_max_header_bytes);
@@ -528,6 +532,17 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "between) count as strikes; the third gets GOAWAY too_many_pings")
       ->envname("IDGEN_GRPC_MIN_PING_INTERVAL_MS")
       ->check(WholeNumberIn(1000, 3'600'000))
+      ->capture_default_str();
+  cmd->add_option("--grpc-max-metadata-bytes", args->grpc_max_metadata_bytes,
+                  "Largest header list (metadata) of one gRPC request; larger ones are refused")
+      ->envname("IDGEN_GRPC_MAX_METADATA_BYTES")
+      ->check(WholeNumberIn(1024, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--grpc-max-idle-ms", args->grpc_max_idle_ms,
+                  "A gRPC connection with no call open this long is closed (GOAWAY); "
+                  "clients reconnect when they next call")
+      ->envname("IDGEN_GRPC_MAX_IDLE_MS")
+      ->check(WholeNumberIn(1000, 24 * 3'600'000))
       ->capture_default_str();
   cmd->add_option("--admin-max-connections", args->admin_max_connections,
                   "Most connections the admin HTTP listener keeps open; a new one beyond it "

@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
+  grpc,
   grpcClients,
   runIdgen,
   sleep,
@@ -168,6 +169,38 @@ test('--grpc-max-message-bytes: a larger request gets RESOURCE_EXHAUSTED, a smal
   assert.equal(res.ids.length, 3);
 });
 
+test('--grpc-max-metadata-bytes: a larger header list is refused, a small one is served', async (t) => {
+  const node = await attackedNode(t, ['--grpc-max-metadata-bytes', '2048']);
+  // Each call on a connection of its own: gRPC 1.51 answers an oversized
+  // header list by dropping the connection, which fails what else is on it.
+  const call = (bytes) => new Promise((resolve) => {
+    const { idgen } = grpcClients(t, node.address, undefined, { 'grpc.use_local_subchannel_pool': 1 });
+    const md = new grpc.Metadata();
+    md.set('x-padding', 'p'.repeat(bytes));
+    idgen.NextIds({ count: 2 }, md, { deadline: Date.now() + 5000 }, (err, res) => resolve(err ?? res));
+  });
+  const big = await call(4000);
+  assert.equal(big.code, grpc.status.RESOURCE_EXHAUSTED, `a 4,000-byte header list: ${big.message}`);
+  assert.match(big.message, /metadata size exceeds limit/);
+  // gRPC counts each header as its HPACK size (name + value + 32 bytes):
+  // a request's own headers take a few hundred of the 2,048.
+  const small = await call(1000);
+  assert.equal(small.ids?.length, 2, `a 1,000-byte header: ${small.message ?? ''}`);
+});
+
+test('--grpc-max-idle-ms: a connection without calls is closed after it, and kept without it', async (t) => {
+  const state = async (args) => {
+    const node = await attackedNode(t, args);
+    const { idgen } = grpcClients(t, node.address);
+    assert.equal((await unary(idgen, 'NextIds', { count: 1 })).ids.length, 1);
+    assert.equal(idgen.getChannel().getConnectivityState(false), grpc.connectivityState.READY);
+    await sleep(3000);
+    return idgen.getChannel().getConnectivityState(false);
+  };
+  assert.equal(await state(['--grpc-max-idle-ms', '1000']), grpc.connectivityState.IDLE, 'closed after 1 s idle');
+  assert.equal(await state([]), grpc.connectivityState.READY, 'kept under the 30 min default');
+});
+
 test('bad gRPC limit flags are refused with exit 2', async (t) => {
   const dir = tempDir(t);
   for (const [flag, value] of [
@@ -177,6 +210,8 @@ test('bad gRPC limit flags are refused with exit 2', async (t) => {
     ['--grpc-memory-mib', '-1'],
     ['--grpc-max-message-bytes', '100'],
     ['--grpc-min-ping-interval-ms', '0'],
+    ['--grpc-max-metadata-bytes', '512'],
+    ['--grpc-max-idle-ms', '0'],
   ]) {
     const r = await runIdgen(['serve', '--state-dir', dir, flag, value]);
     assert.equal(r.code, 2, `${flag} ${value}: ${r.stderr}`);

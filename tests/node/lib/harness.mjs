@@ -469,10 +469,10 @@ export function idgenServiceDefinition() {
 
 // Clients for one node: { idgen, health, close() }, plaintext unless
 // `creds` says otherwise. Closed after `t`.
-export function grpcClients(t, address, creds = grpc.credentials.createInsecure()) {
+export function grpcClients(t, address, creds = grpc.credentials.createInsecure(), options = {}) {
   const pkgs = loadPackages();
-  const idgen = new pkgs.idgen.v1.IdGenerator(address, creds);
-  const health = new pkgs.grpc.health.v1.Health(address, creds);
+  const idgen = new pkgs.idgen.v1.IdGenerator(address, creds, options);
+  const health = new pkgs.grpc.health.v1.Health(address, creds, options);
   const clients = {
     idgen,
     health,
