@@ -233,8 +233,9 @@ void BasicConnection<S>::OnReadError(error_code ec) {
     AppendNumber(detail, opts.max_header_bytes);
     return FailRequest(431, detail.append(" bytes"));
   }
-  if (ec == beast::error::timeout && !busy_ && !awaiting_first_byte_) {
-    server_->CountRejection(RejectReason::kHeaderTimeout);
+  if (ec == beast::error::timeout) {
+    server_->CountRejection(!busy_ && !awaiting_first_byte_ ? RejectReason::kHeaderTimeout
+                                                            : RejectReason::kIdleTimeout);
   }
   // A clean close between requests, a close in the middle of one, a
   // timeout, a cancellation by Close(), or a socket error: nobody to answer.

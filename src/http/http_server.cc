@@ -98,6 +98,8 @@ std::string_view RejectReasonName(RejectReason r) {
       return "connection_limit";
     case RejectReason::kEvicted:
       return "evicted";
+    case RejectReason::kIdleTimeout:
+      return "idle_timeout";
   }
   return "unknown";
 }

@@ -152,10 +152,12 @@ enum class RejectReason {
   kMalformed,        // 400/501: unparsable request, bad framing or target
   kConnectionLimit,  // closed at accept: max_connections busy connections
   kEvicted,          // an idle connection closed to make room for a new one
+  kIdleTimeout,      // closed: no next request, or a stalled body, within idle_timeout
 };
-inline constexpr int kRejectReasons = 6;
+inline constexpr int kRejectReasons = 7;
 // The metric label of `r`: "header_too_large", "body_too_large",
-// "header_timeout", "malformed", "connection_limit", "evicted".
+// "header_timeout", "malformed", "connection_limit", "evicted",
+// "idle_timeout".
 std::string_view RejectReasonName(RejectReason r);
 
 // The default ErrorWriter: text/plain, "<status> <reason>: <detail>\n".

@@ -399,6 +399,8 @@ TEST(HttpServerTest, IdleTimeoutClosesConnection) {
   RawConnection client(server->port());
   ASSERT_TRUE(client.RoundTrip(Get("/x")).has_value());
   EXPECT_TRUE(client.SeesClose());  // within the client's 10 s read timeout
+  EXPECT_EQ(server->rejected(RejectReason::kIdleTimeout), 1u);
+  EXPECT_EQ(server->rejected(RejectReason::kHeaderTimeout), 0u);
 }
 
 TEST(HttpServerTest, BadListenAddressesAreClearErrors) {
