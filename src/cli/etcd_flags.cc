@@ -68,6 +68,10 @@ void AddEtcdSecurityFlags(CLI::App* cmd, EtcdSecurityFlags* flags) {
       ->envname("IDGEN_ETCD_CERT");
   cmd->add_option("--etcd-key", flags->key, "PEM private key of --etcd-cert")
       ->envname("IDGEN_ETCD_KEY");
+  cmd->add_option("--etcd-crl-dir", flags->crl_dir,
+                  "Directory of hashed CRLs (openssl rehash) for --etcd-cacert: an etcd "
+                  "certificate they revoke is refused (read when a connection to etcd is made)")
+      ->envname("IDGEN_ETCD_CRL_DIR");
   cmd->add_option("--etcd-user", flags->user,
                   "etcd user to authenticate as; its password comes from IDGEN_ETCD_PASSWORD or "
                   "--etcd-password-file (never from the command line)")
@@ -86,7 +90,10 @@ absl::Status ApplyEtcdSecurity(const EtcdSecurityFlags& flags,
   const bool https = !endpoints.empty() && absl::StartsWith(endpoints.front(), "https://");
   if (!https) {
     const std::pair<const char*, const std::string*> tls_flags[] = {
-        {"--etcd-cacert", &flags.cacert}, {"--etcd-cert", &flags.cert}, {"--etcd-key", &flags.key}};
+        {"--etcd-cacert", &flags.cacert},
+        {"--etcd-cert", &flags.cert},
+        {"--etcd-key", &flags.key},
+        {"--etcd-crl-dir", &flags.crl_dir}};
     for (const auto& [flag, value] : tls_flags) {
       if (!value->empty()) {
         return absl::InvalidArgumentError(
@@ -104,11 +111,13 @@ absl::Status ApplyEtcdSecurity(const EtcdSecurityFlags& flags,
   tls.ca_file = flags.cacert;
   tls.cert_file = flags.cert;
   tls.key_file = flags.key;
+  tls.crl_dir = flags.crl_dir;
   tls.check_key_permissions = check_permissions;
   const security::TlsClientFlagNames names{.ca = "--etcd-cacert",
                                            .cert = "--etcd-cert",
                                            .key = "--etcd-key",
-                                           .server_name = "--etcd-server-name"};
+                                           .server_name = "--etcd-server-name",
+                                           .crl_dir = "--etcd-crl-dir"};
   if (absl::Status s = security::CheckTlsClientConfig(tls, now, names); !s.ok()) return s;
 
   const bool env_set = env_password.has_value() && !env_password->empty();

@@ -6,6 +6,8 @@
 //   --etcd-cacert FILE         IDGEN_ETCD_CACERT    CA of etcd's certificate
 //   --etcd-cert FILE           IDGEN_ETCD_CERT      client certificate
 //   --etcd-key FILE            IDGEN_ETCD_KEY       its private key
+//   --etcd-crl-dir DIR         IDGEN_ETCD_CRL_DIR   hashed CRLs: a revoked etcd
+//                                                   certificate is refused
 //   --etcd-user NAME           IDGEN_ETCD_USER      etcd user
 //   --etcd-password-file FILE  IDGEN_ETCD_PASSWORD_FILE
 //                              IDGEN_ETCD_PASSWORD  the password itself
@@ -33,6 +35,7 @@ struct EtcdSecurityFlags {
   std::string cacert;
   std::string cert;
   std::string key;
+  std::string crl_dir;
   std::string user;
   std::string password_file;
 };

@@ -48,6 +48,7 @@ TEST_F(EtcdFlagsTest, TlsFlagsWithPlaintextEndpointsAreRefusedNamingTheFlag) {
   EXPECT_THAT(Apply({.cacert = ca}, kPlain).message(),
               HasSubstr("--etcd-cacert applies to https:// etcd endpoints"));
   EXPECT_THAT(Apply({.key = "/k"}, kPlain).message(), HasSubstr("--etcd-key applies"));
+  EXPECT_THAT(Apply({.crl_dir = "/c"}, kPlain).message(), HasSubstr("--etcd-crl-dir applies"));
   EXPECT_TRUE(Apply({}, kPlain).ok());
   EXPECT_FALSE(options_.tls.enabled());
 }
@@ -65,6 +66,17 @@ TEST_F(EtcdFlagsTest, HttpsNeedsTheCaAndACertificateNeedsItsKey) {
   EXPECT_EQ(options_.tls.ca_file, ca);
   EXPECT_EQ(options_.tls.cert_file, cert);
   EXPECT_EQ(options_.tls.key_file, key);
+  EXPECT_TRUE(options_.tls.crl_dir.empty());
+}
+
+// (A directory with CRLs in it is taken: etcd_security.test.mjs.)
+TEST_F(EtcdFlagsTest, ACrlDirectoryThatDoesNotLoadIsRefusedNamingTheFlag) {
+  const std::string ca = Write("ca.pem", ca_.cert_pem);
+  for (const std::string& dir : {dir_.path() + "/none", dir_.path()}) {  // missing; no CRL in it
+    const absl::Status s = Apply({.cacert = ca, .crl_dir = dir}, kTls);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << dir;
+    EXPECT_THAT(s.message(), HasSubstr("--etcd-crl-dir")) << dir;
+  }
 }
 
 TEST_F(EtcdFlagsTest, KeyFileReadableByOthersIsRefused) {

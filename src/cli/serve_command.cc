@@ -142,6 +142,7 @@ absl::StatusOr<coord::EtcdLeaseOptions> EtcdOptionsFromFlags(const ServeArgs& a)
          {std::pair<const char*, const std::string*>{"--etcd-cacert", &f.cacert},
           {"--etcd-cert", &f.cert},
           {"--etcd-key", &f.key},
+          {"--etcd-crl-dir", &f.crl_dir},
           {"--etcd-user", &f.user},
           {"--etcd-password-file", &f.password_file}}) {
       if (!value->empty()) {

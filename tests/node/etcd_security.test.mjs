@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { makeCa, makeLeaf } from './lib/certs.mjs';
+import { caDatabase, issue, makeCa, makeLeaf, publishCrl, revoke } from './lib/certs.mjs';
 import { startEtcd } from './lib/etcd.mjs';
 import { startClusterNode } from './lib/cluster.mjs';
 import {
@@ -87,6 +87,30 @@ test('https etcd with client certificates: no certificate and a foreign CA fail 
   assert.equal((await unary(idgen, 'NextIds', { count: 3 })).ids.length, 3);
 });
 
+test('--etcd-crl-dir: an etcd whose certificate is revoked fails start-up as a TLS problem; without the CRLs it is taken', async (t) => {
+  const dir = tempDir(t, 'idgen-etcd-crl-');
+  const ca = caDatabase(dir, makeCa(dir, 'ca'));
+  const client = issue(dir, ca, 'client', { cn: 'idgen-node' });
+  const server = issue(dir, ca, 'etcd-revoked', { kind: 'server+client' });
+  revoke(ca, server);
+  const crlDir = path.join(dir, 'crl');
+  publishCrl(ca, crlDir);
+  const revokedEtcd = await startEtcd(t, {
+    tls: { ca: ca.cert, cert: server.cert, key: server.key, clientCert: client.cert, clientKey: client.key },
+  });
+  const flags = ['--etcd-cacert', ca.cert, '--etcd-cert', client.cert, '--etcd-key', client.key];
+  const res = await runIdgen(['serve', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0',
+    '--state-dir', tempDir(t), '--etcd', revokedEtcd.endpoints, ...flags, '--etcd-crl-dir', crlDir],
+  { timeoutMs: 15000 });
+  assert.ok(!res.timedOut, `idgen serve kept running: ${res.stderr}`);
+  assert.equal(res.code, 1, res.stderr);
+  assert.match(res.stderr, /TLS problem with etcd/);
+  assert.ok(res.stderr.includes(revokedEtcd.endpoints), res.stderr);
+  // The same etcd, the same files, no CRLs: the revocation was the refusal.
+  const node = await startClusterNode(t, { etcd: revokedEtcd, cluster: 'crl', ttl: 10, args: flags });
+  assert.ok(Number((await node.info()).worker_id) >= 0);
+});
+
 test('TLS and password flags that cannot work are refused with exit 2 naming the flag', async (t) => {
   const dir = tempDir(t);
   const loosePassword = path.join(dir, 'password');
@@ -102,6 +126,9 @@ test('TLS and password flags that cannot work are refused with exit 2 naming the
       /--etcd-cert and --etcd-key go together/],
     [['--etcd', plain, '--etcd-user', 'idgen'], /--etcd-user "idgen" needs a password/],
     [['--etcd-cacert', pki.ca.cert], /--etcd-cacert needs --etcd/],
+    [['--etcd-crl-dir', pki.dir], /--etcd-crl-dir needs --etcd/],
+    [['--etcd', plain, '--etcd-crl-dir', pki.dir], /--etcd-crl-dir applies to https:\/\//],
+    [['--etcd', 'https://127.0.0.1:1', '--etcd-cacert', pki.ca.cert, '--etcd-crl-dir', pki.dir], /--etcd-crl-dir/],
     [['--etcd', plain, '--etcd-user', 'idgen', '--etcd-password-file', loosePassword],
       /--etcd-password-file .* may be read by group or others/],
   ];
