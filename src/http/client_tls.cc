@@ -6,7 +6,11 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <map>
+#include <string>
+
 #include "absl/strings/str_cat.h"
+#include "src/security/certificate_set.h"
 
 namespace idgen::http {
 namespace {
@@ -48,6 +52,16 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeClientTlsContext(
   } else {
     ctx->load_verify_file(config.ca_file, ec);
     if (ec) return Unloadable("CA file", config.ca_file, ec);
+  }
+  if (!config.crl_dir.empty()) {
+    absl::StatusOr<std::map<std::string, std::string>> crls =
+        security::LoadCrlDirectory(config.crl_dir);
+    if (!crls.ok()) return crls.status();
+    if (absl::Status s = security::AddCrlsToStore(SSL_CTX_get_cert_store(ctx->native_handle()),
+                                                  *crls, "TLS CRL", config.crl_dir);
+        !s.ok()) {
+      return s;
+    }
   }
   ctx->set_verify_mode(ssl::verify_peer, ec);
   if (!config.cert_file.empty()) {

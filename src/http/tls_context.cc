@@ -45,26 +45,6 @@ absl::Status Failed(const char* what, const std::string& file,
       absl::StrCat(what, " \"", file, "\": cannot be loaded: ", ec.message()));
 }
 
-// Adds the PEM CRLs to the context's store and turns CRL checks on for the
-// whole chain.
-absl::Status AddCrls(SSL_CTX* ctx, const security::CertificateSet& set, const std::string& dir) {
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-  for (const auto& [name, pem] : set.crls) {
-    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    X509_CRL* crl = PEM_read_bio_X509_CRL(bio, nullptr, nullptr, nullptr);
-    BIO_free(bio);
-    const bool added = crl != nullptr && X509_STORE_add_crl(store, crl) == 1;
-    X509_CRL_free(crl);
-    if (!added) {
-      ERR_clear_error();
-      return absl::InvalidArgumentError(
-          absl::StrCat("--tls-crl-dir \"", dir, "/", name, "\": cannot be loaded"));
-    }
-  }
-  X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 TlsContextSource::TlsContextSource(std::shared_ptr<security::CertificateWatcher> watcher)
@@ -108,7 +88,8 @@ absl::StatusOr<std::shared_ptr<ssl::context>> TlsContextSource::Build(
     ctx->add_certificate_authority(boost::asio::buffer(set.ca_pem), ec);
     if (ec) return Failed("--tls-client-ca", config.client_ca_file, ec);
     if (!set.crls.empty()) {
-      IDGEN_RETURN_IF_ERROR(AddCrls(ctx->native_handle(), set, config.crl_dir));
+      IDGEN_RETURN_IF_ERROR(security::AddCrlsToStore(SSL_CTX_get_cert_store(ctx->native_handle()),
+                                                     set.crls, "--tls-crl-dir", config.crl_dir));
     }
     ssl::verify_mode mode = ssl::verify_peer;
     if (config.client_auth == security::ClientAuth::kRequire) {

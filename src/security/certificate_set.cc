@@ -112,6 +112,21 @@ absl::StatusOr<std::map<std::string, std::string>> LoadCrlDirectory(const std::s
   return crls;
 }
 
+absl::Status AddCrlsToStore(X509_STORE* store, const std::map<std::string, std::string>& crls,
+                            absl::string_view what, const std::string& dir) {
+  for (const auto& [name, pem] : crls) {
+    BioPtr bio = MemoryBio(pem);
+    CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    if (crl == nullptr || X509_STORE_add_crl(store, crl.get()) != 1) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " \"", dir, "/", name, "\": cannot be loaded"));
+    }
+  }
+  X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CertificateSet> LoadCertificateSet(const TlsServerConfig& config, absl::Time now) {
   CertificateSet set;
   absl::StatusOr<std::string> cert_text = ReadFile("--tls-cert", config.cert_file);

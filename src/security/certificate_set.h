@@ -26,7 +26,10 @@
 #include <map>
 #include <string>
 
+#include <openssl/x509_vfy.h>
+
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "src/security/tls_server_config.h"
 
@@ -50,6 +53,14 @@ struct CertificateSet {
 // --tls-crl-dir and the file, or the directory when it holds none.
 [[nodiscard]] absl::StatusOr<std::map<std::string, std::string>> LoadCrlDirectory(
     const std::string& dir);
+
+// Adds `crls` (from LoadCrlDirectory of `dir`) to an OpenSSL certificate
+// store and turns CRL checks on for the whole chain (every CA of it then
+// needs a CRL). INVALID_ARGUMENT naming `what` ("--tls-crl-dir"), the
+// directory and the file for a CRL OpenSSL will not take.
+[[nodiscard]] absl::Status AddCrlsToStore(X509_STORE* store,
+                                          const std::map<std::string, std::string>& crls,
+                                          absl::string_view what, const std::string& dir);
 
 }  // namespace idgen::security
 

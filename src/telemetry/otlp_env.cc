@@ -1,11 +1,16 @@
 // Copyright idgen authors.
 #include "src/telemetry/otlp_env.h"
 
+#include <map>
+#include <optional>
+#include <string>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "src/security/certificate_set.h"
 #include "src/security/tls_server_config.h"
 
 namespace idgen::telemetry {
@@ -81,6 +86,21 @@ absl::StatusOr<security::TlsClientConfig> ParseOtlpTls(const EnvGetter& env,
       return absl::InvalidArgumentError(
           absl::StrCat(ca_var, "=\"", tls.ca_file, "\": ", ca.status().message()));
     }
+  }
+  // No OTEL_* variable names CRLs: idgen's own applies to every signal.
+  if (const std::optional<std::string> crl_dir = env("IDGEN_OTLP_CRL_DIR");
+      crl_dir.has_value() && !crl_dir->empty()) {
+    if (ca_var.empty()) {
+      return absl::InvalidArgumentError(
+          "IDGEN_OTLP_CRL_DIR needs OTEL_EXPORTER_OTLP_CERTIFICATE (or "
+          "OTEL_EXPORTER_OTLP_<SIGNAL>_CERTIFICATE): the CA whose CRLs it holds");
+    }
+    absl::StatusOr<std::map<std::string, std::string>> crls = security::LoadCrlDirectory(*crl_dir);
+    if (!crls.ok()) {
+      return absl::InvalidArgumentError(absl::StrReplaceAll(
+          crls.status().message(), {{"--tls-crl-dir ", "IDGEN_OTLP_CRL_DIR="}}));
+    }
+    tls.crl_dir = *crl_dir;
   }
   if (cert_var.empty() != key_var.empty()) {
     const absl::string_view missing = cert_var.empty() ? "CLIENT_CERTIFICATE" : "CLIENT_KEY";

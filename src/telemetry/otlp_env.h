@@ -40,8 +40,10 @@ using EnvGetter = std::function<std::optional<std::string>(absl::string_view nam
 // The TLS files for `signal_name` ("TRACES", ...), each checked now: a CA
 // that parses; a client certificate and key that go together, load, match,
 // have not expired, with a key file only its owner may read (unless
-// `check_key_permissions` is false). INVALID_ARGUMENT naming the variable
-// otherwise. All empty when none is set.
+// `check_key_permissions` is false); IDGEN_OTLP_CRL_DIR (every signal: no
+// OTEL_* variable names CRLs), a directory of hashed CRLs that loads, with a
+// CA set. INVALID_ARGUMENT naming the variable otherwise. All empty when
+// none is set.
 [[nodiscard]] absl::StatusOr<security::TlsClientConfig> ParseOtlpTls(const EnvGetter& env,
                                                                      absl::string_view signal_name,
                                                                      absl::Time now,

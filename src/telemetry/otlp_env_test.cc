@@ -100,6 +100,22 @@ TEST_F(OtlpEnvTest, BadFilesAreErrorsNamingTheVariable) {
   EXPECT_THAT(p.errors[0], HasSubstr("OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY="));
 }
 
+// (A directory with CRLs is taken and refuses a revoked collector:
+// otlp_tls.test.mjs.)
+TEST_F(OtlpEnvTest, ACrlDirectoryNeedsACaAndMustHoldCrls) {
+  ParsedTelemetryConfig p = Parse({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"},
+                                   {"IDGEN_OTLP_CRL_DIR", dir_.path()}});
+  ASSERT_THAT(p.errors, Not(IsEmpty()));
+  EXPECT_THAT(p.errors[0], HasSubstr("IDGEN_OTLP_CRL_DIR needs OTEL_EXPORTER_OTLP_CERTIFICATE"));
+
+  p = Parse({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"},
+             {"OTEL_EXPORTER_OTLP_CERTIFICATE", ca_file_},
+             {"IDGEN_OTLP_CRL_DIR", dir_.path()}});  // certificates, but no CRL
+  ASSERT_THAT(p.errors, Not(IsEmpty()));
+  EXPECT_THAT(p.errors[0], HasSubstr("IDGEN_OTLP_CRL_DIR=\"" + dir_.path()));
+  EXPECT_THAT(p.errors[0], HasSubstr("no hashed CRL file"));
+}
+
 TEST_F(OtlpEnvTest, TlsFilesForAnHttpEndpointAreAnError) {
   const ParsedTelemetryConfig p = Parse({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"},
                                          {"OTEL_EXPORTER_OTLP_CERTIFICATE", ca_file_}});

@@ -10,6 +10,9 @@
 //   - OTLP/gRPC over TLS with the per-signal CA variable;
 //   - a collector whose certificate the node does not trust receives
 //     nothing, and the node logs why, without the header values;
+//   - with IDGEN_OTLP_CRL_DIR, a collector whose certificate is revoked
+//     receives nothing over OTLP/HTTP or OTLP/gRPC (and without it, the
+//     same collector receives);
 //   - bad values (unreadable file, cert without key, malformed headers)
 //     stop serve and gateway with exit 2 naming the variable.
 import assert from 'node:assert/strict';
@@ -19,7 +22,7 @@ import path from 'node:path';
 import test, { after } from 'node:test';
 
 import { grpcClients, runIdgen, startNode, tempDir, unary, waitUntil } from './lib/harness.mjs';
-import { makeCa, makeLeaf, pem } from './lib/certs.mjs';
+import { caDatabase, issue, makeCa, makeLeaf, pem, publishCrl, revoke } from './lib/certs.mjs';
 import { request, runGateway, startGateway } from './lib/gateway_harness.mjs';
 import { startOtlpReceiver } from './lib/otlp_receiver.mjs';
 
@@ -138,6 +141,34 @@ test('a collector the node does not trust receives nothing, and the node says wh
   assert.equal(receiver.requests.length, 0, 'nothing may arrive');
   assert.ok(!node.stderr.includes(SECRET), 'a header value was logged');
   assert.equal((await node.health()).status, 200, 'the node serves on');
+});
+
+test('IDGEN_OTLP_CRL_DIR: a collector with a revoked certificate receives nothing, over HTTP and gRPC', async (t) => {
+  const dir = tempDir(t, 'idgen-otlp-crl-');
+  const ca = caDatabase(dir, makeCa(dir));
+  const collector = issue(dir, ca, 'collector-revoked', { kind: 'server' });
+  revoke(ca, collector);
+  const crlDir = path.join(dir, 'crl');
+  publishCrl(ca, crlDir);
+  const tls = { cert: pem(collector.cert), key: pem(collector.key) };
+  for (const protocol of ['http/protobuf', 'grpc']) {
+    const receiver = await startOtlpReceiver(t, protocol, { tls });
+    const base = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+      OTEL_EXPORTER_OTLP_CERTIFICATE: ca.cert };
+    const node = await startNode(t, { stateDir: tempDir(t), env: fastExport({ ...base, IDGEN_OTLP_CRL_DIR: crlDir }) });
+    const { idgen } = grpcClients(t, node.address);
+    await unary(idgen, 'NextId', { namespace: 'default' });
+    const line = await waitUntil(
+      () => node.stderr.split('\n').find((l) => /metrics export failed/.test(l)),
+      { what: `${protocol}: an export failure in the log (stderr: ${node.stderr})` },
+    );
+    if (protocol === 'http/protobuf') assert.match(line, /certificate revoked/);
+    assert.equal(receiver.requests.length, 0, `${protocol}: nothing may arrive`);
+    await node.stop();
+    // The same collector and CA without the CRLs: the revocation was the refusal.
+    const trusting = await startNode(t, { stateDir: tempDir(t), env: fastExport(base) });
+    await waitUntil(() => receiver.requests.length > 0, { what: `an export without the CRLs (stderr: ${trusting.stderr})` });
+  }
 });
 
 test('bad OTLP TLS and header values stop serve and gateway with exit 2 naming the variable', async (t) => {
