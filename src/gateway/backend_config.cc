@@ -166,4 +166,31 @@ std::string ServiceConfigJson(const BackendConfig& c) {
   return j.dump();
 }
 
+std::string WithTransportHint(std::string_view message, const security::TlsClientConfig& tls) {
+  bool refused = false;
+  for (std::string_view sign : {"Socket closed", "Connection reset", "handshake", "Handshake",
+                                "SSL", "ssl_", "certificate"}) {
+    refused = refused || message.find(sign) != std::string_view::npos;
+  }
+  if (!refused) return std::string(message);
+  std::string_view hint;
+  if (!tls.enabled()) {
+    hint =
+        "the node closed the connection: it may serve TLS; give the gateway --backend-tls-ca "
+        "(and --backend-tls-cert and --backend-tls-key if the node requires client certificates)";
+  } else if (tls.cert_file.empty()) {
+    hint =
+        "the node closed the connection: it may require a client certificate; give the gateway "
+        "--backend-tls-cert and --backend-tls-key";
+  } else {
+    hint =
+        "the node closed the connection: check that it trusts the CA of --backend-tls-cert, "
+        "that the certificate is not revoked or expired, and that --backend-tls-ca is the CA of "
+        "the node's certificate";
+  }
+  std::string out(message);
+  out.append(" (").append(hint).append(")");
+  return out;
+}
+
 }  // namespace idgen::gateway

@@ -76,6 +76,13 @@ std::string ServiceConfigJson(const BackendConfig& config);
 // INVALID_ARGUMENT for values outside their ranges (the message names them).
 [[nodiscard]] absl::Status CheckBackendConfig(const BackendConfig& config);
 
+// A node that closes the connection while it is being set up ("Socket
+// closed", a failed handshake) most often wants TLS, or a client
+// certificate, that the gateway did not bring. For an UNAVAILABLE `message`
+// of that kind: the message with what to check given `tls` (the gateway's
+// --backend-tls-* settings) appended; any other message unchanged.
+std::string WithTransportHint(std::string_view message, const security::TlsClientConfig& tls);
+
 }  // namespace idgen::gateway
 
 #endif  // IDGEN_GATEWAY_BACKEND_CONFIG_H_

@@ -9,7 +9,9 @@
 namespace idgen::gateway {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 TEST(BackendConfigTest, AddressListBecomesOneBalancedTarget) {
   absl::StatusOr<BackendTargets> t =
@@ -114,4 +116,25 @@ TEST(BackendConfigTest, SeveralTlsBackendsNeedOneNameToCheckCertificatesAgainst)
 }
 
 }  // namespace
+TEST(WithTransportHintTest, AConnectionClosedInSetUpSaysWhatTlsToCheck) {
+  const std::string closed =
+      "connections to all backends failing; last error: UNAVAILABLE: ipv4:127.0.0.1:1: Socket "
+      "closed";
+  security::TlsClientConfig tls;
+  EXPECT_THAT(
+      WithTransportHint(closed, tls),
+      AllOf(StartsWith(closed), HasSubstr("it may serve TLS; give the gateway --backend-tls-ca")));
+  tls.ca_file = "ca.pem";
+  EXPECT_THAT(
+      WithTransportHint(closed, tls),
+      HasSubstr("it may require a client certificate; give the gateway --backend-tls-cert"));
+  tls.cert_file = "gw.pem";
+  tls.key_file = "gw.key";
+  EXPECT_THAT(WithTransportHint("ssl handshake failure", tls),
+              HasSubstr("check that it trusts the CA of --backend-tls-cert"));
+  // Other failures are passed on as they are.
+  const std::string refused = "failed to connect to all addresses; last error: Connection refused";
+  EXPECT_EQ(WithTransportHint(refused, tls), refused);
+}
+
 }  // namespace idgen::gateway

@@ -212,7 +212,13 @@ template <typename Request, typename Response>
 void Backends::Finish(const std::shared_ptr<RetryingCall<Request, Response>>& call,
                       const grpc::Status& status) {
   Release();
-  call->done(status, call->response);
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    call->done(
+        grpc::Status(status.error_code(), WithTransportHint(status.error_message(), config_.tls)),
+        call->response);
+  } else {
+    call->done(status, call->response);
+  }
   pending_.fetch_sub(1, std::memory_order_acq_rel);
 }
 

@@ -185,6 +185,14 @@ test('a gateway calls mutual-TLS nodes with --backend-tls-*; without them it ans
   const refused = await request(plain.port, 'GET', '/v1/ids?count=3');
   assert.equal(refused.status, 503, refused.body);
   assert.match(refused.headers['content-type'], /application\/problem\+json/);
+  assert.match(refused.json.detail, /it may serve TLS; give the gateway --backend-tls-ca/, refused.body);
+  // TLS, but no client certificate for a node that requires one.
+  const noCert = await startGateway(t, { backends: [node.address],
+    args: ['--health-check', 'false', '--backend-tls-ca', p.ca.cert, '--backend-tls-server-name', 'localhost'] });
+  const refused2 = await request(noCert.port, 'GET', '/v1/ids?count=3');
+  assert.equal(refused2.status, 503, refused2.body);
+  assert.match(refused2.json.detail, /it may require a client certificate; give the gateway --backend-tls-cert/,
+    refused2.body);
 });
 
 test('bad --backend-tls-* flags exit 2 naming them', async (t) => {
