@@ -72,7 +72,10 @@ test('chaos runner over mutual TLS (--tls): 20 s of mixed faults, no duplicate',
   assert.equal(report.tls, true);
   assert.equal(report.duplicates, 0);
   assert.ok(report.ids_checked >= 50000, `only ${report.ids_checked} IDs checked`);
-  assert.ok(report.faults_injected >= 3, `only ${report.faults_injected} faults`);
+  // Two at least: an etcd outage (every member stopped for 3 s, then the
+  // TLS cluster's recovery) can take a third of the 20 s, and faults on
+  // etcd run one at a time.
+  assert.ok(report.faults_injected >= 2, `only ${report.faults_injected} faults`);
 });
 
 test('chaos runner: bad flags exit 2 with a reason', async () => {
