@@ -68,7 +68,19 @@ class IdPool::State {
     while (in_flight_ > 0) idle_.Wait();
   }
 
+  // One ID: ready ones without a callback or an allocation, else Take(1).
+  StatusOr<uint64_t> TakeOne() {
+    uint64_t id = 0;
+    if (pool_.TryTakeReady(ns_, 1, &id)) return id;
+    StatusOr<std::vector<uint64_t>> ids = Take(1);
+    if (!ids.ok()) return ids.status();
+    return ids->front();
+  }
+
   StatusOr<std::vector<uint64_t>> Take(uint32_t count) {
+    if (std::vector<uint64_t> ready(count); pool_.TryTakeReady(ns_, count, ready.data())) {
+      return ready;
+    }
     // What the answer leaves for this thread: plain values copied out in
     // the thread that answers (absl::Status shares its text between copies;
     // none of those copies leaves that thread).
@@ -189,11 +201,7 @@ class IdPool::State {
   pool::IdPool pool_;  // last: its fetches use the members above
 };
 
-StatusOr<uint64_t> IdPool::Next() {
-  StatusOr<std::vector<uint64_t>> ids = state_->Take(1);
-  if (!ids.ok()) return ids.status();
-  return ids->front();
-}
+StatusOr<uint64_t> IdPool::Next() { return state_->TakeOne(); }
 
 StatusOr<std::vector<uint64_t>> IdPool::Next(uint32_t count) {
   if (count == 0) return Status(StatusCode::kInvalidArgument, "count: must be at least 1");

@@ -56,6 +56,33 @@ bool IdPool::Take(const std::string& ns, uint32_t count, const CallContext& ctx,
   return true;
 }
 
+bool IdPool::TryTakeReady(const std::string& ns, uint32_t count, uint64_t* out) {
+  if (count == 0 || count > options_.cap || !(options_.coalesce || options_.prefetch > 0)) {
+    return false;
+  }
+  Actions actions;
+  {
+    idgen::MutexLock lock(&mu_);
+    if (closed_) return false;
+    auto it = namespaces_.find(ns);
+    if (it == namespaces_.end()) return false;
+    Namespace& st = it->second;
+    if (!st.waiters.empty()) return false;  // they come first
+    DropStale(st);
+    if (st.blocks.empty()) return false;
+    Block& b = st.blocks.front();
+    if (b.ids.ids.empty() || b.left() < count) return false;
+    std::copy_n(b.ids.ids.begin() + static_cast<std::ptrdiff_t>(b.next), count, out);
+    b.next += count;
+    st.ready -= count;
+    if (b.left() == 0) st.blocks.pop_front();
+    ++counts_.requests;
+    Pump(ns, st, actions);  // the refill, below the low-water mark
+  }
+  Run(ns, actions);
+  return true;
+}
+
 void IdPool::Run(const std::string& ns, Actions& actions) {
   for (auto& [done, result] : actions.answers) done(result);
   for (const Launch& launch : actions.launches) {

@@ -130,6 +130,13 @@ class IdPool {
   // `max_waiting` requests already wait.
   [[nodiscard]] bool Take(const std::string& ns, uint32_t count, const CallContext& ctx, Done done);
 
+  // The fast path of Take for 64-bit IDs that are ready now: when nobody
+  // waits for `ns` and the oldest ready block holds `count` fresh IDs, copies
+  // them to out[0..count) in their order, counts the request, starts the
+  // refill it may call for, and returns true, all without a callback or an
+  // allocation. False (nothing taken) otherwise: use Take.
+  [[nodiscard]] bool TryTakeReady(const std::string& ns, uint32_t count, uint64_t* out);
+
   // Answers every waiting request with `status` (not OK), drops the ready
   // IDs (lost: gaps) and starts no more fetches; later pooled Takes are
   // answered `status` at once. Call before stopping the source.

@@ -325,6 +325,38 @@ TEST_F(IdPoolTest, PrefetchedIdsOlderThanMaxAgeAreDropped) {
   EXPECT_THAT(Ids(1), ElementsAre(112));
 }
 
+TEST_F(IdPoolTest, TryTakeReadyTakesReadyIdsInOrderAndStartsTheRefill) {
+  IdPoolOptions o;
+  o.prefetch = 10;
+  o.max_calls = 1;
+  o.max_age = absl::Milliseconds(500);
+  Make(o);
+  uint64_t out[4] = {};
+  EXPECT_FALSE(pool_->TryTakeReady("default", 1, out));  // nothing ready: no call either
+  EXPECT_TRUE(calls_.empty());
+  ASSERT_TRUE(Take(1));
+  Answer();
+  Answer();  // 10 ready: 102..111
+  ASSERT_TRUE(pool_->TryTakeReady("default", 3, out));
+  EXPECT_THAT(std::vector<uint64_t>(out, out + 3), ElementsAre(102, 103, 104));
+  EXPECT_TRUE(calls_.empty());  // 7 left: above half
+  ASSERT_TRUE(pool_->TryTakeReady("default", 3, out));
+  EXPECT_THAT(std::vector<uint64_t>(out, out + 3), ElementsAre(105, 106, 107));
+  ASSERT_EQ(calls_.size(), 1u);                          // 4 left: below half, refill
+  EXPECT_FALSE(pool_->TryTakeReady("default", 5, out));  // more than the block holds
+  EXPECT_FALSE(pool_->TryTakeReady("other", 1, out));
+  EXPECT_EQ(pool_->stats().requests, 3u);  // the first Take and the two fast ones
+  // A waiting request comes first.
+  ASSERT_TRUE(Take(5));
+  EXPECT_FALSE(pool_->TryTakeReady("default", 1, out));
+  Answer();
+  EXPECT_EQ(Ids(1).size(), 5u);
+  // Aged IDs are dropped, not handed out.
+  clock_.Advance(absl::Milliseconds(501));
+  EXPECT_FALSE(pool_->TryTakeReady("default", 1, out));
+  EXPECT_GT(pool_->stats().discarded_stale, 0u);
+}
+
 TEST_F(IdPoolTest, PrefetchIsOnlyForSnowflakeAndPausesAfterAFailure) {
   IdPoolOptions o;
   o.prefetch = 10;
