@@ -5,6 +5,7 @@
 //
 //   client_pool --target ADDR --mode pool|unary|async [--threads N] [--seconds S]
 //               [--rate R] [--batch B] [--low-water L] [--namespace NS]
+//               [--max-attempts N]
 //
 //   pool   N threads call IdPool::Next() (batch B, low water L)
 //   unary  N threads call Client::NextId() (one call per ID)
@@ -46,12 +47,13 @@ struct Flags {
   double rate = 0;
   uint32_t batch = 10000;
   uint32_t low_water = 5000;
+  int max_attempts = 3;  // ClientOptions::max_attempts (1: retries off, as `idgen bench`)
 };
 
 [[noreturn]] void Usage(const std::string& message) {
   std::cerr << "client_pool: " << message
             << "\nusage: client_pool --target ADDR --mode pool|unary [--threads N] [--seconds S] "
-               "[--rate R] [--batch B] [--low-water L] [--namespace NS]\n";
+               "[--rate R] [--batch B] [--low-water L] [--namespace NS] [--max-attempts N]\n";
   std::exit(2);
 }
 
@@ -72,6 +74,8 @@ Flags Parse(int argc, char** argv) {
       f.ns = v;
     } else if (name == "--threads" && number && n >= 1 && n <= 1024) {
       f.threads = static_cast<int>(n);
+    } else if (name == "--max-attempts" && number && n >= 1 && n <= 5 && n == static_cast<int>(n)) {
+      f.max_attempts = static_cast<int>(n);
     } else if (name == "--seconds" && number && n > 0 && n <= 3600) {
       f.seconds = n;
     } else if (name == "--rate" && number && n >= 0) {
@@ -106,6 +110,7 @@ int main(int argc, char** argv) {
   idgen::client::ClientOptions options;
   options.target = f.target;
   options.deadline = std::chrono::seconds(5);
+  options.max_attempts = f.max_attempts;
   idgen::client::StatusOr<idgen::client::Client> client = idgen::client::Client::Create(options);
   if (!client.ok()) Usage(client.status().ToString());
   std::optional<idgen::client::IdPool> pool;

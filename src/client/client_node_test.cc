@@ -21,6 +21,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -128,6 +129,8 @@ TEST(ClientOptionsTest, AreCheckedAndTheBadFieldNamed) {
   EXPECT_NE(bad([](ClientOptions& o) { o.max_attempts = 6; }).find("max_attempts"),
             std::string::npos);
   EXPECT_NE(bad([](ClientOptions& o) { o.channels = 0; }).find("channels"), std::string::npos);
+  EXPECT_NE(bad([](ClientOptions& o) { o.completion_threads = 65; }).find("completion_threads"),
+            std::string::npos);
   EXPECT_NE(bad([](ClientOptions& o) {
               o.keepalive_time = std::chrono::seconds(1);
             }).find("keepalive_time"),
@@ -312,6 +315,26 @@ TEST_F(ClientNodeTest, CallbackAndFutureFormsAgainstOneNode) {
   client.DecodeAsync("orders", *id,
                      [&](const StatusOr<DecodedId>& r) { decoded_async.set_value(r.ok()); });
   EXPECT_TRUE(decoded_async.get_future().get());
+}
+
+// A callback may drop the last copy of its client: the client goes on the
+// library thread that runs the callback, and the program goes on.
+TEST_F(ClientNodeTest, TheLastCopyOfAClientMayGoInsideItsOwnCallback) {
+  Node& node = StartNode();
+  for (int i = 0; i < 20; ++i) {
+    auto holder = std::make_shared<std::optional<Client>>(MakeClient({.target = node.address()}));
+    std::promise<bool> done;
+    (*holder)->NextIdAsync("orders", [holder, &done](const StatusOr<uint64_t>& r) {
+      holder->reset();
+      done.set_value(r.ok());
+    });
+    std::future<bool> f = done.get_future();
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready) << "round " << i;
+    EXPECT_TRUE(f.get()) << "round " << i;
+  }
+  // Later clients still work.
+  Client client = MakeClient({.target = node.address()});
+  EXPECT_TRUE(client.NextId("orders").ok());
 }
 
 TEST_F(ClientNodeTest, RoundRobinOverThreeNodesAndANodeKilledUnderLoad) {

@@ -210,7 +210,7 @@ test('client_vs_redis: Redis twice, the pool, paced pool, unary client beside th
   assert.ok(close(report.pool_vs_ceiling, report.runs.pool.ids_per_s / report.runs.ceiling.ids_per_s));
   assert.ok(close(report.unary_vs_bench,
     Math.max(report.runs.unary.ids_per_s, report.runs.async.ids_per_s) / report.runs.benchUnary.ids_per_s));
-  for (const run of ['pool', 'paced', 'unary', 'async']) {
+  for (const run of ['pool', 'paced', 'unary', 'async', 'asyncRetries']) {
     assert.equal(report.runs[run].duplicates, 0, run);
     assert.equal(report.runs[run].errors, 0, run);
   }
