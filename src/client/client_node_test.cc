@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -58,8 +59,12 @@ class Node {
  public:
   Node(const std::string& state_dir, std::vector<std::string> extra) {
     log_ = state_dir + "/node-" + std::to_string(counter_++) + ".log";
-    std::vector<std::string> args = {IDGEN_BINARY, "serve",       "--state-dir",    state_dir,
-                                     "--listen",   "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"};
+    std::vector<std::string> args = {IDGEN_BINARY, "serve",          "--state-dir",
+                                     state_dir,    "--admin-listen", "127.0.0.1:0"};
+    // A loopback port of its own unless `extra` names the listener.
+    if (std::find(extra.begin(), extra.end(), "--listen") == extra.end()) {
+      args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+    }
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
@@ -315,6 +320,25 @@ TEST_F(ClientNodeTest, CallbackAndFutureFormsAgainstOneNode) {
   client.DecodeAsync("orders", *id,
                      [&](const StatusOr<DecodedId>& r) { decoded_async.set_value(r.ok()); });
   EXPECT_TRUE(decoded_async.get_future().get());
+}
+
+// The target forms besides ipv4: lists: dns:/// (resolved; every address of
+// localhost is tried, the node answers on 127.0.0.1) and unix:PATH.
+TEST_F(ClientNodeTest, DnsAndUnixTargets) {
+  Node& tcp = StartNode();
+  Client by_name = MakeClient({.target = "dns:///localhost:" + std::to_string(tcp.port())});
+  StatusOr<uint64_t> id = by_name.NextId("orders");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  const std::string socket = dir_ + "/grpc.sock";
+  Node& local = StartNode({"--listen", "unix:" + socket});
+  ASSERT_GT(local.port(), 0) << local.log();
+  Client by_socket = MakeClient({.target = "unix:" + socket});
+  StatusOr<NodeInfo> info = by_socket.GetInfo();
+  ASSERT_TRUE(info.ok()) << info.status().ToString() << "\n" << local.log();
+  StatusOr<NodeInfo> tcp_info = by_name.GetInfo();
+  ASSERT_TRUE(tcp_info.ok());
+  EXPECT_NE(info->worker_id, tcp_info->worker_id);  // two nodes, one state dir
+  EXPECT_TRUE(by_socket.NextIds("orders", 10).ok());
 }
 
 // A callback may drop the last copy of its client: the client goes on the
