@@ -124,11 +124,15 @@ TEST_F(SegmentBufferTest, NeverHoldsACallerWhileTheStoreIsFailing) {
 TEST_F(SegmentBufferTest, BacksOffBetweenFailedLeases) {
   store_.SetDown(true);
   auto b = Make({.backoff_min = absl::Seconds(1), .backoff_max = absl::Seconds(8)});
-  ASSERT_TRUE(WaitUntil([&] { return store_.lease_calls() == 1; }));
+  // Each failure is awaited before the clock moves: the next try's time is
+  // set from the clock when the failure is recorded (on a loaded machine the
+  // loader can record it well after the call started).
+  ASSERT_TRUE(WaitUntil([&] { return b->stats().leases_failed == 1; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
   EXPECT_EQ(store_.lease_calls(), 1);  // the fake clock has not moved
   clock_.Advance(absl::Seconds(1));
-  ASSERT_TRUE(WaitUntil([&] { return store_.lease_calls() == 2; }));
+  ASSERT_TRUE(WaitUntil([&] { return b->stats().leases_failed == 2; }));
+  EXPECT_EQ(store_.lease_calls(), 2);
   clock_.Advance(absl::Seconds(1));  // the second wait is 2 s
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
   EXPECT_EQ(store_.lease_calls(), 2);
