@@ -341,6 +341,28 @@ TEST_F(ClientNodeTest, DnsAndUnixTargets) {
   EXPECT_TRUE(by_socket.NextIds("orders", 10).ok());
 }
 
+// A blocking call from inside a callback would wait for the thread it runs
+// on: it is refused, and the async form works there.
+TEST_F(ClientNodeTest, ABlockingCallInsideACallbackIsRefusedNotADeadlock) {
+  Node& node = StartNode();
+  Client client = MakeClient({.target = node.address()});
+  std::promise<std::pair<Status, Status>> seen;
+  client.NextIdAsync("orders", [&](const StatusOr<uint64_t>& first) {
+    const Status blocking = client.NextId("orders").status();
+    client.NextIdAsync(
+        "orders", [&, first_status = first.status(), blocking](const StatusOr<uint64_t>& second) {
+          seen.set_value({blocking, second.ok() && first_status.ok() ? Status() : second.status()});
+        });
+  });
+  std::future<std::pair<Status, Status>> f = seen.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const auto [blocking, async] = f.get();
+  EXPECT_EQ(blocking.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(blocking.message().find("use the ...Async form"), std::string::npos);
+  EXPECT_TRUE(async.ok()) << async.ToString();
+  EXPECT_TRUE(client.NextId("orders").ok());  // from an application thread: fine
+}
+
 // A callback may drop the last copy of its client: the client goes on the
 // library thread that runs the callback, and the program goes on.
 TEST_F(ClientNodeTest, TheLastCopyOfAClientMayGoInsideItsOwnCallback) {

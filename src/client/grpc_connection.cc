@@ -11,7 +11,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -230,7 +229,8 @@ class CompletionThreads {
     for (int i = 0; i < n; ++i) {
       auto q = std::make_shared<grpc::CompletionQueue>();
       queues_.push_back(q);
-      threads_.emplace_back([q] {
+      threads_.emplace_back([this, q] {
+        running_ = this;
         void* tag = nullptr;
         bool ok = false;
         // A unary call's Finish always completes (with its status when !ok).
@@ -255,11 +255,18 @@ class CompletionThreads {
     return queues_[next_.fetch_add(1, std::memory_order_relaxed) % queues_.size()].get();
   }
 
+  // Whether the calling thread is one of these (inside a completion).
+  bool OnOwnThread() const { return running_ == this; }
+
  private:
+  static thread_local const CompletionThreads* running_;
+
   std::vector<std::shared_ptr<grpc::CompletionQueue>> queues_;
   std::vector<std::thread> threads_;
   std::atomic<size_t> next_{0};
 };
+
+thread_local const CompletionThreads* CompletionThreads::running_ = nullptr;
 
 class GrpcConnection final : public Connection {
  public:
@@ -289,22 +296,27 @@ class GrpcConnection final : public Connection {
   }
 
   StatusOr<uint64_t> NextId(const std::string& ns, const CallOptions& options) override {
+    if (Status s = CheckNotInCallback(); !s.ok()) return s;
     return Wait<uint64_t>([&](auto done) { NextIdAsync(ns, options, std::move(done)); });
   }
   StatusOr<IdBlock> NextIds(const std::string& ns, uint32_t count,
                             const CallOptions& options) override {
+    if (Status s = CheckNotInCallback(); !s.ok()) return s;
     return Wait<IdBlock>([&](auto done) { NextIdsAsync(ns, count, options, std::move(done)); });
   }
   StatusOr<std::vector<Id128>> NextIds128(const std::string& ns, uint32_t count,
                                           const CallOptions& options) override {
+    if (Status s = CheckNotInCallback(); !s.ok()) return s;
     return Wait<std::vector<Id128>>(
         [&](auto done) { NextIds128Async(ns, count, options, std::move(done)); });
   }
   StatusOr<DecodedId> Decode(const std::string& ns, uint64_t id,
                              const CallOptions& options) override {
+    if (Status s = CheckNotInCallback(); !s.ok()) return s;
     return Wait<DecodedId>([&](auto done) { DecodeAsync(ns, id, options, std::move(done)); });
   }
   StatusOr<NodeInfo> GetInfo(const CallOptions& options) override {
+    if (Status s = CheckNotInCallback(); !s.ok()) return s;
     return Wait<NodeInfo>([&](auto done) { GetInfoAsync(options, std::move(done)); });
   }
 
@@ -402,6 +414,15 @@ class GrpcConnection final : public Connection {
     state->reader = start(&Stub(), &state->ctx, state->req, queues_.Next());
     State* raw = state.release();  // deleted by Complete
     raw->reader->Finish(&raw->resp, &raw->status, raw);
+  }
+
+  // A blocking call from a callback of this connection would wait for a
+  // completion its own thread has to run: refused instead of a deadlock.
+  Status CheckNotInCallback() const {
+    if (!queues_.OnOwnThread()) return Status();
+    return {StatusCode::kFailedPrecondition,
+            "a blocking call from inside a callback of the same client would wait for itself; "
+            "use the ...Async form there"};
   }
 
   // The call's deadline and credential; INVALID_ARGUMENT for a token from

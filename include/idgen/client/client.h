@@ -65,8 +65,11 @@ class IDGEN_CLIENT_API Client {
   // The node that answers (one of the target's).
   StatusOr<NodeInfo> GetInfo(const CallOptions& options = {}) const;
 
-  // Callback forms: `done` runs once, on a library thread; it must not
-  // block. Bad arguments are answered at once, on the caller's thread.
+  // Callback forms: `done` runs once, on a library thread (one of
+  // ClientOptions::completion_threads); it must not block: a sync call of
+  // the same client from there is refused with FAILED_PRECONDITION, since it
+  // would wait for that thread. It may drop the last copy of the client.
+  // Bad arguments are answered at once, on the caller's thread.
   void NextIdAsync(const std::string& ns, std::function<void(StatusOr<uint64_t>)> done,
                    const CallOptions& options = {}) const;
   void NextIdsAsync(const std::string& ns, uint32_t count,
