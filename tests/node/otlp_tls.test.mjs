@@ -13,6 +13,8 @@
 //   - with IDGEN_OTLP_CRL_DIR, a collector whose certificate is revoked
 //     receives nothing over OTLP/HTTP or OTLP/gRPC (and without it, the
 //     same collector receives);
+//   - a collector whose certificate has expired, or is not yet valid,
+//     receives nothing over either protocol;
 //   - bad values (unreadable file, cert without key, malformed headers)
 //     stop serve and gateway with exit 2 naming the variable.
 import assert from 'node:assert/strict';
@@ -22,7 +24,7 @@ import path from 'node:path';
 import test, { after } from 'node:test';
 
 import { grpcClients, runIdgen, startNode, tempDir, unary, waitUntil } from './lib/harness.mjs';
-import { caDatabase, issue, makeCa, makeLeaf, pem, publishCrl, revoke } from './lib/certs.mjs';
+import { asn1Time, caDatabase, issue, makeCa, makeLeaf, pem, publishCrl, revoke } from './lib/certs.mjs';
 import { request, runGateway, startGateway } from './lib/gateway_harness.mjs';
 import { startOtlpReceiver } from './lib/otlp_receiver.mjs';
 
@@ -168,6 +170,34 @@ test('IDGEN_OTLP_CRL_DIR: a collector with a revoked certificate receives nothin
     // The same collector and CA without the CRLs: the revocation was the refusal.
     const trusting = await startNode(t, { stateDir: tempDir(t), env: fastExport(base) });
     await waitUntil(() => receiver.requests.length > 0, { what: `an export without the CRLs (stderr: ${trusting.stderr})` });
+  }
+});
+
+test('a collector with an expired or a not-yet-valid certificate receives nothing, over HTTP and gRPC', async (t) => {
+  const dir = tempDir(t, 'idgen-otlp-expiry-');
+  const ca = caDatabase(dir, makeCa(dir));
+  const certs = {
+    expired: issue(dir, ca, 'collector-expired', { kind: 'server', startdate: asn1Time(-3), enddate: asn1Time(-2) }),
+    'not yet valid': issue(dir, ca, 'collector-future', { kind: 'server', startdate: asn1Time(1), enddate: asn1Time(2) }),
+  };
+  for (const [what, cert] of Object.entries(certs)) {
+    for (const protocol of ['http/protobuf', 'grpc']) {
+      const receiver = await startOtlpReceiver(t, protocol, { tls: { cert: pem(cert.cert), key: pem(cert.key) } });
+      const node = await startNode(t, {
+        stateDir: tempDir(t),
+        env: fastExport({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+          OTEL_EXPORTER_OTLP_CERTIFICATE: ca.cert }),
+      });
+      const { idgen } = grpcClients(t, node.address);
+      await unary(idgen, 'NextId', { namespace: 'default' });
+      const line = await waitUntil(
+        () => node.stderr.split('\n').find((l) => /metrics export failed/.test(l)),
+        { what: `${what}, ${protocol}: an export failure in the log (stderr: ${node.stderr})` },
+      );
+      if (protocol === 'http/protobuf') assert.match(line, what === 'expired' ? /certificate has expired/ : /certificate is not yet valid/);
+      assert.equal(receiver.requests.length, 0, `${what}, ${protocol}: nothing may arrive`);
+      await node.stop();
+    }
   }
 });
 
