@@ -303,6 +303,10 @@ absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyUncached(absl::string_v
       }
       out->namespaces.push_back(n.get<std::string>());
     }
+    if (out->namespaces.empty()) {
+      return Refuse(
+          "token namespaces is empty (it would grant no namespace; leave it out for all)");
+    }
   } else {
     out->namespaces.emplace_back("*");
   }

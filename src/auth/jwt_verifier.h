@@ -21,7 +21,8 @@
 //   * "sub" is a non-empty string (the principal's name).
 // Granted: the scopes of the space-separated "scope" claim (RFC 8693 §4.2;
 // none when absent) and the namespaces of the optional "namespaces" claim
-// (an array of names or "*"; all namespaces, "*", when absent).
+// (an array of names or "*"; all namespaces, "*", when absent; an empty
+// array is refused).
 //
 // Every refusal is UNAUTHENTICATED with a message for the caller and the log
 // that says why ("token expired 75 s ago", "alg HS256 is not accepted") and

@@ -199,6 +199,8 @@ TEST_F(JwtVerifierTest, RefusesCritAndBadSubject) {
       R"({"iss":"https://id.example","aud":"idgen","sub":"a\nb","exp":)", kNow + 60, "}");
   EXPECT_THAT(Refusal(Es(ctl)), HasSubstr("control characters"));
   EXPECT_THAT(Refusal(Es(Claims(R"(,"namespaces":"orders")"))), HasSubstr("namespaces"));
+  // Found by jwt_fuzz: an empty list was taken, a principal with no namespace.
+  EXPECT_THAT(Refusal(Es(Claims(R"(,"namespaces":[])"))), HasSubstr("namespaces is empty"));
 }
 
 TEST_F(JwtVerifierTest, RefusalsNeverHoldTheToken) {
