@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { idgenBin, runProcess, tempDir } from './lib/harness.mjs';
+import { blockOutput, blockScript } from './lib/readme_block.mjs';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 
@@ -33,30 +34,19 @@ test('README: the "Try it" commands work as written', async (t) => {
   const dir = tempDir(t, 'idgen-readme-');
   mkdirSync(path.join(dir, 'build', 'bin'), { recursive: true });
   symlinkSync(idgenBin(), path.join(dir, 'build', 'bin', 'idgen'));
-  const script = ['set -u', 'ip link set lo up'];
-  lines.forEach((line, i) => {
-    script.push(`printf '\\n=== ${i}\\n'`);
-    if (/&\s*(#.*)?$/.test(line)) {
-      script.push(line, 'sleep 2');
-    } else {
-      script.push(line, `rc=$?; [ $rc -eq 0 ] || { echo "=== line ${i} exited $rc"; exit 1; }`);
-    }
-  });
-  script.push('wait', "printf '\\n=== done\\n'");
-  writeFileSync(path.join(dir, 'try-it.sh'), script.join('\n'));
+  writeFileSync(path.join(dir, 'try-it.sh'), blockScript(lines, ['set -u', 'ip link set lo up']));
   const r = await runProcess('unshare', ['--net', 'bash', path.join(dir, 'try-it.sh')],
     { cwd: dir, timeoutMs: 120000 });
   const out = r.stdout;
   assert.equal(r.code, 0, `${out}\n${r.stderr}`);
   assert.match(out, /=== done/);
-  const part = (i) => (out.split(`\n=== ${i}\n`)[1]?.split('\n=== ')[0] ?? '').trim();
-  const index = (re) => lines.findIndex((l) => re.test(l));
-  assert.match(part(index(/next .*--count 3/)), /^\d{15,20}\n\d{15,20}\n\d{15,20}$/);
-  const uuids = JSON.parse(part(index(/--namespace uuidv7/)));
+  const part = (re) => blockOutput(out, lines, re);
+  assert.match(part(/next .*--count 3/), /^\d{15,20}\n\d{15,20}\n\d{15,20}$/);
+  const uuids = JSON.parse(part(/--namespace uuidv7/));
   assert.equal(uuids.ids.length, 1);
   assert.match(uuids.ids[0], /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
-  assert.match(part(index(/idgen info/)), /worker id +\d+/);
-  assert.match(part(index(/decode 1050118621198921728/)), /2018-10-10T20:19:24.211Z/);
-  const rest = JSON.parse(part(index(/curl -s/)));
+  assert.match(part(/idgen info/), /worker id +\d+/);
+  assert.match(part(/decode 1050118621198921728/), /2018-10-10T20:19:24.211Z/);
+  const rest = JSON.parse(part(/curl -s/));
   assert.equal(rest.ids.length, 3);
 });

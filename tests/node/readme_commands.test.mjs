@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { idgenBin, runProcess, sleep, spawnProcess, tempDir, withTimeout } from './lib/harness.mjs';
+import { blockOutput, blockScript } from './lib/readme_block.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -179,25 +180,12 @@ test('README: the Unix-socket block runs as written', async (t) => {
   const lines = readmeBlock('Clients on the same machine can skip TCP');
   assert.ok(lines.some((l) => /--listen unix:/.test(l)));
   const dir = buildDir(t);
-  const script = ['set -u'];
-  lines.forEach((line, i) => {
-    script.push(`printf '\\n=== ${i}\\n'`);
-    if (/&\s*(#.*)?$/.test(line)) {
-      script.push(line, 'sleep 2');
-    } else {
-      script.push(line, `rc=$?; [ $rc -eq 0 ] || { echo "=== line ${i} exited $rc"; exit 1; }`);
-    }
-  });
-  script.push('wait', "printf '\\n=== done\\n'");
-  writeFileSync(path.join(dir, 'unix.sh'), script.join('\n'));
+  writeFileSync(path.join(dir, 'unix.sh'), blockScript(lines));
   const run = await startInNetns(t, ['bash', path.join(dir, 'unix.sh')], { cwd: dir });
   const exit = await withTimeout(run.exited, 120000, 'the Unix-socket block');
   const out = run.out.stdout;
   assert.equal(exit.code, 0, `${out}\n${run.out.stderr}`);
-  const part = (re) => {
-    const i = lines.findIndex((l) => re.test(l));
-    return (out.split(`\n=== ${i}\n`)[1]?.split('\n=== ')[0] ?? '').trim();
-  };
+  const part = (re) => blockOutput(out, lines, re);
   assert.match(part(/idgen bench/), /unix:/);
   assert.equal(JSON.parse(part(/curl -s/)).ids.length, 3);
 });
