@@ -26,6 +26,7 @@
 #include "src/security/grpc_tls.h"
 #include "src/server/call_access.h"
 #include "src/server/cq_server.h"
+#include "src/server/grpc_log_bridge.h"
 #include "src/server/health_state.h"
 #include "src/server/id_service.h"
 #include "src/server/node_metrics.h"
@@ -158,6 +159,7 @@ Node::Node(NodeOptions options, coord::LeaseProvider* leases, coord::AcquireOpti
 
 Node::~Node() {
   Shutdown(absl::ZeroDuration());
+  if (grpc_log_sink_ != 0) GrpcLogBridge::Install().ClearSink(grpc_log_sink_);
   if (options_.telemetry != nullptr) options_.telemetry->meter().Unregister(this);
 }
 
@@ -335,7 +337,17 @@ absl::Status Node::Start() {
       [this](v1::GetInfoResponse* info) { FillInfo(info); });
   service_->SetSegments([this](const std::string& name) { return Segment(name); });
   telemetry::Telemetry* const tel = options_.telemetry;
+  // gRPC's own refusals (ping strikes, oversized header lists, idle closes,
+  // failed handshakes) are seen only in its log.
+  GrpcLogBridge& grpc_log = GrpcLogBridge::Install();
   if (tel != nullptr) {
+    grpc_log_sink_ = grpc_log.SetSink([logger = &tel->logger()](telemetry::Severity severity,
+                                                                std::string_view file, int line,
+                                                                std::string_view message) {
+      logger->Log(severity, std::string("grpc: ").append(message),
+                  {{"code.filepath", std::string(file)}, {"code.lineno", int64_t{line}}});
+    });
+    RegisterGrpcRefusalMetrics(&tel->meter(), &grpc_log, this);
     metrics_ = std::make_unique<NodeMetrics>(
         &tel->meter(), &options_.config, [this] { return claim_.load(); }, clock_,
         [this] { return Ready(); },

@@ -229,6 +229,7 @@ class Node {
   // Last, so they are destroyed first (their callbacks read the members above).
   std::unique_ptr<SegmentMetrics> segment_metrics_;
   std::unique_ptr<NodeMetrics> metrics_;
+  int grpc_log_sink_ = 0;  // GrpcLogBridge::SetSink's handle, 0: none
 };
 
 }  // namespace idgen::server

@@ -155,4 +155,22 @@ void NodeMetrics::Register(telemetry::Meter* meter) {
       [this](Observer& o) { o.Observe(int64_t{ready_().ok() ? 1 : 0}); }, this);
 }
 
+void RegisterGrpcRefusalMetrics(telemetry::Meter* meter, const GrpcLogBridge* bridge,
+                                const void* owner) {
+  meter->CreateObservableCounter(
+      "idgen.grpc.rejected",
+      "gRPC connections and calls refused by gRPC itself, by reason (ping_strikes: GOAWAY "
+      "too_many_pings, idle_timeout: closed after --grpc-max-idle-ms without a call, "
+      "metadata_too_large: header list over --grpc-max-metadata-bytes, handshake_failed: TLS or "
+      "HTTP/2 handshake refused on the server side)",
+      "{rejection}",
+      [bridge](telemetry::Observer& o) {
+        for (int i = 0; i < kGrpcRefusals; ++i) {
+          const auto reason = static_cast<GrpcRefusal>(i);
+          o.Observe(bridge->refused(reason), {{"reason", std::string(GrpcRefusalName(reason))}});
+        }
+      },
+      owner);
+}
+
 }  // namespace idgen::server

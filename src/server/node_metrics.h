@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "idgen/clock.h"
+#include "src/server/grpc_log_bridge.h"
 #include "src/server/id_namespace.h"
 #include "src/server/server_config.h"
 #include "src/server/worker_claim.h"
@@ -76,6 +77,13 @@ class NodeMetrics {
   const std::function<LeaseCounts()> lease_counts_;
   NamespaceCounterMap counters_;
 };
+
+// The refusals `bridge` counts, as the counter idgen.grpc.rejected
+// (Prometheus: idgen_grpc_rejected_total) with the attribute `reason`
+// (GrpcRefusalName). `bridge` is process-wide and never destroyed; the
+// callback is dropped by meter->Unregister(owner).
+void RegisterGrpcRefusalMetrics(telemetry::Meter* meter, const GrpcLogBridge* bridge,
+                                const void* owner);
 
 }  // namespace idgen::server
 

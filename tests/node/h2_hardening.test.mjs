@@ -38,6 +38,26 @@ import {
 
 const MiB = 2 ** 20;
 
+// idgen_grpc_rejected_total{reason} on the node's /metrics: the refusals
+// gRPC makes inside its transport, which the node reads from gRPC's log.
+async function grpcRejected(node, reason) {
+  const text = await (await fetch(`http://127.0.0.1:${node.adminPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`idgen_grpc_rejected_total{reason="${reason}"}`));
+  assert.ok(line, `no idgen_grpc_rejected_total{reason="${reason}"} on /metrics`);
+  return Number(line.split(' ').pop());
+}
+
+// Bounded wait for the counter to reach `want` (gRPC logs the refusal on
+// its own thread, around when the client sees it).
+async function waitRejected(node, reason, want) {
+  let got = await grpcRejected(node, reason);
+  for (let i = 0; i < 50 && got < want; i++) {
+    await sleep(100);
+    got = await grpcRejected(node, reason);
+  }
+  return got;
+}
+
 async function attackedNode(t, args = []) {
   const node = await startNode(t, { stateDir: tempDir(t), args });
   await sleep(200);
@@ -145,6 +165,11 @@ test('a client pinging an idle connection every 100 ms gets GOAWAY ENHANCE_YOUR_
   assert.ok(abusive.goaway, `no GOAWAY after ${abusive.sent} pings`);
   assert.equal(abusive.goaway.errorCode, 0xb, 'ENHANCE_YOUR_CALM (too_many_pings)');
   assert.ok(abusive.sent <= 5, `the node waited for ${abusive.sent} pings`);
+  assert.equal(await waitRejected(node, 'ping_strikes', 1), 1, 'counted once');
+  assert.equal(await grpcRejected(node, 'metadata_too_large'), 0);
+  // Counted from gRPC's debug lines, which GRPC_VERBOSITY (unset: ERROR)
+  // keeps out of the node's log.
+  assert.doesNotMatch(node.stderr, /Sending goaway/);
   await assertStillServes(t, node);
 });
 
@@ -182,6 +207,7 @@ test('--grpc-max-metadata-bytes: a larger header list is refused, a small one is
   const big = await call(4000);
   assert.equal(big.code, grpc.status.RESOURCE_EXHAUSTED, `a 4,000-byte header list: ${big.message}`);
   assert.match(big.message, /metadata size exceeds limit/);
+  assert.equal(await waitRejected(node, 'metadata_too_large', 1), 1, 'counted on /metrics');
   // gRPC counts each header as its HPACK size (name + value + 32 bytes):
   // a request's own headers take a few hundred of the 2,048.
   const small = await call(1000);
@@ -195,10 +221,14 @@ test('--grpc-max-idle-ms: a connection without calls is closed after it, and kep
     assert.equal((await unary(idgen, 'NextIds', { count: 1 })).ids.length, 1);
     assert.equal(idgen.getChannel().getConnectivityState(false), grpc.connectivityState.READY);
     await sleep(3000);
-    return idgen.getChannel().getConnectivityState(false);
+    return { state: idgen.getChannel().getConnectivityState(false), closed: await grpcRejected(node, 'idle_timeout') };
   };
-  assert.equal(await state(['--grpc-max-idle-ms', '1000']), grpc.connectivityState.IDLE, 'closed after 1 s idle');
-  assert.equal(await state([]), grpc.connectivityState.READY, 'kept under the 30 min default');
+  const limited = await state(['--grpc-max-idle-ms', '1000']);
+  assert.equal(limited.state, grpc.connectivityState.IDLE, 'closed after 1 s idle');
+  assert.ok(limited.closed >= 1, `idgen_grpc_rejected_total{reason="idle_timeout"} ${limited.closed}`);
+  const unlimited = await state([]);
+  assert.equal(unlimited.state, grpc.connectivityState.READY, 'kept under the 30 min default');
+  assert.equal(unlimited.closed, 0);
 });
 
 test('bad gRPC limit flags are refused with exit 2', async (t) => {

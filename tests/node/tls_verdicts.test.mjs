@@ -111,6 +111,23 @@ test('TLS verdicts: client certificates per mode, expiry and revocation on gRPC,
     }
   }
 
+  // gRPC refuses these handshakes inside its transport; the node counts them
+  // from gRPC's log. Each refused verdict is at least one failed handshake
+  // (the client retries until its deadline); `none` refused nothing.
+  await t.test('refused handshakes are counted in idgen_grpc_rejected_total', async () => {
+    const failed = async (mode) => {
+      const res = await httpGet(nodes[mode].adminPort, '/metrics', 2000,
+        mode === 'none' ? { ca: pem(p.ca.cert) } : withCert(p, p.client));
+      const line = res.body.split('\n').find((l) => l.startsWith('idgen_grpc_rejected_total{reason="handshake_failed"}'));
+      assert.ok(line, `${mode}: no handshake_failed series on /metrics`);
+      return Number(line.split(' ').pop());
+    };
+    assert.equal(await failed('none'), 0, 'none: every handshake succeeded');
+    const refused = expected.require.filter((allowed) => !allowed).length;
+    const counted = await failed('require');
+    assert.ok(counted >= refused, `require: ${counted} failed handshakes counted for ${refused} refused clients`);
+  });
+
   const node = nodes.require;
   await t.test('plaintext to the TLS port, and a client trusting another CA, are refused', async (st) => {
     await assertGrpcVerdict(st, node.address, grpc.credentials.createInsecure(), false, 'plaintext');
