@@ -7,10 +7,11 @@
 // (etcdctl) and run after them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import tls from 'node:tls';
 import path from 'node:path';
 
-import { caDatabase, issue, makeCa, makeLeaf, publishCrl, revoke } from './lib/certs.mjs';
+import { asn1Time, caDatabase, issue, makeCa, makeLeaf, publishCrl, revoke } from './lib/certs.mjs';
 import { startEtcd } from './lib/etcd.mjs';
 import { startClusterNode } from './lib/cluster.mjs';
 import {
@@ -108,6 +109,70 @@ test('--etcd-crl-dir: an etcd whose certificate is revoked fails start-up as a T
   assert.ok(res.stderr.includes(revokedEtcd.endpoints), res.stderr);
   // The same etcd, the same files, no CRLs: the revocation was the refusal.
   const node = await startClusterNode(t, { etcd: revokedEtcd, cluster: 'crl', ttl: 10, args: flags });
+  assert.ok(Number((await node.info()).worker_id) >= 0);
+});
+
+// A TLS front for the file's etcd that presents `leaf` (any validity) to
+// its clients and passes the HTTP/2 bytes to etcd over a TLS connection of
+// its own (with the file's client certificate). etcd itself cannot serve an
+// expired certificate: its own gateway dials it with that certificate and
+// fails. Returns the front's https:// endpoint; closed after `t`.
+async function tlsFront(t, leaf) {
+  const member = etcd.members[0];
+  const upstream = { ca: readFileSync(pki.ca.cert), cert: readFileSync(pki.client.cert), key: readFileSync(pki.client.key) };
+  const sockets = new Set();
+  const server = tls.createServer(
+    { cert: readFileSync(leaf.cert), key: readFileSync(leaf.key), ALPNProtocols: ['h2'] },
+    (down) => {
+      const up = tls.connect({ host: '127.0.0.1', port: member.clientPort, servername: 'localhost', ALPNProtocols: ['h2'], ...upstream });
+      for (const s of [down, up]) {
+        sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => { sockets.delete(s); down.destroy(); up.destroy(); });
+      }
+      down.pipe(up);
+      up.pipe(down);
+    },
+  );
+  server.on('tlsClientError', () => {});
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return `https://127.0.0.1:${server.address().port}`;
+}
+
+test('expired and not-yet-valid certificates on the etcd link: etcd\'s fail start-up as a TLS problem, the node\'s own exit 2 naming the flag; valid ones are taken', async (t) => {
+  const dir = tempDir(t, 'idgen-etcd-validity-');
+  const ca = caDatabase(dir, makeCa(dir, 'ca'));
+  const leaves = {
+    expired: issue(dir, ca, 'etcd-expired', { kind: 'server', startdate: asn1Time(-3), enddate: asn1Time(-2) }),
+    'not yet valid': issue(dir, ca, 'etcd-future', { kind: 'server', startdate: asn1Time(1), enddate: asn1Time(2) }),
+  };
+  const flags = ['--etcd-cacert', ca.cert, '--etcd-cert', pki.client.cert, '--etcd-key', pki.client.key];
+  for (const [what, leaf] of Object.entries(leaves)) {
+    const endpoint = await tlsFront(t, leaf);
+    const res = await runIdgen(['serve', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0',
+      '--state-dir', tempDir(t), '--etcd', endpoint, ...flags], { timeoutMs: 15000 });
+    assert.ok(!res.timedOut, `${what}: idgen serve kept running: ${res.stderr}`);
+    assert.equal(res.code, 1, `${what}: ${res.stderr}`);
+    assert.match(res.stderr, /TLS problem with etcd/, what);
+    assert.ok(res.stderr.includes(endpoint), `${what}: ${res.stderr}`);
+  }
+  // And the other way: a client certificate from etcd's CA that has expired
+  // or is not valid yet never reaches etcd; the node names it and exits 2.
+  const etcdCa = caDatabase(dir, pki.ca, 'etcd-ca');
+  for (const [what, range, reason] of [['expired', [-3, -2], /expired at/], ['not yet valid', [1, 2], /not valid before/]]) {
+    const leaf = issue(dir, etcdCa, `client-${range[0]}`, { cn: 'idgen-node', startdate: asn1Time(range[0]), enddate: asn1Time(range[1]) });
+    const res = await failedStart(t, tlsFlags(leaf));
+    assert.equal(res.code, 2, `a client certificate ${what}: ${res.stderr}`);
+    assert.ok(res.stderr.includes(`--etcd-cert "${leaf.cert}"`), res.stderr);
+    assert.match(res.stderr, reason, what);
+  }
+  // The same front and CA with a current certificate: the validity was the refusal.
+  const endpoint = await tlsFront(t, issue(dir, ca, 'etcd-current', { kind: 'server' }));
+  const node = await startClusterNode(t, { etcd: { endpoints: endpoint }, cluster: 'validity', ttl: 10, args: flags });
   assert.ok(Number((await node.info()).worker_id) >= 0);
 });
 
