@@ -13,6 +13,7 @@
 #include "src/http/tls_context.h"
 #include "src/security/certificate_watcher.h"
 #include "src/security/grpc_tls.h"
+#include "src/server/grpc_limits.h"
 
 namespace idgen::apphost {
 namespace {
@@ -131,7 +132,12 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcReceiver>> OtlpGrpcReceiver::Start(
   }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, credentials, &r->port_);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxOtlpMessageBytes));
+  // The node's bounds (streams, memory, metadata, pings, idle connections):
+  // gRPC 1.51 has none by default, and this listener takes every service's
+  // telemetry.
+  server::GrpcLimits limits;
+  limits.max_receive_message_bytes = static_cast<int>(kMaxOtlpMessageBytes);
+  server::ApplyGrpcLimits(limits, &builder);
   builder.RegisterService(r->traces_.get());
   builder.RegisterService(r->metrics_.get());
   builder.RegisterService(r->logs_.get());

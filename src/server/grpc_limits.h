@@ -1,6 +1,7 @@
 // Copyright idgen authors.
 //
-// GrpcLimits: what one client may make a node's gRPC listener hold.
+// GrpcLimits: what one client may make a gRPC listener hold (a node's, and
+// the AppHost's OTLP receiver's).
 //
 // Debian 12's gRPC (1.51) lacks the upstream fixes for HTTP/2 floods (rapid
 // reset, CVE-2023-44487; endless CONTINUATION frames), and by default it
