@@ -17,6 +17,7 @@ import {
   startGateway,
   startNodes,
 } from './lib/gateway_harness.mjs';
+import { sampleValue } from './lib/prometheus.mjs';
 
 async function setup(t, args = []) {
   const [node] = await startNodes(t, 1);
@@ -285,16 +286,8 @@ test('concurrency bound: beyond --max-in-flight requests get 429 overloaded, nev
 });
 
 // The value of one Prometheus series on the gateway's /metrics, or undefined.
-async function metric(port, name, labels = '') {
-  const text = (await request(port, 'GET', '/metrics')).body;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (labels === '' ? /^(\{[^}]*\})? /.test(rest) : rest.startsWith('{') && rest.includes(labels)) {
-      return Number(rest.slice(rest.lastIndexOf(' ') + 1));
-    }
-  }
-  return undefined;
+async function metric(port, name, labels = {}) {
+  return sampleValue((await request(port, 'GET', '/metrics')).body, name, labels);
 }
 
 test('coalescing: concurrent requests share backend calls; every ID unique, each answer increasing', async (t) => {
@@ -314,7 +307,7 @@ test('coalescing: concurrent requests share backend calls; every ID unique, each
     all.push(...r.json.ids);
   });
   assert.equal(new Set(all).size, all.length, 'no ID handed out twice');
-  const pooled = await metric(gw.port, 'idgen_gateway_pool_requests_total', 'idgen_pool_path="pooled"');
+  const pooled = await metric(gw.port, 'idgen_gateway_pool_requests_total', { idgen_pool_path: 'pooled' });
   const calls = await metric(gw.port, 'idgen_gateway_pool_calls_total');
   assert.ok(pooled >= 2000, `pooled requests ${pooled}`);
   assert.ok(calls < pooled, `${calls} backend calls for ${pooled} requests: some were shared`);
@@ -330,7 +323,7 @@ test('--coalesce false: one backend call per request', async (t) => {
     Array.from({ length: 200 }, () => request(gw.port, 'GET', '/v1/ids', { agent })),
   );
   assert.ok(results.every((r) => r.status === 200));
-  assert.equal(await metric(gw.port, 'idgen_gateway_pool_requests_total', 'idgen_pool_path="bypassed"'), 200);
+  assert.equal(await metric(gw.port, 'idgen_gateway_pool_requests_total', { idgen_pool_path: 'bypassed' }), 200);
   assert.equal(await metric(gw.port, 'idgen_gateway_pool_calls_total'), 0);
 });
 
@@ -359,7 +352,7 @@ test('--prefetch: IDs kept ready, answered without a call; aged ones dropped, ne
   await new Promise((r) => setTimeout(r, 600));
   const late = await request(gw.port, 'GET', '/v1/ids?count=1');
   assert.equal(late.status, 200);
-  assert.ok((await metric(gw.port, 'idgen_gateway_pool_discarded_total', 'idgen_reason="stale"')) >= 300);
+  assert.ok((await metric(gw.port, 'idgen_gateway_pool_discarded_total', { idgen_reason: 'stale' })) >= 300);
   const lateTs = (await request(gw.port, 'GET', `/v1/ids/${late.json.ids[0]}/decode`)).json.timestamp_ms;
   assert.ok(Date.now() - Number(lateTs) < 400, `the ID after the pause is fresh (${Date.now() - Number(lateTs)} ms old)`);
   const all = [...first.json.ids, ...served, ...late.json.ids];

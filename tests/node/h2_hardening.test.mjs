@@ -35,6 +35,7 @@ import {
   UNKNOWN_METHOD,
   unreadAnswers,
 } from './lib/h2_attack.mjs';
+import { sampleValue } from './lib/prometheus.mjs';
 
 const MiB = 2 ** 20;
 
@@ -42,9 +43,9 @@ const MiB = 2 ** 20;
 // gRPC makes inside its transport, which the node reads from gRPC's log.
 async function grpcRejected(node, reason) {
   const text = await (await fetch(`http://127.0.0.1:${node.adminPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`idgen_grpc_rejected_total{reason="${reason}"}`));
-  assert.ok(line, `no idgen_grpc_rejected_total{reason="${reason}"} on /metrics`);
-  return Number(line.split(' ').pop());
+  const value = sampleValue(text, 'idgen_grpc_rejected_total', { reason });
+  assert.ok(value !== undefined, `no idgen_grpc_rejected_total{reason="${reason}"} on /metrics`);
+  return value;
 }
 
 // Bounded wait for the counter to reach `want` (gRPC logs the refusal on

@@ -19,6 +19,7 @@ import test from 'node:test';
 
 import { request, runGateway, startGateway, startNodes } from './lib/gateway_harness.mjs';
 import { httpGet, runIdgen, sleep, startNode, tempDir, waitUntil } from './lib/harness.mjs';
+import { sampleValue } from './lib/prometheus.mjs';
 
 // A socket that records when it is closed. Resolves once connected.
 function connect(port) {
@@ -35,11 +36,7 @@ function connect(port) {
 }
 
 // The value of idgen_http_rejected_total for `listener` and `reason` in a /metrics text.
-function rejected(text, listener, reason) {
-  const line = text.split('\n').find((l) => l.startsWith('idgen_http_rejected_total{') &&
-    l.includes(`listener="${listener}"`) && l.includes(`reason="${reason}"`));
-  return line === undefined ? undefined : Number(line.split(' ').pop());
-}
+const rejected = (text, listener, reason) => sampleValue(text, 'idgen_http_rejected_total', { listener, reason });
 
 const p99 = (samples) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length * 0.99)];
 

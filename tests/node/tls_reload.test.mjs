@@ -18,6 +18,7 @@ import tls from 'node:tls';
 import { deadline, grpc, httpGet, idgenServiceDefinition, sleep, startNode, tempDir, unary, waitUntil } from './lib/harness.mjs';
 import { caDatabase, issue, makeCa, makeLeaf, pem, publishCrl, revoke } from './lib/certs.mjs';
 import { startGateway } from './lib/gateway_harness.mjs';
+import { sampleValue } from './lib/prometheus.mjs';
 
 // A directory of versions and a `name` symlink to the current one.
 function liveFiles(dir, name, leaf) {
@@ -63,12 +64,11 @@ function servedSerial(port, p, alpn = 'h2') {
 async function metric(port, p, name, labels) {
   const res = await httpGet(port, '/metrics', 2000, { ca: pem(p.ca.cert), cert: pem(p.client.cert), key: pem(p.client.key) });
   assert.equal(res.status, 200);
-  const m = new RegExp(`^${name}\\{${labels}\\} (\\d+)$`, 'm').exec(res.body);
-  return m ? Number(m[1]) : undefined;
+  return sampleValue(res.body, name, labels);
 }
 
 const reloads = (port, p, listener, result) =>
-  metric(port, p, 'idgen_tls_reloads_total', `listener="${listener}",result="${result}"`);
+  metric(port, p, 'idgen_tls_reloads_total', { listener, result });
 
 function grpcClient(t, address, p) {
   const Client = grpc.makeGenericClientConstructor(idgenServiceDefinition());
@@ -199,7 +199,7 @@ test('certificate rotation: renewal under load, a broken key refused, SIGHUP on 
     await waitUntil(serialIs(gw.port, p, renewed, 'http/1.1'), { pollMs: 250, polls: 12, what: 'the gateway after SIGHUP' });
     assert.equal(await reloads(gw.port, p, 'http', 'success'), 1);
     assert.equal(await reloads(nodeB.adminPort, p, 'admin', 'success'), 1);
-    const notAfter = await metric(nodeB.adminPort, p, 'idgen_tls_cert_not_after_seconds', 'listener="grpc"');
+    const notAfter = await metric(nodeB.adminPort, p, 'idgen_tls_cert_not_after_seconds', { listener: 'grpc' });
     assert.ok(notAfter - Date.now() / 1000 > 2 * 86400, 'the expiry gauge shows the renewed (3-day) certificate');
     assert.equal((await httpGet(gw.port, '/v1/ids?count=2', 3000, adminTls)).status, 200, 'still serving');
     assert.equal(nodeB.exit, undefined, 'SIGHUP does not stop the node');
