@@ -232,6 +232,12 @@ void SegmentBuffer::RecordRate(absl::Duration now) {
   }
 }
 
+bool SegmentBuffer::WouldWait(uint64_t n) const {
+  idgen::MutexLock lock(&mu_);
+  if (Buffered() >= n) return false;
+  return !closing_ && !exhausted_ && last_error_.ok();
+}
+
 absl::StatusOr<uint64_t> SegmentBuffer::TakeOne() {
   uint64_t id = 0;
   absl::Status s = Take(absl::MakeSpan(&id, 1));

@@ -117,6 +117,11 @@ class SegmentBuffer {
   // store cannot lease or after Close().
   [[nodiscard]] absl::Status Take(absl::Span<uint64_t> out);
   [[nodiscard]] absl::StatusOr<uint64_t> TakeOne();
+  // Whether Take() of `n` IDs would wait for a lease now: fewer than `n`
+  // are buffered and the store is answering (so Take() would not fail at
+  // once). A hint for callers that must not block a shared thread: another
+  // caller may take the IDs in between, and a lease may land.
+  bool WouldWait(uint64_t n) const;
 
   // Stops serving and loading, then gives the unused IDs back (see above).
   // Returns the store's error if a give-back could not be asked; a refused

@@ -121,6 +121,34 @@ TEST_F(SegmentBufferTest, NeverHoldsACallerWhileTheStoreIsFailing) {
   EXPECT_EQ(*b->TakeOne(), 1u);
 }
 
+// WouldWait says when Take() would hold its caller: too few IDs and a store
+// that answers. Not while enough are buffered, and not while the store
+// fails, at the end or after Close() (Take() then answers at once).
+TEST_F(SegmentBufferTest, WouldWaitOnlyWhenTooFewAreBufferedAndTheStoreAnswers) {
+  store_.SetBlocked(true);  // the first lease hangs: nothing buffered yet
+  auto b = Make({.step = 10, .backoff_min = absl::Seconds(10), .backoff_max = absl::Seconds(10)});
+  ASSERT_TRUE(WaitUntil([&] { return store_.lease_calls() == 1; }));
+  EXPECT_TRUE(b->WouldWait(1));
+  store_.SetBlocked(false);
+  ASSERT_TRUE(WaitUntil([&] { return b->stats().buffered == 10; }));
+  EXPECT_FALSE(b->WouldWait(10));
+  EXPECT_TRUE(b->WouldWait(11));
+
+  store_.SetDown(true);
+  TakeN(*b, 5);  // half used: the next lease is tried, and fails
+  ASSERT_TRUE(WaitUntil([&] { return b->stats().leases_failed == 1; }));
+  EXPECT_FALSE(b->WouldWait(6)) << "a failing store is answered at once";
+  EXPECT_FALSE(b->WouldWait(5));
+  b->Close().IgnoreError();  // the give-back fails: the store is down
+  EXPECT_FALSE(b->WouldWait(100)) << "closed";
+
+  store_.SetDown(false);
+  auto end = Make({.counter = "tiny", .step = 10, .max_value = 3});
+  TakeN(*end, 3);
+  ASSERT_EQ(end->TakeOne().status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(end->WouldWait(1)) << "at max_value: Take() refuses at once";
+}
+
 TEST_F(SegmentBufferTest, BacksOffBetweenFailedLeases) {
   store_.SetDown(true);
   auto b = Make({.backoff_min = absl::Seconds(1), .backoff_max = absl::Seconds(8)});

@@ -16,8 +16,13 @@
 // last event is back; when its call is matched it first constructs the next
 // listener for the same method, so no call waits for an earlier one.
 //
-// Thread-safety: a call object is only touched by the thread draining its
-// queue; CallTracker may be used from any thread.
+// A call that may wait (UnaryMethod::may_wait: a segment namespace with an
+// empty buffer) is answered on a BlockingPool thread instead, which then
+// starts the call's next operation; the queue thread goes on with others.
+//
+// Thread-safety: a call object is touched by one thread at a time: the
+// thread draining its queue, or the pool thread answering it while none of
+// its operations is outstanding. CallTracker may be used from any thread.
 #ifndef IDGEN_SERVER_CQ_CALLS_H_
 #define IDGEN_SERVER_CQ_CALLS_H_
 
@@ -30,6 +35,7 @@
 #include "absl/time/time.h"
 #include "idgen/clock.h"
 #include "idgen/internal/mutex.h"
+#include "src/server/blocking_pool.h"
 #include "src/server/call_access.h"
 
 namespace idgen::server {
@@ -85,6 +91,10 @@ struct UnaryMethod {
   std::function<grpc::Status(grpc::ServerContext&, const Req&, Resp*)> handle;
   // Who may call (empty: everyone); a non-OK status is the answer.
   std::function<grpc::Status(const grpc::ServerContext&)> authorize;
+  // Whether answering `request` may wait (optional, with `blocking`): such
+  // calls are answered on `blocking`, not on the queue thread.
+  std::function<bool(const Req&)> may_wait;
+  BlockingPool* blocking = nullptr;
 };
 
 template <class Req, class Resp>
@@ -116,6 +126,26 @@ class UnaryCall final : public CqTag {
           this);
       return;
     }
+    if (method_->blocking != nullptr && method_->may_wait && method_->may_wait(request_)) {
+      method_->blocking->Run([this] {
+        // It may have waited in the pool's queue.
+        if (ctx_.deadline() < std::chrono::system_clock::now()) {
+          writer_.FinishWithError(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                               "deadline passed before the call ran"),
+                                  this);
+          return;
+        }
+        Answer();
+      });
+      return;
+    }
+    Answer();
+  }
+
+ private:
+  // The last thing done with `this`: the queue thread may delete it as soon
+  // as Finish is started.
+  void Answer() {
     const grpc::Status s = method_->handle(ctx_, request_, &response_);
     if (s.ok()) {
       writer_.Finish(response_, s, this);
@@ -124,7 +154,6 @@ class UnaryCall final : public CqTag {
     }
   }
 
- private:
   UnaryCall(const UnaryMethod<Req, Resp>* method, grpc::ServerCompletionQueue* cq)
       : method_(method), cq_(cq), writer_(&ctx_) {
     method_->tracker->Add();
@@ -152,6 +181,9 @@ struct ChatMethod {
   // Who the stream comes from (optional), once when it opens, after
   // `authorize`; a non-OK status ends the stream with it.
   std::function<grpc::Status(const grpc::ServerContext&, CallerContext*)> open;
+  // As UnaryMethod's, per request of the stream.
+  std::function<bool(const Req&)> may_wait;
+  BlockingPool* blocking = nullptr;
 };
 
 template <class Req, class Resp>
@@ -186,10 +218,11 @@ class ChatCall final : public CqTag {
           Finish(grpc::Status::OK);
           return;
         }
-        response_.Clear();
-        method_->answer(caller_, request_, &response_);
-        state_ = State::kWriting;
-        stream_.Write(response_, this);
+        if (method_->blocking != nullptr && method_->may_wait && method_->may_wait(request_)) {
+          method_->blocking->Run([this] { AnswerAndWrite(); });
+          return;
+        }
+        AnswerAndWrite();
         return;
       case State::kWriting:
         if (!ok) {
@@ -215,6 +248,14 @@ class ChatCall final : public CqTag {
   void Read() {
     state_ = State::kReading;
     stream_.Read(&request_, this);
+  }
+  // On the queue thread or the blocking pool; no operation of the stream is
+  // outstanding meanwhile. The write is the last thing done with `this`.
+  void AnswerAndWrite() {
+    response_.Clear();
+    method_->answer(caller_, request_, &response_);
+    state_ = State::kWriting;
+    stream_.Write(response_, this);
   }
   void Finish(const grpc::Status& s) {
     state_ = State::kFinishing;

@@ -91,6 +91,7 @@ struct CqServer::Impl {
       reflection_info;
 
   CallTracker tracker;
+  std::unique_ptr<BlockingPool> blocking;  // null: no call is moved off the queue threads
   const CallAccess* access = nullptr;
   std::vector<std::string> allowed_clients;
   std::function<void(const std::string&)> on_refused;
@@ -185,6 +186,16 @@ void CqServer::Impl::DefineMethods() {
     ids->GetInfo(resp);
     return grpc::Status::OK;
   };
+  if (blocking != nullptr) {
+    next_ids.blocking = next_id.blocking = stream_ids.blocking = blocking.get();
+    next_ids.may_wait = [ids](const v1::NextIdsRequest& req) {
+      return ids->MayWait(req.namespace_(), req.count());
+    };
+    next_id.may_wait = [ids](const v1::NextIdRequest& req) {
+      return ids->MayWait(req.namespace_(), 1);
+    };
+    stream_ids.may_wait = next_ids.may_wait;
+  }
   stream_ids.request = [svc](auto* ctx, auto* stream, auto* cq, void* tag) {
     svc->RequestStreamIds(ctx, stream, cq, cq, tag);
   };
@@ -261,6 +272,10 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
                                                           CqServices services) {
   if (services.ids == nullptr) return absl::InvalidArgumentError("CqServer needs an IdService");
   if (options.threads < 1) return absl::InvalidArgumentError("CqServer needs at least 1 thread");
+  if (options.blocking_threads < 0 || options.blocking_threads > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CqServer blocking_threads must be in 0..64, got ", options.blocking_threads));
+  }
   IDGEN_RETURN_IF_ERROR(CheckRealtimeRange(options.realtime_priority));
   IDGEN_RETURN_IF_ERROR(CheckGrpcLimits(options.limits));
   auto impl = std::make_unique<Impl>();
@@ -268,6 +283,9 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   impl->allowed_clients = options.allowed_clients;
   impl->access = options.access;
   impl->on_refused = options.on_refused;
+  if (options.blocking_threads > 0) {
+    impl->blocking = std::make_unique<BlockingPool>(options.blocking_threads);
+  }
   impl->DefineMethods();
   const std::optional<std::string> socket_path = config::UnixSocketPath(options.listen);
   if (socket_path.has_value()) {

@@ -74,6 +74,10 @@ struct CqServerOptions {
   // its CPU; see docs/OPERATIONS.md for the hazard). Only the queue threads:
   // the admin port, telemetry and gRPC's own timer threads stay normal.
   int realtime_priority = 0;
+  // Threads for the calls that may wait (a segment namespace whose buffer
+  // is empty, IdService::MayWait; see blocking_pool.h), 0..64; 0: every call
+  // is answered on the queue threads.
+  int blocking_threads = 0;
   // What one client may make the listener hold (grpc_limits.h).
   GrpcLimits limits;
   // TLS or mutual TLS (src/security/grpc_tls.h); null: plaintext.

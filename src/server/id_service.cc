@@ -94,6 +94,13 @@ absl::Status IdService::IssueOne(const v1::NextIdRequest& request,
   return s;
 }
 
+bool IdService::MayWait(const std::string& ns, uint32_t count) const {
+  absl::StatusOr<const NamespaceConfig*> config = Find(ns);
+  if (!config.ok() || (*config)->scheme != Scheme::kSegment) return false;
+  absl::StatusOr<SegmentNamespace*> seg = ResolveSegment(**config);
+  return seg.ok() && *seg != nullptr && (*seg)->buffer().WouldWait(count);
+}
+
 void IdService::Answer(const v1::NextIdsRequest& request, v1::NextIdsResponse* response) const {
   if (absl::Status s = Issue(request, response); !s.ok()) {
     response->Clear();

@@ -55,6 +55,10 @@ class IdService final {
   // One StreamIds answer: Issue(), with a failure reported in-band
   // (error_code, error_message) so the stream stays open.
   void Answer(const v1::NextIdsRequest& request, v1::NextIdsResponse* response) const;
+  // Whether issuing `count` IDs of `ns` may wait: a segment namespace whose
+  // buffer holds too few while its store answers (SegmentBuffer::WouldWait).
+  // False for every other namespace, and for one that is not configured.
+  bool MayWait(const std::string& ns, uint32_t count) const;
   // Decode: INVALID_ARGUMENT for an unknown namespace or a malformed id.
   [[nodiscard]] absl::Status Decode(const v1::DecodeRequest& request,
                                     v1::DecodeResponse* response) const;

@@ -42,6 +42,9 @@ namespace {
 
 // Full service names, from the generated code.
 constexpr const char* kServiceName = v1::IdGenerator::service_full_name();
+// Threads for segment calls that must wait for a lease (CqServerOptions::
+// blocking_threads): a few, as the waits are rare and bounded by a second.
+constexpr int kSegmentWaitThreads = 4;
 
 std::string Hostname() {
   char buf[256] = {0};
@@ -371,6 +374,10 @@ absl::Status Node::Start() {
   grpc_opts.socket_mode = options_.socket_mode;
   grpc_opts.realtime_priority = options_.realtime_priority;
   grpc_opts.limits = options_.grpc_limits;
+  // A segment call that finds its buffer empty waits for the lease (up to a
+  // second when the store is slow): off the queue threads, so that the
+  // node's other namespaces and health checks are answered meanwhile.
+  grpc_opts.blocking_threads = segments_.empty() ? 0 : kSegmentWaitThreads;
   grpc_opts.allowed_clients = options_.tls_allowed_clients;
   grpc_opts.on_refused = [this](const std::string& message) { Log(message, /*warning=*/true); };
   if (options_.authenticator == nullptr) {

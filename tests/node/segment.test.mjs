@@ -24,6 +24,7 @@ import {
   httpGet,
   runIdgen,
   runProcess,
+  sleep,
   startNode,
   streamIds,
   tempDir,
@@ -327,6 +328,72 @@ test('sqlite locked by another process: buffered IDs served, then REST 503 with 
     },
     end: async () => locker.stdin.end('COMMIT;\n'),
   });
+});
+
+// A slow store (it answers, but only once another process lets go of its
+// write lock) holds the segment calls that must wait for a lease, up to a
+// second each, and nothing else: with one gRPC queue thread (the default),
+// the node's other namespaces and its health checks are answered while such
+// a call waits. Each kind of call is tried: unary, and a StreamIds message.
+test('a segment call waiting on a slow store does not hold up the node\'s other calls (unary and stream)', async (t) => {
+  const dir = tempDir(t, 'idgen-segment-wait-');
+  const config = writeJson(dir, 'namespaces.json', {
+    namespaces: [{ name: 'default' }, { name: 'orders', scheme: 'segment', step: 100, max_step: 100, load_at: 0.5 }],
+  });
+  const stateDir = tempDir(t, 'idgen-segment-wait-state-');
+  const node = await startNode(t, { stateDir, args: ['--config', config] });
+  const { idgen, health } = grpcClients(t, node.address);
+  const orders = async () => (await node.info()).namespaces.find((n) => n.name === 'orders').segment;
+  const lockStore = async () => {
+    const locker = spawn('sqlite3', [path.join(stateDir, 'segments.db')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    t.after(() => locker.kill('SIGKILL'));
+    let out = '';
+    locker.stdout.on('data', (d) => (out += d));
+    locker.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+    await waitUntil(() => out.includes('locked'), { pollMs: 50, what: 'sqlite3 holding the lock' });
+    return () => locker.stdin.end('COMMIT;\n');
+  };
+  const segmentCall = {
+    unary: () => unaryError(idgen, 'NextIds', { namespace: 'orders', count: 1000 }, { deadlineMs: 10000 }),
+    stream: () => new Promise((resolve, reject) => {
+      const call = idgen.StreamIds({ deadline: Date.now() + 10000 });
+      call.on('data', (res) => {
+        call.end();
+        resolve(res);
+      });
+      call.on('error', reject);
+      call.write({ namespace: 'orders', count: 1000 });
+    }),
+  };
+  for (const kind of ['unary', 'stream']) {
+    await waitUntil(async () => {
+      const st = await orders();
+      return st.store_error === '' && Number(st.buffered) >= 100;
+    }, { polls: 100, what: `a healthy store and a buffer before the ${kind} round` });
+    const release = await lockStore();
+    const finished = [];
+    // 1000 IDs, more than are buffered: the call waits for a lease, which
+    // waits for the lock.
+    const waiting = segmentCall[kind]().then((r) => {
+      finished.push('segment');
+      return r;
+    });
+    await sleep(150);
+    const others = Promise.all([
+      unary(idgen, 'NextIds', { count: 3 }).then((r) => {
+        assert.equal(r.ids.length, 3);
+        finished.push('snowflake');
+      }),
+      unary(health, 'Check', { service: '' }).then((r) => {
+        assert.equal(r.status, 'SERVING');
+        finished.push('health');
+      }),
+    ]);
+    await Promise.all([waiting, others]);
+    assert.equal(finished.at(-1), 'segment', `${kind}: finished in the order ${finished.join(', ')}`);
+    release();
+  }
+  assert.equal(node.exit, undefined, 'the node kept running');
 });
 
 test('sqlite file made read-only (immutable): buffered IDs served, then REST 503 with the reason; recovery', async (t) => {
