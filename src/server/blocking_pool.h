@@ -9,7 +9,8 @@
 // second when the store is slow to answer; on a queue thread that wait would
 // stall the node's snowflake calls and health checks with it. Such calls run
 // here instead: while the store is slow, segment calls queue up behind the
-// pool's threads, and everything else is still answered at once.
+// pool's threads (the node uses one), and everything else is still answered
+// at once.
 //
 // Run() never blocks. Tasks run in the order given, on any of the threads.
 // The destructor runs what is still queued, then joins: a task must end by

@@ -43,8 +43,11 @@ namespace {
 // Full service names, from the generated code.
 constexpr const char* kServiceName = v1::IdGenerator::service_full_name();
 // Threads for segment calls that must wait for a lease (CqServerOptions::
-// blocking_threads): a few, as the waits are rare and bounded by a second.
-constexpr int kSegmentWaitThreads = 4;
+// blocking_threads): one, so such calls wait one after another. Concurrent
+// waiters would split each new lease between them, and large batches would
+// all run out of time (SegmentBuffer::Take fills a call from every lease
+// that lands while it waits).
+constexpr int kSegmentWaitThreads = 1;
 
 std::string Hostname() {
   char buf[256] = {0};
