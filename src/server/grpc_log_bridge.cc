@@ -1,6 +1,7 @@
 // Copyright idgen authors.
 #include "src/server/grpc_log_bridge.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -9,6 +10,7 @@
 #include <grpc/support/log.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace idgen::server {
 namespace {
@@ -87,7 +89,18 @@ Severity GrpcVerbosity(const char* value) {
   return Severity::kError;
 }
 
-GrpcLogBridge::GrpcLogBridge() : threshold_(GrpcVerbosity(std::getenv("GRPC_VERBOSITY"))) {}
+GrpcLogBridge::GrpcLogBridge()
+    : threshold_(GrpcVerbosity(std::getenv("GRPC_VERBOSITY"))),
+      clock_(SystemClock::Get()),
+      refilled_at_(clock_->MonotonicNow()) {}
+
+void GrpcLogBridge::SetClock(Clock* clock) {
+  MutexLock lock(&mu_);
+  clock_ = clock;
+  refilled_at_ = clock_->MonotonicNow();
+  tokens_ = kGrpcLogLinesPerSecond;
+  dropped_since_ = 0;
+}
 
 GrpcLogBridge& GrpcLogBridge::Install() {
   // Constructed and installed once, thread-safely; never destroyed, as gRPC
@@ -119,6 +132,28 @@ void GrpcLogBridge::Handle(Severity severity, std::string_view file, int line,
   }
   if (static_cast<int>(severity) < static_cast<int>(threshold_)) return;
   MutexLock lock(&mu_);
+  const absl::Duration now = clock_->MonotonicNow();
+  tokens_ =
+      std::min<double>(kGrpcLogLinesPerSecond, tokens_ + absl::ToDoubleSeconds(now - refilled_at_) *
+                                                             kGrpcLogLinesPerSecond);
+  refilled_at_ = now;
+  if (tokens_ < 1) {
+    ++dropped_since_;
+    dropped_total_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  tokens_ -= 1;
+  if (dropped_since_ > 0) {
+    Emit(Severity::kWarn, "grpc_log_bridge.cc", 0,
+         absl::StrCat(dropped_since_, " gRPC log lines dropped (more than ", kGrpcLogLinesPerSecond,
+                      " a second)"));
+    dropped_since_ = 0;
+  }
+  Emit(severity, file, line, message);
+}
+
+void GrpcLogBridge::Emit(Severity severity, std::string_view file, int line,
+                         std::string_view message) {
   if (sink_) {
     sink_(severity, BaseName(file), line, message);
     return;

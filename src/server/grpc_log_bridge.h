@@ -29,6 +29,12 @@
 // are rare outside the events above (none per call), so the lowered
 // threshold costs nothing on the request path.
 //
+// At most kGrpcLogLinesPerSecond lines a second are passed on (a token
+// bucket with a burst of as many): a flood of failed handshakes must not
+// flood the log with one error line each. What is held back is counted, and
+// the next line passed on is preceded by one that says how many were
+// dropped. The refusal counts are never limited.
+//
 // The bridge is process-wide (gRPC's log is); so are its counts, which is
 // what they mean with one node per process.
 //
@@ -43,10 +49,14 @@
 #include <optional>
 #include <string_view>
 
+#include "absl/time/time.h"
+#include "idgen/clock.h"
 #include "idgen/internal/mutex.h"
 #include "src/telemetry/log_record.h"
 
 namespace idgen::server {
+
+inline constexpr int kGrpcLogLinesPerSecond = 50;
 
 enum class GrpcRefusal { kPingStrikes, kIdleTimeout, kMetadataTooLarge, kHandshakeFailed };
 inline constexpr int kGrpcRefusals = 4;
@@ -85,18 +95,32 @@ class GrpcLogBridge {
     return counts_[static_cast<int>(r)].load(std::memory_order_relaxed);
   }
 
+  // Lines held back by the rate limit, since the start.
+  int64_t dropped() const { return dropped_total_.load(std::memory_order_relaxed); }
+
   // What gRPC's log function does with one line (public for tests).
   void Handle(telemetry::Severity severity, std::string_view file, int line,
               std::string_view message);
+  // The clock of the rate limit (outlives the bridge's use of it; the
+  // system clock until then). For tests.
+  void SetClock(Clock* clock);
 
  private:
   GrpcLogBridge();
+  // Passes one line on to the sink, or to stderr.
+  void Emit(telemetry::Severity severity, std::string_view file, int line, std::string_view message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const telemetry::Severity threshold_;
   std::array<std::atomic<int64_t>, kGrpcRefusals> counts_{};
+  std::atomic<int64_t> dropped_total_{0};
   Mutex mu_;
   Sink sink_ ABSL_GUARDED_BY(mu_);
   int sink_handle_ ABSL_GUARDED_BY(mu_) = 0;
+  Clock* clock_ ABSL_GUARDED_BY(mu_);
+  double tokens_ ABSL_GUARDED_BY(mu_) = kGrpcLogLinesPerSecond;
+  absl::Duration refilled_at_ ABSL_GUARDED_BY(mu_);
+  int64_t dropped_since_ ABSL_GUARDED_BY(mu_) = 0;  // held back since the last line passed on
 };
 
 }  // namespace idgen::server

@@ -7,6 +7,7 @@
 #include <grpc/support/log.h>
 
 #include "gtest/gtest.h"
+#include "idgen/clock.h"
 
 namespace idgen::server {
 namespace {
@@ -104,6 +105,40 @@ TEST(GrpcLogBridge, CountsRefusalsFromGprLogAndPassesOnErrors) {
   bridge.ClearSink(newer);
   bridge.Handle(Severity::kError, "a.cc", 2, "to stderr");
   EXPECT_EQ(later.size(), 1u);
+}
+
+// A flood of error lines (one per failed handshake) is cut to
+// kGrpcLogLinesPerSecond a second; the refusals are all counted, and the
+// next line passed on says how many lines were dropped.
+TEST(GrpcLogBridge, PassesOnAtMostFiftyLinesASecondAndSaysHowManyItDropped) {
+  GrpcLogBridge& bridge = GrpcLogBridge::Install();
+  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  bridge.SetClock(&clock);
+  std::vector<Line> seen;
+  const int handle =
+      bridge.SetSink([&](Severity s, std::string_view file, int line, std::string_view message) {
+        seen.push_back({s, std::string(file), line, std::string(message)});
+      });
+  const int64_t handshakes = bridge.refused(GrpcRefusal::kHandshakeFailed);
+  const int64_t dropped = bridge.dropped();
+  constexpr char kServer[] = "./src/core/ext/transport/chttp2/server/chttp2_server.cc";
+  for (int i = 0; i < 80; ++i) bridge.Handle(Severity::kError, kServer, 448, kHandshake);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kGrpcLogLinesPerSecond));
+  EXPECT_EQ(bridge.refused(GrpcRefusal::kHandshakeFailed), handshakes + 80);
+  EXPECT_EQ(bridge.dropped(), dropped + 30);
+
+  clock.Advance(absl::Milliseconds(100));  // refills 5 lines
+  for (int i = 0; i < 10; ++i) bridge.Handle(Severity::kError, kServer, 448, kHandshake);
+  // The note on what was dropped, then 5 lines.
+  ASSERT_EQ(seen.size(), static_cast<size_t>(kGrpcLogLinesPerSecond) + 1 + 5);
+  EXPECT_EQ(seen[kGrpcLogLinesPerSecond].severity, Severity::kWarn);
+  EXPECT_EQ(seen[kGrpcLogLinesPerSecond].message,
+            "30 gRPC log lines dropped (more than 50 a second)");
+  EXPECT_EQ(seen.back().message, kHandshake);
+  EXPECT_EQ(bridge.dropped(), dropped + 35);
+
+  bridge.ClearSink(handle);
+  bridge.SetClock(SystemClock::Get());
 }
 
 }  // namespace
