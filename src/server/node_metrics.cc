@@ -171,6 +171,11 @@ void RegisterGrpcRefusalMetrics(telemetry::Meter* meter, const GrpcLogBridge* br
         }
       },
       owner);
+  meter->CreateObservableCounter(
+      "idgen.grpc.log.dropped",
+      "gRPC log lines not passed on to the node's log: more than 50 a second (a flood of "
+      "failed handshakes)",
+      "{line}", [bridge](telemetry::Observer& o) { o.Observe(bridge->dropped(), {}); }, owner);
 }
 
 }  // namespace idgen::server

@@ -80,8 +80,9 @@ class NodeMetrics {
 
 // The refusals `bridge` counts, as the counter idgen.grpc.rejected
 // (Prometheus: idgen_grpc_rejected_total) with the attribute `reason`
-// (GrpcRefusalName). `bridge` is process-wide and never destroyed; the
-// callback is dropped by meter->Unregister(owner).
+// (GrpcRefusalName), and the gRPC log lines its rate limit dropped
+// (idgen.grpc.log.dropped: idgen_grpc_log_dropped_total). `bridge` is process-wide and never
+// destroyed; the callback is dropped by meter->Unregister(owner).
 void RegisterGrpcRefusalMetrics(telemetry::Meter* meter, const GrpcLogBridge* bridge,
                                 const void* owner);
 

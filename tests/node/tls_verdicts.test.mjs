@@ -19,8 +19,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 
 import { mkdirSync } from 'node:fs';
+import net from 'node:net';
 
-import { grpc, httpGet, idgenServiceDefinition, runIdgen, startNode, tempDir, unary } from './lib/harness.mjs';
+import { grpc, httpGet, idgenServiceDefinition, runIdgen, sleep, startNode, tempDir, unary, waitUntil } from './lib/harness.mjs';
 import {
   asn1Time, caDatabase, issue, makeCa, makeLeaf, makeSelfSigned, pem, publishCrl, revoke, wrongKeyFor,
 } from './lib/certs.mjs';
@@ -212,4 +213,55 @@ test('TLS verdicts: client certificates per mode, expiry and revocation on gRPC,
       assert.match(r.stderr, pattern);
     }
   });
+});
+
+// A plaintext HTTP request to a TLS port: the handshake fails. Resolves when
+// the node closes the connection (bounded by 5 s).
+function plaintextHello(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    const timer = setTimeout(() => sock.destroy(), 5000);
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+// Each failed handshake makes gRPC log one error line: a client failing
+// handshake after handshake must not fill the node's log. Every failure is
+// counted; its line is either logged or counted as dropped; and at most 50
+// lines a second reach the log.
+test('a flood of failed handshakes: every one counted, at most 50 log lines a second', async (t) => {
+  const p = pki(t);
+  const node = await startNode(t, {
+    stateDir: tempDir(t),
+    args: ['--tls-cert', p.server.cert, '--tls-key', p.server.key],
+    adminTls: { ca: pem(p.ca.cert) },
+  });
+  const metrics = async () => (await httpGet(node.adminPort, '/metrics', 2000, { ca: pem(p.ca.cert) })).body;
+  const failedNow = (m) => sampleValue(m, 'idgen_grpc_rejected_total', { reason: 'handshake_failed' });
+  const logged = () => node.stderr.split('\n').filter((l) => l.includes('Handshake failed with fatal error')).length;
+  const before = await metrics();
+  const [failed0, dropped0, logged0] = [failedNow(before), sampleValue(before, 'idgen_grpc_log_dropped_total'), logged()];
+  assert.equal(dropped0, 0, 'nothing dropped before the flood');
+  const flood = 400;
+  const start = Date.now();
+  for (let batch = 0; batch < flood / 50; batch++) {
+    await Promise.all(Array.from({ length: 50 }, () => plaintextHello(node.grpcPort)));
+  }
+  const seconds = (Date.now() - start) / 1000;
+  const after = await waitUntil(async () => {
+    const m = await metrics();
+    return failedNow(m) - failed0 >= flood && m;
+  }, { what: `${flood} failed handshakes counted` });
+  await sleep(300); // the last log lines through the pipe
+  const failed = failedNow(after) - failed0;
+  const dropped = sampleValue(after, 'idgen_grpc_log_dropped_total') - dropped0;
+  const lines = logged() - logged0;
+  t.diagnostic(`${failed} failed handshakes in ${seconds} s: ${lines} lines logged, ${dropped} dropped`);
+  assert.ok(lines + dropped >= failed, `${failed} failures, ${lines} lines logged, ${dropped} dropped`);
+  assert.ok(lines <= 50 * (Math.ceil(seconds) + 2), `${lines} lines logged in a ${seconds} s flood`);
+  assert.ok(dropped > 0, `nothing dropped of ${failed} lines in ${seconds} s`);
 });
