@@ -13,6 +13,8 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <random>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -105,6 +107,33 @@ absl::StatusOr<int> BindablePort(int port) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);
   return static_cast<int>(ntohs(addr.sin_port));
+}
+
+// A free loopback port for a service of the run, from below the kernel's
+// ephemeral range (net.ipv4.ip_local_port_range): the kernel never gives
+// those to outgoing connections. A port from bind(0) is in that range, and
+// between the choice and the service's bind it can become the source port
+// of some connection (a node's connection to etcd took one once; the node
+// it was meant for then failed to start, again and again, for the whole
+// run). Falls back to bind(0) when there is little room below the range.
+// Ports are not handed out twice in one process. Call from one thread.
+absl::StatusOr<int> FreeServicePort() {
+  constexpr int kLowest = 10000;
+  int ephemeral_low = 32768;
+  int ephemeral_high = 60999;
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  if (!(range >> ephemeral_low >> ephemeral_high)) ephemeral_low = 32768;
+  if (ephemeral_low - kLowest < 1000) return BindablePort(0);
+  static std::set<int> given;
+  static std::mt19937 random{std::random_device{}()};
+  std::uniform_int_distribution<int> pick(kLowest, ephemeral_low - 1);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = pick(random);
+    if (given.contains(port) || !BindablePort(port).ok()) continue;
+    given.insert(port);
+    return port;
+  }
+  return BindablePort(0);
 }
 
 // A validated HOST:PORT listen address, split (port 0: any).
@@ -262,7 +291,7 @@ int RunUp(const UpArgs& a) {
   // its telemetry there (OTLP/HTTP).
   config::Endpoint dashboard_address = ListenAddress(model.dashboard_listen);
   if (dashboard_address.port == 0) {
-    absl::StatusOr<int> port = BindablePort(0);
+    absl::StatusOr<int> port = FreeServicePort();
     if (!port.ok()) return Fail(port.status(), 1);
     dashboard_address.port = *port;
     model.dashboard_listen = dashboard_address.HostPort();
@@ -320,7 +349,7 @@ int RunUp(const UpArgs& a) {
   wiring.otlp_endpoint = otlp_https ? absl::StrCat("https://127.0.0.1:", otlp_https->port())
                                     : absl::StrCat("http://", model.dashboard_listen);
   wiring.pki = pki ? &*pki : nullptr;
-  wiring.free_port = [] { return BindablePort(0); };
+  wiring.free_port = [] { return FreeServicePort(); };
   absl::StatusOr<std::vector<apphost::ResourceSpec>> specs =
       apphost::BuildResources(model, wiring, &*plan);
   if (!specs.ok()) return Fail(specs.status(), 1);

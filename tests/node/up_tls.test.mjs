@@ -85,6 +85,13 @@ test('idgen up: mutual TLS on every internal link, REST over HTTPS with --gatewa
   const otlpGrpc = Number(/OTLP\/gRPC \(mTLS\) 127\.0\.0\.1:(\d+)/.exec(up.stderr)?.[1]);
   assert.ok(otlpHttps > 0 && otlpGrpc > 0, up.stderr);
   const ports = JSON.parse(readFileSync(path.join(dir, 'ports.json'), 'utf8'));
+  // Chosen below the kernel's ephemeral range, so no outgoing connection can
+  // take one before its service binds it.
+  const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  assert.ok(ephemeralLow - 10000 >= 1000, `ip_local_port_range starts at ${ephemeralLow}: no room below it`);
+  for (const [name, port] of Object.entries(ports)) {
+    assert.ok(port >= 10000 && port < ephemeralLow, `${name}: port ${port} not below the ephemeral range (${ephemeralLow})`);
+  }
   for (const [what, port] of [['etcd client', etcdClient], ['etcd peer', ports['etcd-0.peer']],
     ['node admin', admin], ['OTLP/HTTPS', otlpHttps]]) {
     const answer = await plaintextExchange(Number(port));
