@@ -111,12 +111,13 @@ absl::StatusOr<int> BindablePort(int port) {
 
 // A free loopback port for a service of the run, from below the kernel's
 // ephemeral range (net.ipv4.ip_local_port_range): the kernel never gives
-// those to outgoing connections. A port from bind(0) is in that range, and
-// between the choice and the service's bind it can become the source port
-// of some connection (a node's connection to etcd took one once; the node
-// it was meant for then failed to start, again and again, for the whole
-// run). Falls back to bind(0) when there is little room below the range.
-// Ports are not handed out twice in one process. Call from one thread.
+// those to outgoing connections. A port from bind(0) is in that range: it is
+// released at once, and before the service binds it, it can become the
+// source port of some connection, or come back from a later bind(0) for
+// another service. Either left a node unable to start, again and again, for
+// a whole run. Falls back to bind(0) when there is little room below the
+// range. Ports are not handed out twice in one process. Call from one
+// thread.
 absl::StatusOr<int> FreeServicePort() {
   constexpr int kLowest = 10000;
   int ephemeral_low = 32768;
