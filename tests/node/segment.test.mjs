@@ -277,6 +277,18 @@ test('etcd stopped: buffered IDs are served, then UNAVAILABLE with the reason; r
   assert.equal(node.exit, undefined, 'the node kept running');
 });
 
+// Another process (sqlite3) takes the write lock of the database `db` and
+// holds it; returns the function that lets go (COMMIT). Killed after `t`.
+async function holdSqliteLock(t, db) {
+  const locker = spawn('sqlite3', [db], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => locker.kill('SIGKILL'));
+  let out = '';
+  locker.stdout.on('data', (d) => (out += d));
+  locker.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+  await waitUntil(() => out.includes('locked'), { pollMs: 50, what: 'sqlite3 holding the lock' });
+  return () => locker.stdin.end('COMMIT;\n');
+}
+
 // A SQLite outage of the node's store: buffered IDs are served, then REST 503
 // with the reason, and IDs again once `outage.end()` ran, without a restart.
 async function sqliteOutage(t, outage) {
@@ -314,19 +326,14 @@ async function sqliteOutage(t, outage) {
 }
 
 test('sqlite locked by another process: buffered IDs served, then REST 503 with the reason; recovery', async (t) => {
-  let locker;
+  let release;
   await sqliteOutage(t, {
     reason: 'locked',
     // Another process holds the write lock: every lease now fails (busy).
     start: async (db) => {
-      locker = spawn('sqlite3', [db], { stdio: ['pipe', 'pipe', 'inherit'] });
-      t.after(() => locker.kill('SIGKILL'));
-      let out = '';
-      locker.stdout.on('data', (d) => (out += d));
-      locker.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'locked';\n");
-      await waitUntil(() => out.includes('locked'), { pollMs: 50, what: 'sqlite3 holding the lock' });
+      release = await holdSqliteLock(t, db);
     },
-    end: async () => locker.stdin.end('COMMIT;\n'),
+    end: async () => release(),
   });
 });
 
@@ -344,15 +351,6 @@ test('a segment call waiting on a slow store does not hold up the node\'s other 
   const node = await startNode(t, { stateDir, args: ['--config', config] });
   const { idgen, health } = grpcClients(t, node.address);
   const orders = async () => (await node.info()).namespaces.find((n) => n.name === 'orders').segment;
-  const lockStore = async () => {
-    const locker = spawn('sqlite3', [path.join(stateDir, 'segments.db')], { stdio: ['pipe', 'pipe', 'inherit'] });
-    t.after(() => locker.kill('SIGKILL'));
-    let out = '';
-    locker.stdout.on('data', (d) => (out += d));
-    locker.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'locked';\n");
-    await waitUntil(() => out.includes('locked'), { pollMs: 50, what: 'sqlite3 holding the lock' });
-    return () => locker.stdin.end('COMMIT;\n');
-  };
   const segmentCall = {
     unary: () => unaryError(idgen, 'NextIds', { namespace: 'orders', count: 1000 }, { deadlineMs: 10000 }),
     stream: () => new Promise((resolve, reject) => {
@@ -370,7 +368,7 @@ test('a segment call waiting on a slow store does not hold up the node\'s other 
       const st = await orders();
       return st.store_error === '' && Number(st.buffered) >= 100;
     }, { polls: 100, what: `a healthy store and a buffer before the ${kind} round` });
-    const release = await lockStore();
+    const release = await holdSqliteLock(t, path.join(stateDir, 'segments.db'));
     const finished = [];
     // 1000 IDs, more than are buffered: the call waits for a lease, which
     // waits for the lock.

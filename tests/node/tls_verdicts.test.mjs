@@ -19,9 +19,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 
-import { grpc, httpGet, idgenServiceDefinition, runIdgen, sleep, startNode, tempDir, unary, waitUntil } from './lib/harness.mjs';
+import {
+  grpc, httpGet, idgenServiceDefinition, plaintextExchange, runIdgen, sleep, startNode, tempDir, unary, waitUntil,
+} from './lib/harness.mjs';
 import {
   asn1Time, caDatabase, issue, makeCa, makeLeaf, makeSelfSigned, pem, publishCrl, revoke, wrongKeyFor,
 } from './lib/certs.mjs';
@@ -215,20 +216,6 @@ test('TLS verdicts: client certificates per mode, expiry and revocation on gRPC,
   });
 });
 
-// A plaintext HTTP request to a TLS port: the handshake fails. Resolves when
-// the node closes the connection (bounded by 5 s).
-function plaintextHello(port) {
-  return new Promise((resolve) => {
-    const sock = net.connect(port, '127.0.0.1', () => sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-    const timer = setTimeout(() => sock.destroy(), 5000);
-    sock.on('error', () => {});
-    sock.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 // Each failed handshake makes gRPC log one error line: a client failing
 // handshake after handshake must not fill the node's log. Every failure is
 // counted; its line is either logged or counted as dropped; and at most 50
@@ -249,7 +236,7 @@ test('a flood of failed handshakes: every one counted, at most 50 log lines a se
   const flood = 400;
   const start = Date.now();
   for (let batch = 0; batch < flood / 50; batch++) {
-    await Promise.all(Array.from({ length: 50 }, () => plaintextHello(node.grpcPort)));
+    await Promise.all(Array.from({ length: 50 }, () => plaintextExchange(node.grpcPort)));
   }
   const seconds = (Date.now() - start) / 1000;
   const after = await waitUntil(async () => {

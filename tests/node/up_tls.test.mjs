@@ -9,11 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import path from 'node:path';
 
 import {
-  freePort, grpc, httpGet, idgenServiceDefinition, runIdgen, tempDir, unary, waitUntil,
+  freePort, grpc, httpGet, idgenServiceDefinition, plaintextExchange, runIdgen, tempDir, unary, waitUntil,
 } from './lib/harness.mjs';
 import { dashGet, resources, startUp } from './lib/up_harness.mjs';
 
@@ -25,19 +24,6 @@ function client(t, address, creds) {
 }
 
 const nextIds = (c) => unary(c, 'NextIds', { count: 2 }, { deadlineMs: 3000 });
-
-// Sends a plaintext HTTP/1.1 request to 127.0.0.1:port; resolves with what
-// came back before the server closed (or '' after 3 s of silence).
-function plaintextExchange(port) {
-  return new Promise((resolve) => {
-    let got = '';
-    const s = net.connect(port, '127.0.0.1', () => s.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
-    s.setTimeout(3000, () => s.destroy());
-    s.on('data', (d) => (got += d.toString('latin1')));
-    s.on('error', () => {});
-    s.on('close', () => resolve(got));
-  });
-}
 
 function httpsGet(url, ca) {
   return new Promise((resolve, reject) => {

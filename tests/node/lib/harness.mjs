@@ -159,6 +159,19 @@ export function writeJson(dir, name, value) {
 // `tls` ({ ca, cert, key, servername } as PEM buffers): HTTPS, checking the
 // server's certificate for `servername` (default "localhost") against `ca`,
 // presenting cert/key if given.
+// Sends a plaintext HTTP/1.1 request to 127.0.0.1:port; resolves with what
+// came back before the server closed (or '' after 3 s of silence).
+export function plaintextExchange(port) {
+  return new Promise((resolve) => {
+    let got = '';
+    const s = net.connect(port, '127.0.0.1', () => s.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
+    s.setTimeout(3000, () => s.destroy());
+    s.on('data', (d) => (got += d.toString('latin1')));
+    s.on('error', () => {});
+    s.on('close', () => resolve(got));
+  });
+}
+
 export function httpGet(port, urlPath, timeoutMs = 2000, tls = undefined) {
   return new Promise((resolve, reject) => {
     const get = tls ? https.get : http.get;
