@@ -185,9 +185,16 @@ test('sqlite: 2 nodes on one state dir, one restarted under load; no gap after a
   for (const slot of slots) assert.deepEqual(await slot.node.stop(), { code: 0, signal: null });
   // Only calls to the node while it restarted may fail: to its old address,
   // from its stop until the clients saw the new one (a call in flight may end
-  // up to its 3 s deadline later).
+  // up to its 3 s deadline later). Apart from that, a node may refuse a call
+  // whose wait for the store passed its 1 s bound, as promised when the store
+  // is slow: every call here (2,000 IDs, segments of at most 1,000) waits for
+  // two leases, each a synchronous SQLite commit contended by the other node,
+  // and a loaded host's disk can stall that long. A few such, and only such.
   assert.ok(stats.ok > 0, 'calls succeeded');
-  for (const f of stats.failures) {
+  const slowStore = stats.failures.filter((f) => /^14: .*store did not answer within/.test(f.error));
+  for (const f of slowStore) t.diagnostic(`a slow store refused a call to ${f.address}: ${f.error}`);
+  assert.ok(slowStore.length <= 3, `${slowStore.length} calls refused for a slow store`);
+  for (const f of stats.failures.filter((x) => !slowStore.includes(x))) {
     assert.equal(f.address, restarted, `a call to ${f.address} failed, not to the restarted node`);
     assert.ok(f.at >= stopAt && f.at <= readyAt + 3000, `a failure ${Math.round(f.at - stopAt)} ms after the stop (ready after ${Math.round(readyAt - stopAt)} ms): ${f.error}`);
   }
