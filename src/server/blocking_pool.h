@@ -12,6 +12,8 @@
 // pool's threads (the node uses one), and everything else is still answered
 // at once.
 //
+// The threads are named `name`-0, `name`-1, ... for top -H and perf.
+//
 // Run() never blocks. Tasks run in the order given, on any of the threads.
 // The destructor runs what is still queued, then joins: a task must end by
 // itself (the calls here wait at most the buffer's wait timeout).
@@ -23,6 +25,7 @@
 
 #include <deque>
 #include <functional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -32,7 +35,7 @@ namespace idgen::server {
 
 class BlockingPool {
  public:
-  explicit BlockingPool(int threads);
+  BlockingPool(int threads, std::string_view name);
   ~BlockingPool();
   BlockingPool(const BlockingPool&) = delete;
   BlockingPool& operator=(const BlockingPool&) = delete;

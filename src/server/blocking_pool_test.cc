@@ -3,6 +3,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -20,7 +24,7 @@ TEST(BlockingPoolTest, RunsTasksOffTheCallersThreadWhileOthersWait) {
   std::atomic<bool> first_ran_elsewhere{false};
   const std::thread::id caller = std::this_thread::get_id();
   {
-    BlockingPool pool(2);
+    BlockingPool pool(2, "pool-test");
     pool.Run([&] {
       first_ran_elsewhere = std::this_thread::get_id() != caller;
       MutexLock lock(&mu);
@@ -41,7 +45,7 @@ TEST(BlockingPoolTest, RunsTasksOffTheCallersThreadWhileOthersWait) {
 TEST(BlockingPoolTest, TheDestructorRunsWhatIsStillQueued) {
   std::atomic<int> ran{0};
   {
-    BlockingPool pool(1);
+    BlockingPool pool(1, "pool-test");
     for (int i = 0; i < 100; ++i) {
       pool.Run([&] {
         std::this_thread::sleep_for(std::chrono::microseconds(100));
@@ -50,6 +54,28 @@ TEST(BlockingPoolTest, TheDestructorRunsWhatIsStillQueued) {
     }
   }
   EXPECT_EQ(ran.load(), 100);
+}
+
+std::set<std::string> ThreadNames() {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string name;
+    std::ifstream(entry.path() / "comm") >> name;
+    names.insert(name);
+  }
+  return names;
+}
+
+TEST(BlockingPoolTest, NamesItsThreadsForTopAndPerf) {
+  BlockingPool pool(2, "idgen-wait");
+  const std::set<std::string> names = ThreadNames();
+  EXPECT_TRUE(names.count("idgen-wait-0") == 1 && names.count("idgen-wait-1") == 1)
+      << "threads: " << testing::PrintToString(names);
+}
+
+TEST(BlockingPoolTest, ALongNameIsCutToWhatLinuxKeeps) {
+  BlockingPool pool(1, "a-name-longer-than-fifteen");
+  EXPECT_EQ(ThreadNames().count("a-name-longer-t"), 1U) << testing::PrintToString(ThreadNames());
 }
 
 }  // namespace

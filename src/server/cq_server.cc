@@ -284,7 +284,7 @@ absl::StatusOr<std::unique_ptr<CqServer>> CqServer::Start(CqServerOptions option
   impl->access = options.access;
   impl->on_refused = options.on_refused;
   if (options.blocking_threads > 0) {
-    impl->blocking = std::make_unique<BlockingPool>(options.blocking_threads);
+    impl->blocking = std::make_unique<BlockingPool>(options.blocking_threads, "idgen-wait");
   }
   impl->DefineMethods();
   const std::optional<std::string> socket_path = config::UnixSocketPath(options.listen);
