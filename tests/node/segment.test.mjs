@@ -294,7 +294,11 @@ async function holdSqliteLock(t, db) {
   t.after(() => locker.kill('SIGKILL'));
   let out = '';
   locker.stdout.on('data', (d) => (out += d));
-  locker.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+  // The node may be in the middle of a lease: wait for its transaction
+  // (.timeout) rather than fail to lock; on any error sqlite3 stops (.bail)
+  // before it says 'locked', so a lock not taken is a failed wait, not a
+  // test that runs without one.
+  locker.stdin.write(".timeout 5000\n.bail on\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
   await waitUntil(() => out.includes('locked'), { pollMs: 50, what: 'sqlite3 holding the lock' });
   return () => locker.stdin.end('COMMIT;\n');
 }
