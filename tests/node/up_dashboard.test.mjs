@@ -74,7 +74,12 @@ test('dashboard: healthy resources, a cross-service trace, charts, restart butto
   const row = page.locator('#trace-list tbody tr', { hasText: 'GET /v1/ids' }).first();
   await row.waitFor({ timeout: 30000 });
   assert.match(await row.innerText(), /idgen-gateway/);
-  assert.match(await row.innerText(), /idgen-node/);
+  // The node's spans come in the node's own export, which may land after the
+  // gateway's: the row gains the second service when they do.
+  await waitUntil(async () => /idgen-node/.test(await row.innerText()), {
+    polls: 150,
+    what: 'the node\'s spans in the trace row',
+  });
   await row.click();
   const bars = page.locator('#waterfall .wf-row');
   await waitUntil(async () => (await bars.count()) >= 3, { what: 'waterfall with three spans' });
