@@ -16,7 +16,9 @@
 #   node    node --test in tests/node, with IDGEN_BIN=build/bin/idgen; a skipped
 #           test fails the stage unless IDGEN_ALLOW_SKIPS=1
 #   format  clang-format --dry-run --Werror over our *.h/*.cc
-#   tidy    clang-tidy (.clang-tidy) over our .cc files in build/compile_commands.json.
+#   tidy    clang-tidy (.clang-tidy) over our .cc files in build/compile_commands.json,
+#           by scripts/tidy.py: each source on its own, tests in groups of
+#           IDGEN_TIDY_GROUP (default 6; 1 checks each on its own).
 #           When ctest or node runs too, it starts right after the build as an idle-
 #           priority background job (SCHED_IDLE: it gets only the CPU the tests
 #           leave, so their timing is not disturbed); the tidy stage then waits for
@@ -190,13 +192,13 @@ run_tidy() {
   done < <(list_sources)
   echo "$($ct --version | grep -m1 version); ${#files[@]} files, $JOBS in parallel"
   [[ "${#files[@]}" -gt 0 ]] || return 0
+  # scripts/tidy.py checks test sources in groups (see there); IDGEN_TIDY_GROUP=1
+  # checks every file on its own.
   local log="$ROOT/build/clang-tidy.log" rc=0
-  printf '%s\0' "${files[@]}" |
-    xargs -0 -n 1 -P "$JOBS" "$ct" -p "$ROOT/build" --quiet >"$log" 2>&1 || rc=$?
-  grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated\.$|^Suppressed [0-9]+ warnings|^Use -header-filter|^Error while processing' "$log" || true
-  local n
-  n="$(grep -cE '(warning|error): .*\[[a-z]' "$log" || true)"
-  echo "clang-tidy: ${n:-0} finding(s); full log: $log"
+  python3 "$ROOT/scripts/tidy.py" --build "$ROOT/build" --jobs "$JOBS" --clang-tidy "$ct" \
+    --group "${IDGEN_TIDY_GROUP:-6}" "${files[@]}" >"$log" 2>&1 || rc=$?
+  cat "$log"
+  echo "full log: $log"
   [[ "$rc" -eq 0 ]]
 }
 
