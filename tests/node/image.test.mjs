@@ -57,6 +57,15 @@ test('OCI image: built from Debian packages, runs as idgen, serves IDs, stops on
     await podman(['rmi', '-f', tag]);
   });
 
+  // The etcd image (checked below) needs nothing from the idgen image: it is
+  // built meanwhile, as both builds mostly wait on Debian's archive.
+  const etcdTag = `localhost/idgen-etcd-test:${randomBytes(4).toString('hex')}`;
+  const etcdImageBuild = run(path.join(ROOT, 'scripts/image.sh'), ['--etcd', '--tag', etcdTag]);
+  t.after(async () => {
+    await etcdImageBuild.catch(() => {});
+    await podman(['rmi', '-f', etcdTag]);
+  });
+
   const built = await run(path.join(ROOT, 'scripts/package.sh'), ['--build', build, '--out', out]);
   assert.equal(built.code, 0, built.stderr);
   const deb = built.stdout.trim().split('\n').find((d) => path.basename(d).startsWith('idgen_'));
@@ -99,15 +108,13 @@ test('OCI image: built from Debian packages, runs as idgen, serves IDs, stops on
 
   // The etcd image of the Kubernetes etcd overlay (image.sh --etcd), and the
   // idgen image coordinating through it, as in that overlay.
-  const etcdTag = `localhost/idgen-etcd-test:${randomBytes(4).toString('hex')}`;
   const etcdName = `${name}-etcd`;
   const nodeName = `${name}-node`;
   t.after(async () => {
     await podman(['rm', '-f', '-t', '0', nodeName]);
     await podman(['rm', '-f', '-t', '0', etcdName]);
-    await podman(['rmi', '-f', etcdTag]);
   });
-  const etcdImage = await run(path.join(ROOT, 'scripts/image.sh'), ['--etcd', '--tag', etcdTag]);
+  const etcdImage = await etcdImageBuild;
   assert.equal(etcdImage.code, 0, etcdImage.stderr.slice(-3000));
   const etcdConfig = JSON.parse((await podman(['image', 'inspect', etcdTag, '--format', '{{json .Config}}'])).stdout);
   assert.equal(etcdConfig.User, '10001:10001');
