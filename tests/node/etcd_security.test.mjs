@@ -278,10 +278,11 @@ test('etcd auth with 2 s tokens: the node keeps its lease past three token lifet
   // until the keeper's next write, which follows the new token: wait for it
   // rather than race it. The lease itself was never lost: same worker id,
   // and still the one claim.
-  let lastHealth;
-  await waitUntil(async () => (lastHealth = await node.health()).status === 200, {
-    polls: 50, what: "/health 200 after the pause",
-  }).catch((err) => assert.fail(`${err.message}; last /health: ${lastHealth?.status} ${lastHealth?.body}`));
+  await waitUntil(async () => {
+    const h = await node.health();
+    if (h.status !== 200) throw new Error(`/health ${h.status} ${h.body}`);
+    return true;
+  }, { polls: 50, what: '/health 200 after the pause' });
   const afterPause = await node.info();
   assert.equal(Number(afterPause.worker_id), worker, 'the lease was kept');
   assert.equal(Number(afterPause.lease.claims), 1, 'no second claim');
